@@ -1,0 +1,3 @@
+from rnnbench.cli import app
+
+app(prog_name="rnnbench")

@@ -1,0 +1,223 @@
+"""The `rnnbench` command: parse arguments, call one function, render its result.
+
+This is the only module that prints or exits. Domain code raises RnnbenchError; here it becomes one line on
+stderr and a non-zero exit (2 for an invalid experiment file), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import rnnbench
+from rnnbench import compare as compare_runs
+from rnnbench import config, rundir
+from rnnbench.errors import RnnbenchError
+
+app = typer.Typer(
+    help="Compare RNN, GRU and LSTM models, uni- or bidirectional, from one experiment YAML.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+out = Console()  # results: tables, JSON, predictions
+err = Console(stderr=True)  # progress, notes and errors
+
+ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
+SetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", metavar="KEY=VALUE", help="Override a field before validation, e.g. train.max_epochs=2. Repeatable."),
+]
+
+
+def reported(command):
+    """Turn RnnbenchError into one red line on stderr and its exit code; Ctrl-C into a short note."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except RnnbenchError as error:
+            for line in str(error).splitlines():
+                err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: finished runs are kept; run the same command again to resume")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def version_callback(value: bool):
+    if value:
+        out.print(f"rnnbench {rnnbench.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = False,
+):
+    """rnnbench: honest, fast, reproducible RNN / GRU / LSTM comparisons."""
+
+
+@app.command()
+@reported
+def validate(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    set_: SetOption = None,
+):
+    """Check an experiment file and list the runs it resolves to, without training anything."""
+    exp = config.load(experiment, set_ or [])
+    variants = exp.resolved_variants()
+    table = Table(title=f"{exp.name}: {len(variants)} variants × {len(exp.seeds)} seeds = {len(variants) * len(exp.seeds)} runs")
+    for column in ("variant", "cell", "direction", "layers", "hidden", "input", "dropout"):
+        table.add_column(column)
+    for name, model in variants.items():
+        table.add_row(name, model.cell, "bi" if model.bidirectional else "uni", str(model.num_layers),
+                      str(model.hidden_size), f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot",
+                      f"{model.dropout:g}")  # fmt: skip
+    out.print(table)
+    out.print(f"{experiment}: valid")
+
+
+@app.command()
+@reported
+def run(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    set_: SetOption = None,
+    results: ResultsOption = Path("results"),
+    data_dir: Annotated[
+        Optional[Path],
+        typer.Option("--data-dir", help="Folder with the names corpus (DIR/names/*.txt or DIR/*.txt). "
+                     "Default: $RNNBENCH_DATA_DIR, else a per-user cache filled by a verified download."),
+    ] = None,
+):
+    """Train every variant × seed of an experiment, skipping runs already finished, and print its table."""
+    from rnnbench.data import corpus
+    from rnnbench.experiment import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted, run_experiment
+
+    exp = config.load(experiment, set_ or [])
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
+        download = None
+
+        def show_download(done: int, total: int | None):
+            nonlocal download
+            if download is None:
+                download = bar.add_task("downloading the names corpus", total=total)
+            bar.update(download, completed=done)
+
+        names_dir = corpus.locate(data_dir, on_progress=show_download)
+    err.print(f"names corpus: {names_dir} (verified)", highlight=False)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[status]}"))  # fmt: skip
+    with Progress(*columns, console=err) as progress:
+        tasks = {}
+
+        def show(event):
+            match event:
+                case DataPrepared(seed=seed, device=device, sizes=s):
+                    progress.console.print(
+                        f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
+                        f"(incl. pad, unknown), max length {s['max_length']}; split {s['train_size']} / "
+                        f"{s['validation_size']} / {s['test_size']}; dropped {s['duplicates_removed']} duplicate "
+                        f"lines and {s['multi_language_removed']} multi-language names; device {device}",
+                        highlight=False)  # fmt: skip
+                case RunStarted(spec=spec, index=i, total=n, parameters=p):
+                    label = f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)"
+                    tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
+                case EpochFinished(spec=spec, row=row):
+                    status = (f"epoch {row['epoch']} loss {row['train_loss']:.3f} "
+                              f"val {100 * row['validation_accuracy']:.1f}%")  # fmt: skip
+                    progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
+                case RunFinished(spec=spec, metrics=m):
+                    progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
+                                    status=f"test {100 * m['test_accuracy']:.1f}% in {m['train_seconds']:.1f}s")  # fmt: skip
+                case RunSkipped(spec=spec, path=path):
+                    progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
+                                           highlight=False)  # fmt: skip
+
+        run_experiment(exp, names_dir, results, on_event=show)
+
+    summary = _summary(results, experiment=exp.name)
+    paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
+    _print_table(summary)
+    err.print(f"runs and summary in {paths[0].parent}", highlight=False)
+
+
+@app.command()
+@reported
+def compare(
+    results: ResultsOption = Path("results"),
+    experiment: Annotated[Optional[str], typer.Option("--experiment", help="Only this experiment.")] = None,
+    sort: Annotated[Optional[str], typer.Option("--sort", help="Order by this column, e.g. params or test_accuracy_mean.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
+):
+    """Aggregate every finished run into one row per variant: mean ± std over seeds."""
+    if output_format not in compare_runs.FORMATS:
+        raise RnnbenchError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
+    summary = _summary(results, experiment=experiment, sort=sort)
+    match output_format:
+        case "table":
+            _print_table(summary)
+        case "markdown":
+            sys.stdout.write(compare_runs.to_markdown(summary))
+        case "csv":
+            sys.stdout.write(compare_runs.to_csv(summary))
+        case "json":
+            sys.stdout.write(json.dumps(compare_runs.to_records(summary), indent=2) + "\n")
+
+
+@app.command()
+@reported
+def predict(
+    names: Annotated[list[str], typer.Argument(help="One or more surnames.", show_default=False)],
+    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy.")] = None,
+    results: ResultsOption = Path("results"),
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+):
+    """Rank the likely languages of surnames with a trained model."""
+    from rnnbench.predict import Predictor, best_run
+
+    path = run_path or best_run(results)
+    answers = Predictor.from_run(path).predict(names, top_k=top_k)
+    err.print(f"model: {path}", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
+        return
+    for answer in answers:
+        ranked = ", ".join(f"{p['label']} {100 * p['probability']:.1f}%" for p in answer["predictions"])
+        out.print(f"{answer['input']}: {ranked}", highlight=False)
+
+
+def _summary(results: Path, experiment: str | None = None, sort: str | None = None):
+    if not Path(results).is_dir():
+        raise RnnbenchError(f"{results}: no such results folder; run an experiment first or pass --results DIR")
+    runs, problems = rundir.find_runs(results)
+    for problem in problems:
+        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False, soft_wrap=True)
+    if experiment is not None:
+        runs = [run for run in runs if run.config["experiment"] == experiment]
+    if not runs:
+        raise RnnbenchError(f"{results}: no finished runs" + (f" of experiment '{experiment}'" if experiment else ""))
+    return compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort)
+
+
+def _print_table(summary) -> None:
+    for name, part in compare_runs.by_experiment(summary):
+        table = Table(title=name)
+        for i, header in enumerate(compare_runs.DISPLAY_HEADERS):
+            table.add_column(header, justify="right" if i >= 4 else "left")
+        for cells in compare_runs.display_rows(part):
+            table.add_row(*cells)
+        out.print(table)

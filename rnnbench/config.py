@@ -1,0 +1,284 @@
+"""The experiment schema, and the only reader of experiment YAML.
+
+load(path, overrides) reads the YAML, applies `--set key=value` overrides to the raw mapping, validates it
+(reporting every problem at once, each naming its field), and returns a frozen Experiment whose
+`run_specs()` lists one RunSpec per (variant, seed): everything that determines one run's result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rnnbench.data.corpus import LANGUAGES
+from rnnbench.errors import ConfigError
+
+Cell = Literal["rnn", "gru", "lstm"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+Language = Literal[LANGUAGES]
+Layers = Annotated[int, Field(ge=1, le=16)]
+Size = Annotated[int, Field(ge=1, le=65536)]
+Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
+Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NamesData(Strict):
+    """Surname → language. Names listed under several chosen languages are dropped (or kept, see names.py)."""
+
+    dataset: Literal["names"] = "names"
+    languages: list[Language] = Field(default=list(LANGUAGES), min_length=2)
+    multi_language: Literal["drop", "keep"] = "drop"
+    validation_fraction: Fraction = 0.1
+    test_fraction: Fraction = 0.1
+    strip_accents: bool = False
+    lowercase: bool = False
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _all_means_every_language(cls, value):
+        return list(LANGUAGES) if value == "all" else value
+
+    @field_validator("languages")
+    @classmethod
+    def _no_repeats(cls, value):
+        repeated = sorted({language for language in value if value.count(language) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+
+class ModelSpec(Strict):
+    """One recurrent classifier. embedding_dim null means one-hot input."""
+
+    cell: Cell = "gru"
+    bidirectional: bool = False
+    num_layers: Layers = 1
+    hidden_size: Size = 64
+    embedding_dim: Size | None = 32
+    dropout: Dropout = 0.0
+
+
+class Variant(ModelSpec):
+    """An entry of `variants`: the fields it sets override `model`; `name` defaults to one made from them."""
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
+
+
+class Grid(Strict):
+    """Lists of values; every combination over `model` becomes a variant."""
+
+    cell: list[Cell] | None = None
+    bidirectional: list[bool] | None = None
+    num_layers: list[Layers] | None = None
+    hidden_size: list[Size] | None = None
+    embedding_dim: list[Size | None] | None = None
+    dropout: list[Dropout] | None = None
+
+
+class Train(Strict):
+    """Adam with early stopping on validation accuracy; the best epoch's weights are restored before testing."""
+
+    learning_rate: float = Field(default=3e-3, gt=0)
+    batch_size: Size = 64
+    max_epochs: Size = 30
+    patience: int = Field(default=5, ge=0)  # epochs without improvement before stopping; 0 never stops early
+    grad_clip: float | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class RunSpec(Strict):
+    """Everything that determines one run's result (the device only decides where it runs)."""
+
+    experiment: str
+    variant: str
+    data: NamesData
+    model: ModelSpec
+    train: Train
+    seed: int
+    device: Device
+
+    def variant_key(self) -> str:
+        """8 hex digits naming this variant's exact configuration: the same key means the same experiment."""
+        payload = self.model_dump(include={"variant", "data", "model", "train"}, mode="json")
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
+
+
+class Experiment(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    data: NamesData = NamesData()
+    model: ModelSpec = ModelSpec()
+    grid: Grid | None = None
+    variants: list[Variant] = []
+    train: Train = Train()
+    seeds: list[int] = Field(default=[0], min_length=1)
+    device: Device = "auto"
+
+    def resolved_variants(self) -> dict[str, ModelSpec]:
+        """Variant name -> model: the grid's combinations, then the listed variants; `model` alone if neither."""
+        defaults = self.model.model_dump()
+        entries = []  # (where it came from, the fields it sets)
+        if self.grid is not None:
+            axes = {k: v for k, v in self.grid.model_dump().items() if v is not None}
+            entries += [("grid", dict(zip(axes, values))) for values in itertools.product(*axes.values())]
+        entries += [(f"variants[{i}]", {k: getattr(v, k) for k in v.model_fields_set}) for i, v in enumerate(self.variants)]
+        entries = entries or [("model", {})]
+        models = [(where, fields.pop("name", None), ModelSpec(**{**defaults, **fields})) for where, fields in entries]
+        varying = {k for k in defaults if len({getattr(m, k) for _, _, m in models}) > 1}
+        resolved = {}
+        for where, name, model in models:
+            name = name or variant_name(model, varying)
+            if name in resolved:
+                raise ValueError(f"{where}: variant name '{name}' is used twice; give the variant a distinct name")
+            resolved[name] = model
+        return resolved
+
+    def run_specs(self) -> list[RunSpec]:
+        """One spec per (seed, variant), seeds outermost so every variant of a seed shares one data split."""
+        variants = self.resolved_variants()
+        return [
+            RunSpec(experiment=self.name, variant=name, data=self.data, model=model, train=self.train,
+                    seed=seed, device=self.device)
+            for seed in self.seeds for name, model in variants.items()
+        ]  # fmt: skip
+
+
+def variant_name(model: ModelSpec, varying: set[str]) -> str:
+    """Example: gru, bidirectional, 1 layer of 64 -> 'gru-bi-1x64'; embedding and dropout only when they vary."""
+    name = f"{model.cell}-{'bi' if model.bidirectional else 'uni'}-{model.num_layers}x{model.hidden_size}"
+    if "embedding_dim" in varying:
+        name += f"-emb{model.embedding_dim}" if model.embedding_dim else "-onehot"
+    if "dropout" in varying:
+        name += f"-drop{model.dropout:g}"
+    return name
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def load(path: Path, overrides: list[str] = ()) -> Experiment:
+    """Read, override and validate an experiment file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["no such file"]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(str(path), [f"cannot read: {err}"]) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(str(path), [f"{where}not valid YAML: {problem}"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), ["expected a mapping of fields (name, data, model, ...) at the top level"])
+    problems = []
+    for override in overrides:
+        try:
+            apply_override(raw, override)
+        except ValueError as err:
+            problems.append(f"--set {override}: {err}")
+    if problems:
+        raise ConfigError(str(path), problems)
+    return validate(raw, source=str(path))
+
+
+def validate(raw: dict, source: str = "experiment") -> Experiment:
+    try:
+        experiment = Experiment.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(source, [describe(e) for e in err.errors()]) from None
+    try:
+        experiment.resolved_variants()
+    except ValueError as err:
+        raise ConfigError(source, [str(err)]) from None
+    return experiment
+
+
+def apply_override(raw: dict, assignment: str) -> None:
+    """Set one dotted field in the raw mapping. Example: 'train.max_epochs=2', 'grid.cell=[gru, lstm]'."""
+    key, sep, text = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ValueError("expected KEY=VALUE, for example train.max_epochs=2")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    node = raw
+    parts = key.strip().split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(f"'{'.'.join(parts[:i + 1])}' is not an index of a list of {len(node)}")
+            part = int(part)
+        elif not isinstance(node, dict):
+            raise ValueError(f"'{'.'.join(parts[:i])}' is not a mapping")
+        if last:
+            node[part] = value
+        else:
+            if isinstance(node, dict) and not isinstance(node.get(part), (dict, list)):
+                node[part] = {}
+            node = node[part]
+
+
+def field_path(location: tuple) -> str:
+    """Example: ('grid', 'cell', 1) -> 'grid.cell[1]'."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def describe(error: dict) -> str:
+    """One pydantic error -> 'field.path: what is wrong (got value)', listing valid choices where there are some."""
+    path = field_path(error["loc"])
+    if error["type"] == "extra_forbidden":
+        valid = _fields_of(error["loc"][:-1])
+        return f"{path}: unknown field" + (f"; valid fields: {', '.join(valid)}" if valid else "")
+    if error["type"] == "missing":
+        return f"{path}: required field is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[0].lower() + message[1:]
+    if error["type"] == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        message = f"is not one of {expected.replace(' or ', ', ')}".replace("'", "")
+    return f"{path}: {message} (got {error['input']!r})"
+
+
+def _fields_of(location: tuple) -> list[str]:
+    """The field names of the schema object at `location` (walking through lists and optionals)."""
+    annotation = Experiment
+    for part in location:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int):
+            continue
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or part not in annotation.model_fields:
+            return []
+        annotation = annotation.model_fields[part].annotation
+    annotation = _unwrap(annotation)
+    return list(annotation.model_fields) if isinstance(annotation, type) and issubclass(annotation, BaseModel) else []
+
+
+def _unwrap(annotation):
+    """list[X] -> X, X | None -> X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (list, tuple):
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation

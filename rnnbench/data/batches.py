@@ -1,0 +1,36 @@
+"""A split held as tensors on the training device, and its batches, built without per-example Python work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class TensorSplit:
+    tokens: torch.Tensor  # (N, T) token ids, padded, on the training device
+    lengths: torch.Tensor  # (N,) real lengths; kept on the CPU, where sequence packing wants them
+    targets: torch.Tensor  # (N,) class ids, on the training device
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def to(self, device: torch.device) -> TensorSplit:
+        return TensorSplit(self.tokens.to(device), self.lengths.cpu(), self.targets.to(device))
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[TensorSplit]:
+        """Consecutive batches, in a random order when a generator is given, each trimmed to its longest item.
+
+        The permutation is applied once per epoch, so every batch is a slice: no per-batch index copies, and
+        the trim reads the CPU lengths, so no host-device synchronisation either.
+        """
+        tokens, lengths, targets = self.tokens, self.lengths, self.targets
+        if generator is not None:
+            order = torch.randperm(len(self), generator=generator)
+            tokens, lengths, targets = tokens[order.to(tokens.device)], lengths[order], targets[order.to(targets.device)]
+        for start in range(0, len(self), batch_size):
+            batch_lengths = lengths[start : start + batch_size]
+            width = int(batch_lengths.max())
+            yield TensorSplit(tokens[start : start + batch_size, :width], batch_lengths, targets[start : start + batch_size])

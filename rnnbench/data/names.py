@@ -1,0 +1,116 @@
+"""The surname → language dataset: read the corpus files, clean them, and split them without leaks.
+
+Why dedupe: the files repeat lines (Arabic.txt has 2,000 lines but 108 distinct names), so a split of raw lines
+puts copies of test names into training and inflates accuracy.
+Why split by name string: a name listed under several languages must land in one split only, for the same
+reason; with the default policy such names are dropped altogether, since their label is ambiguous.
+Why stratify: small languages (Vietnamese has 71 names) would otherwise come out of a random split with too
+few test names to measure.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from rnnbench.errors import RnnbenchError
+
+SPLITS = ("train", "validation", "test")
+
+
+def clean(line: str, *, strip_accents: bool = False, lowercase: bool = False) -> str:
+    """One name as the models see it: NFC-normalised, whitespace collapsed, optionally accent-free/lowercase.
+
+    Example: 'To The First\\xa0 Page' -> 'To The First Page'; with strip_accents: 'Müller' -> 'Muller'.
+    Characters such as ß, ł, apostrophes and hyphens are kept: they carry the language.
+    """
+    name = " ".join(unicodedata.normalize("NFC", line).split())
+    if strip_accents:
+        decomposed = unicodedata.normalize("NFD", name)
+        name = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return name.lower() if lowercase else name
+
+
+def read_corpus(names_dir: Path, languages: list[str]) -> dict[str, list[str]]:
+    """The raw non-empty lines of each language's file, in file order."""
+    corpus = {}
+    for language in languages:
+        path = names_dir / f"{language}.txt"
+        try:
+            corpus[language] = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as err:
+            raise RnnbenchError(f"{path}: cannot read: {err}") from None
+    return corpus
+
+
+@dataclass(frozen=True)
+class NamesSplits:
+    labels: tuple[str, ...]  # class index -> language
+    train: list[tuple[str, int]]  # (name, class index)
+    validation: list[tuple[str, int]]
+    test: list[tuple[str, int]]
+    report: dict  # what cleaning and splitting did, per language and in total
+
+
+def build_splits(
+    corpus: dict[str, list[str]],
+    *,
+    seed: int,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    multi_language: str = "drop",
+    strip_accents: bool = False,
+    lowercase: bool = False,
+) -> NamesSplits:
+    """Dedupe within each language, apply the multi-language policy, then split each language's names.
+
+    multi_language: "drop" removes a name listed under several of the chosen languages from all of them;
+    "keep" keeps one example per (name, language), all of them in the same split.
+    """
+    labels = tuple(corpus)
+    per_language = {language: dict.fromkeys(clean(line, strip_accents=strip_accents, lowercase=lowercase)
+                                            for line in lines)
+                    for language, lines in corpus.items()}  # fmt: skip
+    languages_of = defaultdict(list)
+    for language, names in per_language.items():
+        for name in names:
+            languages_of[name].append(language)
+    ambiguous = {name for name, langs in languages_of.items() if len(langs) > 1}
+
+    # Each distinct name gets one split, drawn within the first language it is listed under.
+    rng = random.Random(seed)
+    split_of: dict[str, str] = {}
+    report_languages = {}
+    for language, names in per_language.items():
+        own = sorted(n for n in names if languages_of[n][0] == language and
+                     (multi_language == "keep" or n not in ambiguous))  # fmt: skip
+        rng.shuffle(own)
+        n_test = round(len(own) * test_fraction)
+        n_validation = round(len(own) * validation_fraction)
+        for i, name in enumerate(own):
+            split_of[name] = "test" if i < n_test else "validation" if i < n_test + n_validation else "train"
+        report_languages[language] = {
+            "lines": len(corpus[language]),
+            "distinct": len(names),
+            "duplicates_removed": len(corpus[language]) - len(names),
+            "multi_language_removed": len(names.keys() & ambiguous) if multi_language == "drop" else 0,
+        }
+
+    examples = {split: [] for split in SPLITS}
+    for index, (language, names) in enumerate(per_language.items()):
+        for name in names:
+            if name in split_of:
+                examples[split_of[name]].append((name, index))
+        for split in SPLITS:
+            report_languages[language][split] = sum(1 for _, i in examples[split] if i == index)
+
+    report = {
+        "languages": report_languages,
+        "multi_language_names": len(ambiguous),
+        "multi_language_policy": multi_language,
+        "sizes": {split: len(examples[split]) for split in SPLITS},
+    }
+    return NamesSplits(labels, examples["train"], examples["validation"], examples["test"], report)

@@ -1,0 +1,68 @@
+"""The machine a run happens on: which device to use, and the record of versions needed to repeat it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+import rnnbench
+from rnnbench.errors import RnnbenchError
+
+
+def resolve_device(requested: str) -> torch.device:
+    """'auto' -> cuda if available, else mps, else cpu; an explicit device that is missing is an error."""
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if requested == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if requested == "cuda" and not cuda:
+        raise RnnbenchError(f"device: 'cuda' requested but torch {torch.__version__} sees no CUDA GPU; use device: auto or cpu")
+    if requested == "mps" and not mps:
+        raise RnnbenchError("device: 'mps' requested but this machine has no Apple-silicon GPU; use device: auto or cpu")
+    return torch.device(requested)
+
+
+def peak_memory_mb(device: torch.device) -> tuple[float, str]:
+    """(megabytes, what was measured): the device allocator's peak on CUDA, else this process's peak RSS."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20, "cuda_max_allocated"
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return rss / (2**20 if sys.platform == "darwin" else 2**10), "process_peak_rss"
+
+
+def git_commit() -> str | None:
+    """The commit of the rnnbench source in use, with '+dirty' if it has uncommitted changes; None outside git."""
+    source = Path(rnnbench.__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=5)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def environment_record(device: torch.device, seed: int) -> dict:
+    record = {
+        "rnnbench": rnnbench.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "seed": seed,
+        "git_commit": git_commit(),
+    }
+    if device.type == "cuda":
+        record["cuda"] = torch.version.cuda
+        record["cudnn"] = torch.backends.cudnn.version()
+    return record

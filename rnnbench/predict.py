@@ -1,0 +1,66 @@
+"""Answer from a trained names model: rebuild it from its run directory alone, then rank languages for names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from rnnbench import rundir
+from rnnbench.data.names import clean
+from rnnbench.data.vocab import Vocab
+from rnnbench.errors import RnnbenchError
+from rnnbench.models import RecurrentClassifier
+
+MAX_NAME_LENGTH = 100
+
+def best_run(results: Path) -> Path:
+    """The finished names run with the highest validation accuracy under `results` (ties: the first by path)."""
+    runs, _ = rundir.find_runs(results)
+    candidates = [run for run in runs if run.metrics.get("task") == "names"]
+    if not candidates:
+        raise RnnbenchError(f"{results}: no finished names run here; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
+    return max(candidates, key=lambda run: run.metrics["validation_accuracy"]).path
+
+class Predictor:
+    def __init__(self, model: RecurrentClassifier, vocab: Vocab, labels: list[str], preprocessing: dict):
+        self.model = model.eval()
+        self.vocab = vocab
+        self.labels = labels
+        self.preprocessing = preprocessing
+
+    @classmethod
+    def from_run(cls, path: Path) -> Predictor:
+        state_dict, info = rundir.load_model_files(path)
+        where = Path(path) / "model.json"
+        if info.get("architecture") != "RecurrentClassifier":
+            raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a names classifier")
+        try:
+            model = RecurrentClassifier(**info["arguments"])
+            model.load_state_dict(state_dict)
+            vocab, labels = Vocab(tuple(info["vocab"])), list(info["labels"])
+            preprocessing = dict(info["preprocessing"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
+        if len(labels) != info["arguments"].get("num_classes"):
+            raise RnnbenchError(f"{where}: {len(labels)} labels for {info['arguments'].get('num_classes')} classes")
+        return cls(model, vocab, labels, preprocessing)
+
+    @torch.no_grad()
+    def predict(self, texts: list[str], top_k: int = 3) -> list[dict]:
+        """Example: ['Tribbiani'] -> [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}]"""
+        cleaned = [clean(text, **self.preprocessing) for text in texts]
+        for position, (text, name) in enumerate(zip(texts, cleaned), start=1):
+            if not name:
+                raise RnnbenchError(f"name {position} ({text!r}): empty after trimming whitespace; give a surname")
+            if len(name) > MAX_NAME_LENGTH:
+                raise RnnbenchError(f"name {position}: {len(name)} characters; surnames longer than {MAX_NAME_LENGTH} are refused")
+        tokens, lengths = self.vocab.encode(cleaned)
+        probabilities = self.model(tokens, lengths)[0].softmax(dim=-1)
+        top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
+        return [
+            {"input": text,
+             "predictions": [{"label": self.labels[i], "probability": p} for p, i in zip(values.tolist(), indices.tolist())]}
+            for text, values, indices in zip(texts, top.values, top.indices)
+        ]  # fmt: skip

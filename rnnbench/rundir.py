@@ -1,0 +1,151 @@
+"""The run-directory format, owned here alone: `run` writes through it, `compare` and `predict` read through it.
+
+    results/<experiment>/
+        summary.csv, summary.md          the experiment's table, rewritten from all finished runs
+        <variant>-<key>/seed-<seed>/     one finished run; <key> hashes the variant's exact configuration
+            config.yaml                  the resolved RunSpec: repeat the run from this alone
+            history.csv                  one row per epoch
+            model.safetensors            weights only: loading them never executes code
+            model.json                   what rebuilds the model: constructor arguments, vocabulary, labels
+            metrics.json                 scores, timing, memory and the environment record
+        .incomplete/                     runs being written (or interrupted); never read
+
+A run is assembled in `.incomplete/` and moved into place with one rename, so a run directory either holds
+every file or does not exist: a finished run is one whose directory exists, which is what lets an
+interrupted experiment resume by skipping finished runs, and parallel processes share one results tree.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from rnnbench.config import RunSpec
+from rnnbench.errors import RnnbenchError
+
+FORMAT_VERSION = 1
+FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
+
+
+def run_dir(results: Path, spec: RunSpec) -> Path:
+    return Path(results) / spec.experiment / f"{spec.variant}-{spec.variant_key()}" / f"seed-{spec.seed}"
+
+
+def is_finished(path: Path) -> bool:
+    return (path / "metrics.json").is_file()
+
+
+def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,
+             state_dict: dict[str, torch.Tensor], model_info: dict) -> Path:
+    """Write all files of one run, then publish them with one rename; never replaces a finished run."""
+    final = run_dir(results, spec)
+    staging_root = Path(results) / spec.experiment / ".incomplete"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{final.parent.name}-{final.name}-"))
+    try:
+        (staging / "config.yaml").write_text(
+            yaml.safe_dump({"format_version": FORMAT_VERSION, **spec.model_dump(mode="json")}, sort_keys=False),
+            encoding="utf-8",
+        )
+        with (staging / "history.csv").open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=list(history[0]))
+            writer.writeheader()
+            writer.writerows(history)
+        tensors = {name: t.detach().cpu().contiguous() for name, t in state_dict.items()}
+        save_file(tensors, staging / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
+        _write_json(staging / "model.json", {"format_version": FORMAT_VERSION, **model_info})
+        _write_json(staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics})
+        for file in staging.iterdir():
+            file.chmod(0o644)  # mkdtemp and safetensors create owner-only files; runs are meant to be shared
+        staging.chmod(0o755)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging, final)  # atomic; fails rather than replace an existing non-empty directory
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        if is_finished(final):
+            raise RnnbenchError(f"{final}: already holds a finished run; it was kept") from None
+        raise RnnbenchError(f"{final}: cannot write run: {err}") from None
+    return final
+
+
+@dataclass(frozen=True)
+class Run:
+    path: Path
+    config: dict  # the resolved RunSpec as written
+    metrics: dict
+
+
+def load_run(path: Path) -> Run:
+    path = Path(path)
+    if not is_finished(path):
+        raise RnnbenchError(f"{path}: not a finished run directory (no metrics.json)")
+    config = _read(path / "config.yaml", yaml.safe_load)
+    metrics = _read(path / "metrics.json", json.loads)
+    for name, content in (("config.yaml", config), ("metrics.json", metrics)):
+        if not isinstance(content, dict) or content.get("format_version") != FORMAT_VERSION:
+            raise RnnbenchError(f"{path / name}: not a run file of format version {FORMAT_VERSION}")
+    return Run(path, config, metrics)
+
+
+def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(state dict, model.json contents) of a finished run."""
+    path = Path(path)
+    info = _read(path / "model.json", json.loads)
+    if not isinstance(info, dict) or info.get("format_version") != FORMAT_VERSION:
+        raise RnnbenchError(f"{path / 'model.json'}: not a model file of format version {FORMAT_VERSION}")
+    try:
+        state_dict = load_file(path / "model.safetensors")
+    except FileNotFoundError:
+        raise RnnbenchError(f"{path / 'model.safetensors'}: missing") from None
+    except (SafetensorError, OSError, ValueError) as err:
+        raise RnnbenchError(f"{path / 'model.safetensors'}: not a readable weights file ({err})") from None
+    return state_dict, info
+
+
+def find_runs(results: Path) -> tuple[list[Run], list[str]]:
+    """Every finished run under `results`, sorted by path, and one line per run directory that could not be read."""
+    runs, problems = [], []
+    for metrics_file in sorted(Path(results).glob("*/*/seed-*/metrics.json")):
+        try:
+            runs.append(load_run(metrics_file.parent))
+        except RnnbenchError as err:
+            problems.append(str(err))
+    return runs, problems
+
+
+def write_summary(results: Path, experiment: str, csv_text: str, markdown: str) -> list[Path]:
+    """Rewrite the experiment's summary.csv and summary.md (derived from its runs, so safe to replace)."""
+    folder = Path(results) / experiment
+    paths = [folder / "summary.csv", folder / "summary.md"]
+    for path, text in zip(paths, (csv_text, markdown)):
+        _write_atomic(path, text)
+    return paths
+
+
+def _write_json(path: Path, content: dict) -> None:
+    path.write_text(json.dumps(content, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _read(path: Path, parse):
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RnnbenchError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+        raise RnnbenchError(f"{path}: unreadable ({str(err).splitlines()[0]})") from None

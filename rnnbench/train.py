@@ -1,0 +1,92 @@
+"""fit() and evaluate(): the training loop with early stopping, best-weight restore and timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from rnnbench.data.batches import TensorSplit
+
+EVAL_BATCH_SIZE = 1024
+
+
+@dataclass
+class FitResult:
+    history: list[dict] = field(default_factory=list)  # one row per epoch
+    best_epoch: int = 0
+    best_validation_accuracy: float = -1.0
+    train_seconds: float = 0.0
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: TensorSplit) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(probabilities (N, C), predicted classes (N,), mean loss) over a whole split, in eval mode, on the CPU."""
+    was_training = model.training
+    model.eval()
+    logits = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(EVAL_BATCH_SIZE)])
+    model.train(was_training)
+    loss = nn.functional.cross_entropy(logits, split.targets).item()
+    probabilities = logits.softmax(dim=-1).cpu()
+    return probabilities, probabilities.argmax(dim=-1), loss
+
+
+def fit(
+    model: nn.Module,
+    train: TensorSplit,
+    validation: TensorSplit,
+    *,
+    learning_rate: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int,
+    grad_clip: float | None,
+    weight_decay: float,
+    generator: torch.Generator,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> FitResult:
+    """Adam on the training split; stop after `patience` epochs without a better validation accuracy
+    (0 = never) and leave the model holding the best epoch's weights."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    result = FitResult()
+    best_state = None
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        # Sums stay on the device so the loop never waits for it; they are read once per epoch.
+        loss_sum = torch.zeros((), device=train.targets.device)
+        correct = torch.zeros((), device=train.targets.device, dtype=torch.long)
+        for batch in train.batches(batch_size, generator):
+            logits, loss = model(batch.tokens, batch.lengths, batch.targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            loss_sum += loss.detach() * len(batch)
+            correct += (logits.argmax(dim=-1) == batch.targets).sum()
+        _, predictions, validation_loss = evaluate(model, validation)
+        validation_accuracy = (predictions == validation.targets.cpu()).float().mean().item()
+        seconds = time.perf_counter() - start  # .item() above has synchronised with the device
+        result.train_seconds += seconds
+        row = {
+            "epoch": epoch,
+            "train_loss": loss_sum.item() / len(train),
+            "train_accuracy": correct.item() / len(train),
+            "validation_loss": validation_loss,
+            "validation_accuracy": validation_accuracy,
+            "seconds": seconds,
+        }
+        result.history.append(row)
+        if on_epoch:
+            on_epoch(row)
+        if validation_accuracy > result.best_validation_accuracy:
+            result.best_epoch, result.best_validation_accuracy = epoch, validation_accuracy
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif patience and epoch - result.best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    return result
