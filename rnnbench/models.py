@@ -49,7 +49,7 @@ class RecurrentClassifier(nn.Module):
         if self.embedding is not None:
             x = self.embedding(tokens)  # (B, T, E)
         else:
-            x = F.one_hot(tokens, self.vocab_size).float()  # (B, T, V)
+            x = F.one_hot(tokens, self.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
         # Packing makes each sequence stop at its last real character, so padding can never reach the state.
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         _, state = self.rnn(packed)  # (layers * directions, B, H), back in the batch's own order

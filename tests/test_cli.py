@@ -1,0 +1,155 @@
+"""End to end through the CLI: run → compare → predict on a tiny real experiment, and every bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from rnnbench.cli import app
+
+from conftest import TINY
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_clean_failure(result, code, *fragments):
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, names_dir):
+    """One tiny experiment (gru/lstm × uni/bi, 2 epochs), run once for the tests below."""
+    folder = tmp_path_factory.mktemp("e2e")
+    experiment = folder / "tiny.yaml"
+    experiment.write_text(json.dumps(TINY))  # JSON is YAML
+    result = invoke("run", experiment, "--results", folder / "results", "--data-dir", names_dir)
+    assert result.exit_code == 0, result.output
+    return folder, experiment, result
+
+
+def test_run_prints_data_sizes_progress_and_table(trained):
+    folder, _, result = trained
+    assert "data determined 2 classes" in result.output
+    for variant in ("gru-uni-1x8", "gru-bi-1x8", "lstm-uni-1x8", "lstm-bi-1x8"):
+        assert variant in result.output
+    runs = sorted((folder / "results" / "tiny").glob("*/seed-0"))
+    assert len(runs) == 4
+    assert (folder / "results" / "tiny" / "summary.md").read_text().startswith("### tiny")
+    metrics = json.loads((runs[0] / "metrics.json").read_text())
+    for key in ("parameters", "train_accuracy", "validation_accuracy", "test_accuracy", "test_macro_f1", "epochs_run",
+                "best_epoch", "train_seconds", "seconds_per_epoch", "peak_memory_mb"):
+        assert key in metrics
+    assert metrics["environment"]["seed"] == 0 and metrics["environment"]["torch"]
+
+
+def test_rerun_skips_finished_runs_and_changes_nothing(trained, names_dir):
+    folder, experiment, _ = trained
+    files = sorted((folder / "results" / "tiny").glob("*/seed-0/*"))
+    before = {f: f.stat().st_mtime_ns for f in files}
+    result = invoke("run", experiment, "--results", folder / "results", "--data-dir", names_dir)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("already finished") == 4
+    assert {f: f.stat().st_mtime_ns for f in files} == before
+
+
+def test_compare_formats(trained):
+    folder, _, _ = trained
+    records = json.loads(invoke("compare", "--results", folder / "results", "--format", "json").stdout)
+    assert len(records) == 4
+    assert {"experiment", "variant", "params", "seeds", "test_accuracy_mean", "test_accuracy_std"} <= set(records[0])
+    accuracies = [r["test_accuracy_mean"] for r in records]
+    assert accuracies == sorted(accuracies, reverse=True)
+    by_params = json.loads(invoke("compare", "--results", folder / "results", "--format", "json", "--sort", "params").stdout)
+    assert [r["params"] for r in by_params] == sorted(r["params"] for r in records)
+    csv = invoke("compare", "--results", folder / "results", "--format", "csv", "--experiment", "tiny").stdout
+    assert csv.startswith("experiment,variant") and len(csv.strip().splitlines()) == 5
+    assert "| gru-bi-1x8 |" in invoke("compare", "--results", folder / "results", "--format", "markdown").stdout
+    assert_clean_failure(invoke("compare", "--results", folder / "results", "--experiment", "nope"), 1, "no finished runs")
+    assert_clean_failure(invoke("compare", "--results", folder / "results", "--format", "xml"), 1, "--format")
+    assert_clean_failure(invoke("compare", "--results", folder / "nowhere"), 1, "no such results folder")
+
+
+def test_predict_uses_best_validation_run(trained):
+    folder, _, _ = trained
+    result = invoke("predict", "Tribbiani", "Schmidt", "Qx", "--results", folder / "results", "--json")
+    assert result.exit_code == 0, result.output
+    answers = json.loads(result.stdout)
+    assert [a["input"] for a in answers] == ["Tribbiani", "Schmidt", "Qx"]
+    for answer in answers:
+        labels = [p["label"] for p in answer["predictions"]]
+        assert sorted(labels) == ["German", "Italian"]  # top-k 3 of 2 classes
+        assert sum(p["probability"] for p in answer["predictions"]) == pytest.approx(1, abs=1e-5)
+    runs = [json.loads(p.read_text()) for p in (folder / "results").glob("tiny/*/seed-0/metrics.json")]
+    best = max(runs, key=lambda m: m["validation_accuracy"])
+    assert f"{best['variant']}-{best['variant_key']}" in result.stderr
+    text = invoke("predict", "Tribbiani", "--results", folder / "results", "--top-k", "1")
+    assert text.exit_code == 0 and text.stdout.startswith("Tribbiani: ")
+
+
+def test_predict_bad_input(trained, tmp_path):
+    folder, _, _ = trained
+    results = folder / "results"
+    assert_clean_failure(invoke("predict", "  ", "--results", results), 1, "name 1", "empty")
+    assert_clean_failure(invoke("predict", "x" * 500, "--results", results), 1, "500 characters")
+    assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished names run")
+    assert_clean_failure(invoke("predict", "Rossi", "--run", tmp_path), 1, "model.json: missing")
+    assert invoke("predict", "Rossi", "--results", results, "--top-k", "0").exit_code == 2
+
+
+def test_corrupted_checkpoint_is_a_clear_error(trained, tmp_path):
+    folder, _, _ = trained
+    source = next((folder / "results" / "tiny").glob("*/seed-0"))
+    copy = tmp_path / "run"
+    copy.mkdir()
+    for file in source.iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())
+    (copy / "model.safetensors").write_bytes((copy / "model.safetensors").read_bytes()[:100])
+    assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "not a readable weights file")
+    info = json.loads((source / "model.json").read_text())
+    (copy / "model.safetensors").write_bytes((source / "model.safetensors").read_bytes())
+    (copy / "model.json").write_text(json.dumps({**info, "arguments": {**info["arguments"], "hidden_size": 9}}))
+    assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "does not describe the weights beside it")
+
+
+def test_validate(write_experiment):
+    good = write_experiment(TINY)
+    result = invoke("validate", good)
+    assert result.exit_code == 0 and "4 variants × 1 seeds = 4 runs" in result.output and "valid" in result.output
+    bad = write_experiment({**TINY, "model": {"cell": "lstmm"}, "train": {"max_epoch": 3}}, "bad.yaml")
+    result = invoke("validate", bad)
+    assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm (got 'lstmm')", "train.max_epoch: unknown field")
+    assert_clean_failure(invoke("run", bad), 2, "model.cell")
+    assert_clean_failure(invoke("validate", good, "--set", "train.batch_size=0"), 2, "train.batch_size: input should be greater than or equal to 1")
+    assert_clean_failure(invoke("validate", good.parent / "absent.yaml"), 2, "absent.yaml: no such file")
+
+
+def test_run_with_missing_data_dir_writes_nothing(write_experiment, tmp_path):
+    result = invoke("run", write_experiment(TINY), "--results", tmp_path / "results", "--data-dir", tmp_path / "void")
+    assert_clean_failure(result, 1, "no names corpus here")
+    assert not (tmp_path / "results").exists()
+
+
+def test_run_unavailable_device_is_a_clear_error(write_experiment, tmp_path, names_dir):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = invoke("run", write_experiment(TINY), "--set", "device=cuda", "--results", tmp_path / "r", "--data-dir", names_dir)
+    assert_clean_failure(result, 1, "device: 'cuda' requested")
+
+
+def test_real_subprocess_help_and_version():
+    help_text = subprocess.run([sys.executable, "-m", "rnnbench", "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("run", "validate", "compare", "predict"):
+        assert command in help_text
+    version = subprocess.run([sys.executable, "-m", "rnnbench", "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("rnnbench ")

@@ -1,0 +1,51 @@
+import math
+
+import pytest
+import torch
+
+from rnnbench import metrics
+from rnnbench.models import RecurrentClassifier
+
+
+def test_known_answers():
+    targets, predictions = [0, 1, 1], [0, 0, 1]
+    assert metrics.accuracy(targets, predictions) == pytest.approx(2 / 3)
+    assert metrics.confusion_matrix(targets, predictions, 2).tolist() == [[1, 0], [1, 1]]
+    # class 0: P = 1/2, R = 1 -> F1 2/3; class 1: P = 1, R = 1/2 -> F1 2/3
+    assert metrics.macro_f1(targets, predictions, 2) == pytest.approx(2 / 3)
+
+
+def test_macro_f1_ignores_classes_absent_from_targets_and_predictions():
+    assert metrics.macro_f1([0, 0, 1], [0, 0, 1], num_classes=5) == 1.0
+    assert math.isnan(metrics.accuracy([], []))
+
+
+def test_macro_f1_counts_a_predicted_but_absent_class_as_zero():
+    # class 2 never occurs but is predicted once: its F1 is 0 and it is averaged in
+    assert metrics.macro_f1([0, 1], [0, 2], num_classes=3) == pytest.approx((1 + 0 + 0) / 3)
+
+
+def test_recurrent_closed_form_by_hand():
+    assert metrics.recurrent_parameters("gru", 10, 20, 1, False) == 3 * (200 + 400 + 40)
+    # second layer of a bidirectional LSTM reads 2H features
+    assert metrics.recurrent_parameters("lstm", 5, 4, 2, True) == 2 * 4 * (4 * 5 + 16 + 8) + 2 * 4 * (4 * 8 + 16 + 8)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("embedding_dim", [None, 7])
+def test_counted_parameters_equal_closed_form(cell, bidirectional, num_layers, embedding_dim):
+    arguments = dict(vocab_size=30, num_classes=4, cell=cell, hidden_size=12, num_layers=num_layers,
+                     bidirectional=bidirectional, embedding_dim=embedding_dim)
+    model = RecurrentClassifier(**arguments)
+    assert metrics.count_parameters(model) == metrics.classifier_parameters(**arguments)
+    recurrent = sum(p.numel() for p in model.rnn.parameters())
+    assert recurrent == metrics.recurrent_parameters(cell, embedding_dim or 30, 12, num_layers, bidirectional)
+
+
+def test_parameter_count_includes_every_tensor():
+    model = RecurrentClassifier(vocab_size=3, num_classes=2, cell="rnn", hidden_size=1, embedding_dim=1)
+    # embedding 3, rnn 1*1 + 1*1 + 2, head 1*2 + 2
+    assert metrics.count_parameters(model) == 3 + 4 + 4
+    assert all(isinstance(p, torch.nn.Parameter) for p in model.parameters())

@@ -1,0 +1,64 @@
+from collections import Counter
+
+import pytest
+
+from rnnbench.data import corpus, names
+
+
+@pytest.fixture(scope="module")
+def all_corpus(names_dir):
+    return names.read_corpus(names_dir, list(corpus.LANGUAGES))
+
+
+def test_clean_examples():
+    assert names.clean("  To The First\xa0 Page ") == "To The First Page"
+    assert names.clean("Müller") == "Müller"
+    assert names.clean("Müller", strip_accents=True) == "Muller"
+    assert names.clean("Großmann", strip_accents=True, lowercase=True) == "großmann"  # ß is a letter, not an accent
+    assert names.clean("O'Neal") == "O'Neal"
+    assert names.clean("Mu\u0308ller") == "Müller"  # decomposed input is composed (NFC)
+
+
+def test_corpus_facts(all_corpus):
+    assert sum(len(lines) for lines in all_corpus.values()) == 20074
+    splits = names.build_splits(all_corpus, seed=0)
+    arabic = splits.report["languages"]["Arabic"]
+    assert (arabic["lines"], arabic["distinct"], arabic["duplicates_removed"]) == (2000, 108, 1892)
+    assert splits.report["multi_language_names"] == 469
+
+
+def test_no_name_in_two_splits_and_no_duplicates(all_corpus):
+    for policy in ("drop", "keep"):
+        splits = names.build_splits(all_corpus, seed=3, multi_language=policy)
+        train, validation, test = ({name for name, _ in s} for s in (splits.train, splits.validation, splits.test))
+        assert not (train & validation) and not (train & test) and not (validation & test)
+        for split in (splits.train, splits.validation, splits.test):
+            assert len(split) == len(set(split))  # no repeated (name, language) example
+
+
+def test_drop_policy_removes_names_listed_under_several_languages(names_dir):
+    corpus_de_it = names.read_corpus(names_dir, ["German", "Italian"])
+    splits = names.build_splits(corpus_de_it, seed=0)
+    every = {name for s in (splits.train, splits.validation, splits.test) for name, _ in s}
+    assert "Salomon" not in every and "Paternoster" not in every
+    assert "Tribbiani" not in every  # not in the corpus at all: predict has honest work to do
+    kept = names.build_splits(corpus_de_it, seed=0, multi_language="keep")
+    labels = Counter(name for s in (kept.train, kept.validation, kept.test) for name, _ in s)
+    assert labels["Salomon"] == 2 and labels["Paternoster"] == 2
+
+
+def test_split_is_stratified_by_language(all_corpus):
+    splits = names.build_splits(all_corpus, seed=1, validation_fraction=0.1, test_fraction=0.2)
+    for language, row in splits.report["languages"].items():
+        total = row["train"] + row["validation"] + row["test"]
+        assert abs(row["test"] - 0.2 * total) <= 1, language
+        assert abs(row["validation"] - 0.1 * total) <= 1, language
+    assert splits.labels == corpus.LANGUAGES
+
+
+def test_seed_fixes_the_split(names_dir):
+    corpus_de_it = names.read_corpus(names_dir, ["German", "Italian"])
+    first, again = (names.build_splits(corpus_de_it, seed=5) for _ in range(2))
+    other = names.build_splits(corpus_de_it, seed=6)
+    assert first.test == again.test and first.train == again.train
+    assert set(first.test) != set(other.test)

@@ -1,0 +1,79 @@
+import json
+
+import pytest
+import torch
+
+from rnnbench import config, rundir
+from rnnbench.errors import RnnbenchError
+from rnnbench.models import RecurrentClassifier
+
+from conftest import TINY
+
+
+@pytest.fixture
+def spec():
+    return config.validate(TINY).run_specs()[0]
+
+
+def _save(results, spec, accuracy=0.9):
+    model = RecurrentClassifier(10, 2, "gru", hidden_size=4, embedding_dim=3)
+    info = {"task": "names", "architecture": "RecurrentClassifier", "arguments": {}, "vocab": [], "labels": []}
+    metrics = {"task": "names", "validation_accuracy": accuracy, "variant_key": spec.variant_key()}
+    history = [{"epoch": 1, "train_loss": 0.5}]
+    return rundir.save_run(results, spec, history=history, metrics=metrics, state_dict=model.state_dict(),
+                           model_info=info), model
+
+
+def test_round_trip(tmp_path, spec):
+    path, model = _save(tmp_path, spec)
+    assert path == tmp_path / "tiny" / f"gru-uni-1x8-{spec.variant_key()}" / "seed-0"
+    assert sorted(p.name for p in path.iterdir()) == sorted(rundir.FILES)
+    run = rundir.load_run(path)
+    assert config.RunSpec.model_validate({k: v for k, v in run.config.items() if k != "format_version"}) == spec
+    assert run.metrics["validation_accuracy"] == 0.9
+    state, info = rundir.load_model_files(path)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(state[name], tensor)
+    assert info["architecture"] == "RecurrentClassifier"
+    assert not list((tmp_path / "tiny" / ".incomplete").iterdir())
+
+
+def test_a_finished_run_is_never_replaced(tmp_path, spec):
+    path, _ = _save(tmp_path, spec, accuracy=0.9)
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+    with pytest.raises(RnnbenchError, match="already holds a finished run; it was kept"):
+        _save(tmp_path, spec, accuracy=0.1)
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    assert not list((tmp_path / "tiny" / ".incomplete").iterdir())
+
+
+def test_find_runs_skips_incomplete_and_reports_unreadable(tmp_path, spec):
+    path, _ = _save(tmp_path, spec)
+    (tmp_path / "tiny" / ".incomplete" / "gru-uni-1x8-x-seed-0-abc").mkdir()
+    other = config.validate(TINY).run_specs()[1]
+    broken, _ = _save(tmp_path, other)
+    (broken / "metrics.json").write_text("{not json")
+    runs, problems = rundir.find_runs(tmp_path)
+    assert [run.path for run in runs] == [path]
+    assert len(problems) == 1 and problems[0].startswith(f"{broken / 'metrics.json'}: unreadable")
+
+
+def test_corrupted_weights_and_wrong_format(tmp_path, spec):
+    path, _ = _save(tmp_path, spec)
+    (path / "model.safetensors").write_bytes(b"\x00" * 5)
+    with pytest.raises(RnnbenchError, match=r"model\.safetensors: not a readable weights file"):
+        rundir.load_model_files(path)
+    metrics = json.loads((path / "metrics.json").read_text())
+    (path / "metrics.json").write_text(json.dumps({**metrics, "format_version": 99}))
+    with pytest.raises(RnnbenchError, match="not a run file of format version 1"):
+        rundir.load_run(path)
+    with pytest.raises(RnnbenchError, match="not a finished run directory"):
+        rundir.load_run(tmp_path)
+
+
+def test_summary_files_are_replaced_atomically(tmp_path):
+    (tmp_path / "tiny").mkdir()
+    paths = rundir.write_summary(tmp_path, "tiny", "a,b\n", "| a |\n")
+    assert [p.read_text() for p in paths] == ["a,b\n", "| a |\n"]
+    rundir.write_summary(tmp_path, "tiny", "c\n", "| c |\n")
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["summary.csv", "summary.md"]
