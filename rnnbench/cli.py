@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich import box
 from rich.table import Table
 
 import rnnbench
@@ -28,8 +29,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-out = Console()  # results: tables, JSON, predictions
-err = Console(stderr=True)  # progress, notes and errors
+# Piped output (CI logs, files) gets 120 columns rather than rich's default 80, so tables are not truncated.
+out = Console(width=None if sys.stdout.isatty() else 120)  # results: tables, JSON, predictions
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)  # progress, notes and errors
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
 SetOption = Annotated[
@@ -125,12 +127,14 @@ def run(
 
         def show(event):
             match event:
-                case DataPrepared(seed=seed, device=device, sizes=s):
+                case DataPrepared(seed=seed, device=device, sizes=s, report=report):
+                    treated = ("dropped" if report["multi_language_policy"] == "drop" else "kept under each language")
                     progress.console.print(
                         f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
-                        f"(incl. pad, unknown), max length {s['max_length']}; split {s['train_size']} / "
-                        f"{s['validation_size']} / {s['test_size']}; dropped {s['duplicates_removed']} duplicate "
-                        f"lines and {s['multi_language_removed']} multi-language names; device {device}",
+                        f"(incl. padding and unknown), max length {s['max_length']}; split {s['train_size']} / "
+                        f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
+                        f"duplicate lines; {s['multi_language_names']} names listed under several languages "
+                        f"{treated}; device {device}",
                         highlight=False)  # fmt: skip
                 case RunStarted(spec=spec, index=i, total=n, parameters=p):
                     label = f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)"
@@ -190,13 +194,14 @@ def predict(
     from rnnbench.predict import Predictor, best_run
 
     path = run_path or best_run(results)
-    answers = Predictor.from_run(path).predict(names, top_k=top_k)
+    predictor = Predictor.from_run(path)
     err.print(f"model: {path}", highlight=False)
+    answers = predictor.predict(names, top_k=top_k)
     if as_json:
         sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
         return
     for answer in answers:
-        ranked = ", ".join(f"{p['label']} {100 * p['probability']:.1f}%" for p in answer["predictions"])
+        ranked = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
         out.print(f"{answer['input']}: {ranked}", highlight=False)
 
 
@@ -215,7 +220,7 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
 
 def _print_table(summary) -> None:
     for name, part in compare_runs.by_experiment(summary):
-        table = Table(title=name)
+        table = Table(title=name, box=box.SIMPLE_HEAD)
         for i, header in enumerate(compare_runs.DISPLAY_HEADERS):
             table.add_column(header, justify="right" if i >= 4 else "left")
         for cells in compare_runs.display_rows(part):

@@ -91,6 +91,7 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
             "max_length": max(train.tokens.shape[1], validation.tokens.shape[1], test.tokens.shape[1]),
             **{f"{split}_size": size for split, size in splits.report["sizes"].items()},
             "duplicates_removed": sum(r["duplicates_removed"] for r in splits.report["languages"].values()),
+            "multi_language_names": splits.report["multi_language_names"],
             "multi_language_removed": sum(r["multi_language_removed"] for r in splits.report["languages"].values()),
         }
         on_event(DataPrepared(seed, device, sizes, splits.report))
