@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from rnnbench import metrics, rundir
-from rnnbench.config import Experiment, RunSpec
+from rnnbench.config import Experiment, NamesData, RunSpec
 from rnnbench.data import names
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.vocab import Vocab
@@ -68,80 +68,98 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
     corpus = names.read_corpus(names_dir, experiment.data.languages)
     paths = []
     for seed in experiment.seeds:
-        seed_specs = [spec for spec in specs if spec.seed == seed]
-        pending = [spec for spec in seed_specs if not rundir.is_finished(rundir.run_dir(results, spec))]
-        for spec in seed_specs:
-            if spec not in pending:
-                paths.append(rundir.run_dir(results, spec))
-                on_event(RunSkipped(spec, paths[-1]))
+        pending = []
+        for spec in (spec for spec in specs if spec.seed == seed):
+            path = rundir.run_dir(results, spec)
+            if rundir.is_finished(path):
+                paths.append(path)
+                on_event(RunSkipped(spec, path))
+            else:
+                pending.append(spec)
         if not pending:
             continue
-
-        data = experiment.data
-        splits = names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
-                                    test_fraction=data.test_fraction, multi_language=data.multi_language,
-                                    strip_accents=data.strip_accents, lowercase=data.lowercase)  # fmt: skip
-        vocab = Vocab.from_texts([name for name, _ in splits.train])
-        train, validation, test = (_tensors(vocab, examples).to(device)
-                                   for examples in (splits.train, splits.validation, splits.test))  # fmt: skip
-        sizes = {
-            "vocab_size": vocab.size,
-            "num_classes": len(splits.labels),
-            "labels": list(splits.labels),
-            "max_length": max(train.tokens.shape[1], validation.tokens.shape[1], test.tokens.shape[1]),
-            **{f"{split}_size": size for split, size in splits.report["sizes"].items()},
-            "duplicates_removed": sum(r["duplicates_removed"] for r in splits.report["languages"].values()),
-            "multi_language_names": splits.report["multi_language_names"],
-            "multi_language_removed": sum(r["multi_language_removed"] for r in splits.report["languages"].values()),
-        }
-        on_event(DataPrepared(seed, device, sizes, splits.report))
-
+        data = prepare_names(corpus, experiment.data, seed, device)
+        on_event(DataPrepared(seed, device, data.sizes, data.splits.report))
         for spec in pending:
-            torch.manual_seed(seed)  # the same seed gives every variant the same init stream and batch order
-            arguments = classifier_arguments(spec.model, vocab.size, len(splits.labels))
-            model = RecurrentClassifier(**arguments).to(device)
-            parameters = metrics.count_parameters(model)
-            on_event(RunStarted(spec, specs.index(spec) + 1, len(specs), parameters))
-            if device.type == "cuda":
-                torch.cuda.reset_peak_memory_stats(device)
-            result = fit(model, train, validation, learning_rate=spec.train.learning_rate,
-                         batch_size=spec.train.batch_size, max_epochs=spec.train.max_epochs,
-                         patience=spec.train.patience, grad_clip=spec.train.grad_clip,
-                         weight_decay=spec.train.weight_decay,
-                         generator=torch.Generator().manual_seed(seed),
-                         on_epoch=lambda row, spec=spec: on_event(EpochFinished(spec, row)))  # fmt: skip
-            scores = _scores(model, {"train": train, "validation": validation, "test": test}, len(splits.labels))
-            memory, memory_kind = peak_memory_mb(device)
-            run_metrics = {
-                "task": "names",
-                "experiment": spec.experiment,
-                "variant": spec.variant,
-                "variant_key": spec.variant_key(),
-                "seed": seed,
-                "parameters": parameters,
-                **scores,
-                "epochs_run": len(result.history),
-                "best_epoch": result.best_epoch,
-                "train_seconds": result.train_seconds,
-                "seconds_per_epoch": result.train_seconds / len(result.history),
-                "peak_memory_mb": memory,
-                "peak_memory_kind": memory_kind,
-                "data": sizes,
-                "environment": environment_record(device, seed),
-            }
-            model_info = {
-                "task": "names",
-                "architecture": "RecurrentClassifier",
-                "arguments": arguments,
-                "vocab": list(vocab.chars),
-                "labels": list(splits.labels),
-                "preprocessing": {"strip_accents": data.strip_accents, "lowercase": data.lowercase},
-            }
-            path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics,
-                                   state_dict=model.state_dict(), model_info=model_info)  # fmt: skip
-            paths.append(path)
-            on_event(RunFinished(spec, path, run_metrics))
+            paths.append(train_and_save(spec, data, device, results, on_event, position=(specs.index(spec) + 1, len(specs))))
     return paths
+
+
+@dataclass(frozen=True)
+class PreparedNames:
+    splits: names.NamesSplits
+    vocab: Vocab
+    tensors: dict[str, TensorSplit]  # "train", "validation", "test", on the training device
+    sizes: dict  # what the data decided, recorded in every run's metrics
+
+
+def prepare_names(corpus: dict[str, list[str]], data: NamesData, seed: int, device: torch.device) -> PreparedNames:
+    """Clean and split the corpus with this seed, then encode each split to tensors once."""
+    splits = names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
+                                test_fraction=data.test_fraction, multi_language=data.multi_language,
+                                strip_accents=data.strip_accents, lowercase=data.lowercase)  # fmt: skip
+    vocab = Vocab.from_texts([name for name, _ in splits.train])
+    tensors = {split: _tensors(vocab, getattr(splits, split)).to(device) for split in names.SPLITS}
+    per_language = splits.report["languages"].values()
+    sizes = {
+        "vocab_size": vocab.size,
+        "num_classes": len(splits.labels),
+        "labels": list(splits.labels),
+        "max_length": max(t.tokens.shape[1] for t in tensors.values()),
+        **{f"{split}_size": size for split, size in splits.report["sizes"].items()},
+        "duplicates_removed": sum(r["duplicates_removed"] for r in per_language),
+        "multi_language_names": splits.report["multi_language_names"],
+        "multi_language_removed": sum(r["multi_language_removed"] for r in per_language),
+    }
+    return PreparedNames(splits, vocab, tensors, sizes)
+
+
+def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, results: Path,
+                   on_event: Callable[[Event], None], position: tuple[int, int]) -> Path:
+    """Build, fit, score and save one run; returns its directory."""
+    torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
+    arguments = classifier_arguments(spec.model, data.vocab.size, len(data.splits.labels))
+    model = RecurrentClassifier(**arguments).to(device)
+    parameters = metrics.count_parameters(model)
+    on_event(RunStarted(spec, *position, parameters))
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    train = spec.train
+    result = fit(model, data.tensors["train"], data.tensors["validation"], learning_rate=train.learning_rate,
+                 batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
+                 grad_clip=train.grad_clip, weight_decay=train.weight_decay,
+                 generator=torch.Generator().manual_seed(spec.seed),
+                 on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
+    memory, memory_kind = peak_memory_mb(device)
+    run_metrics = {
+        "task": "names",
+        "experiment": spec.experiment,
+        "variant": spec.variant,
+        "variant_key": spec.variant_key(),
+        "seed": spec.seed,
+        "parameters": parameters,
+        **_scores(model, data.tensors, len(data.splits.labels)),
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "train_seconds": result.train_seconds,
+        "seconds_per_epoch": result.train_seconds / len(result.history),
+        "peak_memory_mb": memory,
+        "peak_memory_kind": memory_kind,
+        "data": data.sizes,
+        "environment": environment_record(device, spec.seed),
+    }
+    model_info = {
+        "task": "names",
+        "architecture": "RecurrentClassifier",
+        "arguments": arguments,
+        "vocab": list(data.vocab.chars),
+        "labels": list(data.splits.labels),
+        "preprocessing": {"strip_accents": spec.data.strip_accents, "lowercase": spec.data.lowercase},
+    }
+    path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics,
+                           state_dict=model.state_dict(), model_info=model_info)  # fmt: skip
+    on_event(RunFinished(spec, path, run_metrics))
+    return path
 
 
 def _tensors(vocab: Vocab, examples: list[tuple[str, int]]) -> TensorSplit:
@@ -150,6 +168,7 @@ def _tensors(vocab: Vocab, examples: list[tuple[str, int]]) -> TensorSplit:
 
 
 def _scores(model: RecurrentClassifier, splits: dict[str, TensorSplit], num_classes: int) -> dict:
+    """Accuracy, macro-F1 and loss on every split, and the test split's confusion matrix."""
     scores = {}
     for split_name, split in splits.items():
         _, predictions, loss = evaluate(model, split)
@@ -157,5 +176,6 @@ def _scores(model: RecurrentClassifier, splits: dict[str, TensorSplit], num_clas
         scores[f"{split_name}_accuracy"] = metrics.accuracy(targets, predictions)
         scores[f"{split_name}_macro_f1"] = metrics.macro_f1(targets, predictions, num_classes)
         scores[f"{split_name}_loss"] = loss
-    scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predictions, num_classes).tolist()
+        if split_name == "test":
+            scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predictions, num_classes).tolist()
     return scores

@@ -100,6 +100,9 @@ def load_run(path: Path) -> Run:
 def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(state dict, model.json contents) of a finished run."""
     path = Path(path)
+    if not (path / "model.json").is_file():
+        raise RnnbenchError(f"{path}: not a run directory (no model.json); pass a folder like "
+                            "results/<experiment>/<variant>-<key>/seed-0")
     info = _read(path / "model.json", json.loads)
     if not isinstance(info, dict) or info.get("format_version") != FORMAT_VERSION:
         raise RnnbenchError(f"{path / 'model.json'}: not a model file of format version {FORMAT_VERSION}")

@@ -80,10 +80,10 @@ def test_compare_formats(trained):
 
 def test_predict_uses_best_validation_run(trained):
     folder, _, _ = trained
-    result = invoke("predict", "Tribbiani", "Schmidt", "Qx", "--results", folder / "results", "--json")
+    result = invoke("predict", "Tribbiani", "Schmidt", "Ωø☃ 李", "--results", folder / "results", "--json")
     assert result.exit_code == 0, result.output
     answers = json.loads(result.stdout)
-    assert [a["input"] for a in answers] == ["Tribbiani", "Schmidt", "Qx"]
+    assert [a["input"] for a in answers] == ["Tribbiani", "Schmidt", "Ωø☃ 李"]  # unseen characters still answered
     for answer in answers:
         labels = [p["label"] for p in answer["predictions"]]
         assert sorted(labels) == ["German", "Italian"]  # top-k 3 of 2 classes
@@ -101,7 +101,7 @@ def test_predict_bad_input(trained, tmp_path):
     assert_clean_failure(invoke("predict", "  ", "--results", results), 1, "name 1", "empty")
     assert_clean_failure(invoke("predict", "x" * 500, "--results", results), 1, "500 characters")
     assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished names run")
-    assert_clean_failure(invoke("predict", "Rossi", "--run", tmp_path), 1, "model.json: missing")
+    assert_clean_failure(invoke("predict", "Rossi", "--run", tmp_path), 1, "not a run directory (no model.json)")
     assert invoke("predict", "Rossi", "--results", results, "--top-k", "0").exit_code == 2
 
 
