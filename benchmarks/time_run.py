@@ -34,12 +34,15 @@ def main() -> None:
         results = Path(tempfile.mkdtemp(prefix="rnnbench-bench-"))
         command = [sys.executable, "-m", "rnnbench", "run", args.experiment, "--results", str(results)]
         command += [item for override in args.overrides for item in ("--set", override)]
+        log = tempfile.TemporaryFile()  # a file, not a pipe: a long log can never block the child
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)  # wait4, not communicate(): it also returns the child's peak RSS
         wall = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"run failed:\n{process.stderr.read().decode()}")
+            log.seek(0)
+            sys.exit(f"run failed:\n{log.read().decode(errors='replace')}")
+        log.close()
         peak_mb = usage.ru_maxrss / 1024  # KiB on Linux
         per_epoch = [json.loads(p.read_text())["seconds_per_epoch"] for p in sorted(results.glob("*/*/seed-*/metrics.json"))]
         variants = [p.parent.parent.name.rsplit("-", 1)[0] for p in sorted(results.glob("*/*/seed-*/metrics.json"))]

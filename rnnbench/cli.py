@@ -16,12 +16,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 import rnnbench
 from rnnbench import compare as compare_runs
 from rnnbench import config, rundir
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import RnnbenchError, UsageError
 
 app = typer.Typer(
     help="Compare RNN, GRU and LSTM models, uni- or bidirectional, from one experiment YAML.",
@@ -49,10 +50,10 @@ def reported(command):
             return command(*args, **kwargs)
         except RnnbenchError as error:
             for line in str(error).splitlines():
-                err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            err.print("interrupted: finished runs are kept; run the same command again to resume")
+            err.print("interrupted: finished runs are kept; run the same command again to resume", markup=False)
             raise typer.Exit(130) from None
 
     return wrapper
@@ -80,7 +81,9 @@ def validate(
     """Check an experiment file and list the runs it resolves to, without training anything."""
     exp = config.load(experiment, set_ or [])
     variants = exp.resolved_variants()
-    table = Table(title=f"{exp.name}: {len(variants)} variants × {len(exp.seeds)} seeds = {len(variants) * len(exp.seeds)} runs")
+    runs = len(variants) * len(exp.seeds)
+    table = Table(title=f"{exp.name}: {_count(len(variants), 'variant')} × {_count(len(exp.seeds), 'seed')} = "
+                        f"{_count(runs, 'run')}")
     for column in ("variant", "cell", "direction", "layers", "hidden", "input", "dropout"):
         table.add_column(column)
     for name, model in variants.items():
@@ -88,7 +91,7 @@ def validate(
                       str(model.hidden_size), f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot",
                       f"{model.dropout:g}")  # fmt: skip
     out.print(table)
-    out.print(f"{experiment}: valid")
+    out.print(f"{experiment}: valid", markup=False, highlight=False)
 
 
 @app.command()
@@ -118,7 +121,7 @@ def run(
             bar.update(download, completed=done)
 
         names_dir = corpus.locate(data_dir, on_progress=show_download)
-    err.print(f"names corpus: {names_dir} (verified)", highlight=False)
+    err.print(f"names corpus: {names_dir} (verified)", markup=False, highlight=False)
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))  # fmt: skip
@@ -135,9 +138,9 @@ def run(
                         f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
                         f"duplicate lines; {s['multi_language_names']} names listed under several languages "
                         f"{treated}; device {device}",
-                        highlight=False)  # fmt: skip
+                        markup=False, highlight=False, soft_wrap=True)  # fmt: skip
                 case RunStarted(spec=spec, index=i, total=n, parameters=p):
-                    label = f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)"
+                    label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
                     tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
                 case EpochFinished(spec=spec, row=row):
                     status = (f"epoch {row['epoch']} loss {row['train_loss']:.3f} "
@@ -148,14 +151,14 @@ def run(
                                     status=f"test {100 * m['test_accuracy']:.1f}% in {m['train_seconds']:.1f}s")  # fmt: skip
                 case RunSkipped(spec=spec, path=path):
                     progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
-                                           highlight=False)  # fmt: skip
+                                           markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
         run_experiment(exp, names_dir, results, on_event=show)
 
     summary = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
-    err.print(f"runs and summary in {paths[0].parent}", highlight=False)
+    err.print(f"runs and summary in {paths[0].parent}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -168,7 +171,7 @@ def compare(
 ):
     """Aggregate every finished run into one row per variant: mean ± std over seeds."""
     if output_format not in compare_runs.FORMATS:
-        raise RnnbenchError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
+        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
     summary = _summary(results, experiment=experiment, sort=sort)
     match output_format:
         case "table":
@@ -185,24 +188,25 @@ def compare(
 @reported
 def predict(
     names: Annotated[list[str], typer.Argument(help="One or more surnames.", show_default=False)],
-    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy.")] = None,
+    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy among those that know the most languages.")] = None,
     results: ResultsOption = Path("results"),
+    experiment: Annotated[Optional[str], typer.Option("--experiment", help="Choose the best run of this experiment only.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Rank the likely languages of surnames with a trained model."""
     from rnnbench.predict import Predictor, best_run
 
-    path = run_path or best_run(results)
+    path, why = (run_path, "given by --run") if run_path else best_run(results, experiment)
     predictor = Predictor.from_run(path)
-    err.print(f"model: {path}", highlight=False)
+    err.print(f"model: {path} ({why})", markup=False, highlight=False, soft_wrap=True)
     answers = predictor.predict(names, top_k=top_k)
     if as_json:
         sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
         return
     for answer in answers:
         ranked = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
-        out.print(f"{answer['input']}: {ranked}", highlight=False)
+        out.print(f"{answer['input']}: {ranked}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _summary(results: Path, experiment: str | None = None, sort: str | None = None):
@@ -210,7 +214,7 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
         raise RnnbenchError(f"{results}: no such results folder; run an experiment first or pass --results DIR")
     runs, problems = rundir.find_runs(results)
     for problem in problems:
-        err.print(f"[yellow]skipped:[/yellow] {problem}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
     if experiment is not None:
         runs = [run for run in runs if run.config["experiment"] == experiment]
     if not runs:
@@ -218,11 +222,15 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
     return compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _print_table(summary) -> None:
     for name, part in compare_runs.by_experiment(summary):
-        table = Table(title=name, box=box.SIMPLE_HEAD)
+        table = Table(title=escape(name), box=box.SIMPLE_HEAD)
         for i, header in enumerate(compare_runs.DISPLAY_HEADERS):
             table.add_column(header, justify="right" if i >= 4 else "left")
         for cells in compare_runs.display_rows(part):
-            table.add_row(*cells)
+            table.add_row(*map(escape, cells))
         out.print(table)

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from rnnbench.rundir import Run
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import UsageError
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -68,7 +68,7 @@ def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
     if sort is None:
         return summary.sort_values(["experiment", "test_accuracy_mean"], ascending=[True, False], ignore_index=True)
     if sort not in summary.columns:
-        raise RnnbenchError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
+        raise UsageError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
     ascending = sort in ("experiment", "variant", "variant_key", "cell", "direction", "params", "train_seconds_mean",
                          "seconds_per_epoch_mean", "layers", "hidden_size", "epochs_mean")  # fmt: skip
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
@@ -28,17 +28,26 @@ Layers = Annotated[int, Field(ge=1, le=16)]
 Size = Annotated[int, Field(ge=1, le=65536)]
 Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
 Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
+Seed = Annotated[int, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
+
+
+def distinct(values: list) -> list:
+    """Refuse a list that repeats a value, naming it. Example: [1, 1] -> 'lists 1 more than once'."""
+    repeated = [value for i, value in enumerate(values) if value in values[:i]]
+    if repeated:
+        raise ValueError(f"lists {repeated[0]} more than once")
+    return values
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NamesData(Strict):
     """Surname → language. Names listed under several chosen languages are dropped (or kept, see names.py)."""
 
     dataset: Literal["names"] = "names"
-    languages: list[Language] = Field(default=list(LANGUAGES), min_length=2)
+    languages: Annotated[list[Language], AfterValidator(distinct)] = Field(default=list(LANGUAGES), min_length=2)
     multi_language: Literal["drop", "keep"] = "drop"
     validation_fraction: Fraction = 0.1
     test_fraction: Fraction = 0.1
@@ -50,13 +59,6 @@ class NamesData(Strict):
     def _all_means_every_language(cls, value):
         return list(LANGUAGES) if value == "all" else value
 
-    @field_validator("languages")
-    @classmethod
-    def _no_repeats(cls, value):
-        repeated = sorted({language for language in value if value.count(language) > 1})
-        if repeated:
-            raise ValueError(f"lists {', '.join(repeated)} more than once")
-        return value
 
 
 class ModelSpec(Strict):
@@ -86,6 +88,13 @@ class Grid(Strict):
     embedding_dim: list[Size | None] | None = None
     dropout: list[Dropout] | None = None
 
+    @field_validator("*")
+    @classmethod
+    def _non_empty_and_distinct(cls, values):
+        if values == []:
+            raise ValueError("an empty list leaves no variants; remove the field or give at least one value")
+        return values if values is None else distinct(values)
+
 
 class Train(Strict):
     """Adam with early stopping on validation accuracy; the best epoch's weights are restored before testing."""
@@ -106,12 +115,13 @@ class RunSpec(Strict):
     data: NamesData
     model: ModelSpec
     train: Train
-    seed: int
+    seed: Seed
     device: Device
 
     def variant_key(self) -> str:
-        """8 hex digits naming this variant's exact configuration: the same key means the same experiment."""
-        payload = self.model_dump(include={"variant", "data", "model", "train"}, mode="json")
+        """8 hex digits naming this variant's exact configuration (data, model, training; not its display name):
+        the same key means the same experiment, so renaming a variant or adding others never retrains it."""
+        payload = self.model_dump(include={"data", "model", "train"}, mode="json")
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -123,7 +133,7 @@ class Experiment(Strict):
     grid: Grid | None = None
     variants: list[Variant] = []
     train: Train = Train()
-    seeds: list[int] = Field(default=[0], min_length=1)
+    seeds: Annotated[list[Seed], AfterValidator(distinct)] = Field(default=[0], min_length=1)
     device: Device = "auto"
 
     def resolved_variants(self) -> dict[str, ModelSpec]:
@@ -142,6 +152,9 @@ class Experiment(Strict):
             name = name or variant_name(model, varying)
             if name in resolved:
                 raise ValueError(f"{where}: variant name '{name}' is used twice; give the variant a distinct name")
+            twin = next((other for other, m in resolved.items() if m == model), None)
+            if twin is not None:
+                raise ValueError(f"{where}: variant '{name}' has the same settings as '{twin}'; drop one of them")
             resolved[name] = model
         return resolved
 
@@ -210,14 +223,15 @@ def validate(raw: dict, source: str = "experiment") -> Experiment:
 def apply_override(raw: dict, assignment: str) -> None:
     """Set one dotted field in the raw mapping. Example: 'train.max_epochs=2', 'grid.cell=[gru, lstm]'."""
     key, sep, text = assignment.partition("=")
-    if not sep or not key.strip():
+    key = key.strip()
+    if not sep or not key:
         raise ValueError("expected KEY=VALUE, for example train.max_epochs=2")
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         value = text
     node = raw
-    parts = key.strip().split(".")
+    parts = [part.strip() for part in key.split(".")]
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list):

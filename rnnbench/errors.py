@@ -16,3 +16,9 @@ class ConfigError(RnnbenchError):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class UsageError(RnnbenchError):
+    """A command-line option with a value the command cannot use (exit status 2, like other usage errors)."""
+
+    exit_code = 2

@@ -64,16 +64,19 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
                    on_event: Callable[[Event], None] = lambda event: None) -> list[Path]:
     """Train and save every (seed, variant) run not already finished; return all the experiment's run paths."""
     device = resolve_device(experiment.device)
+    rundir.check_writable(results)
     specs = experiment.run_specs()
+    finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
     corpus = names.read_corpus(names_dir, experiment.data.languages)
     paths = []
     for seed in experiment.seeds:
         pending = []
-        for spec in (spec for spec in specs if spec.seed == seed):
-            path = rundir.run_dir(results, spec)
-            if rundir.is_finished(path):
-                paths.append(path)
-                on_event(RunSkipped(spec, path))
+        for spec, done in zip(specs, finished):
+            if spec.seed != seed:
+                continue
+            if done is not None:
+                paths.append(done)
+                on_event(RunSkipped(spec, done))
             else:
                 pending.append(spec)
         if not pending:
@@ -81,7 +84,12 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
         data = prepare_names(corpus, experiment.data, seed, device)
         on_event(DataPrepared(seed, device, data.sizes, data.splits.report))
         for spec in pending:
-            paths.append(train_and_save(spec, data, device, results, on_event, position=(specs.index(spec) + 1, len(specs))))
+            position = (specs.index(spec) + 1, len(specs))
+            try:
+                paths.append(train_and_save(spec, data, device, results, on_event, position))
+            except rundir.AlreadyFinished as done:  # a parallel process finished the same run first
+                paths.append(done.path)
+                on_event(RunSkipped(spec, done.path))
     return paths
 
 

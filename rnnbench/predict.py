@@ -14,13 +14,27 @@ from rnnbench.models import RecurrentClassifier
 
 MAX_NAME_LENGTH = 100
 
-def best_run(results: Path) -> Path:
-    """The finished names run with the highest validation accuracy under `results` (ties: the first by path)."""
+def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
+    """The finished names run to answer from, and a line saying why it was chosen.
+
+    The highest validation accuracy wins (ties: the first by path), but only among the runs that know the most
+    languages: a German-vs-Italian model scores higher than an 18-language one on an easier question, and
+    would otherwise answer every name with one of two languages.
+    """
     runs, _ = rundir.find_runs(results)
-    candidates = [run for run in runs if run.metrics.get("task") == "names"]
+    candidates = [run for run in runs if run.metrics["task"] == "names"
+                  and (experiment is None or run.config["experiment"] == experiment)]  # fmt: skip
     if not candidates:
-        raise RnnbenchError(f"{results}: no finished names run here; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
-    return max(candidates, key=lambda run: run.metrics["validation_accuracy"]).path
+        where = f"{results}: no finished names run" + (f" of experiment '{experiment}'" if experiment else "")
+        raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
+    most = max(len(run.metrics["data"]["labels"]) for run in candidates)
+    widest = [run for run in candidates if len(run.metrics["data"]["labels"]) == most]
+    best = max(widest, key=lambda run: run.metrics["validation_accuracy"])
+    why = f"best validation accuracy ({100 * best.metrics['validation_accuracy']:.1f}%) of {len(widest)} runs with {most} languages"
+    if len(widest) < len(candidates):
+        why += f"; {len(candidates) - len(widest)} runs with fewer languages passed over (choose with --experiment or --run)"
+    return best.path, why
+
 
 class Predictor:
     def __init__(self, model: RecurrentClassifier, vocab: Vocab, labels: list[str], preprocessing: dict):

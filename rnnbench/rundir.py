@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -30,10 +31,14 @@ import yaml
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from rnnbench.config import RunSpec
+from pydantic import ValidationError
+
+from rnnbench.config import RunSpec, describe
 from rnnbench.errors import RnnbenchError
 
 FORMAT_VERSION = 1
+METRICS_KEYS = ("task", "variant_key", "parameters", "test_accuracy", "test_macro_f1", "validation_accuracy",
+                "epochs_run", "train_seconds", "seconds_per_epoch")  # what compare and predict read
 FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
 
 
@@ -41,18 +46,58 @@ def run_dir(results: Path, spec: RunSpec) -> Path:
     return Path(results) / spec.experiment / f"{spec.variant}-{spec.variant_key()}" / f"seed-{spec.seed}"
 
 
+class AlreadyFinished(RnnbenchError):
+    """Another process published the same run first; its directory was kept and this copy discarded."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"{path}: already holds a finished run; it was kept")
+
+
 def is_finished(path: Path) -> bool:
     return (path / "metrics.json").is_file()
+
+
+def check_writable(results: Path) -> None:
+    """Fail before any training if run directories could not be written under `results`."""
+    results = Path(results)
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=results):
+            pass
+    except OSError as err:
+        raise RnnbenchError(f"{results}: cannot write results here ({err.strerror or err}); pass --results DIR") from None
+
+
+def finished_run(results: Path, spec: RunSpec) -> Path | None:
+    """The finished run of this spec's configuration and seed, if any, whatever its variant was called then.
+
+    Raises, before anything is trained, if the run's directory exists but is damaged or unfinished, since
+    writing over it would lose what it holds.
+    """
+    path = run_dir(results, spec)
+    matches = sorted(path.parent.parent.glob(f"*-{spec.variant_key()}/{path.name}"))
+    found = path if path.exists() else matches[0] if matches else None
+    if found is None:
+        return None
+    if not is_finished(found):
+        raise RnnbenchError(f"{found}: holds no metrics.json (an unfinished or damaged run); move or delete it to retrain")
+    try:
+        load_run(found)
+    except RnnbenchError as err:
+        raise RnnbenchError(f"{err}; delete {found} to retrain it") from None
+    return found
 
 
 def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,
              state_dict: dict[str, torch.Tensor], model_info: dict) -> Path:
     """Write all files of one run, then publish them with one rename; never replaces a finished run."""
     final = run_dir(results, spec)
-    staging_root = Path(results) / spec.experiment / ".incomplete"
-    staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{final.parent.name}-{final.name}-"))
+    staging = None
     try:
+        staging_root = Path(results) / spec.experiment / ".incomplete"
+        staging_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{final.parent.name}-{final.name}-"))
         (staging / "config.yaml").write_text(
             yaml.safe_dump({"format_version": FORMAT_VERSION, **spec.model_dump(mode="json")}, sort_keys=False),
             encoding="utf-8",
@@ -71,10 +116,11 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         final.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staging, final)  # atomic; fails rather than replace an existing non-empty directory
     except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         if is_finished(final):
-            raise RnnbenchError(f"{final}: already holds a finished run; it was kept") from None
-        raise RnnbenchError(f"{final}: cannot write run: {err}") from None
+            raise AlreadyFinished(final) from None
+        raise RnnbenchError(f"{final}: cannot write run ({err.strerror or err})") from None
     return final
 
 
@@ -94,6 +140,15 @@ def load_run(path: Path) -> Run:
     for name, content in (("config.yaml", config), ("metrics.json", metrics)):
         if not isinstance(content, dict) or content.get("format_version") != FORMAT_VERSION:
             raise RnnbenchError(f"{path / name}: not a run file of format version {FORMAT_VERSION}")
+    try:
+        RunSpec.model_validate({k: v for k, v in config.items() if k != "format_version"})
+    except ValidationError as err:
+        raise RnnbenchError(f"{path / 'config.yaml'}: damaged ({describe(err.errors()[0])})") from None
+    data = metrics.get("data")
+    absent = [key for key in METRICS_KEYS if key not in metrics]
+    absent += [] if isinstance(data, dict) and isinstance(data.get("labels"), list) else ["data.labels"]
+    if absent:
+        raise RnnbenchError(f"{path / 'metrics.json'}: damaged (no {', '.join(absent)})")
     return Run(path, config, metrics)
 
 
@@ -130,13 +185,27 @@ def write_summary(results: Path, experiment: str, csv_text: str, markdown: str) 
     """Rewrite the experiment's summary.csv and summary.md (derived from its runs, so safe to replace)."""
     folder = Path(results) / experiment
     paths = [folder / "summary.csv", folder / "summary.md"]
-    for path, text in zip(paths, (csv_text, markdown)):
-        _write_atomic(path, text)
+    try:
+        for path, text in zip(paths, (csv_text, markdown)):
+            _write_atomic(path, text)
+    except OSError as err:
+        raise RnnbenchError(f"{folder}: cannot write the summary ({err.strerror or err}); the runs are kept") from None
     return paths
 
 
 def _write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(content, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+    """Strict JSON that any reader accepts: a NaN or infinite score (a diverged run) is written as null."""
+    path.write_text(json.dumps(_finite(content), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _write_atomic(path: Path, text: str) -> None:

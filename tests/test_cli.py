@@ -1,6 +1,7 @@
 """End to end through the CLI: run → compare → predict on a tiny real experiment, and every bad input."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -74,7 +75,8 @@ def test_compare_formats(trained):
     assert csv.startswith("experiment,variant") and len(csv.strip().splitlines()) == 5
     assert "| gru-bi-1x8 |" in invoke("compare", "--results", folder / "results", "--format", "markdown").stdout
     assert_clean_failure(invoke("compare", "--results", folder / "results", "--experiment", "nope"), 1, "no finished runs")
-    assert_clean_failure(invoke("compare", "--results", folder / "results", "--format", "xml"), 1, "--format")
+    assert_clean_failure(invoke("compare", "--results", folder / "results", "--format", "xml"), 2, "--format")
+    assert_clean_failure(invoke("compare", "--results", folder / "results", "--sort", "speed"), 2, "--sort: 'speed'")
     assert_clean_failure(invoke("compare", "--results", folder / "nowhere"), 1, "no such results folder")
 
 
@@ -123,7 +125,7 @@ def test_corrupted_checkpoint_is_a_clear_error(trained, tmp_path):
 def test_validate(write_experiment):
     good = write_experiment(TINY)
     result = invoke("validate", good)
-    assert result.exit_code == 0 and "4 variants × 1 seeds = 4 runs" in result.output and "valid" in result.output
+    assert result.exit_code == 0 and "4 variants × 1 seed = 4 runs" in result.output and "valid" in result.output
     bad = write_experiment({**TINY, "model": {"cell": "lstmm"}, "train": {"max_epoch": 3}}, "bad.yaml")
     result = invoke("validate", bad)
     assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm (got 'lstmm')", "train.max_epoch: unknown field")
@@ -153,3 +155,47 @@ def test_real_subprocess_help_and_version():
         assert command in help_text
     version = subprocess.run([sys.executable, "-m", "rnnbench", "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("rnnbench ")
+
+
+def test_text_that_looks_like_markup_is_printed_as_is(trained):
+    folder, _, _ = trained
+    result = invoke("predict", "[bold]Rossi[/bold]", "[/red]", "--results", folder / "results", "--top-k", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("[bold]Rossi[/bold]: ") and "\n[/red]: " in result.stdout
+    assert_clean_failure(invoke("predict", "[/red]  " + "x" * 200, "--results", folder / "results"), 1, "name 1")
+
+
+def test_predict_prefers_models_that_know_more_languages(trained, write_experiment, names_dir, tmp_path):
+    folder, _, _ = trained
+    results = tmp_path / "results"
+    shutil.copytree(folder / "results", results)
+    three = {**TINY, "name": "three", "data": {"languages": ["German", "Italian", "Spanish"]}, "grid": None,
+             "train": {**TINY["train"], "max_epochs": 1}}
+    assert invoke("run", write_experiment(three), "--results", results, "--data-dir", names_dir).exit_code == 0
+    result = invoke("predict", "Rossi", "--results", results, "--json", "--top-k", "5")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)[0]["predictions"]) == 3
+    assert "/three/" in result.stderr and "4 runs with fewer languages passed over" in result.stderr
+    chosen = invoke("predict", "Rossi", "--results", results, "--json", "--experiment", "tiny")
+    assert "/tiny/" in chosen.stderr and len(json.loads(chosen.stdout)[0]["predictions"]) == 2
+
+
+def test_run_refuses_results_it_cannot_write_before_training(write_experiment, names_dir, tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("a file, not a folder")
+    result = invoke("run", write_experiment(TINY), "--results", blocker, "--data-dir", names_dir)
+    assert_clean_failure(result, 1, "cannot write results here")
+    assert "seed 0" not in result.output and blocker.read_text() == "a file, not a folder"
+
+
+def test_run_refuses_to_train_over_an_unfinished_run_directory(trained, write_experiment, names_dir, tmp_path):
+    folder, _, _ = trained
+    results = tmp_path / "results"
+    shutil.copytree(folder / "results", results)
+    victim = next((results / "tiny").glob("lstm-bi-*/seed-0"))
+    (victim / "metrics.json").unlink()
+    before = {p.name: p.read_bytes() for p in victim.iterdir()}
+    result = invoke("run", write_experiment(TINY), "--results", results, "--data-dir", names_dir)
+    assert_clean_failure(result, 1, f"{victim}: holds no metrics.json", "move or delete it to retrain")
+    assert "data determined" not in result.output  # refused before any training
+    assert {p.name: p.read_bytes() for p in victim.iterdir()} == before

@@ -122,3 +122,39 @@ def test_variant_key_tracks_the_configuration(write_experiment):
     assert base[0].variant_key() != changed[0].variant_key()
     assert base[0].variant_key() == other_device[0].variant_key()  # device and seed are not part of it
     assert len({s.variant_key() for s in base}) == len(base)
+
+
+def test_seeds_must_be_distinct_and_in_range(write_experiment):
+    assert _problems(write_experiment, {**TINY, "seeds": [1, 1]}) == ["seeds: lists 1 more than once (got [1, 1])"]
+    problems = _problems(write_experiment, {**TINY, "seeds": [-1, 2**32]})
+    assert problems[0].startswith("seeds[0]: input should be greater than or equal to 0")
+    assert problems[1].startswith("seeds[1]: input should be less than 4294967296")
+
+
+def test_infinite_or_nan_numbers_are_refused(write_experiment):
+    for value in (".inf", ".nan"):
+        problems = _problems(write_experiment, TINY, [f"train.learning_rate={value}"])
+        assert problems[0].startswith("train.learning_rate: input should be a finite number"), problems
+
+
+def test_grid_axes_must_be_non_empty_and_distinct(write_experiment):
+    assert _problems(write_experiment, {**TINY, "grid": {"cell": []}})[0].startswith("grid.cell: an empty list leaves no variants")
+    assert _problems(write_experiment, {**TINY, "grid": {"cell": ["gru", "gru"]}})[0].startswith("grid.cell: lists gru more than once")
+
+
+def test_identical_variants_are_refused(write_experiment):
+    content = {**TINY, "grid": None, "variants": [{"name": "a", "cell": "lstm"}, {"name": "b", "cell": "lstm"}]}
+    assert _problems(write_experiment, content) == ["variants[1]: variant 'b' has the same settings as 'a'; drop one of them"]
+
+
+def test_variant_key_ignores_the_display_name(write_experiment):
+    """Adding a grid axis value renames variants (gru-uni-1x8 -> gru-uni-1x8-emb8) but must not rehash them."""
+    base = {s.variant: s.variant_key() for s in config.load(write_experiment(TINY)).run_specs()}
+    wider = config.load(write_experiment(TINY), ["grid.embedding_dim=[8, 16]"]).run_specs()
+    renamed = {s.variant.removesuffix("-emb8"): s.variant_key() for s in wider if s.variant.endswith("-emb8")}
+    assert renamed == base
+
+
+def test_override_keys_may_carry_spaces(write_experiment):
+    experiment = config.load(write_experiment(TINY), [" train . max_epochs = 3"])
+    assert experiment.train.max_epochs == 3

@@ -3,6 +3,7 @@ from collections import Counter
 import pytest
 
 from rnnbench.data import corpus, names
+from rnnbench.errors import RnnbenchError
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +63,9 @@ def test_seed_fixes_the_split(names_dir):
     other = names.build_splits(corpus_de_it, seed=6)
     assert first.test == again.test and first.train == again.train
     assert set(first.test) != set(other.test)
+
+
+def test_fractions_that_leave_a_split_empty_are_refused(names_dir):
+    corpus_de_it = names.read_corpus(names_dir, ["German", "Italian"])
+    with pytest.raises(RnnbenchError, match="the validation split would be empty"):
+        names.build_splits(corpus_de_it, seed=0, validation_fraction=0.0001)

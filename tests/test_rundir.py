@@ -18,7 +18,9 @@ def spec():
 def _save(results, spec, accuracy=0.9):
     model = RecurrentClassifier(10, 2, "gru", hidden_size=4, embedding_dim=3)
     info = {"task": "names", "architecture": "RecurrentClassifier", "arguments": {}, "vocab": [], "labels": []}
-    metrics = {"task": "names", "validation_accuracy": accuracy, "variant_key": spec.variant_key()}
+    metrics = {"task": "names", "validation_accuracy": accuracy, "variant_key": spec.variant_key(), "parameters": 1,
+               "test_accuracy": 0.5, "test_macro_f1": 0.5, "epochs_run": 1, "train_seconds": 0.1,
+               "seconds_per_epoch": 0.1, "data": {"labels": ["German", "Italian"]}}
     history = [{"epoch": 1, "train_loss": 0.5}]
     return rundir.save_run(results, spec, history=history, metrics=metrics, state_dict=model.state_dict(),
                            model_info=info), model
@@ -41,7 +43,7 @@ def test_round_trip(tmp_path, spec):
 def test_a_finished_run_is_never_replaced(tmp_path, spec):
     path, _ = _save(tmp_path, spec, accuracy=0.9)
     before = {p.name: p.read_bytes() for p in path.iterdir()}
-    with pytest.raises(RnnbenchError, match="already holds a finished run; it was kept"):
+    with pytest.raises(rundir.AlreadyFinished, match="already holds a finished run; it was kept"):
         _save(tmp_path, spec, accuracy=0.1)
     assert {p.name: p.read_bytes() for p in path.iterdir()} == before
     assert not list((tmp_path / "tiny" / ".incomplete").iterdir())
@@ -77,3 +79,57 @@ def test_summary_files_are_replaced_atomically(tmp_path):
     assert [p.read_text() for p in paths] == ["a,b\n", "| a |\n"]
     rundir.write_summary(tmp_path, "tiny", "c\n", "| c |\n")
     assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["summary.csv", "summary.md"]
+
+
+def test_finished_run_is_found_by_configuration_whatever_its_name(tmp_path, spec):
+    assert rundir.finished_run(tmp_path, spec) is None
+    path, _ = _save(tmp_path, spec)
+    assert rundir.finished_run(tmp_path, spec) == path
+    renamed = spec.model_copy(update={"variant": "my-gru"})
+    assert rundir.finished_run(tmp_path, renamed) == path
+    assert rundir.finished_run(tmp_path, spec.model_copy(update={"seed": 1})) is None
+
+
+def test_damaged_or_unfinished_run_directories_are_refused_not_overwritten(tmp_path, spec):
+    leftover = rundir.run_dir(tmp_path, spec)
+    leftover.mkdir(parents=True)
+    (leftover / "notes.txt").write_text("mine")
+    with pytest.raises(RnnbenchError, match="holds no metrics.json .* move or delete it to retrain"):
+        rundir.finished_run(tmp_path, spec)
+    assert (leftover / "notes.txt").read_text() == "mine"
+
+    other = config.validate(TINY).run_specs()[1]
+    path, _ = _save(tmp_path, other)
+    (path / "metrics.json").write_text('{"format_version": 1, "task": "na')  # truncated
+    with pytest.raises(RnnbenchError, match=f"unreadable .*; delete {path} to retrain it"):
+        rundir.finished_run(tmp_path, other)
+
+
+def test_damaged_config_or_metrics_are_reported_by_find_runs(tmp_path, spec):
+    path, _ = _save(tmp_path, spec)
+    text = (path / "config.yaml").read_text()
+    (path / "config.yaml").write_text(text.replace("model:", "modell:"))
+    other = config.validate(TINY).run_specs()[1]
+    second, _ = _save(tmp_path, other)
+    metrics = json.loads((second / "metrics.json").read_text())
+    del metrics["test_accuracy"]
+    (second / "metrics.json").write_text(json.dumps(metrics))
+    runs, problems = rundir.find_runs(tmp_path)
+    assert runs == []
+    assert any("config.yaml: damaged" in p for p in problems)
+    assert any("metrics.json: damaged (no test_accuracy)" in p for p in problems)
+
+
+def test_unwritable_results_fail_up_front(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RnnbenchError, match="cannot write results here"):
+        rundir.check_writable(blocker)
+    rundir.check_writable(tmp_path / "new")
+    assert list((tmp_path / "new").iterdir()) == []
+
+
+def test_metrics_are_strict_json(tmp_path, spec):
+    spec_path, _ = _save(tmp_path, spec, accuracy=float("nan"))
+    text = (spec_path / "metrics.json").read_text()
+    assert "NaN" not in text and json.loads(text)["validation_accuracy"] is None

@@ -51,6 +51,17 @@ def find_names_dir(root: Path) -> Path | None:
     return None
 
 
+def _missing(root: Path) -> str:
+    """What is missing from the more complete of the two accepted layouts, e.g. 'names/Arabic.txt missing'."""
+    if not root.is_dir():
+        return "no such folder"
+    layouts = [(prefix, [f"{language}.txt" for language in LANGUAGES if not (root / prefix / f"{language}.txt").is_file()])
+               for prefix in ("names", ".")]  # fmt: skip
+    prefix, absent = min(layouts, key=lambda layout: len(layout[1]))
+    shown = [str(Path(prefix) / name) for name in absent[:3]]
+    return f"{', '.join(shown)}{' and others' if len(absent) > 3 else ''} missing"
+
+
 def verify(names_dir: Path) -> None:
     """Raise, naming the file, unless every `<Language>.txt` matches its shipped SHA-256 sum."""
     for file_name, digest in expected_sums().items():
@@ -72,10 +83,8 @@ def locate(data_dir: Path | None = None, *, on_progress: ProgressFn | None = Non
         root = Path(explicit).expanduser()
         names_dir = find_names_dir(root)
         if names_dir is None:
-            raise RnnbenchError(
-                f"{root}: no names corpus here; expected the 18 files as {root}/names/<Language>.txt "
-                f"or {root}/<Language>.txt"
-            )
+            raise RnnbenchError(f"{root}: no names corpus here ({_missing(root)}); expected the 18 files as "
+                                f"{root}/names/<Language>.txt or {root}/<Language>.txt")
         verify(names_dir)
         return names_dir
 
@@ -89,7 +98,10 @@ def locate(data_dir: Path | None = None, *, on_progress: ProgressFn | None = Non
 
 def download(url: str, cache: Path, *, on_progress: ProgressFn | None = None) -> Path:
     """Fetch the tutorial archive, verify the 18 files, then move them to `cache/names` in one rename."""
-    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RnnbenchError(f"{cache}: cannot create the data cache ({err.strerror}); pass --data-dir DIR") from None
     target = cache / "names"
     with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
         archive = Path(tmp) / "data.zip"
@@ -121,6 +133,8 @@ def _fetch(url: str, destination: Path, on_progress: ProgressFn | None) -> None:
                 done += len(chunk)
                 if on_progress:
                     on_progress(done, total)
+        if total is not None and done != total:
+            raise ValueError(f"connection closed after {done:,} of {total:,} bytes")
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", None) or err
         raise RnnbenchError(f"could not download {url}: {reason}; {offline_hint}") from None

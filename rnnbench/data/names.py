@@ -107,6 +107,13 @@ def build_splits(
         for split in SPLITS:
             report_languages[language][split] = sum(1 for _, i in examples[split] if i == index)
 
+    empty = [split for split in SPLITS if not examples[split]]
+    if empty:
+        raise RnnbenchError(f"data: the {' and '.join(empty)} split would be empty with validation_fraction "
+                            f"{validation_fraction:g} and test_fraction {test_fraction:g}; raise the fractions")
+    untrained = [language for language in labels if report_languages[language]["train"] == 0]
+    if untrained:
+        raise RnnbenchError(f"data.languages: no training names left for {', '.join(untrained)}")
     report = {
         "languages": report_languages,
         "multi_language_names": len(ambiguous),
