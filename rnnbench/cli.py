@@ -35,6 +35,11 @@ out = Console(width=None if sys.stdout.isatty() else 120)  # results: tables, JS
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)  # progress, notes and errors
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
+DataDirOption = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", help="Folder with the names corpus (DIR/names/*.txt or DIR/*.txt). "
+                 "Default: $RNNBENCH_DATA_DIR, else a per-user cache filled by a verified download."),
+]
 SetOption = Annotated[
     Optional[list[str]],
     typer.Option("--set", metavar="KEY=VALUE", help="Override a field before validation, e.g. train.max_epochs=2. Repeatable."),
@@ -84,12 +89,19 @@ def validate(
     runs = len(variants) * len(exp.seeds)
     table = Table(title=f"{exp.name}: {_count(len(variants), 'variant')} × {_count(len(exp.seeds), 'seed')} = "
                         f"{_count(runs, 'run')}")
-    for column in ("variant", "cell", "direction", "layers", "hidden", "input", "dropout"):
+    table.add_column("variant", no_wrap=True)
+    for column in ("cell", "impl", "direction", "layers", "hidden", "input", "head", "dropout"):
         table.add_column(column)
     for name, model in variants.items():
-        table.add_row(name, model.cell, "bi" if model.bidirectional else "uni", str(model.num_layers),
-                      str(model.hidden_size), f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot",
-                      f"{model.dropout:g}")  # fmt: skip
+        baseline = model.cell in config.BASELINES
+        size = f"budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size)
+        reads = (f"one-hot × {model.max_length}" if model.cell == "linear" else
+                 f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot")  # fmt: skip
+        head = model.head + (f" × {model.max_length}" if model.head == "flatten" else "") + (
+            f" → {model.head_hidden}" if model.head_hidden else "") + (" → softmax" if model.softmax_output else "")
+        table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else
+                        [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
+                         str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
     out.print(table)
     out.print(f"{experiment}: valid", markup=False, highlight=False)
 
@@ -100,28 +112,13 @@ def run(
     experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     set_: SetOption = None,
     results: ResultsOption = Path("results"),
-    data_dir: Annotated[
-        Optional[Path],
-        typer.Option("--data-dir", help="Folder with the names corpus (DIR/names/*.txt or DIR/*.txt). "
-                     "Default: $RNNBENCH_DATA_DIR, else a per-user cache filled by a verified download."),
-    ] = None,
+    data_dir: DataDirOption = None,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished, and print its table."""
-    from rnnbench.data import corpus
     from rnnbench.experiment import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted, run_experiment
 
     exp = config.load(experiment, set_ or [])
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
-        download = None
-
-        def show_download(done: int, total: int | None):
-            nonlocal download
-            if download is None:
-                download = bar.add_task("downloading the names corpus", total=total)
-            bar.update(download, completed=done)
-
-        names_dir = corpus.locate(data_dir, on_progress=show_download)
-    err.print(f"names corpus: {names_dir} (verified)", markup=False, highlight=False)
+    names_dir = _corpus(data_dir)
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))  # fmt: skip
@@ -159,6 +156,45 @@ def run(
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
     err.print(f"runs and summary in {paths[0].parent}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+@reported
+def params(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    set_: SetOption = None,
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+):
+    """Count every variant's parameters by role, without training, and check the recurrent closed form."""
+    from rnnbench.experiment import parameter_counts
+
+    exp = config.load(experiment, set_ or [])
+    sizes, rows = parameter_counts(exp, _corpus(data_dir))
+    if as_json:
+        sys.stdout.write(json.dumps({"data": sizes, "variants": rows}, indent=2, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{exp.name}: parameters (vocabulary {sizes['vocab_size']}, {sizes['num_classes']} classes, "
+                        f"seed {sizes['seed']})", box=box.SIMPLE_HEAD)  # fmt: skip
+    table.add_column("variant", no_wrap=True)
+    for column in ("hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total", "budget"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        budget = f"{row['param_budget']:,}" if row["param_budget"] else ""
+        table.add_row(escape(row["variant"]), "-" if row["cell"] == "majority" else str(row["hidden_size"]),
+                      *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
+                      budget)  # fmt: skip
+    out.print(table)
+    out.print("W_ih: input→hidden weights, W_hh: hidden→hidden weights, biases: the recurrent layers' biases; "
+              "head: everything after them (a baseline's layers included)", markup=False, soft_wrap=True)
+    out.print("recurrent part, closed form (gates × (H·I + H² + biases·H) per layer and direction) vs counted tensors:")
+    for row in (row for row in rows if "recurrent_formula" in row):
+        counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
+        verdict = "✓" if row["closed_form_matches"] else f"✗ but counted {counted:,}"
+        out.print(f"  {row['variant']}: {row['recurrent_formula']} = {row['recurrent_closed_form']:,} {verdict}",
+                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    if not all(row.get("closed_form_matches", True) for row in rows):
+        raise RnnbenchError("a counted recurrent layer does not match its closed form (a bug: please report it)")
 
 
 @app.command()
@@ -207,6 +243,24 @@ def predict(
     for answer in answers:
         ranked = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
         out.print(f"{answer['input']}: {ranked}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _corpus(data_dir: Path | None) -> Path:
+    """The verified names folder, with a progress bar if it has to be downloaded."""
+    from rnnbench.data import corpus
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
+        download = None
+
+        def show_download(done: int, total: int | None):
+            nonlocal download
+            if download is None:
+                download = bar.add_task("downloading the names corpus", total=total)
+            bar.update(download, completed=done)
+
+        names_dir = corpus.locate(data_dir, on_progress=show_download)
+    err.print(f"names corpus: {names_dir} (verified)", markup=False, highlight=False)
+    return names_dir
 
 
 def _summary(results: Path, experiment: str | None = None, sort: str | None = None):

@@ -28,8 +28,10 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "seed": run.config["seed"],
             "cell": model["cell"],
             "direction": "bi" if model["bidirectional"] else "uni",
+            "impl": model.get("impl", "torch"),
             "layers": model["num_layers"],
-            "hidden_size": model["hidden_size"],
+            "hidden_size": m.get("hidden_size", model["hidden_size"]),  # a budget's solved size is in the metrics
+            "param_budget": model.get("param_budget"),
             "params": m["parameters"],
             "test_accuracy": m["test_accuracy"],
             "test_macro_f1": m["test_macro_f1"],
@@ -54,7 +56,8 @@ def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
     grouped = per_run.groupby(keys, sort=False)
     summary = grouped.agg(
         variant=("variant", "first"), cell=("cell", "first"), direction=("direction", "first"),
-        layers=("layers", "first"), hidden_size=("hidden_size", "first"), params=("params", "first"),
+        impl=("impl", "first"), layers=("layers", "first"), hidden_size=("hidden_size", "first"),
+        param_budget=("param_budget", "first"), params=("params", "first"),
         seeds=("seed", "nunique"),
         test_accuracy_mean=("test_accuracy", "mean"), test_accuracy_std=("test_accuracy", "std"),
         test_macro_f1_mean=("test_macro_f1", "mean"), test_macro_f1_std=("test_macro_f1", "std"),
@@ -62,6 +65,7 @@ def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
         epochs_mean=("epochs", "mean"),
         train_seconds_mean=("train_seconds", "mean"), seconds_per_epoch_mean=("seconds_per_epoch", "mean"),
     ).reset_index()  # fmt: skip
+    summary["param_budget"] = summary["param_budget"].astype("Int64")  # whole numbers, or null without a budget
     renamed = summary.duplicated(["experiment", "variant"], keep=False)
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
     summary = summary[list(SUMMARY_COLUMNS)]
@@ -69,13 +73,15 @@ def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
         return summary.sort_values(["experiment", "test_accuracy_mean"], ascending=[True, False], ignore_index=True)
     if sort not in summary.columns:
         raise UsageError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
-    ascending = sort in ("experiment", "variant", "variant_key", "cell", "direction", "params", "train_seconds_mean",
+    ascending = sort in ("experiment", "variant", "variant_key", "cell", "impl", "direction", "params", "param_budget",
+                         "train_seconds_mean",
                          "seconds_per_epoch_mean", "layers", "hidden_size", "epochs_mean")  # fmt: skip
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")
 
 
 SUMMARY_COLUMNS = (
-    "experiment", "variant", "variant_key", "cell", "direction", "layers", "hidden_size", "params", "seeds",
+    "experiment", "variant", "variant_key", "cell", "impl", "direction", "layers", "hidden_size", "param_budget",
+    "params", "seeds",
     "test_accuracy_mean", "test_accuracy_std", "test_macro_f1_mean", "test_macro_f1_std",
     "validation_accuracy_mean", "epochs_mean", "train_seconds_mean", "seconds_per_epoch_mean",
 )  # fmt: skip
@@ -90,7 +96,8 @@ def display_rows(summary: pd.DataFrame) -> list[list[str]]:
     The experiment is not a column: tables are shown one experiment at a time (see `by_experiment`).
     """
     return [
-        [row.variant, row.cell, row.direction, f"{row.layers}x{row.hidden_size}", f"{row.params:,}", str(row.seeds), _mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100),
+        [row.variant, row.cell, row.direction, _size(row), f"{row.params:,}", str(row.seeds),
+         _mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100),
          _mean_std(row.test_macro_f1_mean, row.test_macro_f1_std, 100), f"{row.epochs_mean:.1f}",
          f"{row.train_seconds_mean:.2f}"]
         for row in summary.itertuples()
@@ -127,3 +134,11 @@ def to_records(summary: pd.DataFrame) -> list[dict]:
 def _mean_std(mean: float, std: float, scale: float) -> str:
     """Example: (0.9612, 0.004, 100) -> '96.1 ± 0.4'; a NaN std (one seed) -> '96.1'."""
     return f"{mean * scale:.1f}" if math.isnan(std) else f"{mean * scale:.1f} ± {std * scale:.1f}"
+
+
+def _size(row) -> str:
+    """Example: '1x64'; '1x84 (budget 40,000)' for a variant sized by its parameter budget; '-' for majority."""
+    if row.cell == "majority":
+        return "-"
+    size = f"{row.layers}x{row.hidden_size}"
+    return size if pd.isna(row.param_budget) else f"{size} (budget {int(row.param_budget):,})"

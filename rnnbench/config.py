@@ -21,7 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
 
-Cell = Literal["rnn", "gru", "lstm"]
+Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority"]
+BASELINES = ("linear", "majority")  # the cells that are not recurrent: an MLP over the one-hot name, a constant
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Language = Literal[LANGUAGES]
 Layers = Annotated[int, Field(ge=1, le=16)]
@@ -62,14 +63,42 @@ class NamesData(Strict):
 
 
 class ModelSpec(Strict):
-    """One recurrent classifier. embedding_dim null means one-hot input."""
+    """One names classifier: a recurrent cell, or a baseline (see models.py). embedding_dim null = one-hot input."""
 
     cell: Cell = "gru"
+    impl: Literal["torch", "scratch"] = "torch"  # scratch: the cells of cells.py, written from the equations
     bidirectional: bool = False
     num_layers: Layers = 1
     hidden_size: Size = 64
+    param_budget: Annotated[int, Field(ge=1)] | None = None  # instead of hidden_size: the size whose total is closest
     embedding_dim: Size | None = 32
     dropout: Dropout = 0.0
+    bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
+    activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
+    head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
+    head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
+    max_length: Size | None = None  # names are padded or cut to this length: head flatten and cell linear need it
+    softmax_output: bool = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
+
+
+def model_problems(model: ModelSpec) -> list[str]:
+    """What is wrong with a combination of model fields that are each valid alone."""
+    problems = []
+    needs_scratch = [what for what, used in (
+        (f"cell {model.cell}", model.cell == "linear_rnn"),
+        ("bias: single", model.bias == "single"),
+        (f"activation: relu for {model.cell}", model.activation == "relu" and model.cell in ("gru", "lstm")),
+    ) if used]  # fmt: skip
+    if model.impl == "torch" and needs_scratch:
+        problems.append(f"{', '.join(needs_scratch)}: only impl: scratch has this (torch's fused kernels do not)")
+    if model.cell in BASELINES and model.bidirectional:
+        problems.append(f"cell {model.cell} is a baseline, not recurrent: bidirectional must be false")
+    if model.cell == "majority" and model.param_budget is not None:
+        problems.append("cell majority has no parameters: param_budget does not apply")
+    if (model.head == "flatten" or model.cell == "linear") and model.max_length is None:
+        problems.append(f"{'head flatten' if model.head == 'flatten' else 'cell linear'} needs max_length "
+                        "(the fixed length names are padded or cut to)")  # fmt: skip
+    return problems
 
 
 class Variant(ModelSpec):
@@ -87,6 +116,9 @@ class Grid(Strict):
     hidden_size: list[Size] | None = None
     embedding_dim: list[Size | None] | None = None
     dropout: list[Dropout] | None = None
+    impl: list[Literal["torch", "scratch"]] | None = None
+    param_budget: list[Annotated[int, Field(ge=1)]] | None = None
+    head: list[Literal["last", "mean", "max", "flatten"]] | None = None
 
     @field_validator("*")
     @classmethod
@@ -147,15 +179,21 @@ class Experiment(Strict):
         entries = entries or [("model", {})]
         models = [(where, fields.pop("name", None), ModelSpec(**{**defaults, **fields})) for where, fields in entries]
         varying = {k for k in defaults if len({getattr(m, k) for _, _, m in models}) > 1}
-        resolved = {}
+        axes = set(self.grid.model_fields_set if self.grid else ())
+        resolved, problems = {}, []
         for where, name, model in models:
-            name = name or variant_name(model, varying)
+            # a name shows a grid axis always, and any other field that varies where it leaves the defaults
+            shown = {k for k in varying if k in axes or getattr(model, k) != getattr(self.model, k)}
+            name = name or variant_name(model, shown)
+            problems += [f"{where} ({name}): {problem}" for problem in model_problems(model)]
             if name in resolved:
-                raise ValueError(f"{where}: variant name '{name}' is used twice; give the variant a distinct name")
+                problems.append(f"{where}: variant name '{name}' is used twice; give the variant a distinct name")
             twin = next((other for other, m in resolved.items() if m == model), None)
             if twin is not None:
-                raise ValueError(f"{where}: variant '{name}' has the same settings as '{twin}'; drop one of them")
+                problems.append(f"{where}: variant '{name}' has the same settings as '{twin}'; drop one of them")
             resolved[name] = model
+        if problems:
+            raise ValueError("\n".join(problems))
         return resolved
 
     def run_specs(self) -> list[RunSpec]:
@@ -168,14 +206,34 @@ class Experiment(Strict):
         ]  # fmt: skip
 
 
-def variant_name(model: ModelSpec, varying: set[str]) -> str:
-    """Example: gru, bidirectional, 1 layer of 64 -> 'gru-bi-1x64'; embedding and dropout only when they vary."""
-    name = f"{model.cell}-{'bi' if model.bidirectional else 'uni'}-{model.num_layers}x{model.hidden_size}"
-    if "embedding_dim" in varying:
-        name += f"-emb{model.embedding_dim}" if model.embedding_dim else "-onehot"
-    if "dropout" in varying:
-        name += f"-drop{model.dropout:g}"
+def variant_name(model: ModelSpec, shown: set[str]) -> str:
+    """Example: gru, bidirectional, 1 layer of 64 -> 'gru-bi-1x64', plus a suffix for each field in `shown`.
+
+    More examples: 'gru-uni-1x64-scratch', 'lstm-uni-1-budget40000', 'linear-3x256', 'majority'.
+    """
+    if model.cell == "majority":
+        return "majority"
+    size = f"-budget{model.param_budget}" if model.param_budget else f"x{model.hidden_size}"
+    if model.cell == "linear":
+        return f"linear-{model.num_layers}{size}"
+    name = f"{model.cell}-{'bi' if model.bidirectional else 'uni'}-{model.num_layers}{size}"
+    for field, suffix in NAME_SUFFIXES.items():
+        if field in shown:
+            name += "-" + suffix(getattr(model, field))
     return name
+
+
+NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differs between variants
+    "impl": str,
+    "embedding_dim": lambda dim: f"emb{dim}" if dim else "onehot",
+    "dropout": lambda p: f"drop{p:g}",
+    "bias": lambda bias: f"{bias}-bias",
+    "activation": str,
+    "head": lambda head: f"head-{head}",
+    "head_hidden": lambda width: f"headx{width}" if width else "headx0",
+    "max_length": lambda length: f"len{length}",
+    "softmax_output": lambda on: "softmax-out" if on else "logits-out",
+}
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -216,7 +274,7 @@ def validate(raw: dict, source: str = "experiment") -> Experiment:
     try:
         experiment.resolved_variants()
     except ValueError as err:
-        raise ConfigError(source, [str(err)]) from None
+        raise ConfigError(source, str(err).splitlines()) from None
     return experiment
 
 

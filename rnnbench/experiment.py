@@ -12,13 +12,12 @@ from pathlib import Path
 
 import torch
 
-from rnnbench import metrics, rundir
+from rnnbench import metrics, models, rundir
 from rnnbench.config import Experiment, NamesData, RunSpec
 from rnnbench.data import names
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.vocab import Vocab
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
-from rnnbench.models import RecurrentClassifier, classifier_arguments
 from rnnbench.train import evaluate, fit
 
 
@@ -100,6 +99,12 @@ class PreparedNames:
     tensors: dict[str, TensorSplit]  # "train", "validation", "test", on the training device
     sizes: dict  # what the data decided, recorded in every run's metrics
 
+    @property
+    def class_frequencies(self) -> list[float]:
+        """Each language's share of the training split (what the majority baseline answers)."""
+        counts = torch.bincount(self.tensors["train"].targets.cpu(), minlength=len(self.splits.labels))
+        return (counts / counts.sum()).tolist()
+
 
 def prepare_names(corpus: dict[str, list[str]], data: NamesData, seed: int, device: torch.device) -> PreparedNames:
     """Clean and split the corpus with this seed, then encode each split to tensors once."""
@@ -126,8 +131,10 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
                    on_event: Callable[[Event], None], position: tuple[int, int]) -> Path:
     """Build, fit, score and save one run; returns its directory."""
     torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
-    arguments = classifier_arguments(spec.model, data.vocab.size, len(data.splits.labels))
-    model = RecurrentClassifier(**arguments).to(device)
+    sizes = (data.vocab.size, len(data.splits.labels), data.class_frequencies)
+    hidden = models.hidden_size_for_budget(spec.model, *sizes) if spec.model.param_budget else spec.model.hidden_size
+    architecture, arguments = models.model_arguments(spec.model, *sizes, hidden_size=hidden)
+    model = models.build(architecture, arguments).to(device)
     parameters = metrics.count_parameters(model)
     on_event(RunStarted(spec, *position, parameters))
     if device.type == "cuda":
@@ -146,6 +153,9 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
         "variant_key": spec.variant_key(),
         "seed": spec.seed,
         "parameters": parameters,
+        "parameter_breakdown": metrics.parameter_breakdown(model),
+        "hidden_size": hidden,
+        "param_budget": spec.model.param_budget,
         **_scores(model, data.tensors, len(data.splits.labels)),
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
@@ -158,7 +168,7 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
     }
     model_info = {
         "task": "names",
-        "architecture": "RecurrentClassifier",
+        "architecture": architecture,
         "arguments": arguments,
         "vocab": list(data.vocab.chars),
         "labels": list(data.splits.labels),
@@ -175,7 +185,7 @@ def _tensors(vocab: Vocab, examples: list[tuple[str, int]]) -> TensorSplit:
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
 
 
-def _scores(model: RecurrentClassifier, splits: dict[str, TensorSplit], num_classes: int) -> dict:
+def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], num_classes: int) -> dict:
     """Accuracy, macro-F1 and loss on every split, and the test split's confusion matrix."""
     scores = {}
     for split_name, split in splits.items():
@@ -187,3 +197,35 @@ def _scores(model: RecurrentClassifier, splits: dict[str, TensorSplit], num_clas
         if split_name == "test":
             scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predictions, num_classes).tolist()
     return scores
+
+
+def parameter_counts(experiment: Experiment, names_dir: Path) -> tuple[dict, list[dict]]:
+    """Without training: (the data sizes used, one row per variant with its parameters split by role).
+
+    Each recurrent row also carries the closed form of its recurrent part, as text and as a number, and
+    whether that number equals the counted tensors. The data sizes (vocabulary, classes) come from the split
+    of the experiment's first seed; other seeds can differ by a character or two of vocabulary.
+    """
+    seed = experiment.seeds[0]
+    corpus = names.read_corpus(names_dir, experiment.data.languages)
+    data = prepare_names(corpus, experiment.data, seed, torch.device("cpu"))
+    sizes = (data.vocab.size, len(data.splits.labels), data.class_frequencies)
+    rows = []
+    for name, spec in experiment.resolved_variants().items():
+        hidden = models.hidden_size_for_budget(spec, *sizes) if spec.param_budget else spec.hidden_size
+        architecture, arguments = models.model_arguments(spec, *sizes, hidden_size=hidden)
+        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+            model = models.build(architecture, arguments)
+        row = {"variant": name, "cell": spec.cell, "hidden_size": hidden, "param_budget": spec.param_budget,
+               **metrics.parameter_breakdown(model)}  # fmt: skip
+        if architecture == "RecurrentClassifier":
+            layer_input = spec.embedding_dim or data.vocab.size
+            biases = 2 if spec.bias == "double" else 1
+            row["recurrent_formula"] = metrics.recurrent_formula(spec.cell, layer_input, hidden, spec.num_layers,
+                                                                 spec.bidirectional, biases)  # fmt: skip
+            row["recurrent_closed_form"] = metrics.recurrent_parameters(spec.cell, layer_input, hidden, spec.num_layers,
+                                                                        spec.bidirectional, biases)  # fmt: skip
+            counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
+            row["closed_form_matches"] = row["recurrent_closed_form"] == counted
+        rows.append(row)
+    return {"seed": seed, **data.sizes}, rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n
+from rnnbench.cells import GATES  # weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n
 
 
 def confusion_matrix(targets, predictions, num_classes: int) -> np.ndarray:
@@ -38,25 +38,65 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def recurrent_parameters(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool) -> int:
-    """Closed form for torch's RNN/GRU/LSTM: per layer and direction, gates × (H·I + H·H + 2H).
+def recurrent_parameters(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
+                         biases: int = 2) -> int:
+    """Closed form, per layer and direction: gates × (H·I + H·H + biases·H).
 
     Layers above the first read the concatenated directions (I = directions × H); torch keeps two bias
-    vectors per gate (b_ih and b_hh), hence 2H. Example: ('gru', 10, 20, 1, False) -> 3 × (200 + 400 + 40) = 1920.
+    vectors per gate (b_ih and b_hh), Keras one. Example: ('gru', 10, 20, 1, False) -> 3 × (200 + 400 + 40) = 1920.
     """
     directions = 2 if bidirectional else 1
     total = 0
     for layer in range(num_layers):
         layer_input = input_size if layer == 0 else directions * hidden_size
-        total += directions * GATES[cell] * (hidden_size * layer_input + hidden_size * hidden_size + 2 * hidden_size)
+        total += directions * GATES[cell] * (hidden_size * layer_input + hidden_size * hidden_size + biases * hidden_size)
     return total
 
 
+def recurrent_formula(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
+                      biases: int = 2) -> str:
+    """recurrent_parameters as arithmetic to read. Example: ('gru', 32, 64, 1, False) -> '3×(64·32 + 64² + 2·64)'."""
+    directions = 2 if bidirectional else 1
+    terms = []
+    for layer in range(num_layers):
+        layer_input = input_size if layer == 0 else directions * hidden_size
+        bias = f" + {biases}·{hidden_size}" if biases > 1 else f" + {hidden_size}"
+        term = f"{GATES[cell]}×({hidden_size}·{layer_input} + {hidden_size}²{bias})"
+        terms.append(f"{directions}×{term}" if directions > 1 else term)
+    return " + ".join(terms)
+
+
 def classifier_parameters(vocab_size: int, num_classes: int, cell: str, hidden_size: int, num_layers: int = 1,
-                          bidirectional: bool = False, embedding_dim: int | None = None, dropout: float = 0.0) -> int:
-    """Closed form for a whole RecurrentClassifier, from its constructor arguments."""
+                          bidirectional: bool = False, embedding_dim: int | None = None, dropout: float = 0.0,
+                          impl: str = "torch", bias: str = "double", activation: str = "tanh", head: str = "last",
+                          head_hidden: int | None = None, max_length: int | None = None,
+                          softmax_output: bool = False) -> int:  # fmt: skip
+    """Closed form for a whole RecurrentClassifier, from its constructor arguments (dropout, impl, activation and
+    softmax_output change no count)."""
     directions = 2 if bidirectional else 1
     embedding = vocab_size * embedding_dim if embedding_dim else 0
-    recurrent = recurrent_parameters(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional)
-    head = directions * hidden_size * num_classes + num_classes
-    return embedding + recurrent + head
+    recurrent = recurrent_parameters(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional,
+                                     biases=2 if bias == "double" else 1)  # fmt: skip
+    features = directions * hidden_size * (max_length if head == "flatten" else 1)
+    widths = [features] + ([head_hidden] if head_hidden else []) + [num_classes]
+    return embedding + recurrent + sum(w_in * w_out + w_out for w_in, w_out in zip(widths, widths[1:]))
+
+
+BREAKDOWN = ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head")
+
+
+def parameter_breakdown(model: nn.Module) -> dict[str, int]:
+    """Counted tensors by role. Example: a GRU classifier -> {'embedding': 2048, 'input_to_hidden': 6144, ...}.
+
+    Recurrent weights are told apart by torch's names (weight_ih_*, weight_hh_*, bias_*), which the scratch
+    cells share; everything outside the embedding and the recurrent layers (a classifier head, a baseline's
+    layers) counts as head.
+    """
+    counts = dict.fromkeys(BREAKDOWN, 0)
+    for name, parameter in model.named_parameters():
+        role = ("embedding" if name.startswith("embedding.") else
+                "input_to_hidden" if name.startswith("rnn.weight_ih") else
+                "hidden_to_hidden" if name.startswith("rnn.weight_hh") else
+                "biases" if name.startswith("rnn.bias") else "head")  # fmt: skip
+        counts[role] += parameter.numel()
+    return {**counts, "total": sum(counts.values())}

@@ -1,7 +1,11 @@
-"""Recurrent classifiers: embedding (or one-hot) → stacked, optionally bidirectional RNN/GRU/LSTM → linear head.
+"""Names classifiers: a recurrent one, and two baselines to read its scores against.
 
-Constructors take flat arguments; `build_classifier` is the one place a config becomes those arguments, and
-the arguments are what a run directory stores so `predict` can rebuild the model without the experiment file.
+    RecurrentClassifier  characters → embedding (or one-hot) → stacked RNN / GRU / LSTM / LinearRNN → head
+    LinearClassifier     the one-hot name padded to a fixed length, flattened → an MLP (the tutorial's baseline)
+    MajorityClassifier   no inputs read: the training split's class frequencies (argmax: the majority class)
+
+Constructors take flat arguments; `model_arguments` is the one place a config becomes them, and the arguments
+are what a run directory stores, so `predict` rebuilds any model with `build(architecture, arguments)`.
 """
 
 from __future__ import annotations
@@ -9,11 +13,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnnbench.cells import ScratchRecurrent
 from rnnbench.data.vocab import PAD
 
-RECURRENT_LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+FUSED = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
 class RecurrentClassifier(nn.Module):
@@ -27,50 +32,177 @@ class RecurrentClassifier(nn.Module):
         bidirectional: bool = False,
         embedding_dim: int | None = None,
         dropout: float = 0.0,
+        impl: str = "torch",
+        bias: str = "double",
+        activation: str = "tanh",
+        head: str = "last",
+        head_hidden: int | None = None,
+        max_length: int | None = None,
+        softmax_output: bool = False,
     ):
         super().__init__()
-        self.vocab_size = vocab_size
+        self.vocab_size, self.reads, self.max_length = vocab_size, head, max_length
         self.directions = 2 if bidirectional else 1
+        self.softmax_output = softmax_output
         # embedding_dim None means one-hot input: no embedding parameters, the RNN reads vocab_size features
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD) if embedding_dim else None
-        self.rnn = RECURRENT_LAYERS[cell](
-            input_size=embedding_dim or vocab_size,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout if num_layers > 1 else 0.0,  # torch applies it between stacked layers only
-            batch_first=True,
-        )
-        self.dropout = nn.Dropout(dropout)  # ... so it is applied once more to the features the head reads
-        self.head = nn.Linear(self.directions * hidden_size, num_classes)
+        between_layers = dropout if num_layers > 1 else 0.0
+        if impl == "torch":
+            options = {"nonlinearity": activation} if cell == "rnn" else {}
+            self.rnn = FUSED[cell](embedding_dim or vocab_size, hidden_size, num_layers, batch_first=True,
+                                   bidirectional=bidirectional, dropout=between_layers, **options)  # fmt: skip
+        else:
+            self.rnn = ScratchRecurrent(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional,
+                                        between_layers, bias=bias, activation=activation)  # fmt: skip
+        self.dropout = nn.Dropout(dropout)  # on the features the head reads
+        features = self.directions * hidden_size * (max_length if head == "flatten" else 1)
+        self.head = _mlp(features, num_classes, head_hidden)
 
     def forward(self, tokens, lengths, targets=None):
         # tokens (B, T) ids padded with PAD; lengths (B,) on the CPU; targets (B,) class ids or None
-        if self.embedding is not None:
-            x = self.embedding(tokens)  # (B, T, E)
-        else:
-            x = F.one_hot(tokens, self.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
-        # Packing makes each sequence stop at its last real character, so padding can never reach the state.
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, state = self.rnn(packed)  # (layers * directions, B, H), back in the batch's own order
-        if isinstance(state, tuple):  # the LSTM's state is (h, c); the classifier reads h
-            state = state[0]
-        # The last layer's final states: forward after the last character, backward after the first.
-        features = torch.cat(list(state[-self.directions :]), dim=-1)  # (B, directions * H)
+        if self.reads == "flatten":  # the tutorial's fixed length: every step is read, padding included
+            tokens = _fixed_length(tokens, self.max_length)
+            lengths = torch.full_like(lengths, self.max_length)
+        x = self.embedding(tokens) if self.embedding is not None else one_hot(tokens, self.vocab_size, self.head)
+        outputs, last = self._recur(x, lengths)  # (B, T, directions * H), (B, directions * H)
+        match self.reads:
+            case "last":  # forward state after the last real character, backward state after the first
+                features = last
+            case "mean":
+                real = _mask(lengths, outputs)  # (B, T, 1)
+                features = (outputs * real).sum(1) / lengths.to(outputs.device)[:, None]
+            case "max":
+                features = outputs.masked_fill(~_mask(lengths, outputs), float("-inf")).amax(1)
+            case "flatten":
+                features = outputs.flatten(1)  # (B, max_length * directions * H)
         logits = self.head(self.dropout(features))  # (B, C)
+        if self.softmax_output:
+            logits = logits.softmax(dim=-1)  # the quirk: cross_entropy below applies softmax a second time
         loss = F.cross_entropy(logits, targets) if targets is not None else None
         return logits, loss
 
+    def _recur(self, x, lengths):
+        """All outputs (zero at padded steps) and the last layer's final states, both directions concatenated."""
+        if isinstance(self.rnn, ScratchRecurrent):
+            outputs, state = self.rnn(x, lengths)
+        elif self.reads == "last":  # packing makes each sequence stop at its last real character
+            outputs, state = None, self.rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))[1]
+        else:
+            packed, state = self.rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+            outputs = pad_packed_sequence(packed, batch_first=True, total_length=x.shape[1])[0]
+        if isinstance(state, tuple):  # the LSTM's state is (h, c); the classifier reads h
+            state = state[0]
+        return outputs, torch.cat(list(state[-self.directions :]), dim=-1)
 
-def classifier_arguments(model_spec, vocab_size: int, num_classes: int) -> dict:
-    """A model config plus the sizes the data decided -> the constructor's flat keyword arguments."""
-    return {
-        "vocab_size": vocab_size,
-        "num_classes": num_classes,
-        "cell": model_spec.cell,
-        "hidden_size": model_spec.hidden_size,
-        "num_layers": model_spec.num_layers,
-        "bidirectional": model_spec.bidirectional,
-        "embedding_dim": model_spec.embedding_dim,
-        "dropout": model_spec.dropout,
-    }
+
+class LinearClassifier(nn.Module):
+    """The one-hot name, padded or cut to `max_length`, flattened → num_layers linear layers with ReLU between."""
+
+    def __init__(self, vocab_size: int, num_classes: int, max_length: int, hidden_size: int, num_layers: int = 1,
+                 dropout: float = 0.0, softmax_output: bool = False):  # fmt: skip
+        super().__init__()
+        self.vocab_size, self.max_length, self.softmax_output = vocab_size, max_length, softmax_output
+        widths = [max_length * vocab_size] + [hidden_size] * (num_layers - 1) + [num_classes]
+        layers = []
+        for i, (width_in, width_out) in enumerate(zip(widths, widths[1:])):
+            layers += [nn.Linear(width_in, width_out)] + ([nn.ReLU(), nn.Dropout(dropout)] if i < num_layers - 1 else [])
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, tokens, lengths, targets=None):
+        x = one_hot(_fixed_length(tokens, self.max_length), self.vocab_size, self.layers[0])  # (B, L, V)
+        logits = self.layers(x.flatten(1))  # (B, C)
+        if self.softmax_output:
+            logits = logits.softmax(dim=-1)
+        return logits, F.cross_entropy(logits, targets) if targets is not None else None
+
+
+class MajorityClassifier(nn.Module):
+    """Reads nothing: answers every name with the training split's class frequencies (no parameters to train)."""
+
+    def __init__(self, class_frequencies: list[float]):
+        super().__init__()
+        self.register_buffer("log_prior", torch.tensor(class_frequencies, dtype=torch.float32).log(), persistent=False)
+        self.softmax_output = False
+
+    def forward(self, tokens, lengths, targets=None):
+        logits = self.log_prior.expand(tokens.shape[0], -1)  # (B, C)
+        return logits, F.cross_entropy(logits, targets) if targets is not None else None
+
+
+ARCHITECTURES = {"RecurrentClassifier": RecurrentClassifier, "LinearClassifier": LinearClassifier,
+                 "MajorityClassifier": MajorityClassifier}  # fmt: skip
+
+
+def build(architecture: str, arguments: dict) -> nn.Module:
+    return ARCHITECTURES[architecture](**arguments)
+
+
+def model_arguments(spec, vocab_size: int, num_classes: int, class_frequencies: list[float],
+                    hidden_size: int | None = None) -> tuple[str, dict]:
+    """A model config plus what the data decided -> (architecture, the constructor's keyword arguments).
+
+    `hidden_size` overrides the config's (a parameter budget is turned into a size by `budget.py`).
+    """
+    hidden = hidden_size or spec.hidden_size
+    if spec.cell == "majority":
+        return "MajorityClassifier", {"class_frequencies": class_frequencies}
+    if spec.cell == "linear":
+        return "LinearClassifier", {"vocab_size": vocab_size, "num_classes": num_classes, "max_length": spec.max_length,
+                                    "hidden_size": hidden, "num_layers": spec.num_layers, "dropout": spec.dropout,
+                                    "softmax_output": spec.softmax_output}  # fmt: skip
+    return "RecurrentClassifier", {
+        "vocab_size": vocab_size, "num_classes": num_classes, "cell": spec.cell, "hidden_size": hidden,
+        "num_layers": spec.num_layers, "bidirectional": spec.bidirectional, "embedding_dim": spec.embedding_dim,
+        "dropout": spec.dropout, "impl": spec.impl, "bias": spec.bias, "activation": spec.activation,
+        "head": spec.head, "head_hidden": spec.head_hidden, "max_length": spec.max_length,
+        "softmax_output": spec.softmax_output,
+    }  # fmt: skip
+
+
+@torch.no_grad()
+def probabilities(model: nn.Module, tokens, lengths) -> torch.Tensor:
+    """(B, C) class probabilities; a model that already ends in softmax (the tutorial quirk) is taken as is."""
+    outputs = model(tokens, lengths)[0]
+    return outputs if model.softmax_output else outputs.softmax(dim=-1)
+
+
+def one_hot(tokens, vocab_size: int, like: nn.Module):
+    """(B, T) ids -> (B, T, V) one-hot rows in the model's dtype; PAD is the zero vector, as in the tutorial."""
+    rows = F.one_hot(tokens, vocab_size).to(next(like.parameters()).dtype)
+    rows[..., PAD] = 0
+    return rows
+
+
+def _mlp(features: int, num_classes: int, hidden: int | None) -> nn.Module:
+    if hidden is None:
+        return nn.Linear(features, num_classes)
+    return nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+
+
+def _fixed_length(tokens, length: int):
+    """Pad with PAD or cut each row to exactly `length` ids. Example (length 3): [[5, 6], ...] -> [[5, 6, 0], ...]."""
+    return F.pad(tokens, (0, length - tokens.shape[1]), value=PAD) if tokens.shape[1] < length else tokens[:, :length]
+
+
+def _mask(lengths, outputs):
+    """(B, T, 1) booleans: True at each sequence's real steps."""
+    steps = torch.arange(outputs.shape[1], device=outputs.device)
+    return (steps[None, :] < lengths.to(outputs.device)[:, None])[..., None]
+
+
+def hidden_size_for_budget(spec, vocab_size: int, num_classes: int, class_frequencies: list[float]) -> int:
+    """The hidden size whose model has the total parameter count closest to `spec.param_budget` (ties: smaller).
+
+    Counts grow with the hidden size, so a bisection finds it; candidates are built on the meta device, which
+    allocates no memory. Example: a GRU with a 40,000 budget on German vs Italian -> hidden size 84.
+    """
+    def total(hidden: int) -> int:
+        with torch.device("meta"):
+            model = build(*model_arguments(spec, vocab_size, num_classes, class_frequencies, hidden_size=hidden))
+        return sum(p.numel() for p in model.parameters())
+
+    low, high = 1, 65536
+    while low < high:  # the smallest size reaching the budget
+        middle = (low + high) // 2
+        low, high = (low, middle) if total(middle) >= spec.param_budget else (middle + 1, high)
+    return min({max(low - 1, 1), low}, key=lambda hidden: (abs(total(hidden) - spec.param_budget), hidden))

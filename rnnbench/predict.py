@@ -6,11 +6,10 @@ from pathlib import Path
 
 import torch
 
-from rnnbench import rundir
+from rnnbench import models, rundir
 from rnnbench.data.names import clean
 from rnnbench.data.vocab import Vocab
 from rnnbench.errors import RnnbenchError
-from rnnbench.models import RecurrentClassifier
 
 MAX_NAME_LENGTH = 100
 
@@ -37,7 +36,7 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
 
 
 class Predictor:
-    def __init__(self, model: RecurrentClassifier, vocab: Vocab, labels: list[str], preprocessing: dict):
+    def __init__(self, model: torch.nn.Module, vocab: Vocab, labels: list[str], preprocessing: dict):
         self.model = model.eval()
         self.vocab = vocab
         self.labels = labels
@@ -47,18 +46,20 @@ class Predictor:
     def from_run(cls, path: Path) -> Predictor:
         state_dict, info = rundir.load_model_files(path)
         where = Path(path) / "model.json"
-        if info.get("architecture") != "RecurrentClassifier":
+        if info.get("architecture") not in models.ARCHITECTURES:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a names classifier")
         try:
-            model = RecurrentClassifier(**info["arguments"])
+            model = models.build(info["architecture"], info["arguments"])
             model.load_state_dict(state_dict)
             vocab, labels = Vocab(tuple(info["vocab"])), list(info["labels"])
             preprocessing = dict(info["preprocessing"])
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
-        if len(labels) != info["arguments"].get("num_classes"):
-            raise RnnbenchError(f"{where}: {len(labels)} labels for {info['arguments'].get('num_classes')} classes")
+        with torch.no_grad():
+            classes = model.eval()(*vocab.encode(["a"]))[0].shape[-1]
+        if len(labels) != classes:
+            raise RnnbenchError(f"{where}: {len(labels)} labels for a model of {classes} classes")
         return cls(model, vocab, labels, preprocessing)
 
     @torch.no_grad()
@@ -71,7 +72,7 @@ class Predictor:
             if len(name) > MAX_NAME_LENGTH:
                 raise RnnbenchError(f"name {position}: {len(name)} characters; surnames longer than {MAX_NAME_LENGTH} are refused")
         tokens, lengths = self.vocab.encode(cleaned)
-        probabilities = self.model(tokens, lengths)[0].softmax(dim=-1)
+        probabilities = models.probabilities(self.model, tokens, lengths)
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
         return [
             {"input": text,

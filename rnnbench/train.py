@@ -27,10 +27,10 @@ def evaluate(model: nn.Module, split: TensorSplit) -> tuple[torch.Tensor, torch.
     """(probabilities (N, C), predicted classes (N,), mean loss) over a whole split, in eval mode, on the CPU."""
     was_training = model.training
     model.eval()
-    logits = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(EVAL_BATCH_SIZE)])
+    outputs = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(EVAL_BATCH_SIZE)])
     model.train(was_training)
-    loss = nn.functional.cross_entropy(logits, split.targets).item()
-    probabilities = logits.softmax(dim=-1).cpu()
+    loss = nn.functional.cross_entropy(outputs, split.targets).item()  # the training loss, quirks included
+    probabilities = (outputs if model.softmax_output else outputs.softmax(dim=-1)).cpu()
     return probabilities, probabilities.argmax(dim=-1), loss
 
 
@@ -50,7 +50,10 @@ def fit(
 ) -> FitResult:
     """Adam on the training split; stop after `patience` epochs without a better validation accuracy
     (0 = never) and leave the model holding the best epoch's weights."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    # A model without parameters (the majority baseline) is scored for one epoch and not trained.
+    optimizer = torch.optim.Adam(trainable, lr=learning_rate, weight_decay=weight_decay) if trainable else None
+    max_epochs = max_epochs if trainable else 1
     result = FitResult()
     best_state = None
     for epoch in range(1, max_epochs + 1):
@@ -61,11 +64,12 @@ def fit(
         correct = torch.zeros((), device=train.targets.device, dtype=torch.long)
         for batch in train.batches(batch_size, generator):
             logits, loss = model(batch.tokens, batch.lengths, batch.targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
+            if optimizer is not None:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip is not None:
+                    nn.utils.clip_grad_norm_(trainable, grad_clip)
+                optimizer.step()
             loss_sum += loss.detach() * len(batch)
             correct += (logits.argmax(dim=-1) == batch.targets).sum()
         _, predictions, validation_loss = evaluate(model, validation)

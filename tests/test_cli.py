@@ -128,7 +128,7 @@ def test_validate(write_experiment):
     assert result.exit_code == 0 and "4 variants × 1 seed = 4 runs" in result.output and "valid" in result.output
     bad = write_experiment({**TINY, "model": {"cell": "lstmm"}, "train": {"max_epoch": 3}}, "bad.yaml")
     result = invoke("validate", bad)
-    assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm (got 'lstmm')", "train.max_epoch: unknown field")
+    assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm')", "train.max_epoch: unknown field")
     assert_clean_failure(invoke("run", bad), 2, "model.cell")
     assert_clean_failure(invoke("validate", good, "--set", "train.batch_size=0"), 2, "train.batch_size: input should be greater than or equal to 1")
     assert_clean_failure(invoke("validate", good.parent / "absent.yaml"), 2, "absent.yaml: no such file")

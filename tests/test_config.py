@@ -43,9 +43,9 @@ def test_every_error_is_reported_at_once_with_field_and_choices(write_experiment
         "device": "gpu",
     }
     problems = _problems(write_experiment, content)
-    assert "model.cell: is not one of rnn, gru, lstm (got 'lstmm')" in problems
-    assert "grid.cell[1]: is not one of rnn, gru, lstm (got 'gruu')" in problems
-    assert any(p.startswith("model.hiden_size: unknown field; valid fields: cell, bidirectional") for p in problems)
+    assert "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm')" in problems
+    assert "grid.cell[1]: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'gruu')" in problems
+    assert any(p.startswith("model.hiden_size: unknown field; valid fields: cell, impl, bidirectional") for p in problems)
     assert any(p.startswith("train.learning_rate: input should be greater than 0") for p in problems)
     assert "device: is not one of auto, cpu, cuda, mps (got 'gpu')" in problems
     assert len(problems) == 5
