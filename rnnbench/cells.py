@@ -62,8 +62,9 @@ CELLS = {"rnn": rnn_cell, "linear_rnn": linear_rnn_cell, "gru": gru_cell, "lstm"
 class ScratchRecurrent(nn.Module):
     """Stacked, optionally bidirectional recurrent layers over a padded batch (B, T, I) with real lengths.
 
-    bias: "double" keeps torch's two bias vectors per gate (b_ih and b_hh); "single" keeps only b_ih, as
-    Keras does. activation: tanh, or relu (for the LSTM this replaces both of its tanh's, as Keras'
+    bias: "double" keeps torch's two bias vectors per gate (b_ih and b_hh); "single" keeps only b_ih, one
+    vector per gate as in Keras. For the GRU that means n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1})):
+    torch's gate layout without the recurrent bias, not Keras' reset_after=False form. activation: tanh, or relu (for the LSTM this replaces both of its tanh's, as Keras'
     `activation='relu'` does; for the RNN it is torch's nonlinearity='relu').
     """
 
@@ -91,8 +92,8 @@ class ScratchRecurrent(nn.Module):
         for parameter in self.parameters():
             nn.init.uniform_(parameter, -bound, bound)
 
-    def forward(self, x, lengths):
-        # x (B, T, I) padded; lengths (B,) real lengths
+    def forward(self, x, lengths, initial=None):
+        # x (B, T, I) padded; lengths (B,) real lengths; initial: a starting state in the layout returned, or None
         # returns outputs (B, T, directions * H), zero at padded steps, and the final state
         # (layers * directions, B, H) — for the LSTM a pair (h, c) — in torch's layout
         mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]  # (B, T)
@@ -106,7 +107,10 @@ class ScratchRecurrent(nn.Module):
                 # The backward direction reads each sequence reversed within its own length, so it starts at
                 # the last real character and ends at the first; padding stays at the end for both.
                 sequence = _reverse_within_length(x, lengths) if suffix else x
-                out, h, c = self._run(sequence, mask, name)
+                k = len(finals_h)  # this layer and direction's index in torch's state layout
+                start = None if initial is None else (
+                    (initial[0][k], initial[1][k]) if self.cell == "lstm" else (initial[k], None))
+                out, h, c = self._run(sequence, mask, name, start)
                 outputs.append(_reverse_within_length(out, lengths) if suffix else out)
                 finals_h.append(h)
                 finals_c.append(c)
@@ -114,16 +118,17 @@ class ScratchRecurrent(nn.Module):
         h_n = torch.stack(finals_h)  # (layers * directions, B, H)
         return x, ((h_n, torch.stack(finals_c)) if self.cell == "lstm" else h_n)
 
-    def _run(self, x, mask, name):
-        """One direction of one layer: (B, T, I) -> outputs (B, T, H), final h, final c (None unless LSTM)."""
+    def _run(self, x, mask, name, start=None):
+        """One direction of one layer: (B, T, I) -> outputs (B, T, H), final h, final c (None unless LSTM).
+        start: (h0, c0) to begin from; zeros when None."""
         w_ih, w_hh = getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}")
         b_ih = getattr(self, f"bias_ih_{name}")
         b_hh = getattr(self, f"bias_hh_{name}", None)
         b_hh = b_hh if b_hh is not None else torch.zeros_like(b_ih)
         xw = x @ w_ih.T + b_ih  # (B, T, G*H): the input's share of every gate, for all steps at once
         cell = CELLS[self.cell]
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        c = x.new_zeros(x.shape[0], self.hidden_size) if self.cell == "lstm" else None
+        h = x.new_zeros(x.shape[0], self.hidden_size) if start is None else start[0]
+        c = None if self.cell != "lstm" else x.new_zeros(x.shape[0], self.hidden_size) if start is None else start[1]
         outputs = []
         for t in range(x.shape[1]):
             real = mask[:, t, None]  # (B, 1): a padded step leaves the state as it was

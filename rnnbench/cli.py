@@ -93,7 +93,7 @@ def validate(
     for column in ("cell", "impl", "direction", "layers", "hidden", "input", "head", "dropout"):
         table.add_column(column)
     for name, model in variants.items():
-        baseline = model.cell in config.BASELINES
+        baseline = model.cell in config.BASELINE_FIELDS
         size = f"budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size)
         reads = (f"one-hot × {model.max_length}" if model.cell == "linear" else
                  f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot")  # fmt: skip
@@ -140,8 +140,9 @@ def run(
                     label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
                     tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
                 case EpochFinished(spec=spec, row=row):
-                    status = (f"epoch {row['epoch']} loss {row['train_loss']:.3f} "
-                              f"val {100 * row['validation_accuracy']:.1f}%")  # fmt: skip
+                    status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
+                    if row["validation_accuracy"] is not None:
+                        status += f" val {100 * row['validation_accuracy']:.1f}%"
                     progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
                 case RunFinished(spec=spec, metrics=m):
                     progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],

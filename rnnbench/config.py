@@ -22,7 +22,6 @@ from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
 
 Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority"]
-BASELINES = ("linear", "majority")  # the cells that are not recurrent: an MLP over the one-hot name, a constant
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Language = Literal[LANGUAGES]
 Layers = Annotated[int, Field(ge=1, le=16)]
@@ -50,10 +49,12 @@ class NamesData(Strict):
     dataset: Literal["names"] = "names"
     languages: Annotated[list[Language], AfterValidator(distinct)] = Field(default=list(LANGUAGES), min_length=2)
     multi_language: Literal["drop", "keep"] = "drop"
-    validation_fraction: Fraction = 0.1
+    validation_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1  # 0: no validation split, no early stopping
     test_fraction: Fraction = 0.1
     strip_accents: bool = False
     lowercase: bool = False
+    dedupe: bool = True  # false keeps repeated lines (the tutorial's data)
+    split: Literal["by_name", "random"] = "by_name"  # random: the tutorial's split of examples, leaks included
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -79,6 +80,23 @@ class ModelSpec(Strict):
     head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
     max_length: Size | None = None  # names are padded or cut to this length: head flatten and cell linear need it
     softmax_output: bool = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
+    carry_state: bool = False  # tutorial quirk: a batch starts from the state the previous batch ended in
+
+
+BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the others to their defaults
+    "majority": ("cell",),
+    "linear": ("cell", "num_layers", "hidden_size", "param_budget", "max_length", "dropout", "softmax_output"),
+}
+
+
+def canonical(model: ModelSpec) -> ModelSpec:
+    """A baseline with the fields it does not read reset, so that they neither rename nor rehash it.
+
+    Example: majority with bidirectional true and hidden_size 256 -> plain majority, the same run as before.
+    """
+    if model.cell not in BASELINE_FIELDS:
+        return model
+    return ModelSpec(**{field: getattr(model, field) for field in BASELINE_FIELDS[model.cell]})
 
 
 def model_problems(model: ModelSpec) -> list[str]:
@@ -91,10 +109,8 @@ def model_problems(model: ModelSpec) -> list[str]:
     ) if used]  # fmt: skip
     if model.impl == "torch" and needs_scratch:
         problems.append(f"{', '.join(needs_scratch)}: only impl: scratch has this (torch's fused kernels do not)")
-    if model.cell in BASELINES and model.bidirectional:
-        problems.append(f"cell {model.cell} is a baseline, not recurrent: bidirectional must be false")
-    if model.cell == "majority" and model.param_budget is not None:
-        problems.append("cell majority has no parameters: param_budget does not apply")
+    if model.cell == "linear" and model.num_layers == 1 and model.param_budget is not None:
+        problems.append("cell linear with num_layers 1 has no hidden size for param_budget to choose")
     if (model.head == "flatten" or model.cell == "linear") and model.max_length is None:
         problems.append(f"{'head flatten' if model.head == 'flatten' else 'cell linear'} needs max_length "
                         "(the fixed length names are padded or cut to)")  # fmt: skip
@@ -137,6 +153,7 @@ class Train(Strict):
     patience: int = Field(default=5, ge=0)  # epochs without improvement before stopping; 0 never stops early
     grad_clip: float | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
     weight_decay: float = Field(default=0.0, ge=0)
+    eval_drop_last: bool = False  # tutorial quirk: score in batches of batch_size, ignoring the last partial batch
 
 
 class RunSpec(Strict):
@@ -177,7 +194,8 @@ class Experiment(Strict):
             entries += [("grid", dict(zip(axes, values))) for values in itertools.product(*axes.values())]
         entries += [(f"variants[{i}]", {k: getattr(v, k) for k in v.model_fields_set}) for i, v in enumerate(self.variants)]
         entries = entries or [("model", {})]
-        models = [(where, fields.pop("name", None), ModelSpec(**{**defaults, **fields})) for where, fields in entries]
+        models = [(where, fields.pop("name", None), canonical(ModelSpec(**{**defaults, **fields})))
+                  for where, fields in entries]  # fmt: skip
         varying = {k for k in defaults if len({getattr(m, k) for _, _, m in models}) > 1}
         axes = set(self.grid.model_fields_set if self.grid else ())
         resolved, problems = {}, []
@@ -185,6 +203,8 @@ class Experiment(Strict):
             # a name shows a grid axis always, and any other field that varies where it leaves the defaults
             shown = {k for k in varying if k in axes or getattr(model, k) != getattr(self.model, k)}
             name = name or variant_name(model, shown)
+            if where == "grid" and resolved.get(name) == model:
+                continue  # a baseline crossed with axes it does not read, e.g. majority × hidden_size: listed once
             problems += [f"{where} ({name}): {problem}" for problem in model_problems(model)]
             if name in resolved:
                 problems.append(f"{where}: variant name '{name}' is used twice; give the variant a distinct name")
@@ -233,6 +253,7 @@ NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differ
     "head_hidden": lambda width: f"headx{width}" if width else "headx0",
     "max_length": lambda length: f"len{length}",
     "softmax_output": lambda on: "softmax-out" if on else "logits-out",
+    "carry_state": lambda on: "carry" if on else "fresh",
 }
 
 
@@ -271,10 +292,16 @@ def validate(raw: dict, source: str = "experiment") -> Experiment:
         experiment = Experiment.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(source, [describe(e) for e in err.errors()]) from None
+    problems = []
     try:
         experiment.resolved_variants()
     except ValueError as err:
-        raise ConfigError(source, str(err).splitlines()) from None
+        problems += str(err).splitlines()
+    if experiment.data.validation_fraction == 0 and experiment.train.patience:
+        problems.append("train.patience: early stopping needs a validation split; set it to 0 or give "
+                        f"data.validation_fraction > 0 (got {experiment.train.patience})")
+    if problems:
+        raise ConfigError(source, problems)
     return experiment
 
 

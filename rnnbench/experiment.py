@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from rnnbench import metrics, models, rundir
-from rnnbench.config import Experiment, NamesData, RunSpec
+from rnnbench.config import Experiment, NamesData, RunSpec, Train
 from rnnbench.data import names
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.vocab import Vocab
@@ -110,7 +110,8 @@ def prepare_names(corpus: dict[str, list[str]], data: NamesData, seed: int, devi
     """Clean and split the corpus with this seed, then encode each split to tensors once."""
     splits = names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
                                 test_fraction=data.test_fraction, multi_language=data.multi_language,
-                                strip_accents=data.strip_accents, lowercase=data.lowercase)  # fmt: skip
+                                strip_accents=data.strip_accents, lowercase=data.lowercase, dedupe=data.dedupe,
+                                split=data.split)  # fmt: skip
     vocab = Vocab.from_texts([name for name, _ in splits.train])
     tensors = {split: _tensors(vocab, getattr(splits, split)).to(device) for split in names.SPLITS}
     per_language = splits.report["languages"].values()
@@ -156,7 +157,8 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
         "parameter_breakdown": metrics.parameter_breakdown(model),
         "hidden_size": hidden,
         "param_budget": spec.model.param_budget,
-        **_scores(model, data.tensors, len(data.splits.labels)),
+        **_scores(model, data.tensors, len(data.splits.labels), spec.train, by_name=spec.data.split == "by_name",
+                  seed=spec.seed),
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
         "train_seconds": result.train_seconds,
@@ -185,11 +187,24 @@ def _tensors(vocab: Vocab, examples: list[tuple[str, int]]) -> TensorSplit:
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
 
 
-def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], num_classes: int) -> dict:
-    """Accuracy, macro-F1 and loss on every split, and the test split's confusion matrix."""
+def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], num_classes: int, train: Train, *,
+            by_name: bool, seed: int) -> dict:
+    """Accuracy, macro-F1 and loss on every split (None for an empty one), and the test confusion matrix.
+
+    With the eval_drop_last quirk each split is scored in batches of the training batch size, ignoring the
+    last partial batch, as a PyTorch DataLoader with drop_last=True does (a split smaller than one batch is
+    scored whole rather than not at all).
+    """
     scores = {}
     for split_name, split in splits.items():
-        _, predictions, loss = evaluate(model, split)
+        if len(split) == 0:
+            scores |= {f"{split_name}_accuracy": None, f"{split_name}_macro_f1": None, f"{split_name}_loss": None}
+            continue
+        if train.eval_drop_last and len(split) >= train.batch_size:
+            if by_name:  # stored language by language: shuffle (seeded) so the dropped tail is a random one
+                split = split.take(torch.randperm(len(split), generator=torch.Generator().manual_seed(seed)))
+            split = split.head((len(split) // train.batch_size) * train.batch_size)
+        _, predictions, loss = evaluate(model, split, batch_size=train.batch_size if train.eval_drop_last else None)
         targets = split.targets.cpu()
         scores[f"{split_name}_accuracy"] = metrics.accuracy(targets, predictions)
         scores[f"{split_name}_macro_f1"] = metrics.macro_f1(targets, predictions, num_classes)

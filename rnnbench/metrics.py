@@ -70,9 +70,9 @@ def classifier_parameters(vocab_size: int, num_classes: int, cell: str, hidden_s
                           bidirectional: bool = False, embedding_dim: int | None = None, dropout: float = 0.0,
                           impl: str = "torch", bias: str = "double", activation: str = "tanh", head: str = "last",
                           head_hidden: int | None = None, max_length: int | None = None,
-                          softmax_output: bool = False) -> int:  # fmt: skip
+                          softmax_output: bool = False, carry_state: bool = False) -> int:  # fmt: skip
     """Closed form for a whole RecurrentClassifier, from its constructor arguments (dropout, impl, activation and
-    softmax_output change no count)."""
+    the quirks change no count)."""
     directions = 2 if bidirectional else 1
     embedding = vocab_size * embedding_dim if embedding_dim else 0
     recurrent = recurrent_parameters(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional,

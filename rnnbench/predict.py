@@ -28,8 +28,10 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
     most = max(len(run.metrics["data"]["labels"]) for run in candidates)
     widest = [run for run in candidates if len(run.metrics["data"]["labels"]) == most]
-    best = max(widest, key=lambda run: run.metrics["validation_accuracy"])
-    why = f"best validation accuracy ({100 * best.metrics['validation_accuracy']:.1f}%) of {len(widest)} runs with {most} languages"
+    best = max(widest, key=lambda run: run.metrics["validation_accuracy"] or 0.0)  # None: a run without validation
+    accuracy = best.metrics["validation_accuracy"]
+    shown = f"{100 * accuracy:.1f}%" if accuracy is not None else "none: these runs have no validation split"
+    why = f"best validation accuracy ({shown}) of {len(widest)} runs with {most} languages"
     if len(widest) < len(candidates):
         why += f"; {len(candidates) - len(widest)} runs with fewer languages passed over (choose with --experiment or --run)"
     return best.path, why

@@ -23,11 +23,11 @@ class FitResult:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split: TensorSplit) -> tuple[torch.Tensor, torch.Tensor, float]:
+def evaluate(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
     """(probabilities (N, C), predicted classes (N,), mean loss) over a whole split, in eval mode, on the CPU."""
     was_training = model.training
     model.eval()
-    outputs = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(EVAL_BATCH_SIZE)])
+    outputs = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(batch_size or EVAL_BATCH_SIZE)])
     model.train(was_training)
     loss = nn.functional.cross_entropy(outputs, split.targets).item()  # the training loss, quirks included
     probabilities = (outputs if model.softmax_output else outputs.softmax(dim=-1)).cpu()
@@ -72,9 +72,12 @@ def fit(
                 optimizer.step()
             loss_sum += loss.detach() * len(batch)
             correct += (logits.argmax(dim=-1) == batch.targets).sum()
-        _, predictions, validation_loss = evaluate(model, validation)
-        validation_accuracy = (predictions == validation.targets.cpu()).float().mean().item()
-        seconds = time.perf_counter() - start  # .item() above has synchronised with the device
+        if len(validation):
+            _, predictions, validation_loss = evaluate(model, validation)
+            validation_accuracy = (predictions == validation.targets.cpu()).float().mean().item()
+        else:  # no validation split: no early stopping, and the last epoch's weights are kept
+            validation_loss = validation_accuracy = None
+        seconds = time.perf_counter() - start  # .item() has synchronised with the device
         result.train_seconds += seconds
         row = {
             "epoch": epoch,
@@ -87,7 +90,7 @@ def fit(
         result.history.append(row)
         if on_epoch:
             on_epoch(row)
-        if validation_accuracy > result.best_validation_accuracy:
+        if validation_accuracy is None or validation_accuracy > result.best_validation_accuracy:
             result.best_epoch, result.best_validation_accuracy = epoch, validation_accuracy
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif patience and epoch - result.best_epoch >= patience:

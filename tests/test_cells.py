@@ -109,3 +109,14 @@ def test_linear_rnn_is_the_tutorial_cell():
     h1 = torch.tanh(p["bias_hh_l0"]) + torch.tanh(p["weight_ih_l0"] @ x[0, 0] + p["bias_ih_l0"])
     h2 = torch.tanh(p["weight_hh_l0"] @ h1 + p["bias_hh_l0"]) + torch.tanh(p["weight_ih_l0"] @ x[0, 1] + p["bias_ih_l0"])
     torch.testing.assert_close(out[0], torch.stack([h1, h2]))
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_scratch_starts_from_a_given_state_as_fused_does(cell):
+    fused, scratch = _pair(cell, True, 2)
+    x = torch.randn(4, 6, 5, dtype=torch.double)
+    h0 = torch.randn(4, 4, 4, dtype=torch.double)  # (layers * directions, B, H)
+    initial = (h0, torch.randn_like(h0)) if cell == "lstm" else h0
+    packed, _ = fused(pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False), initial)
+    expected = pad_packed_sequence(packed, batch_first=True, total_length=6)[0]
+    assert relative_error(scratch(x, LENGTHS, initial)[0], expected) <= 1e-6

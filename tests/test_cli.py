@@ -199,3 +199,63 @@ def test_run_refuses_to_train_over_an_unfinished_run_directory(trained, write_ex
     assert_clean_failure(result, 1, f"{victim}: holds no metrics.json", "move or delete it to retrain")
     assert "data determined" not in result.output  # refused before any training
     assert {p.name: p.read_bytes() for p in victim.iterdir()} == before
+
+
+def test_params_counts_by_role_and_checks_the_closed_form(write_experiment, names_dir):
+    content = {**TINY, "grid": None, "variants": [
+        {"cell": "lstm", "bidirectional": True, "num_layers": 2}, {"cell": "gru", "impl": "scratch", "bias": "single"},
+        {"cell": "gru", "param_budget": 3000}, {"cell": "lstm", "param_budget": 3000},
+        {"cell": "majority"}, {"cell": "linear", "max_length": 18, "num_layers": 3, "hidden_size": 16}]}
+    result = invoke("params", write_experiment(content), "--data-dir", names_dir, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    rows = {row["variant"]: row for row in report["variants"]}
+    assert report["data"]["vocab_size"] == 64 and report["data"]["num_classes"] == 2
+    recurrent = [row for row in rows.values() if "recurrent_formula" in row]
+    assert len(recurrent) == 4 and all(row["closed_form_matches"] for row in recurrent)
+    lstm = rows["lstm-bi-2x8"]
+    assert lstm["recurrent_formula"] == "2×4×(8·8 + 8² + 2·8) + 2×4×(8·16 + 8² + 2·8)"
+    assert lstm["embedding"] == 64 * 8 and lstm["head"] == 2 * 8 * 2 + 2
+    assert rows["gru-uni-1x8-scratch-single-bias"]["biases"] == 3 * 8
+    assert rows["majority"]["total"] == 0
+    assert rows["linear-3x16"]["head"] == (18 * 64 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
+    for name in ("gru-uni-1-budget3000", "lstm-uni-1-budget3000"):
+        assert abs(rows[name]["total"] - 3000) < 0.1 * 3000
+    assert rows["gru-uni-1-budget3000"]["hidden_size"] > rows["lstm-uni-1-budget3000"]["hidden_size"]
+    table = invoke("params", write_experiment(content), "--data-dir", names_dir)
+    assert table.exit_code == 0 and "= 2,816 ✓" in table.stdout  # the bidirectional 2-layer LSTM's closed form
+
+
+def test_params_and_run_refuse_options_only_scratch_has(write_experiment):
+    content = {**TINY, "grid": None, "variants": [{"cell": "linear_rnn"}, {"cell": "lstm", "activation": "relu"},
+                                                  {"cell": "rnn", "head": "flatten"},
+                                                  {"cell": "linear", "max_length": 18, "param_budget": 900}]}
+    result = invoke("validate", write_experiment(content))
+    assert_clean_failure(result, 2, "variants[0] (linear_rnn-uni-1x8): cell linear_rnn: only impl: scratch has this",
+                         "variants[1] (lstm-uni-1x8-relu): activation: relu for lstm: only impl: scratch has this",
+                         "head flatten needs max_length", "cell linear with num_layers 1 has no hidden size")
+
+
+def test_baselines_and_scratch_cells_run_end_to_end(write_experiment, names_dir, tmp_path):
+    content = {**TINY, "grid": None, "train": {**TINY["train"], "max_epochs": 1},
+               "variants": [{"cell": "majority"}, {"cell": "linear", "max_length": 18, "num_layers": 2},
+                            {"cell": "gru", "impl": "scratch", "head": "mean"}]}
+    results = tmp_path / "results"
+    assert invoke("run", write_experiment(content), "--results", results, "--data-dir", names_dir).exit_code == 0
+    records = {r["variant"]: r for r in json.loads(invoke("compare", "--results", results, "--format", "json").stdout)}
+    majority = records["majority"]
+    assert majority["params"] == 0 and majority["epochs_mean"] == 1
+    assert 0.5 <= majority["test_accuracy_mean"] <= 0.6  # German is the larger class: 55% of the test split
+    assert records["linear-2x8"]["params"] > 0 and records["gru-uni-1x8-scratch-head-mean"]["impl"] == "scratch"
+    run = next(results.glob("tiny/majority-*/seed-0"))
+    answer = json.loads(invoke("predict", "Rossi", "--run", run, "--json").stdout)[0]["predictions"]
+    assert answer[0]["label"] == "German" and answer[0]["probability"] == pytest.approx(0.55, abs=0.05)
+
+
+def test_eval_drop_last_with_a_split_smaller_than_a_batch(write_experiment, names_dir, tmp_path):
+    content = {**TINY, "grid": None, "variants": [{"cell": "gru"}],
+               "train": {**TINY["train"], "max_epochs": 1, "batch_size": 500, "eval_drop_last": True}}
+    results = tmp_path / "results"
+    assert invoke("run", write_experiment(content), "--results", results, "--data-dir", names_dir).exit_code == 0
+    metrics = json.loads(next(results.glob("tiny/*/seed-0/metrics.json")).read_text())
+    assert sum(map(sum, metrics["test_confusion_matrix"])) == 140  # smaller than a batch: scored whole

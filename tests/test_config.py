@@ -158,3 +158,21 @@ def test_variant_key_ignores_the_display_name(write_experiment):
 def test_override_keys_may_carry_spaces(write_experiment):
     experiment = config.load(write_experiment(TINY), [" train . max_epochs = 3"])
     assert experiment.train.max_epochs == 3
+
+
+def test_no_validation_split_needs_patience_zero(write_experiment):
+    content = {**TINY, "data": {**TINY["data"], "validation_fraction": 0}, "train": {**TINY["train"], "patience": 3}}
+    assert _problems(write_experiment, content) == [
+        "train.patience: early stopping needs a validation split; set it to 0 or give data.validation_fraction > 0 (got 3)"]
+
+
+def test_baselines_ignore_fields_they_do_not_read(write_experiment):
+    """A baseline crossed with recurrent axes is listed once, and fields it does not read never rehash it."""
+    content = {**TINY, "grid": {"cell": ["gru", "majority", "linear"], "bidirectional": [False, True],
+                                "hidden_size": [8, 16]}, "model": {**TINY["model"], "max_length": 18}}
+    variants = config.load(write_experiment(content)).resolved_variants()
+    assert [name for name in variants if not name.startswith("gru")] == ["majority", "linear-1x8", "linear-1x16"]
+    plain = config.validate({**TINY, "grid": None, "variants": [{"cell": "majority"}]}).run_specs()[0]
+    decorated = config.validate({**TINY, "grid": None, "variants": [
+        {"cell": "majority", "bidirectional": True, "impl": "scratch", "dropout": 0.5}]}).run_specs()[0]
+    assert plain.variant_key() == decorated.variant_key()

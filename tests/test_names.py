@@ -69,3 +69,21 @@ def test_fractions_that_leave_a_split_empty_are_refused(names_dir):
     corpus_de_it = names.read_corpus(names_dir, ["German", "Italian"])
     with pytest.raises(RnnbenchError, match="the validation split would be empty"):
         names.build_splits(corpus_de_it, seed=0, validation_fraction=0.0001)
+
+
+def test_tutorial_data_handling_keeps_repeats_and_leaks(names_dir):
+    corpus_de_it = names.read_corpus(names_dir, ["German", "Italian"])
+    lines = sum(len(v) for v in corpus_de_it.values())
+    tutorial = names.build_splits(corpus_de_it, seed=0, dedupe=False, split="random", validation_fraction=0,
+                                  test_fraction=0.2, strip_accents=True)
+    sizes = tutorial.report["sizes"]
+    assert sizes["validation"] == 0 and sizes["test"] == round(0.2 * (sizes["train"] + sizes["test"]))
+    deduped = names.build_splits(corpus_de_it, seed=0, strip_accents=True)
+    assert sizes["train"] + sizes["test"] > sum(deduped.report["sizes"].values())  # the repeats are kept
+    assert sizes["train"] + sizes["test"] <= lines
+    train, test = {n for n, _ in tutorial.train}, {n for n, _ in tutorial.test}
+    assert train & test  # the leak: repeated lines split at random put copies of test names in training
+    fair = names.build_splits(corpus_de_it, seed=0, dedupe=False, validation_fraction=0, test_fraction=0.2,
+                              strip_accents=True)  # the same examples, split by name: no leak
+    assert sum(fair.report["sizes"].values()) == sizes["train"] + sizes["test"]
+    assert not ({n for n, _ in fair.train} & {n for n, _ in fair.test})

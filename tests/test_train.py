@@ -54,3 +54,35 @@ def test_early_stopping_restores_the_best_epoch(de_it):
     assert result.history[result.best_epoch - 1]["validation_accuracy"] == best
     _, predictions, _ = evaluate(model, de_it[2])
     assert (predictions == de_it[2].targets).float().mean().item() == pytest.approx(best)
+
+
+def test_without_a_validation_split_the_last_epoch_is_kept(de_it):
+    vocab, train, validation = de_it
+    empty = validation.head(0)
+    torch.manual_seed(0)
+    model = RecurrentClassifier(vocab.size, 2, "gru", hidden_size=16, embedding_dim=8)
+    result = fit(model, train, empty, learning_rate=0.01, batch_size=64, max_epochs=2, patience=0, grad_clip=1.0,
+                 weight_decay=0.0, generator=torch.Generator().manual_seed(0))
+    assert [row["validation_accuracy"] for row in result.history] == [None, None]
+    assert result.best_epoch == 2
+
+
+def test_carried_state_starts_the_next_training_batch_only(de_it):
+    vocab, train, _ = de_it
+    batch = train.head(8)
+    for impl in ("torch", "scratch"):
+        torch.manual_seed(0)
+        fresh = RecurrentClassifier(vocab.size, 2, "lstm", hidden_size=6, embedding_dim=4, impl=impl)
+        torch.manual_seed(0)
+        carrying = RecurrentClassifier(vocab.size, 2, "lstm", hidden_size=6, embedding_dim=4, impl=impl,
+                                       carry_state=True)  # no dropout: train mode is deterministic here
+        with torch.no_grad():
+            first = carrying(batch.tokens, batch.lengths)[0]
+            torch.testing.assert_close(first, fresh(batch.tokens, batch.lengths)[0])  # nothing carried yet
+            second = carrying(batch.tokens, batch.lengths)[0]
+            assert not torch.allclose(first, second)  # the same names, started from the last batch's state
+            smaller = train.head(3)  # a batch of another size starts from zeros
+            torch.testing.assert_close(carrying(smaller.tokens, smaller.lengths)[0], fresh(smaller.tokens, smaller.lengths)[0])
+            carrying.eval(), fresh.eval()  # scoring and prediction always start from zeros
+            for _ in range(2):
+                torch.testing.assert_close(carrying(batch.tokens, batch.lengths)[0], first)

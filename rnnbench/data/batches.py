@@ -20,6 +20,15 @@ class TensorSplit:
     def to(self, device: torch.device) -> TensorSplit:
         return TensorSplit(self.tokens.to(device), self.lengths.cpu(), self.targets.to(device))
 
+    def head(self, n: int) -> TensorSplit:
+        """The first n examples."""
+        return TensorSplit(self.tokens[:n], self.lengths[:n], self.targets[:n])
+
+    def take(self, order: torch.Tensor) -> TensorSplit:
+        """The examples at the (CPU) indices `order`, in that order."""
+        return TensorSplit(self.tokens[order.to(self.tokens.device)], self.lengths[order],
+                           self.targets[order.to(self.targets.device)])
+
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[TensorSplit]:
         """Consecutive batches, in a random order when a generator is given, each trimmed to its longest item.
 
@@ -28,8 +37,8 @@ class TensorSplit:
         """
         tokens, lengths, targets = self.tokens, self.lengths, self.targets
         if generator is not None:
-            order = torch.randperm(len(self), generator=generator)
-            tokens, lengths, targets = tokens[order.to(tokens.device)], lengths[order], targets[order.to(targets.device)]
+            shuffled = self.take(torch.randperm(len(self), generator=generator))
+            tokens, lengths, targets = shuffled.tokens, shuffled.lengths, shuffled.targets
         for start in range(0, len(self), batch_size):
             batch_lengths = lengths[start : start + batch_size]
             width = int(batch_lengths.max())

@@ -64,50 +64,62 @@ def build_splits(
     multi_language: str = "drop",
     strip_accents: bool = False,
     lowercase: bool = False,
+    dedupe: bool = True,
+    split: str = "by_name",
 ) -> NamesSplits:
-    """Dedupe within each language, apply the multi-language policy, then split each language's names.
+    """Dedupe within each language, apply the multi-language policy, then split.
 
     multi_language: "drop" removes a name listed under several of the chosen languages from all of them;
     "keep" keeps one example per (name, language), all of them in the same split.
+    split: "by_name" shuffles each language's distinct names and cuts them into test, validation and train,
+    so every name lands in one split; "random" shuffles all examples together and cuts them, as the
+    tutorial does: with `dedupe: false` copies of a test name then sit in training (the leak, kept on purpose
+    for reproducing published numbers).
     """
     labels = tuple(corpus)
-    per_language = {language: dict.fromkeys(clean(line, strip_accents=strip_accents, lowercase=lowercase)
-                                            for line in lines)
-                    for language, lines in corpus.items()}  # fmt: skip
+    cleaned = {language: [clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines]
+               for language, lines in corpus.items()}  # fmt: skip
+    per_language = {language: list(dict.fromkeys(names)) if dedupe else names for language, names in cleaned.items()}
     languages_of = defaultdict(list)
-    for language, names in per_language.items():
-        for name in names:
+    for language, names in cleaned.items():
+        for name in dict.fromkeys(names):
             languages_of[name].append(language)
     ambiguous = {name for name, langs in languages_of.items() if len(langs) > 1}
+    kept = {language: [n for n in names if multi_language == "keep" or n not in ambiguous]
+            for language, names in per_language.items()}  # fmt: skip
 
-    # Each distinct name gets one split, drawn within the first language it is listed under.
     rng = random.Random(seed)
-    split_of: dict[str, str] = {}
+    examples = {name: [] for name in SPLITS}
+    if split == "random":
+        pool = [(name, index) for index, names in enumerate(kept.values()) for name in names]
+        rng.shuffle(pool)
+        n_test, n_validation = round(len(pool) * test_fraction), round(len(pool) * validation_fraction)
+        examples = {"test": pool[:n_test], "validation": pool[n_test : n_test + n_validation],
+                    "train": pool[n_test + n_validation :]}  # fmt: skip
+    else:
+        # Each distinct name gets one split, drawn within the first language it is listed under.
+        split_of: dict[str, str] = {}
+        for language, names in kept.items():
+            own = sorted({n for n in names if languages_of[n][0] == language})
+            rng.shuffle(own)
+            n_test, n_validation = round(len(own) * test_fraction), round(len(own) * validation_fraction)
+            for i, name in enumerate(own):
+                split_of[name] = "test" if i < n_test else "validation" if i < n_test + n_validation else "train"
+        for index, names in enumerate(kept.values()):
+            for name in names:
+                examples[split_of[name]].append((name, index))
+
     report_languages = {}
-    for language, names in per_language.items():
-        own = sorted(n for n in names if languages_of[n][0] == language and
-                     (multi_language == "keep" or n not in ambiguous))  # fmt: skip
-        rng.shuffle(own)
-        n_test = round(len(own) * test_fraction)
-        n_validation = round(len(own) * validation_fraction)
-        for i, name in enumerate(own):
-            split_of[name] = "test" if i < n_test else "validation" if i < n_test + n_validation else "train"
+    for index, language in enumerate(labels):
+        distinct = set(cleaned[language])
         report_languages[language] = {
             "lines": len(corpus[language]),
-            "distinct": len(names),
-            "duplicates_removed": len(corpus[language]) - len(names),
-            "multi_language_removed": len(names.keys() & ambiguous) if multi_language == "drop" else 0,
+            "distinct": len(distinct),
+            "duplicates_removed": len(corpus[language]) - len(per_language[language]),
+            "multi_language_removed": len(distinct & ambiguous) if multi_language == "drop" else 0,
+            **{name: sum(1 for _, i in examples[name] if i == index) for name in SPLITS},
         }
-
-    examples = {split: [] for split in SPLITS}
-    for index, (language, names) in enumerate(per_language.items()):
-        for name in names:
-            if name in split_of:
-                examples[split_of[name]].append((name, index))
-        for split in SPLITS:
-            report_languages[language][split] = sum(1 for _, i in examples[split] if i == index)
-
-    empty = [split for split in SPLITS if not examples[split]]
+    empty = [name for name in SPLITS if not examples[name] and (name != "validation" or validation_fraction > 0)]
     if empty:
         raise RnnbenchError(f"data: the {' and '.join(empty)} split would be empty with validation_fraction "
                             f"{validation_fraction:g} and test_fraction {test_fraction:g}; raise the fractions")
@@ -118,6 +130,6 @@ def build_splits(
         "languages": report_languages,
         "multi_language_names": len(ambiguous),
         "multi_language_policy": multi_language,
-        "sizes": {split: len(examples[split]) for split in SPLITS},
+        "sizes": {name: len(examples[name]) for name in SPLITS},
     }
     return NamesSplits(labels, examples["train"], examples["validation"], examples["test"], report)
