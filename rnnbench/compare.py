@@ -96,7 +96,8 @@ def display_rows(summary: pd.DataFrame) -> list[list[str]]:
     The experiment is not a column: tables are shown one experiment at a time (see `by_experiment`).
     """
     return [
-        [row.variant, row.cell, row.direction, _size(row), f"{row.params:,}", str(row.seeds),
+        [row.variant, row.cell, "-" if row.cell in ("linear", "majority") else row.direction, _size(row),
+         f"{row.params:,}", str(row.seeds),
          _mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100),
          _mean_std(row.test_macro_f1_mean, row.test_macro_f1_std, 100), f"{row.epochs_mean:.1f}",
          f"{row.train_seconds_mean:.2f}"]

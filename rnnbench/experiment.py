@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from rnnbench import metrics, models, rundir
-from rnnbench.config import Experiment, NamesData, RunSpec, Train
+from rnnbench.config import Experiment, ModelSpec, NamesData, RunSpec, Train
 from rnnbench.data import names
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.vocab import Vocab
@@ -117,6 +117,8 @@ def prepare_names(corpus: dict[str, list[str]], data: NamesData, seed: int, devi
     per_language = splits.report["languages"].values()
     sizes = {
         "vocab_size": vocab.size,
+        # the characters of every split: the same for all seeds, so a parameter budget gives them one hidden size
+        "corpus_vocab_size": Vocab.from_texts([name for split in names.SPLITS for name, _ in getattr(splits, split)]).size,
         "num_classes": len(splits.labels),
         "labels": list(splits.labels),
         "max_length": max(t.tokens.shape[1] for t in tensors.values()),
@@ -133,7 +135,7 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
     """Build, fit, score and save one run; returns its directory."""
     torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
     sizes = (data.vocab.size, len(data.splits.labels), data.class_frequencies)
-    hidden = models.hidden_size_for_budget(spec.model, *sizes) if spec.model.param_budget else spec.model.hidden_size
+    hidden = budget_hidden_size(spec.model, data) if spec.model.param_budget else spec.model.hidden_size
     architecture, arguments = models.model_arguments(spec.model, *sizes, hidden_size=hidden)
     model = models.build(architecture, arguments).to(device)
     parameters = metrics.count_parameters(model)
@@ -182,6 +184,13 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
     return path
 
 
+def budget_hidden_size(model: ModelSpec, data: PreparedNames) -> int:
+    """The hidden size a parameter budget gives, solved against the vocabulary of all splits rather than this
+    seed's training split, so every seed of a variant trains the same size (counts differ by a few weights)."""
+    sizes = (data.sizes["corpus_vocab_size"], len(data.splits.labels), data.class_frequencies)
+    return models.hidden_size_for_budget(model, *sizes)
+
+
 def _tensors(vocab: Vocab, examples: list[tuple[str, int]]) -> TensorSplit:
     tokens, lengths = vocab.encode([name for name, _ in examples])
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
@@ -227,7 +236,7 @@ def parameter_counts(experiment: Experiment, names_dir: Path) -> tuple[dict, lis
     sizes = (data.vocab.size, len(data.splits.labels), data.class_frequencies)
     rows = []
     for name, spec in experiment.resolved_variants().items():
-        hidden = models.hidden_size_for_budget(spec, *sizes) if spec.param_budget else spec.hidden_size
+        hidden = budget_hidden_size(spec, data) if spec.param_budget else spec.hidden_size
         architecture, arguments = models.model_arguments(spec, *sizes, hidden_size=hidden)
         with torch.device("meta"):  # shapes only: no memory, no initialisation cost
             model = models.build(architecture, arguments)
