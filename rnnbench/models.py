@@ -48,14 +48,8 @@ class RecurrentClassifier(nn.Module):
         self.softmax_output = softmax_output
         # embedding_dim None means one-hot input: no embedding parameters, the RNN reads vocab_size features
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD) if embedding_dim else None
-        between_layers = dropout if num_layers > 1 else 0.0
-        if impl == "torch":
-            options = {"nonlinearity": activation} if cell == "rnn" else {}
-            self.rnn = FUSED[cell](embedding_dim or vocab_size, hidden_size, num_layers, batch_first=True,
-                                   bidirectional=bidirectional, dropout=between_layers, **options)  # fmt: skip
-        else:
-            self.rnn = ScratchRecurrent(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional,
-                                        between_layers, bias=bias, activation=activation)  # fmt: skip
+        self.rnn = recurrent_layer(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional, dropout,
+                                   impl=impl, bias=bias, activation=activation)  # fmt: skip
         self.dropout = nn.Dropout(dropout)  # on the features the head reads
         features = self.directions * hidden_size * (max_length if head == "flatten" else 1)
         self.head = _mlp(features, num_classes, head_hidden)
@@ -85,13 +79,7 @@ class RecurrentClassifier(nn.Module):
 
     def _recur(self, x, lengths):
         """All outputs (zero at padded steps) and the last layer's final states, both directions concatenated."""
-        initial = self._carried(x.shape[0])
-        if isinstance(self.rnn, ScratchRecurrent):
-            outputs, state = self.rnn(x, lengths, initial)
-        else:  # packing makes each sequence stop at its last real character
-            packed, state = self.rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), initial)
-            outputs = None if self.reads == "last" else pad_packed_sequence(packed, batch_first=True,
-                                                                            total_length=x.shape[1])[0]  # fmt: skip
+        outputs, state = run_recurrent(self.rnn, x, lengths, self._carried(x.shape[0]), outputs=self.reads != "last")
         if self.carry_state and self.training:
             self.carried = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         if isinstance(state, tuple):  # the LSTM's state is (h, c); the classifier reads h
@@ -106,6 +94,30 @@ class RecurrentClassifier(nn.Module):
             return None
         h = self.carried[0] if isinstance(self.carried, tuple) else self.carried
         return self.carried if h.shape[1] == batch_size else None
+
+
+def recurrent_layer(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                    dropout: float = 0.0, *, impl: str = "torch", bias: str = "double", activation: str = "tanh") -> nn.Module:
+    """Stacked recurrent layers: torch's fused nn.RNN/GRU/LSTM, or the scratch cells (same parameter names)."""
+    between_layers = dropout if num_layers > 1 else 0.0  # dropout acts between stacked layers only
+    if impl == "torch":
+        options = {"nonlinearity": activation} if cell == "rnn" else {}
+        return FUSED[cell](input_size, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
+                           dropout=between_layers, **options)  # fmt: skip
+    return ScratchRecurrent(cell, input_size, hidden_size, num_layers, bidirectional, between_layers, bias=bias,
+                            activation=activation)  # fmt: skip
+
+
+def run_recurrent(rnn: nn.Module, x, lengths, initial=None, outputs: bool = True):
+    """Run `rnn` over a padded batch (B, T, I) with real `lengths` (CPU): (outputs (B, T, directions * H), zero
+    at padded steps, or None when not asked for; final state in torch's layout, a pair (h, c) for the LSTM)."""
+    if isinstance(rnn, ScratchRecurrent):
+        return rnn(x, lengths, initial)
+    # packing makes each sequence stop at its last real character
+    packed, state = rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), initial)
+    if not outputs:
+        return None, state
+    return pad_packed_sequence(packed, batch_first=True, total_length=x.shape[1])[0], state
 
 
 class LinearClassifier(nn.Module):

@@ -12,7 +12,7 @@ import torch
 class TensorSplit:
     tokens: torch.Tensor  # (N, T) token ids, padded, on the training device
     lengths: torch.Tensor  # (N,) real lengths; kept on the CPU, where sequence packing wants them
-    targets: torch.Tensor  # (N,) class ids, on the training device
+    targets: torch.Tensor  # (N,) class ids, or (N, T) ids per step, on the training device
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -42,4 +42,7 @@ class TensorSplit:
         for start in range(0, len(self), batch_size):
             batch_lengths = lengths[start : start + batch_size]
             width = int(batch_lengths.max())
-            yield TensorSplit(tokens[start : start + batch_size, :width], batch_lengths, targets[start : start + batch_size])
+            batch_targets = targets[start : start + batch_size]
+            if batch_targets.dim() == 2:  # one target per step (the reversal task): trimmed like the tokens
+                batch_targets = batch_targets[:, :width]
+            yield TensorSplit(tokens[start : start + batch_size, :width], batch_lengths, batch_targets)

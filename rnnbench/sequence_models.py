@@ -1,0 +1,131 @@
+"""Models for the reversal task: a tagger (one output per input step) and an encoder-decoder with optional attention.
+
+Token ids follow data/reversal.py: 0 pads, 1..symbols, EOS = symbols + 1, BOS = symbols + 2.
+
+    Tagger          tokens → embedding → recurrent layers → a linear layer per step → the reversed token there
+    EncoderDecoder  tokens → encoder; its final state (both directions bridged to one) starts a decoder that
+                    reads BOS y_1 … y_L (teacher forcing) and emits y_1 … y_L EOS; at evaluation it decodes
+                    greedily until EOS. With attention, each decoder output also reads a weighted sum of the
+                    encoder outputs (dot-product or additive scores, padding masked).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnbench.data.reversal import PAD, bos, eos
+from rnnbench.models import recurrent_layer, run_recurrent
+
+
+class Tagger(nn.Module):
+    def __init__(self, symbols: int, cell: str, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                 embedding_dim: int = 16, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
+                 activation: str = "tanh"):  # fmt: skip
+        super().__init__()
+        self.embedding = nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)
+        self.rnn = recurrent_layer(cell, embedding_dim, hidden_size, num_layers, bidirectional, dropout, impl=impl,
+                                   bias=bias, activation=activation)  # fmt: skip
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear((2 if bidirectional else 1) * hidden_size, symbols + 3)
+
+    def forward(self, tokens, lengths, targets=None):
+        # tokens (B, T); lengths (B,) on the CPU; targets (B, T) the reversed tokens, padded, or None
+        outputs, _ = run_recurrent(self.rnn, self.embedding(tokens), lengths)  # (B, T, directions * H)
+        logits = self.out(self.dropout(outputs))  # (B, T, C)
+        loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+        return logits, loss
+
+    @torch.no_grad()
+    def predict(self, tokens, lengths, max_steps: int | None = None):
+        """(B, T) predicted ids, PAD after each sequence's length: a tagger answers one id per input step."""
+        predictions = self(tokens, lengths)[0].argmax(dim=-1)
+        real = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths.to(tokens.device)[:, None]
+        return predictions.masked_fill(~real, PAD)
+
+
+class EncoderDecoder(nn.Module):
+    def __init__(self, symbols: int, cell: str, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                 embedding_dim: int = 16, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
+                 activation: str = "tanh", attention: str = "none"):  # fmt: skip
+        super().__init__()
+        self.symbols, self.cell, self.attention = symbols, cell, attention
+        self.num_layers, self.directions = num_layers, 2 if bidirectional else 1
+        self.embedding = nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)  # shared by both sides
+        layer = dict(impl=impl, bias=bias, activation=activation)
+        self.encoder = recurrent_layer(cell, embedding_dim, hidden_size, num_layers, bidirectional, dropout, **layer)
+        self.decoder = recurrent_layer(cell, embedding_dim, hidden_size, num_layers, False, dropout, **layer)
+        # a bidirectional encoder's two final states per layer become the decoder's one: h0 = tanh(W [h_fwd; h_bwd])
+        self.bridge = nn.Linear(2 * hidden_size, hidden_size) if bidirectional else None
+        memory = self.directions * hidden_size
+        if attention != "none":
+            self.keys = nn.Linear(memory, hidden_size, bias=False)  # encoder outputs, in the decoder's space
+            if attention == "additive":  # score(q, k) = v · tanh(W_k k + W_q q)
+                self.queries = nn.Linear(hidden_size, hidden_size, bias=False)
+                self.score = nn.Linear(hidden_size, 1, bias=False)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden_size * (2 if attention != "none" else 1), symbols + 3)
+
+    def forward(self, tokens, lengths, targets=None):
+        """Teacher forcing: logits (B, T + 1, C) for y_1 … y_L EOS, and the loss if `targets` (B, T) are given."""
+        memory, state, mask = self._encode(tokens, lengths)
+        if targets is None:
+            targets = torch.zeros_like(tokens)
+        decoder_input, decoder_target = self._teacher(targets, lengths)  # (B, T + 1) each
+        outputs, _ = run_recurrent(self.decoder, self.embedding(decoder_input), lengths + 1, state)
+        logits = self._emit(outputs, memory, mask)  # (B, T + 1, C)
+        loss = F.cross_entropy(logits.flatten(0, 1), decoder_target.flatten(), ignore_index=PAD)
+        return logits, loss
+
+    @torch.no_grad()
+    def predict(self, tokens, lengths, max_steps: int):
+        """Greedy decoding: (B, max_steps) ids, each sequence cut at its first EOS (EOS and after become PAD)."""
+        memory, state, mask = self._encode(tokens, lengths)
+        batch = tokens.shape[0]
+        previous = torch.full((batch, 1), bos(self.symbols), dtype=torch.long, device=tokens.device)
+        one_step = torch.ones(batch, dtype=torch.long)
+        steps = []
+        for _ in range(max_steps):
+            output, state = run_recurrent(self.decoder, self.embedding(previous), one_step, state)
+            previous = self._emit(output, memory, mask).argmax(dim=-1)  # (B, 1)
+            steps.append(previous)
+        predictions = torch.cat(steps, dim=1)  # (B, max_steps)
+        ended = (predictions == eos(self.symbols)).cumsum(dim=1) > 0
+        return predictions.masked_fill(ended, PAD)
+
+    def _encode(self, tokens, lengths):
+        """(memory (B, S, directions * H), the decoder's initial state, mask (B, S) of real encoder steps)."""
+        memory, state = run_recurrent(self.encoder, self.embedding(tokens), lengths)
+        state = tuple(map(self._bridge, state)) if isinstance(state, tuple) else self._bridge(state)
+        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths.to(tokens.device)[:, None]
+        return memory, state, mask
+
+    def _bridge(self, state):
+        # (layers * directions, B, H) -> (layers, B, H)
+        if self.bridge is None:
+            return state
+        forward, backward = state.view(self.num_layers, 2, *state.shape[1:]).unbind(dim=1)
+        return torch.tanh(self.bridge(torch.cat([forward, backward], dim=-1))).contiguous()
+
+    def _teacher(self, targets, lengths):
+        """Decoder input BOS y_1 … y_L and target y_1 … y_L EOS, both (B, T + 1), padded with PAD."""
+        batch = targets.shape[0]
+        start = torch.full((batch, 1), bos(self.symbols), dtype=targets.dtype, device=targets.device)
+        decoder_input = torch.cat([start, targets], dim=1)
+        decoder_target = torch.cat([targets, torch.zeros_like(start)], dim=1)
+        decoder_target[torch.arange(batch), lengths.to(targets.device)] = eos(self.symbols)
+        return decoder_input, decoder_target
+
+    def _emit(self, outputs, memory, mask):
+        """Decoder outputs (B, T, H) -> logits (B, T, C), reading the encoder memory through attention if any."""
+        if self.attention == "none":
+            return self.out(self.dropout(outputs))
+        keys = self.keys(memory)  # (B, S, H)
+        if self.attention == "dot":
+            scores = outputs @ keys.transpose(1, 2)  # (B, T, S)
+        else:
+            scores = self.score(torch.tanh(keys[:, None] + self.queries(outputs)[:, :, None])).squeeze(-1)  # (B, T, S)
+        weights = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(dim=-1)
+        context = weights @ keys  # (B, T, H)
+        return self.out(self.dropout(torch.cat([outputs, context], dim=-1)))
