@@ -99,6 +99,8 @@ def validate(
                  f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot")  # fmt: skip
         head = model.head + (f" × {model.max_length}" if model.head == "flatten" else "") + (
             f" → {model.head_hidden}" if model.head_hidden else "") + (" → softmax" if model.softmax_output else "")
+        if exp.data.dataset == "reversal":
+            head = model.architecture + (f", {model.attention} attention" if model.attention != "none" else "")
         table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else
                         [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                          str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
@@ -118,7 +120,7 @@ def run(
     from rnnbench.experiment import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted, run_experiment
 
     exp = config.load(experiment, set_ or [])
-    names_dir = _corpus(data_dir)
+    names_dir = _corpus(data_dir) if exp.data.dataset == "names" else None
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))  # fmt: skip
@@ -127,6 +129,11 @@ def run(
 
         def show(event):
             match event:
+                case DataPrepared(seed=seed, device=device, sizes=s, report=None):
+                    progress.console.print(
+                        f"seed {seed}: generated {s['train_size']} / {s['validation_size']} / {s['test_size']} "
+                        f"sequences of symbols 1-{s['symbols']} and {s['long_size']} longer ones; device {device}",
+                        markup=False, highlight=False, soft_wrap=True)  # fmt: skip
                 case DataPrepared(seed=seed, device=device, sizes=s, report=report):
                     treated = ("dropped" if report["multi_language_policy"] == "drop" else "kept under each language")
                     progress.console.print(
@@ -242,6 +249,9 @@ def predict(
         sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
         return
     for answer in answers:
+        if "output" in answer:  # a reversal run answers with a sequence
+            out.print(f"{answer['input']}: {answer['output']}", markup=False, highlight=False, soft_wrap=True)
+            continue
         ranked = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
         out.print(f"{answer['input']}: {ranked}", markup=False, highlight=False, soft_wrap=True)
 
@@ -284,7 +294,7 @@ def _count(n: int, noun: str) -> str:
 def _print_table(summary) -> None:
     for name, part in compare_runs.by_experiment(summary):
         table = Table(title=escape(name), box=box.SIMPLE_HEAD)
-        for i, header in enumerate(compare_runs.DISPLAY_HEADERS):
+        for i, header in enumerate(compare_runs.headers(part)):
             table.add_column(header, justify="right" if i >= 4 else "left")
         for cells in compare_runs.display_rows(part):
             table.add_row(*map(escape, cells))

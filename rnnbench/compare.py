@@ -6,7 +6,6 @@ Pure functions: nothing here reads files or prints; the CLI feeds them runs from
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
 
@@ -35,6 +34,8 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "params": m["parameters"],
             "test_accuracy": m["test_accuracy"],
             "test_macro_f1": m["test_macro_f1"],
+            "task": m["task"],
+            "long_accuracy": m.get("long_accuracy"),  # reversal: exact accuracy on the longer, unseen lengths
             "validation_accuracy": m["validation_accuracy"],
             "epochs": m["epochs_run"],
             "train_seconds": m["train_seconds"],
@@ -61,6 +62,8 @@ def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
         seeds=("seed", "nunique"),
         test_accuracy_mean=("test_accuracy", "mean"), test_accuracy_std=("test_accuracy", "std"),
         test_macro_f1_mean=("test_macro_f1", "mean"), test_macro_f1_std=("test_macro_f1", "std"),
+        task=("task", "first"),
+        long_accuracy_mean=("long_accuracy", "mean"), long_accuracy_std=("long_accuracy", "std"),
         validation_accuracy_mean=("validation_accuracy", "mean"),
         epochs_mean=("epochs", "mean"),
         train_seconds_mean=("train_seconds", "mean"), seconds_per_epoch_mean=("seconds_per_epoch", "mean"),
@@ -83,7 +86,7 @@ SUMMARY_COLUMNS = (
     "experiment", "variant", "variant_key", "cell", "impl", "direction", "layers", "hidden_size", "param_budget",
     "params", "seeds",
     "test_accuracy_mean", "test_accuracy_std", "test_macro_f1_mean", "test_macro_f1_std",
-    "validation_accuracy_mean", "epochs_mean", "train_seconds_mean", "seconds_per_epoch_mean",
+    "long_accuracy_mean", "long_accuracy_std", "task", "validation_accuracy_mean", "epochs_mean", "train_seconds_mean", "seconds_per_epoch_mean",
 )  # fmt: skip
 
 DISPLAY_HEADERS = ("variant", "cell", "dir", "size", "params", "seeds", "test acc %", "macro-F1 %", "epochs",
@@ -99,10 +102,18 @@ def display_rows(summary: pd.DataFrame) -> list[list[str]]:
         [row.variant, row.cell, "-" if row.cell in ("linear", "majority") else row.direction, _size(row),
          f"{row.params:,}", str(row.seeds),
          _mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100),
+         _mean_std(row.long_accuracy_mean, row.long_accuracy_std, 100) if row.task == "reversal" else
          _mean_std(row.test_macro_f1_mean, row.test_macro_f1_std, 100), f"{row.epochs_mean:.1f}",
          f"{row.train_seconds_mean:.2f}"]
         for row in summary.itertuples()
     ]  # fmt: skip
+
+
+def headers(part: pd.DataFrame) -> tuple[str, ...]:
+    """DISPLAY_HEADERS for one experiment: a reversal table shows exact-sequence accuracy, in range and longer."""
+    if (part["task"] == "reversal").all():
+        return DISPLAY_HEADERS[:6] + ("exact % (test)", "exact % (longer)") + DISPLAY_HEADERS[8:]
+    return DISPLAY_HEADERS
 
 
 def by_experiment(summary: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -116,7 +127,7 @@ def to_markdown(summary: pd.DataFrame) -> str:
     """
     blocks = []
     for name, part in by_experiment(summary):
-        lines = [f"### {name}", "", "| " + " | ".join(DISPLAY_HEADERS) + " |",
+        lines = [f"### {name}", "", "| " + " | ".join(headers(part)) + " |",
                  "|" + "|".join("---" if i < 4 else "---:" for i in range(len(DISPLAY_HEADERS))) + "|"]  # fmt: skip
         lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(part)]
         blocks.append("\n".join(lines) + "\n")
@@ -134,7 +145,9 @@ def to_records(summary: pd.DataFrame) -> list[dict]:
 
 def _mean_std(mean: float, std: float, scale: float) -> str:
     """Example: (0.9612, 0.004, 100) -> '96.1 ± 0.4'; a NaN std (one seed) -> '96.1'."""
-    return f"{mean * scale:.1f}" if math.isnan(std) else f"{mean * scale:.1f} ± {std * scale:.1f}"
+    if mean is None or pd.isna(mean):
+        return "-"
+    return f"{mean * scale:.1f}" if pd.isna(std) else f"{mean * scale:.1f} ± {std * scale:.1f}"
 
 
 def _size(row) -> str:

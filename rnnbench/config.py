@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Discriminator, Tag, ConfigDict, Field, ValidationError, field_validator
 
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
@@ -29,6 +29,38 @@ Size = Annotated[int, Field(ge=1, le=65536)]
 Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
 Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
 Seed = Annotated[int, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
+
+
+def task_problems(data, variants: dict) -> list[str]:
+    """What the dataset rules out: the model kinds each task has, and a length range that is empty."""
+    problems = []
+    if data.dataset == "reversal":
+        if data.min_length > data.max_length:
+            problems.append(f"data.max_length: below min_length {data.min_length} (got {data.max_length})")
+        if data.long_samples and data.long_min_length > data.long_max_length:
+            problems.append(f"data.long_max_length: below long_min_length {data.long_min_length} (got {data.long_max_length})")
+    for name, model in variants.items():
+        kind = architecture(model, data)
+        if data.dataset == "names" and kind != "classifier":
+            problems.append(f"variant {name}: architecture {kind} is for the reversal task; names needs classifier")
+        if data.dataset == "reversal":
+            unused = [field for field in NAMES_ONLY if getattr(model, field) != ModelSpec.model_fields[field].default]
+            if kind == "classifier" or model.cell in BASELINE_FIELDS:
+                problems.append(f"variant {name}: the reversal task needs architecture tagger or encoder_decoder "
+                                f"with a recurrent cell (got {kind}, cell {model.cell})")
+            elif unused:
+                problems.append(f"variant {name}: {', '.join(unused)}: only for the names task")
+        if model.attention != "none" and kind != "encoder_decoder":
+            problems.append(f"variant {name}: attention needs architecture encoder_decoder (got {kind})")
+    return problems
+
+
+NAMES_ONLY = ("head", "head_hidden", "max_length", "softmax_output", "carry_state", "param_budget")
+
+
+def architecture(model: ModelSpec, data) -> str:
+    """The model's architecture, its task's default when left out: classifier for names, encoder_decoder else."""
+    return model.architecture or ("classifier" if data.dataset == "names" else "encoder_decoder")
 
 
 def distinct(values: list) -> list:
@@ -63,6 +95,30 @@ class NamesData(Strict):
 
 
 
+class ReversalData(Strict):
+    """Generated digit sequences to output reversed (see data/reversal.py); `long_*` is a test set of lengths
+    never seen in training."""
+
+    dataset: Literal["reversal"]
+    symbols: Annotated[int, Field(ge=2, le=1000)] = 9  # ids 1..symbols; 0 pads
+    samples: Annotated[int, Field(ge=10, le=10_000_000)] = 1000
+    min_length: Size = 1
+    max_length: Size = 5
+    validation_fraction: Fraction = 0.1
+    test_fraction: Fraction = 0.2
+    long_samples: Annotated[int, Field(ge=0, le=10_000_000)] = 1000
+    long_min_length: Size = 6
+    long_max_length: Size = 10
+
+
+DATASETS = {"names": NamesData, "reversal": ReversalData}
+Data = Annotated[
+    Annotated[NamesData, Tag("names")] | Annotated[ReversalData, Tag("reversal")],
+    Discriminator(lambda value: value.get("dataset", "names") if isinstance(value, dict) else getattr(value, "dataset", None),
+                  custom_error_type="unknown_dataset", custom_error_message="unknown dataset"),
+]  # `dataset` picks the schema; leaving it out means names
+
+
 class ModelSpec(Strict):
     """One names classifier: a recurrent cell, or a baseline (see models.py). embedding_dim null = one-hot input."""
 
@@ -76,6 +132,8 @@ class ModelSpec(Strict):
     dropout: Dropout = 0.0
     bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
     activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
+    architecture: Literal["classifier", "tagger", "encoder_decoder"] | None = None  # None: the task's default
+    attention: Literal["none", "dot", "additive"] = "none"  # encoder_decoder only
     head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
     head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
     max_length: Size | None = None  # names are padded or cut to this length: head flatten and cell linear need it
@@ -89,11 +147,14 @@ BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the ot
 }
 
 
-def canonical(model: ModelSpec) -> ModelSpec:
-    """A baseline with the fields it does not read reset, so that they neither rename nor rehash it.
+def canonical(model: ModelSpec, data=None) -> ModelSpec:
+    """A baseline with the fields it does not read reset, so that they neither rename nor rehash it; a reversal
+    model with its architecture made explicit.
 
     Example: majority with bidirectional true and hidden_size 256 -> plain majority, the same run as before.
     """
+    if data is not None and data.dataset == "reversal" and model.architecture is None:
+        model = model.model_copy(update={"architecture": "encoder_decoder"})
     if model.cell not in BASELINE_FIELDS:
         return model
     return ModelSpec(**{field: getattr(model, field) for field in BASELINE_FIELDS[model.cell]})
@@ -135,6 +196,8 @@ class Grid(Strict):
     impl: list[Literal["torch", "scratch"]] | None = None
     param_budget: list[Annotated[int, Field(ge=1)]] | None = None
     head: list[Literal["last", "mean", "max", "flatten"]] | None = None
+    architecture: list[Literal["classifier", "tagger", "encoder_decoder"]] | None = None
+    attention: list[Literal["none", "dot", "additive"]] | None = None
 
     @field_validator("*")
     @classmethod
@@ -161,7 +224,7 @@ class RunSpec(Strict):
 
     experiment: str
     variant: str
-    data: NamesData
+    data: Data
     model: ModelSpec
     train: Train
     seed: Seed
@@ -170,14 +233,17 @@ class RunSpec(Strict):
     def variant_key(self) -> str:
         """8 hex digits naming this variant's exact configuration (data, model, training; not its display name):
         the same key means the same experiment, so renaming a variant or adding others never retrains it."""
-        payload = self.model_dump(include={"data", "model", "train"}, mode="json")
+        # Fields left at their defaults are left out, so a later version that adds a field (with a default that
+        # keeps today's behaviour) gives every existing run the same key: upgrading never retrains anything.
+        payload = self.model_dump(include={"data", "model", "train"}, mode="json", exclude_defaults=True)
+        payload["data"]["dataset"] = self.data.dataset
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
 
 
 class Experiment(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    data: NamesData = NamesData()
+    data: Data = NamesData()
     model: ModelSpec = ModelSpec()
     grid: Grid | None = None
     variants: list[Variant] = []
@@ -194,7 +260,7 @@ class Experiment(Strict):
             entries += [("grid", dict(zip(axes, values))) for values in itertools.product(*axes.values())]
         entries += [(f"variants[{i}]", {k: getattr(v, k) for k in v.model_fields_set}) for i, v in enumerate(self.variants)]
         entries = entries or [("model", {})]
-        models = [(where, fields.pop("name", None), canonical(ModelSpec(**{**defaults, **fields})))
+        models = [(where, fields.pop("name", None), canonical(ModelSpec(**{**defaults, **fields}), self.data))
                   for where, fields in entries]  # fmt: skip
         varying = {k for k in defaults if len({getattr(m, k) for _, _, m in models}) > 1}
         axes = set(self.grid.model_fields_set if self.grid else ())
@@ -254,6 +320,8 @@ NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differ
     "max_length": lambda length: f"len{length}",
     "softmax_output": lambda on: "softmax-out" if on else "logits-out",
     "carry_state": lambda on: "carry" if on else "fresh",
+    "architecture": lambda kind: {"encoder_decoder": "encdec", None: "classifier"}.get(kind, kind),
+    "attention": lambda kind: f"attn-{kind}",
 }
 
 
@@ -294,7 +362,7 @@ def validate(raw: dict, source: str = "experiment") -> Experiment:
         raise ConfigError(source, [describe(e) for e in err.errors()]) from None
     problems = []
     try:
-        experiment.resolved_variants()
+        problems += task_problems(experiment.data, experiment.resolved_variants())
     except ValueError as err:
         problems += str(err).splitlines()
     if experiment.data.validation_fraction == 0 and experiment.train.patience:
@@ -334,7 +402,9 @@ def apply_override(raw: dict, assignment: str) -> None:
 
 
 def field_path(location: tuple) -> str:
-    """Example: ('grid', 'cell', 1) -> 'grid.cell[1]'."""
+    """Example: ('grid', 'cell', 1) -> 'grid.cell[1]'; ('data', 'reversal', 'samples') -> 'data.samples'."""
+    if location[:1] == ("data",) and location[1:2] and location[1] in DATASETS:
+        location = location[:1] + location[2:]
     text = ""
     for part in location:
         text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
@@ -349,6 +419,9 @@ def describe(error: dict) -> str:
         return f"{path}: unknown field" + (f"; valid fields: {', '.join(valid)}" if valid else "")
     if error["type"] == "missing":
         return f"{path}: required field is missing"
+    if error["type"] == "unknown_dataset":
+        got = error["input"].get("dataset") if isinstance(error["input"], dict) else error["input"]
+        return f"{path}.dataset: is not one of {', '.join(DATASETS)} (got {got!r})"
     message = error["msg"].removeprefix("Value error, ")
     message = message[0].lower() + message[1:]
     if error["type"] == "literal_error":
@@ -360,6 +433,8 @@ def describe(error: dict) -> str:
 def _fields_of(location: tuple) -> list[str]:
     """The field names of the schema object at `location` (walking through lists and optionals)."""
     annotation = Experiment
+    if location[:1] == ("data",) and location[1:2] and location[1] in DATASETS:  # a tagged union: that member
+        annotation, location = DATASETS[location[1]], location[2:]
     for part in location:
         annotation = _unwrap(annotation)
         if isinstance(part, int):

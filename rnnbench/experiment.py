@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-from rnnbench import metrics, models, rundir
-from rnnbench.config import Experiment, ModelSpec, NamesData, RunSpec, Train
-from rnnbench.data import names
+from rnnbench import config, metrics, models, rundir, sequence_models
+from rnnbench.config import Experiment, ModelSpec, NamesData, ReversalData, RunSpec, Train
+from rnnbench.data import names, reversal
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.vocab import Vocab
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
@@ -26,7 +26,7 @@ class DataPrepared:
     seed: int
     device: torch.device
     sizes: dict  # what the data decided: vocabulary, classes, max length, split sizes, duplicates dropped
-    report: dict  # names.NamesSplits.report
+    report: dict | None  # names.NamesSplits.report; None for the reversal task
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
     rundir.check_writable(results)
     specs = experiment.run_specs()
     finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
-    corpus = names.read_corpus(names_dir, experiment.data.languages)
+    task = experiment.data.dataset
+    corpus = names.read_corpus(names_dir, experiment.data.languages) if task == "names" else None
     paths = []
     for seed in experiment.seeds:
         pending = []
@@ -80,12 +81,16 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
                 pending.append(spec)
         if not pending:
             continue
-        data = prepare_names(corpus, experiment.data, seed, device)
-        on_event(DataPrepared(seed, device, data.sizes, data.splits.report))
+        if task == "names":
+            data, train_and_save_one = prepare_names(corpus, experiment.data, seed, device), train_and_save
+            on_event(DataPrepared(seed, device, data.sizes, data.splits.report))
+        else:
+            data, train_and_save_one = prepare_reversal(experiment.data, seed, device), train_and_save_reversal
+            on_event(DataPrepared(seed, device, data.sizes, None))
         for spec in pending:
             position = (specs.index(spec) + 1, len(specs))
             try:
-                paths.append(train_and_save(spec, data, device, results, on_event, position))
+                paths.append(train_and_save_one(spec, data, device, results, on_event, position))
             except rundir.AlreadyFinished as done:  # a parallel process finished the same run first
                 paths.append(done.path)
                 on_event(RunSkipped(spec, done.path))
@@ -178,6 +183,76 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
         "labels": list(data.splits.labels),
         "preprocessing": {"strip_accents": spec.data.strip_accents, "lowercase": spec.data.lowercase},
     }
+    path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics,
+                           state_dict=model.state_dict(), model_info=model_info)  # fmt: skip
+    on_event(RunFinished(spec, path, run_metrics))
+    return path
+
+
+@dataclass(frozen=True)
+class PreparedReversal:
+    tensors: dict[str, TensorSplit]  # "train", "validation", "test", "long", on the training device
+    symbols: int
+    max_steps: dict[str, int]  # per split: the longest answer plus its end token
+    sizes: dict
+
+
+def prepare_reversal(data: ReversalData, seed: int, device: torch.device) -> PreparedReversal:
+    generated = reversal.build(seed=seed, samples=data.samples, symbols=data.symbols, min_length=data.min_length,
+                               max_length=data.max_length, validation_fraction=data.validation_fraction,
+                               test_fraction=data.test_fraction, long_samples=data.long_samples,
+                               long_min_length=data.long_min_length, long_max_length=data.long_max_length)  # fmt: skip
+    max_steps = {name: (data.long_max_length if name == "long" else data.max_length) + 1 for name in reversal.SPLITS}
+    tensors = {name: split.to(device) for name, split in generated.splits.items()}
+    return PreparedReversal(tensors, data.symbols, max_steps, generated.sizes)
+
+
+def train_and_save_reversal(spec: RunSpec, data: PreparedReversal, device: torch.device, results: Path,
+                            on_event: Callable[[Event], None], position: tuple[int, int]) -> Path:
+    """Build, fit, score and save one reversal run; returns its directory."""
+    torch.manual_seed(spec.seed)
+    architecture, arguments = sequence_models.sequence_arguments(spec.model, data.symbols,
+                                                                 config.architecture(spec.model, spec.data))
+    model = sequence_models.ARCHITECTURES[architecture](**arguments).to(device)
+    parameters = metrics.count_parameters(model)
+    on_event(RunStarted(spec, *position, parameters))
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    train = spec.train
+
+    def exact_and_loss(model, split):
+        predictions = sequence_models.answer(model, split.tokens, split.lengths, data.max_steps["validation"])
+        with torch.no_grad():
+            loss = model.eval()(split.tokens, split.lengths, split.targets)[1].item()
+        model.train()
+        return metrics.sequence_scores(predictions, split.targets, split.lengths)["exact_accuracy"], loss
+
+    result = fit(model, data.tensors["train"], data.tensors["validation"], learning_rate=train.learning_rate,
+                 batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
+                 grad_clip=train.grad_clip, weight_decay=train.weight_decay,
+                 generator=torch.Generator().manual_seed(spec.seed), score=exact_and_loss,
+                 on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
+    memory, memory_kind = peak_memory_mb(device)
+    scores = {}
+    for name, split in data.tensors.items():
+        if len(split) == 0:
+            continue
+        predictions = sequence_models.answer(model, split.tokens, split.lengths, data.max_steps[name])
+        found = metrics.sequence_scores(predictions, split.targets, split.lengths)
+        scores |= {f"{name}_accuracy": found["exact_accuracy"], f"{name}_token_accuracy": found["token_accuracy"],
+                   f"{name}_accuracy_by_length": found["exact_by_length"]}  # fmt: skip
+    run_metrics = {
+        "task": "reversal", "experiment": spec.experiment, "variant": spec.variant,
+        "variant_key": spec.variant_key(), "seed": spec.seed, "architecture": architecture,
+        "parameters": parameters, "parameter_breakdown": metrics.parameter_breakdown(model),
+        "hidden_size": spec.model.hidden_size, "param_budget": None,
+        **scores, "test_macro_f1": None,  # accuracy here is exact-sequence accuracy; macro-F1 does not apply
+        "epochs_run": len(result.history), "best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
+        "seconds_per_epoch": result.train_seconds / len(result.history), "peak_memory_mb": memory,
+        "peak_memory_kind": memory_kind, "data": data.sizes, "environment": environment_record(device, spec.seed),
+    }  # fmt: skip
+    model_info = {"task": "reversal", "architecture": architecture, "arguments": arguments,
+                  "max_steps": data.max_steps["long"]}  # fmt: skip
     path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics,
                            state_dict=model.state_dict(), model_info=model_info)  # fmt: skip
     on_event(RunFinished(spec, path, run_metrics))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from rnnbench.cells import GATES  # weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n
@@ -100,3 +102,24 @@ def parameter_breakdown(model: nn.Module) -> dict[str, int]:
                 "biases" if name.startswith("rnn.bias") else "head")  # fmt: skip
         counts[role] += parameter.numel()
     return {**counts, "total": sum(counts.values())}
+
+
+def sequence_scores(predictions: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor) -> dict:
+    """Token accuracy, exact-sequence accuracy and exact accuracy per length, for answers padded with 0.
+
+    predictions (N, S) ids, 0 after each answer; targets (N, T) padded with 0; lengths (N,) target lengths.
+    An answer is exact when it equals its target and stops there. Token accuracy counts target positions
+    answered right. Example: predictions [[2, 7, 3], [4, 0, 0]], targets [[2, 7, 3], [5, 0, 0]], lengths [3, 1]
+    -> token 0.75, exact 0.5, by length {1: 0.0, 3: 1.0}.
+    """
+    width = max(predictions.shape[1], targets.shape[1])
+    predictions = F.pad(predictions.cpu(), (0, width - predictions.shape[1]))
+    targets = F.pad(targets.cpu(), (0, width - targets.shape[1]))
+    lengths = lengths.cpu()
+    real = torch.arange(width)[None, :] < lengths[:, None]
+    exact = (predictions == targets).all(dim=1)
+    return {
+        "token_accuracy": ((predictions == targets) & real).sum().item() / max(real.sum().item(), 1),
+        "exact_accuracy": exact.float().mean().item() if len(exact) else float("nan"),
+        "exact_by_length": {int(n): exact[lengths == n].float().mean().item() for n in lengths.unique()},
+    }

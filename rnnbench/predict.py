@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from rnnbench import models, rundir
+from rnnbench import models, rundir, sequence_models
 from rnnbench.data.names import clean
 from rnnbench.data.vocab import Vocab
 from rnnbench.errors import RnnbenchError
@@ -45,9 +45,12 @@ class Predictor:
         self.preprocessing = preprocessing
 
     @classmethod
-    def from_run(cls, path: Path) -> Predictor:
+    def from_run(cls, path: Path) -> Predictor | SequencePredictor:
+        """The predictor for the run's task: a names classifier, or a reversal model."""
         state_dict, info = rundir.load_model_files(path)
         where = Path(path) / "model.json"
+        if info.get("task") == "reversal":
+            return SequencePredictor.from_files(state_dict, info, where)
         if info.get("architecture") not in models.ARCHITECTURES:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a names classifier")
         try:
@@ -81,3 +84,43 @@ class Predictor:
              "predictions": [{"label": self.labels[i], "probability": p} for p, i in zip(values.tolist(), indices.tolist())]}
             for text, values, indices in zip(texts, top.values, top.indices)
         ]  # fmt: skip
+
+
+class SequencePredictor:
+    """Answers from a reversal run: symbols separated by spaces in, the model's output sequence out."""
+
+    def __init__(self, model: torch.nn.Module, symbols: int):
+        self.model, self.symbols = model.eval(), symbols
+
+    @classmethod
+    def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
+        try:
+            model = sequence_models.ARCHITECTURES[info["architecture"]](**info["arguments"])
+            model.load_state_dict(state_dict)
+            symbols = int(info["arguments"]["symbols"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
+        return cls(model, symbols)
+
+    def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
+        """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse."""
+        sequences = [self._parse(text, position) for position, text in enumerate(texts, start=1)]
+        lengths = torch.tensor([len(sequence) for sequence in sequences])
+        tokens = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
+        for row, sequence in enumerate(sequences):
+            tokens[row, : len(sequence)] = torch.tensor(sequence)
+        outputs = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
+        return [{"input": text, "output": " ".join(str(i) for i in row.tolist() if i != 0)}
+                for text, row in zip(texts, outputs)]  # fmt: skip
+
+    def _parse(self, text: str, position: int) -> list[int]:
+        parts = text.replace(",", " ").split()
+        if not parts:
+            raise RnnbenchError(f"sequence {position} ({text!r}): empty; give symbols such as '3 7 2'")
+        if len(parts) > MAX_NAME_LENGTH:
+            raise RnnbenchError(f"sequence {position}: {len(parts)} symbols; more than {MAX_NAME_LENGTH} are refused")
+        for part in parts:
+            if not (part.isdigit() and 1 <= int(part) <= self.symbols):
+                raise RnnbenchError(f"sequence {position} ({text!r}): {part!r} is not a symbol 1..{self.symbols}")
+        return [int(part) for part in parts]

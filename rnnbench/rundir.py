@@ -146,7 +146,8 @@ def load_run(path: Path) -> Run:
         raise RnnbenchError(f"{path / 'config.yaml'}: damaged ({describe(err.errors()[0])})") from None
     data = metrics.get("data")
     absent = [key for key in METRICS_KEYS if key not in metrics]
-    absent += [] if isinstance(data, dict) and isinstance(data.get("labels"), list) else ["data.labels"]
+    if metrics.get("task") == "names" and not (isinstance(data, dict) and isinstance(data.get("labels"), list)):
+        absent.append("data.labels")
     if absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: damaged (no {', '.join(absent)})")
     return Run(path, config, metrics)

@@ -129,3 +129,25 @@ class EncoderDecoder(nn.Module):
         weights = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(dim=-1)
         context = weights @ keys  # (B, T, H)
         return self.out(self.dropout(torch.cat([outputs, context], dim=-1)))
+
+
+ARCHITECTURES = {"Tagger": Tagger, "EncoderDecoder": EncoderDecoder}
+
+
+def sequence_arguments(spec, symbols: int, kind: str) -> tuple[str, dict]:
+    """A model config -> (architecture, the constructor's keyword arguments) for the reversal task."""
+    arguments = {"symbols": symbols, "cell": spec.cell, "hidden_size": spec.hidden_size, "num_layers": spec.num_layers,
+                 "bidirectional": spec.bidirectional, "embedding_dim": spec.embedding_dim or 16, "dropout": spec.dropout,
+                 "impl": spec.impl, "bias": spec.bias, "activation": spec.activation}  # fmt: skip
+    if kind == "tagger":
+        return "Tagger", arguments
+    return "EncoderDecoder", {**arguments, "attention": spec.attention}
+
+
+@torch.no_grad()
+def answer(model: nn.Module, tokens, lengths, max_steps: int) -> torch.Tensor:
+    """Predicted ids (N, S), 0 after each answer, in eval mode."""
+    was_training = model.training
+    predictions = model.eval().predict(tokens, lengths, max_steps)
+    model.train(was_training)
+    return predictions

@@ -34,6 +34,12 @@ def evaluate(model: nn.Module, split: TensorSplit, batch_size: int | None = None
     return probabilities, probabilities.argmax(dim=-1), loss
 
 
+def classification_score(model: nn.Module, split: TensorSplit) -> tuple[float, float]:
+    """(accuracy, mean loss) of a classifier over a split."""
+    _, predictions, loss = evaluate(model, split)
+    return (predictions == split.targets.cpu()).float().mean().item(), loss
+
+
 def fit(
     model: nn.Module,
     train: TensorSplit,
@@ -47,9 +53,15 @@ def fit(
     weight_decay: float,
     generator: torch.Generator,
     on_epoch: Callable[[dict], None] | None = None,
+    score: Callable[[nn.Module, TensorSplit], tuple[float, float]] | None = None,
 ) -> FitResult:
     """Adam on the training split; stop after `patience` epochs without a better validation accuracy
-    (0 = never) and leave the model holding the best epoch's weights."""
+    (0 = never) and leave the model holding the best epoch's weights.
+
+    `score(model, split) -> (accuracy, loss)` measures the validation split; the default is classification
+    accuracy. Training accuracy is tracked batch by batch for classifiers only (None for other tasks).
+    """
+    score = score or classification_score
     trainable = [p for p in model.parameters() if p.requires_grad]
     # A model without parameters (the majority baseline) is scored for one epoch and not trained.
     optimizer = torch.optim.Adam(trainable, lr=learning_rate, weight_decay=weight_decay) if trainable else None
@@ -71,10 +83,10 @@ def fit(
                     nn.utils.clip_grad_norm_(trainable, grad_clip)
                 optimizer.step()
             loss_sum += loss.detach() * len(batch)
-            correct += (logits.argmax(dim=-1) == batch.targets).sum()
+            if logits.dim() == 2:
+                correct += (logits.argmax(dim=-1) == batch.targets).sum()
         if len(validation):
-            _, predictions, validation_loss = evaluate(model, validation)
-            validation_accuracy = (predictions == validation.targets.cpu()).float().mean().item()
+            validation_accuracy, validation_loss = score(model, validation)
         else:  # no validation split: no early stopping, and the last epoch's weights are kept
             validation_loss = validation_accuracy = None
         seconds = time.perf_counter() - start  # .item() has synchronised with the device
@@ -82,7 +94,7 @@ def fit(
         row = {
             "epoch": epoch,
             "train_loss": loss_sum.item() / len(train),
-            "train_accuracy": correct.item() / len(train),
+            "train_accuracy": correct.item() / len(train) if train.targets.dim() == 1 else None,
             "validation_loss": validation_loss,
             "validation_accuracy": validation_accuracy,
             "seconds": seconds,

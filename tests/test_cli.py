@@ -259,3 +259,38 @@ def test_eval_drop_last_with_a_split_smaller_than_a_batch(write_experiment, name
     assert invoke("run", write_experiment(content), "--results", results, "--data-dir", names_dir).exit_code == 0
     metrics = json.loads(next(results.glob("tiny/*/seed-0/metrics.json")).read_text())
     assert sum(map(sum, metrics["test_confusion_matrix"])) == 140  # smaller than a batch: scored whole
+
+
+REVERSAL = {"name": "rev", "data": {"dataset": "reversal", "samples": 200, "long_samples": 40},
+            "model": {"hidden_size": 16, "embedding_dim": 8},
+            "variants": [{"architecture": "tagger", "bidirectional": True}, {"cell": "lstm", "attention": "dot"}],
+            "train": {"max_epochs": 2, "patience": 0, "batch_size": 32}, "device": "cpu"}
+
+
+def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
+    results = tmp_path / "results"
+    run = invoke("run", write_experiment(REVERSAL), "--results", results)  # no corpus needed
+    assert run.exit_code == 0, run.output
+    assert "generated 140 / 20 / 40 sequences of symbols 1-9 and 40 longer ones" in run.output
+    records = json.loads(invoke("compare", "--results", results, "--format", "json").stdout)
+    assert {r["variant"] for r in records} == {"gru-bi-1x16-tagger", "lstm-uni-1x16-encdec-attn-dot"}
+    assert all(0 <= r["long_accuracy_mean"] <= 1 and r["test_macro_f1_mean"] is None for r in records)
+    assert "exact % (longer)" in invoke("compare", "--results", results).stdout
+    metrics = json.loads(next(results.glob("rev/lstm-*/seed-0/metrics.json")).read_text())
+    assert set(metrics["long_accuracy_by_length"]) <= {str(n) for n in range(6, 11)}
+    path = next(results.glob("rev/lstm-*/seed-0"))
+    answer = json.loads(invoke("predict", "3 7 2", "9,1", "--run", path, "--json").stdout)
+    assert [a["input"] for a in answer] == ["3 7 2", "9,1"]
+    assert all(set(a["output"].split()) <= set("123456789") for a in answer)
+    assert_clean_failure(invoke("predict", "3 x 2", "--run", path), 1, "'x' is not a symbol 1..9")
+    assert_clean_failure(invoke("predict", "  ", "--run", path), 1, "sequence 1", "empty")
+
+
+def test_reversal_refuses_what_only_names_has(write_experiment):
+    content = {**REVERSAL, "variants": [{"head": "mean"}, {"cell": "majority"}, {"architecture": "tagger", "attention": "dot"}],
+               "data": {"dataset": "reversal", "min_length": 4, "max_length": 2}}
+    result = invoke("validate", write_experiment(content))
+    assert_clean_failure(result, 2, "head: only for the names task", "needs architecture tagger or encoder_decoder",
+                         "attention needs architecture encoder_decoder (got tagger)", "data.max_length: below min_length 4")
+    assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
+                         "data.dataset: is not one of names, reversal (got 'revers')")

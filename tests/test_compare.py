@@ -11,7 +11,7 @@ from rnnbench.rundir import Run
 def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, seconds=1.0):
     config = {"experiment": experiment, "variant": variant, "seed": seed,
               "model": {"cell": cell, "bidirectional": False, "num_layers": 1, "hidden_size": 8}}
-    metrics = {"variant_key": key, "parameters": params, "test_accuracy": accuracy, "test_macro_f1": accuracy,
+    metrics = {"task": "names", "variant_key": key, "parameters": params, "test_accuracy": accuracy, "test_macro_f1": accuracy,
                "validation_accuracy": accuracy, "epochs_run": 3, "train_seconds": seconds, "seconds_per_epoch": seconds / 3}
     return Run(Path(f"/r/{experiment}/{variant}-{key}/seed-{seed}"), config, metrics)
 

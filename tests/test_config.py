@@ -176,3 +176,9 @@ def test_baselines_ignore_fields_they_do_not_read(write_experiment):
     decorated = config.validate({**TINY, "grid": None, "variants": [
         {"cell": "majority", "bidirectional": True, "impl": "scratch", "dropout": 0.5}]}).run_specs()[0]
     assert plain.variant_key() == decorated.variant_key()
+
+
+def test_variant_key_leaves_out_defaults_so_new_fields_never_rehash(write_experiment):
+    plain = config.load(write_experiment(TINY)).run_specs()[0]
+    explicit = config.load(write_experiment(TINY), ["model.impl=torch", "model.head=last", "model.bias=double"]).run_specs()[0]
+    assert plain.variant_key() == explicit.variant_key()
