@@ -133,7 +133,7 @@ class ModelSpec(Strict):
     bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
     activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
     architecture: Literal["classifier", "tagger", "encoder_decoder"] | None = None  # None: the task's default
-    attention: Literal["none", "dot", "additive"] = "none"  # encoder_decoder only
+    attention: Literal["none", "dot", "additive", "location"] = "none"  # encoder_decoder only
     head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
     head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
     max_length: Size | None = None  # names are padded or cut to this length: head flatten and cell linear need it
@@ -197,7 +197,7 @@ class Grid(Strict):
     param_budget: list[Annotated[int, Field(ge=1)]] | None = None
     head: list[Literal["last", "mean", "max", "flatten"]] | None = None
     architecture: list[Literal["classifier", "tagger", "encoder_decoder"]] | None = None
-    attention: list[Literal["none", "dot", "additive"]] | None = None
+    attention: list[Literal["none", "dot", "additive", "location"]] | None = None
 
     @field_validator("*")
     @classmethod
@@ -217,6 +217,7 @@ class Train(Strict):
     grad_clip: float | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
     weight_decay: float = Field(default=0.0, ge=0)
     eval_drop_last: bool = False  # tutorial quirk: score in batches of batch_size, ignoring the last partial batch
+    restore_best: bool = True  # false keeps the last epoch's weights instead of the best validation epoch's
 
 
 class RunSpec(Strict):

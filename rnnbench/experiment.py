@@ -150,7 +150,7 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
     train = spec.train
     result = fit(model, data.tensors["train"], data.tensors["validation"], learning_rate=train.learning_rate,
                  batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
-                 grad_clip=train.grad_clip, weight_decay=train.weight_decay,
+                 grad_clip=train.grad_clip, weight_decay=train.weight_decay, restore_best=train.restore_best,
                  generator=torch.Generator().manual_seed(spec.seed),
                  on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
     memory, memory_kind = peak_memory_mb(device)
@@ -229,7 +229,7 @@ def train_and_save_reversal(spec: RunSpec, data: PreparedReversal, device: torch
 
     result = fit(model, data.tensors["train"], data.tensors["validation"], learning_rate=train.learning_rate,
                  batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
-                 grad_clip=train.grad_clip, weight_decay=train.weight_decay,
+                 grad_clip=train.grad_clip, weight_decay=train.weight_decay, restore_best=train.restore_best,
                  generator=torch.Generator().manual_seed(spec.seed), score=exact_and_loss,
                  on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
     memory, memory_kind = peak_memory_mb(device)

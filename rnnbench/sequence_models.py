@@ -6,7 +6,9 @@ Token ids follow data/reversal.py: 0 pads, 1..symbols, EOS = symbols + 1, BOS = 
     EncoderDecoder  tokens → encoder; its final state (both directions bridged to one) starts a decoder that
                     reads BOS y_1 … y_L (teacher forcing) and emits y_1 … y_L EOS; at evaluation it decodes
                     greedily until EOS. With attention, each decoder output also reads a weighted sum of the
-                    encoder outputs (dot-product or additive scores, padding masked).
+                    encoder outputs (dot-product or additive scores, padding masked); location attention adds
+                    to the additive score features of the previous step's weights, so that it can learn to
+                    move along the input (Chorowski et al., 2015), the inductive bias longer inputs need.
 """
 
 from __future__ import annotations
@@ -61,9 +63,12 @@ class EncoderDecoder(nn.Module):
         memory = self.directions * hidden_size
         if attention != "none":
             self.keys = nn.Linear(memory, hidden_size, bias=False)  # encoder outputs, in the decoder's space
-            if attention == "additive":  # score(q, k) = v · tanh(W_k k + W_q q)
+            if attention in ("additive", "location"):  # score(q, k) = v · tanh(W_k k + W_q q [+ U f])
                 self.queries = nn.Linear(hidden_size, hidden_size, bias=False)
                 self.score = nn.Linear(hidden_size, 1, bias=False)
+            if attention == "location":  # f: features of the previous step's weights around each position
+                self.conv = nn.Conv1d(1, LOCATION_CHANNELS, kernel_size=3, padding=1, bias=False)
+                self.location = nn.Linear(LOCATION_CHANNELS, hidden_size, bias=False)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size * (2 if attention != "none" else 1), symbols + 3)
 
@@ -74,7 +79,7 @@ class EncoderDecoder(nn.Module):
             targets = torch.zeros_like(tokens)
         decoder_input, decoder_target = self._teacher(targets, lengths)  # (B, T + 1) each
         outputs, _ = run_recurrent(self.decoder, self.embedding(decoder_input), lengths + 1, state)
-        logits = self._emit(outputs, memory, mask)  # (B, T + 1, C)
+        logits, _ = self._emit(outputs, memory, mask)  # (B, T + 1, C)
         loss = F.cross_entropy(logits.flatten(0, 1), decoder_target.flatten(), ignore_index=PAD)
         return logits, loss
 
@@ -85,10 +90,11 @@ class EncoderDecoder(nn.Module):
         batch = tokens.shape[0]
         previous = torch.full((batch, 1), bos(self.symbols), dtype=torch.long, device=tokens.device)
         one_step = torch.ones(batch, dtype=torch.long)
-        steps = []
+        steps, weights = [], None
         for _ in range(max_steps):
             output, state = run_recurrent(self.decoder, self.embedding(previous), one_step, state)
-            previous = self._emit(output, memory, mask).argmax(dim=-1)  # (B, 1)
+            logits, weights = self._emit(output, memory, mask, weights)
+            previous = logits.argmax(dim=-1)  # (B, 1)
             steps.append(previous)
         predictions = torch.cat(steps, dim=1)  # (B, max_steps)
         ended = (predictions == eos(self.symbols)).cumsum(dim=1) > 0
@@ -117,18 +123,45 @@ class EncoderDecoder(nn.Module):
         decoder_target[torch.arange(batch), lengths.to(targets.device)] = eos(self.symbols)
         return decoder_input, decoder_target
 
-    def _emit(self, outputs, memory, mask):
-        """Decoder outputs (B, T, H) -> logits (B, T, C), reading the encoder memory through attention if any."""
+    def _emit(self, outputs, memory, mask, weights=None):
+        """Decoder outputs (B, T, H) -> (logits (B, T, C), the last step's attention weights (B, S) or None).
+
+        `weights` are the attention weights of the step before the first of `outputs` (location attention
+        reads them; None at the start). Dot and additive scores need no history, so all steps go at once;
+        location scores depend on the previous step's weights, so they go step by step.
+        """
         if self.attention == "none":
-            return self.out(self.dropout(outputs))
+            return self.out(self.dropout(outputs)), None
         keys = self.keys(memory)  # (B, S, H)
         if self.attention == "dot":
-            scores = outputs @ keys.transpose(1, 2)  # (B, T, S)
+            weights = self._normalise(outputs @ keys.transpose(1, 2), mask)  # (B, T, S)
+        elif self.attention == "additive":
+            weights = self._normalise(self._additive(keys, outputs), mask)
         else:
-            scores = self.score(torch.tanh(keys[:, None] + self.queries(outputs)[:, :, None])).squeeze(-1)  # (B, T, S)
-        weights = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(dim=-1)
+            previous = weights if weights is not None else keys.new_zeros(keys.shape[:2])
+            steps = []
+            for t in range(outputs.shape[1]):
+                features = self.location(self.conv(previous[:, None, :]).transpose(1, 2))  # (B, S, H)
+                previous = self._normalise(self._additive(keys, outputs[:, t : t + 1], features), mask)[:, 0]
+                steps.append(previous)
+            weights = torch.stack(steps, dim=1)  # (B, T, S)
         context = weights @ keys  # (B, T, H)
-        return self.out(self.dropout(torch.cat([outputs, context], dim=-1)))
+        return self.out(self.dropout(torch.cat([outputs, context], dim=-1))), weights[:, -1]
+
+    def _additive(self, keys, queries, features=None):
+        """v · tanh(W_k k_s + W_q q_t [+ U f_s]) for every step t and position s: (B, T, S)."""
+        hidden = keys[:, None] + self.queries(queries)[:, :, None]  # (B, T, S, H)
+        if features is not None:
+            hidden = hidden + features[:, None]
+        return self.score(torch.tanh(hidden)).squeeze(-1)
+
+    @staticmethod
+    def _normalise(scores, mask):
+        """Softmax over the real encoder positions only."""
+        return scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(dim=-1)
+
+
+LOCATION_CHANNELS = 8
 
 
 ARCHITECTURES = {"Tagger": Tagger, "EncoderDecoder": EncoderDecoder}

@@ -54,9 +54,10 @@ def fit(
     generator: torch.Generator,
     on_epoch: Callable[[dict], None] | None = None,
     score: Callable[[nn.Module, TensorSplit], tuple[float, float]] | None = None,
+    restore_best: bool = True,
 ) -> FitResult:
     """Adam on the training split; stop after `patience` epochs without a better validation accuracy
-    (0 = never) and leave the model holding the best epoch's weights.
+    (0 = never) and leave the model holding the best epoch's weights (the last epoch's if not restore_best).
 
     `score(model, split) -> (accuracy, loss)` measures the validation split; the default is classification
     accuracy. Training accuracy is tracked batch by batch for classifiers only (None for other tasks).
@@ -104,8 +105,10 @@ def fit(
             on_epoch(row)
         if validation_accuracy is None or validation_accuracy > result.best_validation_accuracy:
             result.best_epoch, result.best_validation_accuracy = epoch, validation_accuracy
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if restore_best:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif patience and epoch - result.best_epoch >= patience:
             break
-    model.load_state_dict(best_state)
+    if best_state is not None:  # restore_best, or no validation split: the last epoch's weights stay
+        model.load_state_dict(best_state)
     return result

@@ -27,7 +27,7 @@ def test_generated_data_is_seeded_and_in_range():
         assert torch.equal(reversal.reverse_within_length(split.targets, split.lengths), split.tokens)
 
 
-@pytest.mark.parametrize("attention", ["none", "dot", "additive"])
+@pytest.mark.parametrize("attention", ["none", "dot", "additive", "location"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_encoder_decoder_shapes_and_padding(cell, bidirectional, attention):

@@ -86,3 +86,18 @@ def test_carried_state_starts_the_next_training_batch_only(de_it):
             carrying.eval(), fresh.eval()  # scoring and prediction always start from zeros
             for _ in range(2):
                 torch.testing.assert_close(carrying(batch.tokens, batch.lengths)[0], first)
+
+
+def test_restore_best_false_keeps_the_last_epoch(de_it):
+    vocab, train, validation = de_it
+    for restore_best in (True, False):
+        torch.manual_seed(0)
+        model = RecurrentClassifier(vocab.size, 2, "gru", hidden_size=16, embedding_dim=8)
+        result = fit(model, train, validation, learning_rate=0.05, batch_size=64, max_epochs=4, patience=0,
+                     grad_clip=1.0, weight_decay=0.0, generator=torch.Generator().manual_seed(0),
+                     restore_best=restore_best)
+        _, predictions, _ = evaluate(model, validation)
+        accuracy = (predictions == validation.targets).float().mean().item()
+        assert result.best_epoch < 4  # so the two choices differ in this setting
+        expected = result.best_validation_accuracy if restore_best else result.history[-1]["validation_accuracy"]
+        assert accuracy == pytest.approx(expected)
