@@ -178,7 +178,7 @@ def params(
     from rnnbench.experiment import parameter_counts
 
     exp = config.load(experiment, set_ or [])
-    sizes, rows = parameter_counts(exp, _corpus(data_dir))
+    sizes, rows = parameter_counts(exp, _corpus(data_dir) if exp.data.dataset == "names" else None)
     if as_json:
         sys.stdout.write(json.dumps({"data": sizes, "variants": rows}, indent=2, ensure_ascii=False) + "\n")
         return
@@ -231,14 +231,14 @@ def compare(
 @app.command()
 @reported
 def predict(
-    names: Annotated[list[str], typer.Argument(help="One or more surnames.", show_default=False)],
+    names: Annotated[list[str], typer.Argument(help="One or more surnames; for a reversal --run, sequences such as '3 7 2'.", show_default=False)],
     run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy among those that know the most languages.")] = None,
     results: ResultsOption = Path("results"),
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Choose the best run of this experiment only.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
-    """Rank the likely languages of surnames with a trained model."""
+    """Rank the likely languages of surnames with a trained model (or, from a reversal run, reverse sequences)."""
     from rnnbench.predict import Predictor, best_run
 
     path, why = (run_path, "given by --run") if run_path else best_run(results, experiment)

@@ -18,6 +18,7 @@ from rnnbench.data import names, reversal
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.vocab import Vocab
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
+from rnnbench.errors import RnnbenchError
 from rnnbench.train import evaluate, fit
 
 
@@ -305,6 +306,9 @@ def parameter_counts(experiment: Experiment, names_dir: Path) -> tuple[dict, lis
     whether that number equals the counted tensors. The data sizes (vocabulary, classes) come from the split
     of the experiment's first seed; other seeds can differ by a character or two of vocabulary.
     """
+    if experiment.data.dataset != "names":
+        raise RnnbenchError(f"params: counts names experiments only so far; {experiment.name} is a "
+                            f"{experiment.data.dataset} experiment (its runs record their parameters in metrics.json)")
     seed = experiment.seeds[0]
     corpus = names.read_corpus(names_dir, experiment.data.languages)
     data = prepare_names(corpus, experiment.data, seed, torch.device("cpu"))

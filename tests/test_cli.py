@@ -292,5 +292,6 @@ def test_reversal_refuses_what_only_names_has(write_experiment):
     result = invoke("validate", write_experiment(content))
     assert_clean_failure(result, 2, "head: only for the names task", "needs architecture tagger or encoder_decoder",
                          "attention needs architecture encoder_decoder (got tagger)", "data.max_length: below min_length 4")
+    assert_clean_failure(invoke("params", write_experiment(REVERSAL)), 1, "params: counts names experiments only")
     assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
                          "data.dataset: is not one of names, reversal (got 'revers')")
