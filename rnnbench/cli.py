@@ -30,9 +30,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-# Piped output (CI logs, files) gets 120 columns rather than rich's default 80, so tables are not truncated.
-out = Console(width=None if sys.stdout.isatty() else 120)  # results: tables, JSON, predictions
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)  # progress, notes and errors
+# Piped output (CI logs, files) gets 200 columns rather than rich's default 80, so tables keep their natural
+# width (a table never grows wider than its contents) and no cell is cut.
+out = Console(width=None if sys.stdout.isatty() else 200)  # results: tables, JSON, predictions
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)  # progress, notes and errors
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
 DataDirOption = Annotated[
@@ -90,7 +91,8 @@ def validate(
     table = Table(title=f"{exp.name}: {_count(len(variants), 'variant')} × {_count(len(exp.seeds), 'seed')} = "
                         f"{_count(runs, 'run')}")
     table.add_column("variant", no_wrap=True)
-    for column in ("cell", "impl", "direction", "layers", "hidden", "input", "head", "dropout"):
+    for column in ("cell", "impl", "direction", "layers", "hidden", "input",
+                   "model" if exp.data.dataset == "reversal" else "head", "dropout"):  # fmt: skip
         table.add_column(column)
     for name, model in variants.items():
         baseline = model.cell in config.BASELINE_FIELDS
@@ -100,7 +102,11 @@ def validate(
         head = model.head + (f" × {model.max_length}" if model.head == "flatten" else "") + (
             f" → {model.head_hidden}" if model.head_hidden else "") + (" → softmax" if model.softmax_output else "")
         if exp.data.dataset == "reversal":
-            head = model.architecture + (f", {model.attention} attention" if model.attention != "none" else "")
+            reads = "digit values" if model.regression else f"embedding {model.embedding_dim or 16}"
+            head = ", ".join([model.architecture] + [part for part, used in (
+                (f"{model.attention} attention", model.attention != "none"), ("sentinels", model.sentinels),
+                (f"reads {model.readout.replace('_', ' ')}", model.attention != "none"),
+                ("regression (MSE)", model.regression)) if used])  # fmt: skip
         table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else
                         [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                          str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
@@ -294,8 +300,11 @@ def _count(n: int, noun: str) -> str:
 def _print_table(summary) -> None:
     for name, part in compare_runs.by_experiment(summary):
         table = Table(title=escape(name), box=box.SIMPLE_HEAD)
+        rows = compare_runs.display_rows(part)
         for i, header in enumerate(compare_runs.headers(part)):
-            table.add_column(header, justify="right" if i >= 4 else "left")
-        for cells in compare_runs.display_rows(part):
+            # a narrow terminal wraps the numbers' headers, never the variant names they belong to
+            width = max(len(cells[0]) for cells in rows) if i == 0 else None
+            table.add_column(header, justify="right" if i >= 4 else "left", min_width=width)
+        for cells in rows:
             table.add_row(*map(escape, cells))
         out.print(table)

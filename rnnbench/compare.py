@@ -36,6 +36,7 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "test_macro_f1": m["test_macro_f1"],
             "task": m["task"],
             "long_accuracy": m.get("long_accuracy"),  # reversal: exact accuracy on the longer, unseen lengths
+            "test_mse": m.get("test_mse"),  # reversal: squared error of the answers read as numbers
             "validation_accuracy": m["validation_accuracy"],
             "epochs": m["epochs_run"],
             "train_seconds": m["train_seconds"],
@@ -64,6 +65,8 @@ def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
         test_macro_f1_mean=("test_macro_f1", "mean"), test_macro_f1_std=("test_macro_f1", "std"),
         task=("task", "first"),
         long_accuracy_mean=("long_accuracy", "mean"), long_accuracy_std=("long_accuracy", "std"),
+        test_mse_mean=("test_mse", "mean"), test_mse_std=("test_mse", "std"),
+        test_mse_min=("test_mse", "min"), test_mse_max=("test_mse", "max"),
         validation_accuracy_mean=("validation_accuracy", "mean"),
         epochs_mean=("epochs", "mean"),
         train_seconds_mean=("train_seconds", "mean"), seconds_per_epoch_mean=("seconds_per_epoch", "mean"),
@@ -86,7 +89,8 @@ SUMMARY_COLUMNS = (
     "experiment", "variant", "variant_key", "cell", "impl", "direction", "layers", "hidden_size", "param_budget",
     "params", "seeds",
     "test_accuracy_mean", "test_accuracy_std", "test_macro_f1_mean", "test_macro_f1_std",
-    "long_accuracy_mean", "long_accuracy_std", "task", "validation_accuracy_mean", "epochs_mean", "train_seconds_mean", "seconds_per_epoch_mean",
+    "long_accuracy_mean", "long_accuracy_std", "test_mse_mean", "test_mse_std", "test_mse_min", "test_mse_max",
+    "task", "validation_accuracy_mean", "epochs_mean", "train_seconds_mean", "seconds_per_epoch_mean",
 )  # fmt: skip
 
 DISPLAY_HEADERS = ("variant", "cell", "dir", "size", "params", "seeds", "test acc %", "macro-F1 %", "epochs",
@@ -94,25 +98,29 @@ DISPLAY_HEADERS = ("variant", "cell", "dir", "size", "params", "seeds", "test ac
 
 
 def display_rows(summary: pd.DataFrame) -> list[list[str]]:
-    """The human-readable cells of each summary row, in DISPLAY_HEADERS order (percentages, mean ± std).
+    """The human-readable cells of each summary row, in `headers` order (percentages, mean ± std).
 
     The experiment is not a column: tables are shown one experiment at a time (see `by_experiment`).
     """
-    return [
-        [row.variant, row.cell, "-" if row.cell in ("linear", "majority") else row.direction, _size(row),
-         f"{row.params:,}", str(row.seeds),
-         _mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100),
-         _mean_std(row.long_accuracy_mean, row.long_accuracy_std, 100) if row.task == "reversal" else
-         _mean_std(row.test_macro_f1_mean, row.test_macro_f1_std, 100), f"{row.epochs_mean:.1f}",
-         f"{row.train_seconds_mean:.2f}"]
-        for row in summary.itertuples()
-    ]  # fmt: skip
+    rows = []
+    for row in summary.itertuples():
+        scores = [_mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100)]
+        if row.task == "reversal":
+            scores += [_mean_std(row.long_accuracy_mean, row.long_accuracy_std, 100),
+                       _mean_std(row.test_mse_mean, row.test_mse_std, 1, digits=2)]  # fmt: skip
+        else:
+            scores += [_mean_std(row.test_macro_f1_mean, row.test_macro_f1_std, 100)]
+        rows.append([row.variant, row.cell, "-" if row.cell in ("linear", "majority") else row.direction, _size(row),
+                     f"{row.params:,}", str(row.seeds), *scores, f"{row.epochs_mean:.1f}",
+                     f"{row.train_seconds_mean:.2f}"])  # fmt: skip
+    return rows
 
 
 def headers(part: pd.DataFrame) -> tuple[str, ...]:
-    """DISPLAY_HEADERS for one experiment: a reversal table shows exact-sequence accuracy, in range and longer."""
+    """DISPLAY_HEADERS for one experiment: a reversal table shows exact-sequence accuracy, in range and longer,
+    and the squared error of the answers read as numbers (the tutorial's regression score)."""
     if (part["task"] == "reversal").all():
-        return DISPLAY_HEADERS[:6] + ("exact % (test)", "exact % (longer)") + DISPLAY_HEADERS[8:]
+        return DISPLAY_HEADERS[:6] + ("exact % (test)", "exact % (longer)", "MSE (test)") + DISPLAY_HEADERS[8:]
     return DISPLAY_HEADERS
 
 
@@ -128,7 +136,7 @@ def to_markdown(summary: pd.DataFrame) -> str:
     blocks = []
     for name, part in by_experiment(summary):
         lines = [f"### {name}", "", "| " + " | ".join(headers(part)) + " |",
-                 "|" + "|".join("---" if i < 4 else "---:" for i in range(len(DISPLAY_HEADERS))) + "|"]  # fmt: skip
+                 "|" + "|".join("---" if i < 4 else "---:" for i in range(len(headers(part)))) + "|"]  # fmt: skip
         lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(part)]
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
@@ -143,11 +151,12 @@ def to_records(summary: pd.DataFrame) -> list[dict]:
     return json.loads(summary.to_json(orient="records"))
 
 
-def _mean_std(mean: float, std: float, scale: float) -> str:
-    """Example: (0.9612, 0.004, 100) -> '96.1 ± 0.4'; a NaN std (one seed) -> '96.1'."""
+def _mean_std(mean: float, std: float, scale: float, digits: int = 1) -> str:
+    """Example: (0.9612, 0.004, 100) -> '96.1 ± 0.4'; a NaN std (one seed) -> '96.1'; no mean -> '-'."""
     if mean is None or pd.isna(mean):
         return "-"
-    return f"{mean * scale:.1f}" if pd.isna(std) else f"{mean * scale:.1f} ± {std * scale:.1f}"
+    shown = f"{mean * scale:.{digits}f}"
+    return shown if pd.isna(std) else f"{shown} ± {std * scale:.{digits}f}"
 
 
 def _size(row) -> str:

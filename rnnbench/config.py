@@ -29,6 +29,8 @@ Size = Annotated[int, Field(ge=1, le=65536)]
 Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
 Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
 Seed = Annotated[int, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
+Architecture = Literal["classifier", "tagger", "encoder_decoder", "repeat_decoder"]
+Attention = Literal["none", "dot", "additive", "location"]
 
 
 def task_problems(data, variants: dict) -> list[str]:
@@ -50,12 +52,19 @@ def task_problems(data, variants: dict) -> list[str]:
                                 f"with a recurrent cell (got {kind}, cell {model.cell})")
             elif unused:
                 problems.append(f"variant {name}: {', '.join(unused)}: only for the names task")
-        if model.attention != "none" and kind != "encoder_decoder":
-            problems.append(f"variant {name}: attention needs architecture encoder_decoder (got {kind})")
+        for field in ENCODER_DECODER_ONLY:
+            if getattr(model, field) != ModelSpec.model_fields[field].default and kind != "encoder_decoder":
+                problems.append(f"variant {name}: {field} needs architecture encoder_decoder (got {kind})")
+        if model.readout != "state_and_context" and model.attention == "none":
+            problems.append(f"variant {name}: readout {model.readout} needs attention (got attention none)")
+        if model.regression and kind not in ("tagger", "repeat_decoder"):
+            problems.append(f"variant {name}: regression needs architecture tagger or repeat_decoder (got {kind}): "
+                            "a decoder that stops at an end token needs tokens")
     return problems
 
 
 NAMES_ONLY = ("head", "head_hidden", "max_length", "softmax_output", "carry_state", "param_budget")
+ENCODER_DECODER_ONLY = ("attention", "sentinels")
 
 
 def architecture(model: ModelSpec, data) -> str:
@@ -104,7 +113,7 @@ class ReversalData(Strict):
     samples: Annotated[int, Field(ge=10, le=10_000_000)] = 1000
     min_length: Size = 1
     max_length: Size = 5
-    validation_fraction: Fraction = 0.1
+    validation_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1  # 0: no validation split, no early stopping
     test_fraction: Fraction = 0.2
     long_samples: Annotated[int, Field(ge=0, le=10_000_000)] = 1000
     long_min_length: Size = 6
@@ -120,7 +129,8 @@ Data = Annotated[
 
 
 class ModelSpec(Strict):
-    """One names classifier: a recurrent cell, or a baseline (see models.py). embedding_dim null = one-hot input."""
+    """One model: a names classifier with a recurrent cell, a baseline (see models.py), or a reversal model (see
+    sequence_models.py). embedding_dim null = one-hot input."""
 
     cell: Cell = "gru"
     impl: Literal["torch", "scratch"] = "torch"  # scratch: the cells of cells.py, written from the equations
@@ -132,8 +142,12 @@ class ModelSpec(Strict):
     dropout: Dropout = 0.0
     bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
     activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
-    architecture: Literal["classifier", "tagger", "encoder_decoder"] | None = None  # None: the task's default
-    attention: Literal["none", "dot", "additive", "location"] = "none"  # encoder_decoder only
+    init: Literal["torch", "keras"] = "torch"  # keras: glorot / orthogonal weights, zero biases, forget-gate bias 1
+    architecture: Architecture | None = None  # None: the task's default
+    attention: Attention = "none"  # encoder_decoder only
+    sentinels: bool = False  # encoder_decoder: the encoder reads BOS x_1 … x_L EOS (location attention starts there)
+    readout: Literal["state_and_context", "context"] = "state_and_context"  # what the output layer reads (attention)
+    regression: bool = False  # the tutorial's framing: one float per digit in and out, fixed length, MSE
     head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
     head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
     max_length: Size | None = None  # names are padded or cut to this length: head flatten and cell linear need it
@@ -143,7 +157,7 @@ class ModelSpec(Strict):
 
 BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the others to their defaults
     "majority": ("cell",),
-    "linear": ("cell", "num_layers", "hidden_size", "param_budget", "max_length", "dropout", "softmax_output"),
+    "linear": ("cell", "num_layers", "hidden_size", "param_budget", "max_length", "dropout", "softmax_output", "init"),
 }
 
 
@@ -151,10 +165,13 @@ def canonical(model: ModelSpec, data=None) -> ModelSpec:
     """A baseline with the fields it does not read reset, so that they neither rename nor rehash it; a reversal
     model with its architecture made explicit.
 
-    Example: majority with bidirectional true and hidden_size 256 -> plain majority, the same run as before.
+    Example: majority with bidirectional true and hidden_size 256 -> plain majority, the same run as before;
+    a regression model keeps the default embedding_dim, which it does not read.
     """
     if data is not None and data.dataset == "reversal" and model.architecture is None:
         model = model.model_copy(update={"architecture": "encoder_decoder"})
+    if model.regression:  # digits go in as values, not through an embedding
+        model = model.model_copy(update={"embedding_dim": ModelSpec.model_fields["embedding_dim"].default})
     if model.cell not in BASELINE_FIELDS:
         return model
     return ModelSpec(**{field: getattr(model, field) for field in BASELINE_FIELDS[model.cell]})
@@ -196,8 +213,12 @@ class Grid(Strict):
     impl: list[Literal["torch", "scratch"]] | None = None
     param_budget: list[Annotated[int, Field(ge=1)]] | None = None
     head: list[Literal["last", "mean", "max", "flatten"]] | None = None
-    architecture: list[Literal["classifier", "tagger", "encoder_decoder"]] | None = None
-    attention: list[Literal["none", "dot", "additive", "location"]] | None = None
+    architecture: list[Architecture] | None = None
+    attention: list[Attention] | None = None
+    sentinels: list[bool] | None = None
+    readout: list[Literal["state_and_context", "context"]] | None = None
+    regression: list[bool] | None = None
+    init: list[Literal["torch", "keras"]] | None = None
 
     @field_validator("*")
     @classmethod
@@ -321,8 +342,12 @@ NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differ
     "max_length": lambda length: f"len{length}",
     "softmax_output": lambda on: "softmax-out" if on else "logits-out",
     "carry_state": lambda on: "carry" if on else "fresh",
-    "architecture": lambda kind: {"encoder_decoder": "encdec", None: "classifier"}.get(kind, kind),
+    "architecture": lambda kind: {"encoder_decoder": "encdec", "repeat_decoder": "repeat", None: "classifier"}.get(kind, kind),
     "attention": lambda kind: f"attn-{kind}",
+    "sentinels": lambda on: "sentinels" if on else "no-sentinels",
+    "readout": lambda part: f"readout-{part.replace('_', '-')}",
+    "regression": lambda on: "regression" if on else "tokens",
+    "init": lambda scheme: f"init-{scheme}",
 }
 
 

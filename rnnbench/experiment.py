@@ -213,7 +213,8 @@ def train_and_save_reversal(spec: RunSpec, data: PreparedReversal, device: torch
     """Build, fit, score and save one reversal run; returns its directory."""
     torch.manual_seed(spec.seed)
     architecture, arguments = sequence_models.sequence_arguments(spec.model, data.symbols,
-                                                                 config.architecture(spec.model, spec.data))
+                                                                 config.architecture(spec.model, spec.data),
+                                                                 length=spec.data.max_length)  # fmt: skip
     model = sequence_models.ARCHITECTURES[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
     on_event(RunStarted(spec, *position, parameters))
@@ -222,7 +223,7 @@ def train_and_save_reversal(spec: RunSpec, data: PreparedReversal, device: torch
     train = spec.train
 
     def exact_and_loss(model, split):
-        predictions = sequence_models.answer(model, split.tokens, split.lengths, data.max_steps["validation"])
+        predictions, _ = sequence_models.answer(model, split.tokens, split.lengths, data.max_steps["validation"])
         with torch.no_grad():
             loss = model.eval()(split.tokens, split.lengths, split.targets)[1].item()
         model.train()
@@ -236,12 +237,15 @@ def train_and_save_reversal(spec: RunSpec, data: PreparedReversal, device: torch
     memory, memory_kind = peak_memory_mb(device)
     scores = {}
     for name, split in data.tensors.items():
-        if len(split) == 0:
+        if len(split) == 0:  # no validation split, or no longer test set
+            scores |= {f"{name}_accuracy": None, f"{name}_token_accuracy": None, f"{name}_accuracy_by_length": None,
+                       f"{name}_mse": None}  # fmt: skip
             continue
-        predictions = sequence_models.answer(model, split.tokens, split.lengths, data.max_steps[name])
+        predictions, values = sequence_models.answer(model, split.tokens, split.lengths, data.max_steps[name])
         found = metrics.sequence_scores(predictions, split.targets, split.lengths)
         scores |= {f"{name}_accuracy": found["exact_accuracy"], f"{name}_token_accuracy": found["token_accuracy"],
-                   f"{name}_accuracy_by_length": found["exact_by_length"]}  # fmt: skip
+                   f"{name}_accuracy_by_length": found["exact_by_length"],
+                   f"{name}_mse": metrics.sequence_mse(values, split.targets, width=data.max_steps[name] - 1)}  # fmt: skip
     run_metrics = {
         "task": "reversal", "experiment": spec.experiment, "variant": spec.variant,
         "variant_key": spec.variant_key(), "seed": spec.seed, "architecture": architecture,

@@ -72,9 +72,9 @@ def classifier_parameters(vocab_size: int, num_classes: int, cell: str, hidden_s
                           bidirectional: bool = False, embedding_dim: int | None = None, dropout: float = 0.0,
                           impl: str = "torch", bias: str = "double", activation: str = "tanh", head: str = "last",
                           head_hidden: int | None = None, max_length: int | None = None,
-                          softmax_output: bool = False, carry_state: bool = False) -> int:  # fmt: skip
-    """Closed form for a whole RecurrentClassifier, from its constructor arguments (dropout, impl, activation and
-    the quirks change no count)."""
+                          softmax_output: bool = False, carry_state: bool = False, init: str = "torch") -> int:  # fmt: skip
+    """Closed form for a whole RecurrentClassifier, from its constructor arguments (dropout, impl, activation,
+    init and the quirks change no count)."""
     directions = 2 if bidirectional else 1
     embedding = vocab_size * embedding_dim if embedding_dim else 0
     recurrent = recurrent_parameters(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional,
@@ -123,3 +123,18 @@ def sequence_scores(predictions: torch.Tensor, targets: torch.Tensor, lengths: t
         "exact_accuracy": exact.float().mean().item() if len(exact) else float("nan"),
         "exact_by_length": {int(n): exact[lengths == n].float().mean().item() for n in lengths.unique()},
     }
+
+
+def sequence_mse(values: torch.Tensor, targets: torch.Tensor, width: int) -> float:
+    """Mean squared error of answers read as numbers against the targets, over a fixed `width` of steps, padding
+    (0) included: the tutorial's regression score, which any reversal answer can be given.
+
+    values (N, S) floats (a regression model's outputs, or a token model's answer ids); targets (N, T) ids.
+    Both are padded with 0 or cut to `width`. Example: values [[2.5, 7.0]], targets [[2, 7, 3]], width 3 ->
+    ((0.5)² + 0² + 3²) / 3 = 3.0833…
+    """
+    def fixed(tensor):
+        tensor = tensor.detach().cpu().double()
+        return F.pad(tensor, (0, width - tensor.shape[1])) if tensor.shape[1] < width else tensor[:, :width]
+
+    return F.mse_loss(fixed(values), fixed(targets)).item() if len(targets) else float("nan")

@@ -40,6 +40,7 @@ class RecurrentClassifier(nn.Module):
         max_length: int | None = None,
         softmax_output: bool = False,
         carry_state: bool = False,
+        init: str = "torch",
     ):
         super().__init__()
         self.vocab_size, self.reads, self.max_length = vocab_size, head, max_length
@@ -53,6 +54,8 @@ class RecurrentClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)  # on the features the head reads
         features = self.directions * hidden_size * (max_length if head == "flatten" else 1)
         self.head = _mlp(features, num_classes, head_hidden)
+        if init == "keras":
+            keras_initialise(self)
 
     def forward(self, tokens, lengths, targets=None):
         # tokens (B, T) ids padded with PAD; lengths (B,) on the CPU; targets (B,) class ids or None
@@ -108,6 +111,33 @@ def recurrent_layer(cell: str, input_size: int, hidden_size: int, num_layers: in
                             activation=activation)  # fmt: skip
 
 
+@torch.no_grad()
+def keras_initialise(model: nn.Module) -> None:
+    """Keras' initial weights instead of torch's, for every recurrent and linear layer of `model`.
+
+    Recurrent layers: glorot-uniform input weights, orthogonal recurrent weights (Keras draws one orthogonal
+    (H, G·H) matrix for all gates), zero biases, and 1 on the LSTM's forget-gate bias (unit_forget_bias).
+    Linear layers: glorot-uniform weights, zero bias. Embeddings and convolutions keep torch's.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, (nn.RNNBase, ScratchRecurrent)):
+            hidden = module.hidden_size
+            for name, parameter in module.named_parameters():
+                if name.startswith("weight_ih"):  # (G·H, I): the same fan-in and fan-out as Keras' (I, G·H) kernel
+                    nn.init.xavier_uniform_(parameter)
+                elif name.startswith("weight_hh"):
+                    recurrent_kernel = nn.init.orthogonal_(torch.empty(hidden, parameter.shape[0]))  # Keras' (H, G·H)
+                    parameter.copy_(recurrent_kernel.T)
+                else:
+                    nn.init.zeros_(parameter)
+                    if name.startswith("bias_ih") and parameter.shape[0] == 4 * hidden:  # LSTM gates i, f, g, o
+                        parameter[hidden : 2 * hidden] = 1.0
+
+
 def run_recurrent(rnn: nn.Module, x, lengths, initial=None, outputs: bool = True):
     """Run `rnn` over a padded batch (B, T, I) with real `lengths` (CPU): (outputs (B, T, directions * H), zero
     at padded steps, or None when not asked for; final state in torch's layout, a pair (h, c) for the LSTM)."""
@@ -124,7 +154,7 @@ class LinearClassifier(nn.Module):
     """The one-hot name, padded or cut to `max_length`, flattened → num_layers linear layers with ReLU between."""
 
     def __init__(self, vocab_size: int, num_classes: int, max_length: int, hidden_size: int, num_layers: int = 1,
-                 dropout: float = 0.0, softmax_output: bool = False):  # fmt: skip
+                 dropout: float = 0.0, softmax_output: bool = False, init: str = "torch"):  # fmt: skip
         super().__init__()
         self.vocab_size, self.max_length, self.softmax_output = vocab_size, max_length, softmax_output
         widths = [max_length * vocab_size] + [hidden_size] * (num_layers - 1) + [num_classes]
@@ -132,6 +162,8 @@ class LinearClassifier(nn.Module):
         for i, (width_in, width_out) in enumerate(zip(widths, widths[1:])):
             layers += [nn.Linear(width_in, width_out)] + ([nn.ReLU(), nn.Dropout(dropout)] if i < num_layers - 1 else [])
         self.layers = nn.Sequential(*layers)
+        if init == "keras":
+            keras_initialise(self)
 
     def forward(self, tokens, lengths, targets=None):
         x = one_hot(_fixed_length(tokens, self.max_length), self.vocab_size, self.layers[0])  # (B, L, V)
@@ -174,13 +206,13 @@ def model_arguments(spec, vocab_size: int, num_classes: int, class_frequencies: 
     if spec.cell == "linear":
         return "LinearClassifier", {"vocab_size": vocab_size, "num_classes": num_classes, "max_length": spec.max_length,
                                     "hidden_size": hidden, "num_layers": spec.num_layers, "dropout": spec.dropout,
-                                    "softmax_output": spec.softmax_output}  # fmt: skip
+                                    "softmax_output": spec.softmax_output, "init": spec.init}  # fmt: skip
     return "RecurrentClassifier", {
         "vocab_size": vocab_size, "num_classes": num_classes, "cell": spec.cell, "hidden_size": hidden,
         "num_layers": spec.num_layers, "bidirectional": spec.bidirectional, "embedding_dim": spec.embedding_dim,
         "dropout": spec.dropout, "impl": spec.impl, "bias": spec.bias, "activation": spec.activation,
         "head": spec.head, "head_hidden": spec.head_hidden, "max_length": spec.max_length,
-        "softmax_output": spec.softmax_output, "carry_state": spec.carry_state,
+        "softmax_output": spec.softmax_output, "carry_state": spec.carry_state, "init": spec.init,
     }  # fmt: skip
 
 

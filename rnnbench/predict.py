@@ -104,15 +104,20 @@ class SequencePredictor:
         return cls(model, symbols)
 
     def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
-        """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse."""
+        """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a
+        regression model adds the raw 'values' its answer was rounded from."""
         sequences = [self._parse(text, position) for position, text in enumerate(texts, start=1)]
         lengths = torch.tensor([len(sequence) for sequence in sequences])
         tokens = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
         for row, sequence in enumerate(sequences):
             tokens[row, : len(sequence)] = torch.tensor(sequence)
-        outputs = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
-        return [{"input": text, "output": " ".join(str(i) for i in row.tolist() if i != 0)}
-                for text, row in zip(texts, outputs)]  # fmt: skip
+        outputs, values = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
+        answers = [{"input": text, "output": " ".join(str(i) for i in row.tolist() if i != 0)}
+                   for text, row in zip(texts, outputs)]  # fmt: skip
+        if getattr(self.model, "regression", False):  # the raw numbers the rounded answer came from
+            for answer, sequence, row in zip(answers, sequences, values.tolist()):
+                answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
+        return answers
 
     def _parse(self, text: str, position: int) -> list[int]:
         parts = text.replace(",", " ").split()

@@ -84,7 +84,7 @@ def fit(
                     nn.utils.clip_grad_norm_(trainable, grad_clip)
                 optimizer.step()
             loss_sum += loss.detach() * len(batch)
-            if logits.dim() == 2:
+            if batch.targets.dim() == 1:  # a classifier: one class per example
                 correct += (logits.argmax(dim=-1) == batch.targets).sum()
         if len(validation):
             validation_accuracy, validation_loss = score(model, validation)

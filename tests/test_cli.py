@@ -293,5 +293,29 @@ def test_reversal_refuses_what_only_names_has(write_experiment):
     assert_clean_failure(result, 2, "head: only for the names task", "needs architecture tagger or encoder_decoder",
                          "attention needs architecture encoder_decoder (got tagger)", "data.max_length: below min_length 4")
     assert_clean_failure(invoke("params", write_experiment(REVERSAL)), 1, "params: counts names experiments only")
+
+
+def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path):
+    """Keras-convention regression models train, report MSE, and answer with rounded values."""
+    content = {"name": "keras", "data": {"dataset": "reversal", "samples": 200, "validation_fraction": 0,
+                                         "test_fraction": 0.2, "long_samples": 0},
+               "model": {"cell": "lstm", "impl": "scratch", "hidden_size": 8, "bias": "single", "init": "keras",
+                         "regression": True},
+               "variants": [{"architecture": "tagger", "activation": "relu"}, {"architecture": "repeat_decoder"}],
+               "train": {"max_epochs": 2, "patience": 0, "batch_size": 32}, "device": "cpu"}
+    results = tmp_path / "results"
+    run = invoke("run", write_experiment(content), "--results", results)
+    assert run.exit_code == 0, run.output
+    records = json.loads(invoke("compare", "--results", results, "--format", "json").stdout)
+    assert {r["variant"] for r in records} == {"lstm-uni-1x8-relu-tagger", "lstm-uni-1x8-repeat"}
+    assert all(r["test_mse_mean"] > 0 and r["long_accuracy_mean"] is None for r in records)
+    assert "MSE (test)" in invoke("compare", "--results", results).stdout
+    metrics = json.loads(next(results.glob("keras/lstm-uni-1x8-relu-tagger-*/seed-0/metrics.json")).read_text())
+    assert metrics["validation_accuracy"] is None and metrics["parameters"] == 4 * (8 * 1 + 8 * 8 + 8) + 9
+    path = next(results.glob("keras/lstm-uni-1x8-repeat-*/seed-0"))
+    answer = json.loads(invoke("predict", "3 7 2", "--run", path, "--json").stdout)[0]
+    assert len(answer["values"]) == 3
+    shown = [min(max(round(v), 0), 9) for v in answer["values"]]
+    assert answer["output"] == " ".join(str(v) for v in shown if v != 0)
     assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
                          "data.dataset: is not one of names, reversal (got 'revers')")

@@ -182,3 +182,35 @@ def test_variant_key_leaves_out_defaults_so_new_fields_never_rehash(write_experi
     plain = config.load(write_experiment(TINY)).run_specs()[0]
     explicit = config.load(write_experiment(TINY), ["model.impl=torch", "model.head=last", "model.bias=double"]).run_specs()[0]
     assert plain.variant_key() == explicit.variant_key()
+
+
+REVERSAL = {"name": "rev", "data": {"dataset": "reversal"}, "model": {"architecture": "encoder_decoder"}}
+
+
+def test_reversal_options_need_the_architecture_they_belong_to(write_experiment):
+    content = {**REVERSAL, "variants": [{"architecture": "tagger", "sentinels": True},
+                                        {"readout": "context"},
+                                        {"regression": True},
+                                        {"architecture": "tagger", "regression": True, "cell": "lstm"}]}
+    assert _problems(write_experiment, content) == [
+        "variant gru-uni-1x64-tagger-sentinels: sentinels needs architecture encoder_decoder (got tagger)",
+        "variant gru-uni-1x64-readout-context: readout context needs attention (got attention none)",
+        "variant gru-uni-1x64-regression: regression needs architecture tagger or repeat_decoder (got "
+        "encoder_decoder): a decoder that stops at an end token needs tokens"]
+    names = {**TINY, "grid": None, "variants": [{"regression": True}, {"sentinels": True}]}
+    problems = _problems(write_experiment, names)
+    assert any("regression needs architecture tagger or repeat_decoder (got classifier)" in p for p in problems)
+    assert any("sentinels needs architecture encoder_decoder (got classifier)" in p for p in problems)
+
+
+def test_regression_models_ignore_the_embedding_they_do_not_read(write_experiment):
+    content = {**REVERSAL, "model": {"architecture": "tagger", "regression": True}}
+    plain = config.load(write_experiment(content)).run_specs()[0]
+    other = config.load(write_experiment(content), ["model.embedding_dim=8"]).run_specs()[0]
+    assert plain.variant_key() == other.variant_key()
+
+
+def test_reversal_without_validation_split(write_experiment):
+    content = {**REVERSAL, "data": {"dataset": "reversal", "validation_fraction": 0}, "train": {"patience": 2}}
+    assert _problems(write_experiment, content)[0].startswith("train.patience: early stopping needs a validation split")
+    assert config.load(write_experiment(content), ["train.patience=0"]).data.validation_fraction == 0

@@ -68,3 +68,9 @@ def test_closed_form_covers_every_option(options):
                                              arguments.get("num_layers", 1), arguments.get("bidirectional", False), biases)
     assert breakdown["input_to_hidden"] + breakdown["hidden_to_hidden"] + breakdown["biases"] == recurrent
     assert breakdown["total"] == metrics.count_parameters(model)
+
+
+def test_sequence_mse_known_answer():
+    # width 3: (2.5 - 2)² + (7 - 7)² + (0 - 3)², over 3 steps; a longer answer is cut to the width
+    assert metrics.sequence_mse(torch.tensor([[2.5, 7.0]]), torch.tensor([[2, 7, 3]]), width=3) == pytest.approx(9.25 / 3)
+    assert metrics.sequence_mse(torch.tensor([[2.0, 7.0, 3.0, 9.0]]), torch.tensor([[2, 7, 3]]), width=3) == 0.0
