@@ -131,7 +131,7 @@ def run(
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))  # fmt: skip
     with Progress(*columns, console=err) as progress:
-        tasks = {}
+        tasks, reported_data = {}, []
 
         def show(event):
             match event:
@@ -141,13 +141,16 @@ def run(
                         f"sequences of symbols 1-{s['symbols']} and {s['long_size']} longer ones; device {device}",
                         markup=False, highlight=False, soft_wrap=True)  # fmt: skip
                 case DataPrepared(seed=seed, device=device, sizes=s, report=report):
+                    if not reported_data:  # the per-language table once: by name, every seed's sizes are the same
+                        _print_data_report(report, progress.console, title=f"data (seed {seed})")
+                        reported_data.append(seed)
                     treated = ("dropped" if report["multi_language_policy"] == "drop" else "kept under each language")
                     progress.console.print(
                         f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
                         f"(incl. padding and unknown), max length {s['max_length']}; split {s['train_size']} / "
                         f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
                         f"duplicate lines; {s['multi_language_names']} names listed under several languages "
-                        f"{treated}; device {device}",
+                        f"{treated}; {_overlap_line(report)}; device {device}",
                         markup=False, highlight=False, soft_wrap=True)  # fmt: skip
                 case RunStarted(spec=spec, index=i, total=n, parameters=p):
                     label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
@@ -218,11 +221,14 @@ def compare(
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Only this experiment.")] = None,
     sort: Annotated[Optional[str], typer.Option("--sort", help="Order by this column, e.g. params or test_accuracy_mean.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
+    metric: Annotated[str, typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(compare_runs.COMPARABLE) + ".")] = "test_accuracy",
+    versus: Annotated[Optional[str], typer.Option("--vs", help="Compare every variant with this one (default: the best).")] = None,
 ):
-    """Aggregate every finished run into one row per variant: mean ± std over seeds."""
+    """Aggregate finished runs into one row per variant: mean ± std and 95% interval over seeds for every metric,
+    and a paired test over seeds of each variant against the best (or --vs VARIANT)."""
     if output_format not in compare_runs.FORMATS:
         raise UsageError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
-    summary = _summary(results, experiment=experiment, sort=sort)
+    summary = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
     match output_format:
         case "table":
             _print_table(summary)
@@ -262,6 +268,75 @@ def predict(
         out.print(f"{answer['input']}: {ranked}", markup=False, highlight=False, soft_wrap=True)
 
 
+data_app = typer.Typer(help="Look at a dataset before training on it.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("names")
+@reported
+def data_names(
+    languages: Annotated[Optional[list[str]], typer.Option("--languages", help="Languages, comma-separated or repeated (default: all 18).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="The seed that draws the split.")] = 0,
+    multi_language: Annotated[Optional[str], typer.Option("--multi-language", help="Names listed under several languages: drop or keep.")] = None,
+    split: Annotated[Optional[str], typer.Option("--split", help="by_name, or leaky (lines split at random: only to measure the leak).")] = None,
+    validation_fraction: Annotated[Optional[float], typer.Option("--validation-fraction")] = None,
+    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction")] = None,
+    dedupe: Annotated[Optional[bool], typer.Option("--dedupe/--no-dedupe", help="Remove repeated lines (default: yes).")] = None,
+    strip_accents: Annotated[Optional[bool], typer.Option("--strip-accents/--keep-accents")] = None,
+    lowercase: Annotated[Optional[bool], typer.Option("--lowercase/--keep-case")] = None,
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+):
+    """Report what cleaning and splitting the names corpus does: lines, distinct names, duplicates removed and
+    names listed under several languages per language, split sizes, and whether any name is in two splits."""
+    from rnnbench.experiment import data_report
+
+    chosen = [part.strip() for value in languages or [] for part in value.split(",") if part.strip()] or None
+    data = config.names_data({"languages": chosen, "multi_language": multi_language, "split": split,
+                              "validation_fraction": validation_fraction, "test_fraction": test_fraction,
+                              "dedupe": dedupe, "strip_accents": strip_accents, "lowercase": lowercase})  # fmt: skip
+    report = data_report(data, _corpus(data_dir), seed)
+    if as_json:
+        sys.stdout.write(json.dumps({"seed": seed, **report}, indent=2, ensure_ascii=False) + "\n")
+        return
+    _print_data_report(report, out, title=f"names data (seed {seed})")
+
+
+def _print_data_report(report: dict, console: Console, title: str) -> None:
+    """The data hygiene report: a row per language, the multi-language policy, and the check that no name is in
+    two splits (or, for a leaky split, how much leaks)."""
+    columns = ("lines", "distinct", "duplicates removed", "in several languages", "train", "validation", "test")
+    keys = ("lines", "distinct", "duplicates_removed", "multi_language", "train", "validation", "test")
+    table = Table(title=escape(title), box=box.SIMPLE_HEAD)
+    table.add_column("language")
+    for column in columns:
+        table.add_column(column, justify="right")
+    rows = report["languages"]
+    for language, row in rows.items():
+        table.add_row(language, *(f"{row[key]:,}" for key in keys))
+    table.add_row("total", *(f"{sum(row[key] for row in rows.values()):,}" for key in keys), style="bold")
+    console.print(table)
+    count, policy = report["multi_language_names"], report["multi_language_policy"]
+    if count:
+        examples = "; ".join(f"{name}: {', '.join(langs)}" for name, langs in report["multi_language_examples"][:3])
+        treated = ("dropped from every language" if policy == "drop" else
+                   "kept under each of its languages, all copies in one split")  # fmt: skip
+        console.print(f"{count:,} names are listed under several of these languages (e.g. {examples}): {treated} "
+                      f"(multi_language: {policy})", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    console.print(_overlap_line(report), markup=False, highlight=False, soft_wrap=True)
+
+
+def _overlap_line(report: dict) -> str:
+    overlap = report["overlap"]
+    pairs = (f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
+             f"validation ∩ test {overlap['validation_test']:,}")  # fmt: skip
+    if report["split"] != "leaky":
+        return f"no name is in two splits (checked: {pairs})"
+    return (f"split: leaky: lines split at random, repeats included; names in two splits: {pairs}; "
+            f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
+            "to measure how much such a split inflates accuracy")
+
+
 def _corpus(data_dir: Path | None) -> Path:
     """The verified names folder, with a progress bar if it has to be downloaded."""
     from rnnbench.data import corpus
@@ -280,7 +355,8 @@ def _corpus(data_dir: Path | None) -> Path:
     return names_dir
 
 
-def _summary(results: Path, experiment: str | None = None, sort: str | None = None):
+def _summary(results: Path, experiment: str | None = None, sort: str | None = None, metric: str = "test_accuracy",
+             versus: str | None = None):
     if not Path(results).is_dir():
         raise RnnbenchError(f"{results}: no such results folder; run an experiment first or pass --results DIR")
     runs, problems = rundir.find_runs(results)
@@ -290,7 +366,7 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
         runs = [run for run in runs if run.config["experiment"] == experiment]
     if not runs:
         raise RnnbenchError(f"{results}: no finished runs" + (f" of experiment '{experiment}'" if experiment else ""))
-    return compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort)
+    return compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
 
 
 def _count(n: int, noun: str) -> str:
@@ -308,3 +384,4 @@ def _print_table(summary) -> None:
         for cells in rows:
             table.add_row(*map(escape, cells))
         out.print(table)
+        out.print(compare_runs.legend(part), markup=False, highlight=False, style="dim")

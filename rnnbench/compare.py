@@ -1,4 +1,9 @@
-"""Finished runs → a per-run DataFrame → one row per variant with mean ± std over seeds → text formats.
+"""Finished runs → a per-run DataFrame → one row per variant with statistics over seeds → text formats.
+
+For every metric a variant gets the mean, the sample standard deviation and a 95% confidence interval over
+its seeds (stats.mean_interval); then, within each experiment, every variant is compared with a reference (the
+best on the chosen metric, or one named with --vs) by a paired test over the seeds they share, Holm-adjusted
+across the experiment's comparisons (stats.paired_test, stats.holm), and marked `real` or `noise`.
 
 Pure functions: nothing here reads files or prints; the CLI feeds them runs from rundir.find_runs().
 """
@@ -6,17 +11,41 @@ Pure functions: nothing here reads files or prints; the CLI feeds them runs from
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 
-from rnnbench.rundir import Run
+from rnnbench import stats
 from rnnbench.errors import UsageError
+from rnnbench.rundir import Run
 
 FORMATS = ("table", "markdown", "csv", "json")
 
+# Every metric summarised per variant: (column, label in tables, scale for display, decimals, higher is better)
+METRICS = {
+    "test_accuracy": ("test acc %", 100, 1, True),
+    "test_balanced_accuracy": ("balanced acc %", 100, 1, True),
+    "test_macro_f1": ("macro-F1 %", 100, 1, True),
+    "test_majority_accuracy": ("majority %", 100, 1, True),
+    "test_token_accuracy": ("token acc %", 100, 1, True),
+    "long_accuracy": ("exact % (longer)", 100, 1, True),
+    "test_mse": ("MSE (test)", 1, 2, False),
+    "validation_accuracy": ("validation acc %", 100, 1, True),
+    "epochs": ("epochs", 1, 1, False),
+    "train_seconds": ("train s", 1, 2, False),
+    "seconds_per_epoch": ("s / epoch", 1, 3, False),
+}
+COMPARABLE = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_token_accuracy", "long_accuracy",
+              "test_mse", "validation_accuracy")  # fmt: skip  # what --metric may compare variants on
+STATISTICS = ("mean", "std", "ci_low", "ci_high")
+IDENTITY = ("experiment", "variant", "variant_key", "task", "cell", "impl", "direction", "layers", "hidden_size",
+            "param_budget", "params", "seeds")  # fmt: skip
+COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
+SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON
+
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
-    """One row per run: its identity, its model and its scores."""
+    """One row per run: its identity, its model and its scores (None where the task has no such score)."""
     rows = []
     for run in runs:
         model, m = run.config["model"], run.metrics
@@ -25,6 +54,7 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "variant": run.config["variant"],
             "variant_key": m["variant_key"],
             "seed": run.config["seed"],
+            "task": m["task"],
             "cell": model["cell"],
             "direction": "bi" if model["bidirectional"] else "uni",
             "impl": model.get("impl", "torch"),
@@ -33,8 +63,10 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "param_budget": model.get("param_budget"),
             "params": m["parameters"],
             "test_accuracy": m["test_accuracy"],
+            "test_balanced_accuracy": m.get("test_balanced_accuracy"),  # names: mean per-language recall
             "test_macro_f1": m["test_macro_f1"],
-            "task": m["task"],
+            "test_majority_accuracy": m.get("test_majority_accuracy"),  # names: always the most frequent language
+            "test_token_accuracy": m.get("test_token_accuracy"),
             "long_accuracy": m.get("long_accuracy"),  # reversal: exact accuracy on the longer, unseen lengths
             "test_mse": m.get("test_mse"),  # reversal: squared error of the answers read as numbers
             "validation_accuracy": m["validation_accuracy"],
@@ -46,82 +78,119 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarize(per_run: pd.DataFrame, sort: str | None = None) -> pd.DataFrame:
-    """One row per (experiment, variant configuration): means and sample standard deviations over seeds.
+def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference: str | None = None,
+              sort: str | None = None) -> pd.DataFrame:
+    """One row per (experiment, variant configuration): every metric's mean, std and 95% interval over seeds,
+    and the comparison of the variant with the experiment's reference on `metric`.
 
-    The std of a single seed is NaN (undefined): not shown, and written as null. Runs of a variant whose
-    configuration changed between experiments keep separate rows, told apart by their 8-digit key.
+    Runs of a variant whose configuration changed between experiments keep separate rows, told apart by their
+    8-digit key (shown as name@key). `reference` names the variant to compare with; by default, the best.
     """
+    if metric not in COMPARABLE:
+        raise UsageError(f"--metric: '{metric}' is not one of {', '.join(COMPARABLE)}")
     if per_run.empty:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
-    keys = ["experiment", "variant_key"]
-    grouped = per_run.groupby(keys, sort=False)
-    summary = grouped.agg(
-        variant=("variant", "first"), cell=("cell", "first"), direction=("direction", "first"),
-        impl=("impl", "first"), layers=("layers", "first"), hidden_size=("hidden_size", "first"),
-        param_budget=("param_budget", "first"), params=("params", "first"),
-        seeds=("seed", "nunique"),
-        test_accuracy_mean=("test_accuracy", "mean"), test_accuracy_std=("test_accuracy", "std"),
-        test_macro_f1_mean=("test_macro_f1", "mean"), test_macro_f1_std=("test_macro_f1", "std"),
-        task=("task", "first"),
-        long_accuracy_mean=("long_accuracy", "mean"), long_accuracy_std=("long_accuracy", "std"),
-        test_mse_mean=("test_mse", "mean"), test_mse_std=("test_mse", "std"),
-        test_mse_min=("test_mse", "min"), test_mse_max=("test_mse", "max"),
-        validation_accuracy_mean=("validation_accuracy", "mean"),
-        epochs_mean=("epochs", "mean"),
-        train_seconds_mean=("train_seconds", "mean"), seconds_per_epoch_mean=("seconds_per_epoch", "mean"),
-    ).reset_index()  # fmt: skip
+    rows = []
+    for (_, _), group in per_run.groupby(["experiment", "variant_key"], sort=False):
+        first = group.iloc[0]
+        row = {column: first[column] for column in IDENTITY if column != "seeds"} | {"seeds": group["seed"].nunique()}
+        for name, (_, scale, _, _) in METRICS.items():
+            interval = stats.mean_interval(group[name].tolist())
+            # a t interval knows no bounds: clip it to the metric's range (shares within [0, 1], the rest ≥ 0)
+            interval["ci_low"], interval["ci_high"] = max(interval["ci_low"], 0.0), (
+                min(interval["ci_high"], 1.0) if scale == 100 else interval["ci_high"])  # fmt: skip
+            row |= {f"{name}_{part}": interval[part] for part in STATISTICS}
+        rows.append(row)
+    summary = pd.DataFrame(rows)
     summary["param_budget"] = summary["param_budget"].astype("Int64")  # whole numbers, or null without a budget
     renamed = summary.duplicated(["experiment", "variant"], keep=False)
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
+    summary = pd.concat([_compare(part, per_run, metric, reference) for _, part in summary.groupby("experiment", sort=False)])
     summary = summary[list(SUMMARY_COLUMNS)]
+    higher_is_better = METRICS[metric][3]
     if sort is None:
-        return summary.sort_values(["experiment", "test_accuracy_mean"], ascending=[True, False], ignore_index=True)
+        return summary.sort_values(["experiment", f"{metric}_mean"], ascending=[True, not higher_is_better],
+                                   ignore_index=True, kind="stable", na_position="last")  # fmt: skip
     if sort not in summary.columns:
         raise UsageError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
-    ascending = sort in ("experiment", "variant", "variant_key", "cell", "impl", "direction", "params", "param_budget",
-                         "train_seconds_mean",
-                         "seconds_per_epoch_mean", "layers", "hidden_size", "epochs_mean")  # fmt: skip
+    ascending = sort in IDENTITY or sort in ("p", "p_holm") or (sort.endswith("_mean") and not METRICS.get(
+        sort.removesuffix("_mean"), (None, None, None, True))[3])  # fmt: skip
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")
 
 
-SUMMARY_COLUMNS = (
-    "experiment", "variant", "variant_key", "cell", "impl", "direction", "layers", "hidden_size", "param_budget",
-    "params", "seeds",
-    "test_accuracy_mean", "test_accuracy_std", "test_macro_f1_mean", "test_macro_f1_std",
-    "long_accuracy_mean", "long_accuracy_std", "test_mse_mean", "test_mse_std", "test_mse_min", "test_mse_max",
-    "task", "validation_accuracy_mean", "epochs_mean", "train_seconds_mean", "seconds_per_epoch_mean",
-)  # fmt: skip
+def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: str | None) -> pd.DataFrame:
+    """One experiment's rows with their comparison against its reference variant on `metric`."""
+    part = part.copy()
+    experiment = part["experiment"].iloc[0]
+    runs = per_run[per_run["experiment"] == experiment]
+    by_seed = {key: dict(zip(group["seed"], group[metric])) for key, group in runs.groupby("variant_key")}
+    by_seed = {key: {seed: v for seed, v in values.items() if v is not None and not pd.isna(v)}
+               for key, values in by_seed.items()}  # fmt: skip
+    if reference is None:
+        scored = part[part[f"{metric}_mean"].notna()]
+        if scored.empty:
+            return part.assign(compared_on=metric, reference=None, difference=math.nan, pairs=0, p=math.nan,
+                               p_holm=math.nan, verdict="untested")  # fmt: skip
+        best = scored[f"{metric}_mean"].idxmax() if METRICS[metric][3] else scored[f"{metric}_mean"].idxmin()
+        reference_key = part.loc[best, "variant_key"]
+    else:
+        matches = part[(part["variant"] == reference) | (part["variant"] == reference.split("@")[0]) & (
+            part["variant_key"] == reference.partition("@")[2])]  # fmt: skip
+        if len(matches) != 1:
+            raise UsageError(f"--vs: experiment '{experiment}' has no variant '{reference}'; its variants: "
+                             f"{', '.join(part['variant'])}")  # fmt: skip
+        reference_key = matches["variant_key"].iloc[0]
+    tests = [stats.paired_test(by_seed.get(key, {}), by_seed.get(reference_key, {})) for key in part["variant_key"]]
+    is_reference = (part["variant_key"] == reference_key).tolist()
+    p_values = [math.nan if ref else test["p"] for test, ref in zip(tests, is_reference)]
+    adjusted = stats.holm(p_values)
+    part["compared_on"] = metric
+    part["reference"] = part.loc[part["variant_key"] == reference_key, "variant"].iloc[0]
+    part["difference"] = [math.nan if ref else test["difference"] for test, ref in zip(tests, is_reference)]
+    part["pairs"] = [test["pairs"] for test in tests]
+    part["p"] = p_values
+    part["p_holm"] = adjusted
+    part["verdict"] = ["reference" if ref else "untested" if math.isnan(p) else "real" if p < stats.ALPHA else "noise"
+                       for ref, p in zip(is_reference, adjusted)]  # fmt: skip
+    return part
 
-DISPLAY_HEADERS = ("variant", "cell", "dir", "size", "params", "seeds", "test acc %", "macro-F1 %", "epochs",
-                   "train s")  # fmt: skip
+
+def headers(part: pd.DataFrame) -> tuple[str, ...]:
+    """The columns of one experiment's table: names show balanced and majority accuracy beside accuracy and
+    macro-F1; reversal shows exact-sequence accuracy in range and longer, and the MSE of the answers."""
+    compared = part["compared_on"].iloc[0]
+    versus = f"vs {'best' if _is_best(part) else part['reference'].iloc[0]}"
+    versus += "" if compared == "test_accuracy" else f" ({_label(part, compared)})"
+    labels = [_label(part, column) for column in _score_columns(part)]
+    return ("variant", "cell", "dir", "size", "params", "seeds", labels[0], versus, *labels[1:], "epochs", "train s")
 
 
-def display_rows(summary: pd.DataFrame) -> list[list[str]]:
-    """The human-readable cells of each summary row, in `headers` order (percentages, mean ± std).
+def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
+    """The human-readable cells of one experiment's rows, in `headers` order.
 
-    The experiment is not a column: tables are shown one experiment at a time (see `by_experiment`).
+    Scores read 'mean ± std' then the 95% interval '[low, high]', on a second line when `multiline`. The
+    comparison reads 'best', or the mean paired difference with its Holm-adjusted p-value, '≈' marking a
+    difference the seeds cannot tell from noise. Example: '96.1 ± 0.4 [95.1, 97.1]', '-1.3 (p=0.021)'.
     """
-    rows = []
-    for row in summary.itertuples():
-        scores = [_mean_std(row.test_accuracy_mean, row.test_accuracy_std, 100)]
-        if row.task == "reversal":
-            scores += [_mean_std(row.long_accuracy_mean, row.long_accuracy_std, 100),
-                       _mean_std(row.test_mse_mean, row.test_mse_std, 1, digits=2)]  # fmt: skip
-        else:
-            scores += [_mean_std(row.test_macro_f1_mean, row.test_macro_f1_std, 100)]
-        rows.append([row.variant, row.cell, "-" if row.cell in ("linear", "majority") else row.direction, _size(row),
-                     f"{row.params:,}", str(row.seeds), *scores, f"{row.epochs_mean:.1f}",
+    rows, best = [], _is_best(part)
+    for row in part.itertuples():
+        scores = [_score(row, column, multiline) for column in _score_columns(part)]
+        baseline = row.cell in ("linear", "majority")
+        rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), f"{row.params:,}",
+                     str(row.seeds), scores[0], _versus(row, best), *scores[1:], f"{row.epochs_mean:.1f}",
                      f"{row.train_seconds_mean:.2f}"])  # fmt: skip
     return rows
 
 
-def headers(part: pd.DataFrame) -> tuple[str, ...]:
-    """DISPLAY_HEADERS for one experiment: a reversal table shows exact-sequence accuracy, in range and longer,
-    and the squared error of the answers read as numbers (the tutorial's regression score)."""
-    if (part["task"] == "reversal").all():
-        return DISPLAY_HEADERS[:6] + ("exact % (test)", "exact % (longer)", "MSE (test)") + DISPLAY_HEADERS[8:]
-    return DISPLAY_HEADERS
+def legend(part: pd.DataFrame) -> str:
+    """What the comparison column means, under each table."""
+    intervals = "mean ± std [95% interval, clipped to the metric's range] over seeds."
+    if len(part) == 1:
+        return intervals
+    compared, comparisons = _label(part, part["compared_on"].iloc[0]), len(part) - 1
+    return (f"{intervals} vs: the mean paired difference in {compared} from the reference over the seeds both ran, "
+            f"p from a paired t-test, Holm-adjusted over the {comparisons} comparison{'s' if comparisons > 1 else ''}; "
+            "≈: the seeds cannot tell it from noise (p ≥ 0.05); untested: fewer than 2 shared seeds.")
 
 
 def by_experiment(summary: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -129,16 +198,17 @@ def by_experiment(summary: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def to_markdown(summary: pd.DataFrame) -> str:
-    """One table per experiment under a '### name' heading.
+    """One table per experiment under a '### name' heading, each followed by its legend.
 
-    Example row: '| gru-bi-1x64 | gru | bi | 1x64 | 39,938 | 3 | 96.1 ± 0.4 | 96.0 ± 0.5 | 11.0 | 1.70 |'.
+    Example row: '| gru-bi-1x64 | gru | bi | 1x64 | 39,938 | 3 | 96.1 ± 0.4 [95.1, 97.1] | best | ... |'.
     """
     blocks = []
     for name, part in by_experiment(summary):
-        lines = [f"### {name}", "", "| " + " | ".join(headers(part)) + " |",
-                 "|" + "|".join("---" if i < 4 else "---:" for i in range(len(headers(part)))) + "|"]  # fmt: skip
-        lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(part)]
-        blocks.append("\n".join(lines) + "\n")
+        columns = headers(part)
+        lines = [f"### {name}", "", "| " + " | ".join(columns) + " |",
+                 "|" + "|".join("---" if i < 4 else "---:" for i in range(len(columns))) + "|"]  # fmt: skip
+        lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(part, multiline=False)]
+        blocks.append("\n".join(lines) + "\n\n" + legend(part) + "\n")
     return "\n".join(blocks)
 
 
@@ -147,16 +217,60 @@ def to_csv(summary: pd.DataFrame) -> str:
 
 
 def to_records(summary: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows; NaN (the std of one seed) becomes None."""
+    """JSON-ready rows; NaN (the std of one seed, a score the task does not have) becomes None."""
     return json.loads(summary.to_json(orient="records"))
 
 
-def _mean_std(mean: float, std: float, scale: float, digits: int = 1) -> str:
-    """Example: (0.9612, 0.004, 100) -> '96.1 ± 0.4'; a NaN std (one seed) -> '96.1'; no mean -> '-'."""
+def _label(part: pd.DataFrame, column: str) -> str:
+    """A metric's column label; a reversal run's accuracy is exact-sequence accuracy."""
+    if column == "test_accuracy" and (part["task"] == "reversal").all():
+        return "exact % (test)"
+    return METRICS[column][0]
+
+
+def _score_columns(part: pd.DataFrame) -> list[str]:
+    """The score columns of an experiment's table, the compared metric first."""
+    if (part["task"] == "reversal").all():
+        columns = ["test_accuracy", "long_accuracy", "test_mse"]
+    else:
+        columns = ["test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_majority_accuracy"]
+    compared = part["compared_on"].iloc[0]
+    return [compared] + [column for column in columns if column != compared]
+
+
+def _is_best(part: pd.DataFrame) -> bool:
+    """Whether the reference is the best row on the compared metric (no --vs, or --vs named the best)."""
+    compared = part["compared_on"].iloc[0]
+    means = part[f"{compared}_mean"]
+    best = means.max() if METRICS[compared][3] else means.min()
+    return bool((part.loc[part["verdict"] == "reference", f"{compared}_mean"] == best).any())
+
+
+def _score(row, column: str, multiline: bool) -> str:
+    """Example: '96.1 ± 0.4 [95.1, 97.1]'; one seed: '96.1'; no such score: '-'; majority: its mean only."""
+    _, scale, digits, _ = METRICS[column]
+    mean, std = getattr(row, f"{column}_mean"), getattr(row, f"{column}_std")
     if mean is None or pd.isna(mean):
         return "-"
     shown = f"{mean * scale:.{digits}f}"
-    return shown if pd.isna(std) else f"{shown} ± {std * scale:.{digits}f}"
+    if pd.isna(std) or column == "test_majority_accuracy":  # the majority share barely varies: its mean says it
+        return shown
+    low, high = getattr(row, f"{column}_ci_low") * scale, getattr(row, f"{column}_ci_high") * scale
+    return f"{shown} ± {std * scale:.{digits}f}" + ("\n" if multiline else " ") + f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _versus(row, reference_is_best: bool) -> str:
+    """Example: 'best'; '-1.3 (p=0.021)'; '-0.3 (p=0.41) ≈'; '-2.0 (untested: 1 shared seed)'."""
+    if row.verdict == "reference":
+        return "best" if reference_is_best else "reference"
+    _, scale, digits, _ = METRICS[row.compared_on]
+    if pd.isna(row.difference):
+        return "-"
+    difference = f"{row.difference * scale:+.{digits}f}"
+    if row.verdict == "untested":
+        return f"{difference} (untested: {row.pairs} shared seed{'' if row.pairs == 1 else 's'})"
+    p = "p<0.001" if row.p_holm < 0.001 else f"p={row.p_holm:.2g}"
+    return f"{difference} ({p})" + (" ≈" if row.verdict == "noise" else "")
 
 
 def _size(row) -> str:
@@ -165,3 +279,4 @@ def _size(row) -> str:
         return "-"
     size = f"{row.layers}x{row.hidden_size}"
     return size if pd.isna(row.param_budget) else f"{size} (budget {int(row.param_budget):,})"
+

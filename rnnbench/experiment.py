@@ -111,13 +111,29 @@ class PreparedNames:
         counts = torch.bincount(self.tensors["train"].targets.cpu(), minlength=len(self.splits.labels))
         return (counts / counts.sum()).tolist()
 
+    @property
+    def majority_accuracy(self) -> float:
+        """The test accuracy of always answering the training split's most frequent language."""
+        majority = max(range(len(self.splits.labels)), key=self.class_frequencies.__getitem__)
+        return (self.tensors["test"].targets.cpu() == majority).float().mean().item()
+
+
+def split_names(corpus: dict[str, list[str]], data: NamesData, seed: int) -> names.NamesSplits:
+    """Clean, dedupe and split the corpus as `data` says, with this seed."""
+    return names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
+                              test_fraction=data.test_fraction, multi_language=data.multi_language,
+                              strip_accents=data.strip_accents, lowercase=data.lowercase, dedupe=data.dedupe,
+                              split=data.split)  # fmt: skip
+
+
+def data_report(data: NamesData, names_dir: Path, seed: int) -> dict:
+    """Without training: what cleaning and splitting the corpus with these settings and this seed does."""
+    return split_names(names.read_corpus(names_dir, data.languages), data, seed).report
+
 
 def prepare_names(corpus: dict[str, list[str]], data: NamesData, seed: int, device: torch.device) -> PreparedNames:
     """Clean and split the corpus with this seed, then encode each split to tensors once."""
-    splits = names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
-                                test_fraction=data.test_fraction, multi_language=data.multi_language,
-                                strip_accents=data.strip_accents, lowercase=data.lowercase, dedupe=data.dedupe,
-                                split=data.split)  # fmt: skip
+    splits = split_names(corpus, data, seed)
     vocab = Vocab.from_texts([name for name, _ in splits.train])
     tensors = {split: _tensors(vocab, getattr(splits, split)).to(device) for split in names.SPLITS}
     per_language = splits.report["languages"].values()
@@ -155,6 +171,9 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
                  generator=torch.Generator().manual_seed(spec.seed),
                  on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
     memory, memory_kind = peak_memory_mb(device)
+    labels = list(data.splits.labels)
+    scores, predictions = _scores(model, data.tensors, data.splits.test, len(labels), spec.train,
+                                  by_name=spec.data.split == "by_name", seed=spec.seed)  # fmt: skip
     run_metrics = {
         "task": "names",
         "experiment": spec.experiment,
@@ -165,8 +184,11 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
         "parameter_breakdown": metrics.parameter_breakdown(model),
         "hidden_size": hidden,
         "param_budget": spec.model.param_budget,
-        **_scores(model, data.tensors, len(data.splits.labels), spec.train, by_name=spec.data.split == "by_name",
-                  seed=spec.seed),
+        **scores,
+        "test_majority_accuracy": data.majority_accuracy,
+        "test_per_class": metrics.per_class_scores(predictions["true"], predictions["predicted"], labels),
+        "test_confused_pairs": metrics.confused_pairs(predictions["name"], [labels[i] for i in predictions["true"]],
+                                                      [labels[i] for i in predictions["predicted"]]),
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
         "train_seconds": result.train_seconds,
@@ -184,8 +206,11 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
         "labels": list(data.splits.labels),
         "preprocessing": {"strip_accents": spec.data.strip_accents, "lowercase": spec.data.lowercase},
     }
+    test_predictions = [{"name": name, "language": labels[truth], "predicted": labels[guess], "probability": p}
+                        for name, truth, guess, p in zip(*predictions.values())]  # fmt: skip
     path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics,
-                           state_dict=model.state_dict(), model_info=model_info)  # fmt: skip
+                           state_dict=model.state_dict(), model_info=model_info, data_report=data.splits.report,
+                           predictions=test_predictions)  # fmt: skip
     on_event(RunFinished(spec, path, run_metrics))
     return path
 
@@ -276,31 +301,38 @@ def _tensors(vocab: Vocab, examples: list[tuple[str, int]]) -> TensorSplit:
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
 
 
-def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], num_classes: int, train: Train, *,
-            by_name: bool, seed: int) -> dict:
-    """Accuracy, macro-F1 and loss on every split (None for an empty one), and the test confusion matrix.
+def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], test_names: list[tuple[str, int]],
+            num_classes: int, train: Train, *, by_name: bool, seed: int) -> tuple[dict, dict]:
+    """(accuracy, balanced accuracy, macro-F1 and loss on every split (None for an empty one) and the test
+    confusion matrix; the test predictions: name, true and predicted class, probability of the predicted one).
 
     With the eval_drop_last quirk each split is scored in batches of the training batch size, ignoring the
     last partial batch, as a PyTorch DataLoader with drop_last=True does (a split smaller than one batch is
-    scored whole rather than not at all).
+    scored whole rather than not at all); the test predictions are those of the names scored.
     """
-    scores = {}
+    scores, predictions = {}, None
     for split_name, split in splits.items():
         if len(split) == 0:
-            scores |= {f"{split_name}_accuracy": None, f"{split_name}_macro_f1": None, f"{split_name}_loss": None}
+            scores |= {f"{split_name}_{score}": None for score in ("accuracy", "balanced_accuracy", "macro_f1", "loss")}
             continue
+        order = torch.arange(len(split))  # which examples are scored, in which order
         if train.eval_drop_last and len(split) >= train.batch_size:
             if by_name:  # stored language by language: shuffle (seeded) so the dropped tail is a random one
-                split = split.take(torch.randperm(len(split), generator=torch.Generator().manual_seed(seed)))
-            split = split.head((len(split) // train.batch_size) * train.batch_size)
-        _, predictions, loss = evaluate(model, split, batch_size=train.batch_size if train.eval_drop_last else None)
+                order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
+            order = order[: (len(split) // train.batch_size) * train.batch_size]
+            split = split.take(order)
+        probabilities, predicted, loss = evaluate(model, split, batch_size=train.batch_size if train.eval_drop_last else None)
         targets = split.targets.cpu()
-        scores[f"{split_name}_accuracy"] = metrics.accuracy(targets, predictions)
-        scores[f"{split_name}_macro_f1"] = metrics.macro_f1(targets, predictions, num_classes)
+        scores[f"{split_name}_accuracy"] = metrics.accuracy(targets, predicted)
+        scores[f"{split_name}_balanced_accuracy"] = metrics.balanced_accuracy(targets, predicted, num_classes)
+        scores[f"{split_name}_macro_f1"] = metrics.macro_f1(targets, predicted, num_classes)
         scores[f"{split_name}_loss"] = loss
         if split_name == "test":
-            scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predictions, num_classes).tolist()
-    return scores
+            scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predicted, num_classes).tolist()
+            predictions = {"name": [test_names[i][0] for i in order.tolist()], "true": targets.tolist(),
+                           "predicted": predicted.tolist(),
+                           "probability": probabilities.max(dim=-1).values.tolist()}  # fmt: skip
+    return scores, predictions
 
 
 def parameter_counts(experiment: Experiment, names_dir: Path) -> tuple[dict, list[dict]]:

@@ -8,6 +8,8 @@
             model.safetensors            weights only: loading them never executes code
             model.json                   what rebuilds the model: constructor arguments, vocabulary, labels
             metrics.json                 scores, timing, memory and the environment record
+            data.json                    names runs: what cleaning and splitting did (the data hygiene report)
+            predictions.csv              names runs: each test name, its language, the prediction and its probability
         .incomplete/                     runs being written (or interrupted); never read
 
 A run is assembled in `.incomplete/` and moved into place with one rename, so a run directory either holds
@@ -90,8 +92,12 @@ def finished_run(results: Path, spec: RunSpec) -> Path | None:
 
 
 def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,
-             state_dict: dict[str, torch.Tensor], model_info: dict) -> Path:
-    """Write all files of one run, then publish them with one rename; never replaces a finished run."""
+             state_dict: dict[str, torch.Tensor], model_info: dict, data_report: dict | None = None,
+             predictions: list[dict] | None = None) -> Path:
+    """Write all files of one run, then publish them with one rename; never replaces a finished run.
+
+    `data_report` (names runs) is what cleaning and splitting did; `predictions`, one row per test example.
+    """
     final = run_dir(results, spec)
     staging = None
     try:
@@ -102,10 +108,11 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
             yaml.safe_dump({"format_version": FORMAT_VERSION, **spec.model_dump(mode="json")}, sort_keys=False),
             encoding="utf-8",
         )
-        with (staging / "history.csv").open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=list(history[0]))
-            writer.writeheader()
-            writer.writerows(history)
+        _write_csv(staging / "history.csv", history)
+        if predictions:
+            _write_csv(staging / "predictions.csv", predictions)
+        if data_report is not None:
+            _write_json(staging / "data.json", {"format_version": FORMAT_VERSION, **data_report})
         tensors = {name: t.detach().cpu().contiguous() for name, t in state_dict.items()}
         save_file(tensors, staging / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
         _write_json(staging / "model.json", {"format_version": FORMAT_VERSION, **model_info})
@@ -171,6 +178,35 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     return state_dict, info
 
 
+def load_history(path: Path) -> list[dict]:
+    """A finished run's history.csv: one dict per epoch, numbers as floats (empty cells as None)."""
+    rows = _read(Path(path) / "history.csv", lambda text: list(csv.DictReader(text.splitlines())))
+    try:
+        return [{key: float(value) if value else None for key, value in row.items()} for row in rows]
+    except (TypeError, ValueError):
+        raise RnnbenchError(f"{Path(path) / 'history.csv'}: damaged (a value is not a number)") from None
+
+
+def load_predictions(path: Path) -> list[dict] | None:
+    """A names run's predictions.csv (name, language, predicted, probability), or None if it has none."""
+    if not (Path(path) / "predictions.csv").is_file():
+        return None
+    rows = _read(Path(path) / "predictions.csv", lambda text: list(csv.DictReader(text.splitlines())))
+    if rows and not {"name", "language", "predicted"} <= set(rows[0]):
+        raise RnnbenchError(f"{Path(path) / 'predictions.csv'}: damaged (expected name, language, predicted columns)")
+    return rows
+
+
+def load_data_report(path: Path) -> dict | None:
+    """A names run's data.json (what cleaning and splitting did), or None if it has none."""
+    if not (Path(path) / "data.json").is_file():
+        return None
+    report = _read(Path(path) / "data.json", json.loads)
+    if not isinstance(report, dict) or not isinstance(report.get("languages"), dict):
+        raise RnnbenchError(f"{Path(path) / 'data.json'}: damaged (no per-language report)")
+    return report
+
+
 def find_runs(results: Path) -> tuple[list[Run], list[str]]:
     """Every finished run under `results`, sorted by path, and one line per run directory that could not be read."""
     runs, problems = [], []
@@ -192,6 +228,13 @@ def write_summary(results: Path, experiment: str, csv_text: str, markdown: str) 
     except OSError as err:
         raise RnnbenchError(f"{folder}: cannot write the summary ({err.strerror or err}); the runs are kept") from None
     return paths
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _write_json(path: Path, content: dict) -> None:

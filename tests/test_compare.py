@@ -49,9 +49,54 @@ def test_sort_and_unknown_column():
 def test_formats():
     summary = compare.summarize(compare.runs_frame(RUNS))
     records = compare.to_records(summary)
-    assert {"experiment", "variant", "params", "seeds", "test_accuracy_mean", "test_accuracy_std"} <= set(records[0])
+    assert {"experiment", "variant", "params", "seeds", "test_accuracy_mean", "test_accuracy_std",
+            "test_accuracy_ci_low", "test_accuracy_ci_high", "p", "p_holm", "verdict"} <= set(records[0])
     assert records[0]["test_accuracy_std"] is None  # lstm: one seed
     markdown = compare.to_markdown(summary)
     assert "### e" in markdown and "### f" in markdown
-    assert "| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 | 92.0 ± 2.0 | 3.0 | 1.00 |" in markdown
-    assert compare.to_csv(summary).splitlines()[0].startswith("experiment,variant,variant_key,cell")
+    assert ("| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested: 1 shared seed) | - | "
+            "92.0 ± 2.0 [87.0, 97.0] | - | 3.0 | 1.00 |") in markdown
+    assert compare.to_csv(summary).splitlines()[0].startswith("experiment,variant,variant_key,task,cell")
+
+
+def test_confidence_interval_over_seeds_known_answer():
+    gru = compare.summarize(compare.runs_frame(RUNS)).query("experiment == 'e' and variant == 'gru'").iloc[0]
+    half = 4.302653 * 0.02 / 3**0.5  # t(0.975, 2 degrees of freedom) × std / √n
+    assert gru.test_accuracy_ci_low == pytest.approx(0.92 - half) and gru.test_accuracy_ci_high == pytest.approx(0.92 + half)
+
+
+def test_intervals_are_clipped_to_the_metric_range():
+    runs = [_run("e", "gru", "k1", seed, accuracy) for seed, accuracy in enumerate([1.0, 1.0, 0.97])]
+    gru = compare.summarize(compare.runs_frame(runs)).iloc[0]
+    assert gru.test_accuracy_ci_high == 1.0 and gru.test_accuracy_ci_low < 0.99
+
+
+PAIRED = [_run("p", "a", "ka", seed, accuracy) for seed, accuracy in enumerate([0.90, 0.91, 0.92])] + [
+    _run("p", "b", "kb", seed, accuracy) for seed, accuracy in enumerate([0.85, 0.87, 0.86])] + [
+    _run("p", "c", "kc", seed, accuracy) for seed, accuracy in enumerate([0.91, 0.89, 0.90])]
+
+
+def test_paired_comparison_with_the_best_marks_real_differences_and_noise():
+    summary = compare.summarize(compare.runs_frame(PAIRED)).set_index("variant")
+    assert summary.loc["a", "verdict"] == "reference" and summary.loc["a", "reference"] == "a"
+    assert summary.loc["b", "difference"] == pytest.approx(-0.05) and summary.loc["b", "pairs"] == 3
+    assert summary.loc["b", "p"] == pytest.approx(0.0131, abs=1e-4)  # paired t on -0.05, -0.04, -0.06
+    assert summary.loc["c", "p"] == pytest.approx(0.4226, abs=1e-4)  # -0.01 on average, but 0.01, -0.02, -0.02
+    assert summary.loc["b", "p_holm"] == pytest.approx(2 * summary.loc["b", "p"])  # smallest of 2 p-values, × 2
+    assert summary.loc["c", "p_holm"] == pytest.approx(summary.loc["c", "p"])
+    assert summary.loc["b", "verdict"] == "real" and summary.loc["c", "verdict"] == "noise"
+    markdown = compare.to_markdown(compare.summarize(compare.runs_frame(PAIRED)))
+    assert "| best |" in markdown and "-5.0 (p=0.026) |" in markdown and "-1.0 (p=0.42) ≈ |" in markdown
+    assert "Holm-adjusted over the 2 comparisons" in markdown
+
+
+def test_compare_with_a_chosen_reference_and_another_metric():
+    summary = compare.summarize(compare.runs_frame(PAIRED), reference="c").set_index("variant")
+    assert summary.loc["c", "verdict"] == "reference" and summary.loc["a", "difference"] == pytest.approx(0.01)
+    assert "| vs c |" in compare.to_markdown(summary.reset_index())
+    by_f1 = compare.summarize(compare.runs_frame(PAIRED), metric="test_macro_f1")
+    assert set(by_f1.compared_on) == {"test_macro_f1"} and "vs best (macro-F1 %)" in compare.to_markdown(by_f1)
+    with pytest.raises(RnnbenchError, match="--vs: experiment 'p' has no variant 'd'; its variants: a, b, c"):
+        compare.summarize(compare.runs_frame(PAIRED), reference="d")
+    with pytest.raises(RnnbenchError, match="--metric: 'speed' is not one of test_accuracy"):
+        compare.summarize(compare.runs_frame(PAIRED), metric="speed")

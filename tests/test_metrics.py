@@ -74,3 +74,28 @@ def test_sequence_mse_known_answer():
     # width 3: (2.5 - 2)² + (7 - 7)² + (0 - 3)², over 3 steps; a longer answer is cut to the width
     assert metrics.sequence_mse(torch.tensor([[2.5, 7.0]]), torch.tensor([[2, 7, 3]]), width=3) == pytest.approx(9.25 / 3)
     assert metrics.sequence_mse(torch.tensor([[2.0, 7.0, 3.0, 9.0]]), torch.tensor([[2, 7, 3]]), width=3) == 0.0
+
+
+def test_balanced_accuracy_weighs_every_class_the_same():
+    assert metrics.balanced_accuracy([0, 0, 0, 1], [0, 0, 0, 0], 2) == pytest.approx(0.5)
+    assert metrics.accuracy([0, 0, 0, 1], [0, 0, 0, 0]) == pytest.approx(0.75)
+    assert metrics.balanced_accuracy([0, 1, 1], [0, 0, 1], num_classes=4) == pytest.approx((1 + 0.5) / 2)  # 2 absent
+
+
+def test_per_class_scores_known_answer():
+    rows = metrics.per_class_scores([0, 1, 1], [0, 0, 1], ["a", "b", "c"])
+    assert [(r["label"], r["support"]) for r in rows] == [("a", 1), ("b", 2), ("c", 0)]
+    assert rows[0]["precision"] == pytest.approx(0.5) and rows[0]["recall"] == 1.0 and rows[0]["f1"] == pytest.approx(2 / 3)
+    assert rows[1]["precision"] == 1.0 and rows[1]["recall"] == pytest.approx(0.5)
+    assert rows[2] == {"label": "c", "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+
+
+def test_confused_pairs_ranks_mistakes_with_examples():
+    names = ["Abel", "Zorn", "Bauer", "Conti", "Rossi"]
+    true = ["French", "French", "German", "Italian", "Italian"]
+    predicted = ["German", "German", "German", "Spanish", "Italian"]
+    pairs = metrics.confused_pairs(names, true, predicted, top=5, examples=1)
+    assert pairs == [
+        {"true": "French", "predicted": "German", "count": 2, "rate": 1.0, "examples": ["Abel"]},
+        {"true": "Italian", "predicted": "Spanish", "count": 1, "rate": 0.5, "examples": ["Conti"]}]
+    assert metrics.confused_pairs(names, true, true) == []

@@ -72,14 +72,15 @@ def build_splits(
     multi_language: "drop" removes a name listed under several of the chosen languages from all of them;
     "keep" keeps one example per (name, language), all of them in the same split.
     split: "by_name" shuffles each language's distinct names and cuts them into test, validation and train,
-    so every name lands in one split; "random" shuffles all examples together and cuts them, as the
-    tutorial does: with `dedupe: false` copies of a test name then sit in training (the leak, kept on purpose
-    for reproducing published numbers).
+    so every name lands in one split (with `dedupe: false` a name's repeated lines all go with it); "leaky"
+    shuffles the lines as they are, repeats included (`dedupe` does not apply), and cuts them, as a tutorial
+    does: copies of a test name then sit in training. It exists to measure how much that inflates accuracy.
     """
     labels = tuple(corpus)
     cleaned = {language: [clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines]
                for language, lines in corpus.items()}  # fmt: skip
-    per_language = {language: list(dict.fromkeys(names)) if dedupe else names for language, names in cleaned.items()}
+    per_language = {language: list(dict.fromkeys(names)) if dedupe and split == "by_name" else names
+                    for language, names in cleaned.items()}  # fmt: skip
     languages_of = defaultdict(list)
     for language, names in cleaned.items():
         for name in dict.fromkeys(names):
@@ -90,7 +91,7 @@ def build_splits(
 
     rng = random.Random(seed)
     examples = {name: [] for name in SPLITS}
-    if split == "random":
+    if split == "leaky":
         pool = [(name, index) for index, names in enumerate(kept.values()) for name in names]
         rng.shuffle(pool)
         n_test, n_validation = round(len(pool) * test_fraction), round(len(pool) * validation_fraction)
@@ -116,6 +117,7 @@ def build_splits(
             "lines": len(corpus[language]),
             "distinct": len(distinct),
             "duplicates_removed": len(corpus[language]) - len(per_language[language]),
+            "multi_language": len(distinct & ambiguous),  # names also listed under another chosen language
             "multi_language_removed": len(distinct & ambiguous) if multi_language == "drop" else 0,
             **{name: sum(1 for _, i in examples[name] if i == index) for name in SPLITS},
         }
@@ -127,9 +129,31 @@ def build_splits(
     if untrained:
         raise RnnbenchError(f"data.languages: no training names left for {', '.join(untrained)}")
     report = {
+        "split": split,
         "languages": report_languages,
         "multi_language_names": len(ambiguous),
         "multi_language_policy": multi_language,
+        "multi_language_examples": [[name, languages_of[name]] for name in sorted(ambiguous)[:5]],
         "sizes": {name: len(examples[name]) for name in SPLITS},
+        "overlap": split_overlap(examples),
     }
     return NamesSplits(labels, examples["train"], examples["validation"], examples["test"], report)
+
+
+def split_overlap(examples: dict[str, list[tuple[str, int]]]) -> dict:
+    """How many distinct names sit in two splits, and the share of test and validation examples whose name is
+    also a training example: all zero for a split by name, the leak for a leaky one.
+
+    Example: train [('Abel', 0)], validation [], test [('Abel', 0), ('Rossi', 1)] -> train_test 1,
+    test_seen_in_training 0.5.
+    """
+    names = {split: {name for name, _ in examples[split]} for split in SPLITS}
+    seen = {split: sum(name in names["train"] for name, _ in examples[split]) / max(len(examples[split]), 1)
+            for split in ("validation", "test")}  # fmt: skip
+    return {
+        "train_validation": len(names["train"] & names["validation"]),
+        "train_test": len(names["train"] & names["test"]),
+        "validation_test": len(names["validation"] & names["test"]),
+        "validation_seen_in_training": seen["validation"],
+        "test_seen_in_training": seen["test"],
+    }
