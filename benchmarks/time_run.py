@@ -1,7 +1,7 @@
 """Time whole `rnnbench run` commands: wall seconds and peak memory per repeat, each into a fresh results folder.
 
     python benchmarks/time_run.py experiments/names_de_it.yaml --repeats 5
-    python benchmarks/time_run.py experiments/names_18.yaml --repeats 1 --set 'grid.cell=[gru]' \
+    python benchmarks/time_run.py experiments/names_18.yaml --repeats 1 --set 'seeds=[0]' --set 'grid.cell=[gru]' \
         --set 'grid.bidirectional=[false]' --set train.max_epochs=5 --set train.patience=0
 
 Start-up (Python, torch import, data preparation) is included, as a user sees it. Prints one line per repeat,

@@ -117,62 +117,100 @@ def validate(
 @app.command()
 @reported
 def run(
-    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    experiment: Annotated[Optional[Path], typer.Argument(help="Experiment YAML file.", show_default=False)] = None,
     set_: SetOption = None,
     results: ResultsOption = Path("results"),
     data_dir: DataDirOption = None,
+    repeat: Annotated[Optional[Path], typer.Option("--repeat", metavar="RUN_DIR", help="Train one recorded run again from its config.yaml, in a temporary folder, and report whether its metrics match (exit 1 if not).")] = None,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished, and print its table."""
-    from rnnbench.experiment import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted, run_experiment
+    from rnnbench.experiment import run_experiment
 
+    if repeat is not None:
+        if experiment is not None or set_:
+            raise UsageError("--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set")
+        return _repeat(repeat, data_dir)
+    if experiment is None:
+        raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
     exp = config.load(experiment, set_ or [])
     names_dir = _corpus(data_dir) if exp.data.dataset == "names" else None
-
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[status]}"))  # fmt: skip
-    with Progress(*columns, console=err) as progress:
-        tasks, reported_data = {}, []
-
-        def show(event):
-            match event:
-                case DataPrepared(seed=seed, device=device, sizes=s, report=None):
-                    progress.console.print(
-                        f"seed {seed}: generated {s['train_size']} / {s['validation_size']} / {s['test_size']} "
-                        f"sequences of symbols 1-{s['symbols']} and {s['long_size']} longer ones; device {device}",
-                        markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-                case DataPrepared(seed=seed, device=device, sizes=s, report=report):
-                    if not reported_data:  # the per-language table once: by name, every seed's sizes are the same
-                        _print_data_report(report, progress.console, title=f"data (seed {seed})")
-                        reported_data.append(seed)
-                    treated = ("dropped" if report["multi_language_policy"] == "drop" else "kept under each language")
-                    progress.console.print(
-                        f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
-                        f"(incl. padding and unknown), max length {s['max_length']}; split {s['train_size']} / "
-                        f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
-                        f"duplicate lines; {s['multi_language_names']} names listed under several languages "
-                        f"{treated}; {_overlap_line(report)}; device {device}",
-                        markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-                case RunStarted(spec=spec, index=i, total=n, parameters=p):
-                    label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
-                    tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
-                case EpochFinished(spec=spec, row=row):
-                    status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
-                    if row["validation_accuracy"] is not None:
-                        status += f" val {100 * row['validation_accuracy']:.1f}%"
-                    progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
-                case RunFinished(spec=spec, metrics=m):
-                    progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
-                                    status=f"test {100 * m['test_accuracy']:.1f}% in {m['train_seconds']:.1f}s")  # fmt: skip
-                case RunSkipped(spec=spec, path=path):
-                    progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
-                                           markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-
-        run_experiment(exp, names_dir, results, on_event=show)
-
-    summary = _summary(results, experiment=exp.name)
+    with _progress() as progress:
+        run_experiment(exp, names_dir, results, on_event=_progress_printer(progress))
+    summary, _ = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
     err.print(f"runs and summary in {paths[0].parent}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _repeat(path: Path, data_dir: Path | None) -> None:
+    """`run --repeat`: train a recorded run again and say whether it came out the same."""
+    from rnnbench.experiment import repeat_run
+
+    recorded = rundir.load_run(path)
+    names_dir = _corpus(data_dir) if recorded.config["data"].get("dataset", "names") == "names" else None
+    err.print(f"repeating {path} ({recorded.config['experiment']} / {recorded.config['variant']}, seed "
+              f"{recorded.config['seed']}) in a temporary folder", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    with _progress() as progress:
+        outcome = repeat_run(path, names_dir, on_event=_progress_printer(progress))
+    for note in outcome.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if outcome.differences:
+        for difference in outcome.differences:
+            out.print(f"  {difference}", markup=False, highlight=False, soft_wrap=True)
+        raise RnnbenchError(f"{path}: the repeated run differs from the recorded one in {len(outcome.differences)} "
+                            "place(s), listed above")  # fmt: skip
+    out.print(f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs of "
+              "history match exactly (timing, memory and the environment record left out)",
+              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+
+
+def _progress() -> Progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[status]}"))  # fmt: skip
+    return Progress(*columns, console=err)
+
+
+def _progress_printer(progress: Progress):
+    """The handler of run_experiment's events: data reports, a progress bar per run, and skipped runs."""
+    from rnnbench.experiment import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted
+
+    tasks, reported_data = {}, []
+
+    def show(event):
+        match event:
+            case DataPrepared(seed=seed, device=device, sizes=s, report=None):
+                progress.console.print(
+                    f"seed {seed}: generated {s['train_size']} / {s['validation_size']} / {s['test_size']} "
+                    f"sequences of symbols 1-{s['symbols']} and {s['long_size']} longer ones; device {device}",
+                    markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+            case DataPrepared(seed=seed, device=device, sizes=s, report=report):
+                if not reported_data:  # the per-language table once: by name, every seed's sizes are the same
+                    _print_data_report(report, progress.console, title=f"data (seed {seed})")
+                    reported_data.append(seed)
+                treated = ("dropped" if report["multi_language_policy"] == "drop" else "kept under each language")
+                progress.console.print(
+                    f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
+                    f"(incl. padding and unknown), max length {s['max_length']}; split {s['train_size']} / "
+                    f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
+                    f"duplicate lines; {s['multi_language_names']} names listed under several languages "
+                    f"{treated}; {_overlap_line(report)}; device {device}",
+                    markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+            case RunStarted(spec=spec, index=i, total=n, parameters=p):
+                label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
+                tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
+            case EpochFinished(spec=spec, row=row):
+                status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
+                if row["validation_accuracy"] is not None:
+                    status += f" val {100 * row['validation_accuracy']:.1f}%"
+                progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
+            case RunFinished(spec=spec, metrics=m):
+                progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
+                                status=f"test {100 * m['test_accuracy']:.1f}% in {m['train_seconds']:.1f}s")  # fmt: skip
+            case RunSkipped(spec=spec, path=path):
+                progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
+                                       markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+
+    return show
 
 
 @app.command()
@@ -223,12 +261,13 @@ def compare(
     output_format: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
     metric: Annotated[str, typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(compare_runs.COMPARABLE) + ".")] = "test_accuracy",
     versus: Annotated[Optional[str], typer.Option("--vs", help="Compare every variant with this one (default: the best).")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write PNG plots into this folder.")] = None,
 ):
     """Aggregate finished runs into one row per variant: mean ± std and 95% interval over seeds for every metric,
     and a paired test over seeds of each variant against the best (or --vs VARIANT)."""
     if output_format not in compare_runs.FORMATS:
         raise UsageError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
-    summary = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
+    summary, runs = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
     match output_format:
         case "table":
             _print_table(summary)
@@ -238,6 +277,11 @@ def compare(
             sys.stdout.write(compare_runs.to_csv(summary))
         case "json":
             sys.stdout.write(json.dumps(compare_runs.to_records(summary), indent=2) + "\n")
+    if plot is not None:
+        from rnnbench.plots import write_plots
+
+        for path in write_plots(summary, runs, plot):
+            err.print(f"plot: {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -268,6 +312,104 @@ def predict(
         out.print(f"{answer['input']}: {ranked}", markup=False, highlight=False, soft_wrap=True)
 
 
+@app.command()
+@reported
+def show(
+    run_path: Annotated[Path, typer.Argument(help="A run directory, e.g. results/<experiment>/<variant>-<key>/seed-0.", show_default=False)],
+    top: Annotated[int, typer.Option("--top", min=1, help="How many confused pairs to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's metrics as JSON.")] = False,
+):
+    """The errors worth looking at in one run: scores per split; for names, per-language precision, recall and
+    F1, the most confused language pairs with example names, and the confusion matrix; for reversal, exact
+    accuracy per length."""
+    run = rundir.load_run(run_path)
+    m = run.metrics
+    if as_json:
+        sys.stdout.write(json.dumps(m, indent=2, ensure_ascii=False) + "\n")
+        return
+    out.print(f"{run.path}: {run.config['experiment']} / {run.config['variant']}, seed {run.config['seed']}; "
+              f"{m['parameters']:,} parameters; {m['epochs_run']} epochs (best {m['best_epoch']}) in "
+              f"{m['train_seconds']:.1f} s", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    names = m["task"] == "names"
+    scores = (("accuracy", "accuracy %", 100), ("balanced_accuracy", "balanced acc %", 100), ("macro_f1", "macro-F1 %", 100),
+              ("loss", "loss", 1)) if names else (("accuracy", "exact %", 100), ("token_accuracy", "token %", 100), ("mse", "MSE", 1))  # fmt: skip
+    table = Table(box=box.SIMPLE_HEAD, title="scores")
+    table.add_column("split")
+    for _, header, _ in scores:
+        table.add_column(header, justify="right")
+    for split in ("train", "validation", "test") + (() if names else ("long",)):
+        cells = [m.get(f"{split}_{key}") for key, _, _ in scores]
+        if all(cell is None for cell in cells):
+            continue
+        table.add_row(split, *("-" if cell is None else f"{cell * scale:.{1 if scale == 100 else 3}f}" for cell, (_, _, scale) in zip(cells, scores)))
+    out.print(table)
+    if not names:
+        _print_by_length(m)
+        return
+    if m.get("test_majority_accuracy") is not None:
+        out.print(f"majority class (always the training split's most frequent language): {100 * m['test_majority_accuracy']:.1f}% "
+                  "of the test split", markup=False, highlight=False)  # fmt: skip
+    labels = m["data"]["labels"]
+    from rnnbench.metrics import confused_pairs, per_class_scores
+
+    per_class = m.get("test_per_class") or per_class_scores(m["test_confusion_matrix"], labels)
+    table = Table(box=box.SIMPLE_HEAD, title="per language, test split (worst F1 first)")
+    for column in ("language", "test names", "precision %", "recall %", "F1 %"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for row in sorted(per_class, key=lambda row: (row["support"] == 0, row["f1"], row["label"])):
+        scored = row["support"] > 0  # a language with no test names has no recall to speak of
+        table.add_row(row["label"], str(row["support"]),
+                      *(f"{100 * row[key]:.1f}" if scored else "-" for key in ("precision", "recall", "f1")))  # fmt: skip
+    out.print(table)
+    predictions = rundir.load_predictions(run.path)
+    pairs = m.get("test_confused_pairs") if predictions is None else confused_pairs(
+        [row["name"] for row in predictions], [row["language"] for row in predictions],
+        [row["predicted"] for row in predictions], top=top)  # fmt: skip
+    if pairs:
+        table = Table(box=box.SIMPLE_HEAD, title="most confused: true language → answered")
+        for column in ("true", "answered", "names", "share of true", "examples"):
+            table.add_column(column, justify="right" if column in ("names", "share of true") else "left")
+        for pair in pairs[:top]:
+            table.add_row(pair["true"], pair["predicted"], str(pair["count"]), f"{100 * pair['rate']:.1f}%",
+                          escape(", ".join(pair["examples"])))  # fmt: skip
+        out.print(table)
+    table = Table(box=box.SIMPLE_HEAD, title="confusion matrix, test split (rows: true, columns: answered)")
+    table.add_column("")
+    for label in labels:
+        table.add_column(label[:3], justify="right")
+    for label, row in zip(labels, m["test_confusion_matrix"]):
+        table.add_row(label, *(str(count) if count else "·" for count in row))
+    out.print(table)
+
+
+def _print_by_length(m: dict) -> None:
+    table = Table(box=box.SIMPLE_HEAD, title="exact % by length")
+    table.add_column("length", justify="right")
+    table.add_column("exact %", justify="right")
+    for split in ("test", "long"):
+        for length, value in sorted((m.get(f"{split}_accuracy_by_length") or {}).items(), key=lambda item: int(item[0])):
+            table.add_row(str(length), f"{100 * value:.1f}")
+    out.print(table)
+
+
+@app.command()
+@reported
+def report(
+    experiment: Annotated[str, typer.Argument(help="An experiment YAML file, or the name of an experiment under --results.", show_default=False)],
+    results: ResultsOption = Path("results"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.md and its plots. Default: <results>/<experiment>/report.")] = None,
+):
+    """Write one self-contained Markdown report of an experiment, its plots beside it: how to repeat it, the
+    environment, the data hygiene report, the comparison with statistics, the plots and the errors worth reading."""
+    from rnnbench.report import write_report
+
+    name = config.load(Path(experiment)).name if experiment.endswith((".yaml", ".yml")) else experiment
+    runs = _runs(results, name)
+    path = write_report(runs, out_dir or Path(results) / name / "report")
+    err.print(f"report of {len(runs)} runs, with its plots and experiment.yaml beside it:", markup=False, highlight=False)
+    out.print(str(path), markup=False, highlight=False, soft_wrap=True)
+
+
 data_app = typer.Typer(help="Look at a dataset before training on it.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -275,8 +417,8 @@ app.add_typer(data_app, name="data")
 @data_app.command("names")
 @reported
 def data_names(
-    languages: Annotated[Optional[list[str]], typer.Option("--languages", help="Languages, comma-separated or repeated (default: all 18).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="The seed that draws the split.")] = 0,
+    languages: Annotated[Optional[list[str]], typer.Option("--languages", help="Languages, comma-separated or repeated, or all (the default).")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="The seed that draws the split.")] = 0,
     multi_language: Annotated[Optional[str], typer.Option("--multi-language", help="Names listed under several languages: drop or keep.")] = None,
     split: Annotated[Optional[str], typer.Option("--split", help="by_name, or leaky (lines split at random: only to measure the leak).")] = None,
     validation_fraction: Annotated[Optional[float], typer.Option("--validation-fraction")] = None,
@@ -355,8 +497,9 @@ def _corpus(data_dir: Path | None) -> Path:
     return names_dir
 
 
-def _summary(results: Path, experiment: str | None = None, sort: str | None = None, metric: str = "test_accuracy",
-             versus: str | None = None):
+def _runs(results: Path, experiment: str | None = None) -> list:
+    """The finished runs under `results` (of one experiment, if named); damaged run directories are listed as
+    skipped and left alone."""
     if not Path(results).is_dir():
         raise RnnbenchError(f"{results}: no such results folder; run an experiment first or pass --results DIR")
     runs, problems = rundir.find_runs(results)
@@ -365,8 +508,16 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
     if experiment is not None:
         runs = [run for run in runs if run.config["experiment"] == experiment]
     if not runs:
-        raise RnnbenchError(f"{results}: no finished runs" + (f" of experiment '{experiment}'" if experiment else ""))
-    return compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
+        raise RnnbenchError(f"{results}: no finished runs" + (f" of experiment '{experiment}'" if experiment else "")
+                            + "; run one first: rnnbench run EXPERIMENT.yaml")  # fmt: skip
+    return runs
+
+
+def _summary(results: Path, experiment: str | None = None, sort: str | None = None, metric: str = "test_accuracy",
+             versus: str | None = None):
+    runs = _runs(results, experiment)
+    summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
+    return summary, runs
 
 
 def _count(n: int, noun: str) -> str:

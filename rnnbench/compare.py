@@ -37,7 +37,7 @@ METRICS = {
 }
 COMPARABLE = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_token_accuracy", "long_accuracy",
               "test_mse", "validation_accuracy")  # fmt: skip  # what --metric may compare variants on
-STATISTICS = ("mean", "std", "ci_low", "ci_high")
+STATISTICS = ("mean", "std", "ci_low", "ci_high", "min", "max", "n")
 IDENTITY = ("experiment", "variant", "variant_key", "task", "cell", "impl", "direction", "layers", "hidden_size",
             "param_budget", "params", "seeds")  # fmt: skip
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
@@ -84,7 +84,8 @@ def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference
     and the comparison of the variant with the experiment's reference on `metric`.
 
     Runs of a variant whose configuration changed between experiments keep separate rows, told apart by their
-    8-digit key (shown as name@key). `reference` names the variant to compare with; by default, the best.
+    8-digit key (shown as name@key). `reference` names the variant to compare with (in the experiments that
+    have it; the others compare with their best); by default, the best.
     """
     if metric not in COMPARABLE:
         raise UsageError(f"--metric: '{metric}' is not one of {', '.join(COMPARABLE)}")
@@ -105,6 +106,8 @@ def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference
     summary["param_budget"] = summary["param_budget"].astype("Int64")  # whole numbers, or null without a budget
     renamed = summary.duplicated(["experiment", "variant"], keep=False)
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
+    if reference is not None and not (summary["variant"] == reference).any():
+        raise UsageError(f"--vs: no variant '{reference}' in these runs; variants: {', '.join(summary['variant'].unique())}")
     summary = pd.concat([_compare(part, per_run, metric, reference) for _, part in summary.groupby("experiment", sort=False)])
     summary = summary[list(SUMMARY_COLUMNS)]
     higher_is_better = METRICS[metric][3]
@@ -113,8 +116,11 @@ def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference
                                    ignore_index=True, kind="stable", na_position="last")  # fmt: skip
     if sort not in summary.columns:
         raise UsageError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
-    ascending = sort in IDENTITY or sort in ("p", "p_holm") or (sort.endswith("_mean") and not METRICS.get(
-        sort.removesuffix("_mean"), (None, None, None, True))[3])  # fmt: skip
+    # best first: a score where higher is better sorts down, everything else (names, sizes, costs, spreads, p) up
+    metric_of = next((m for m in METRICS if sort.startswith(f"{m}_")), None)
+    higher_first = metric_of is not None and METRICS[metric_of][3] and sort.endswith(
+        ("_mean", "_ci_low", "_ci_high", "_min", "_max"))  # fmt: skip
+    ascending = not higher_first
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")
 
 
@@ -126,20 +132,15 @@ def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: 
     by_seed = {key: dict(zip(group["seed"], group[metric])) for key, group in runs.groupby("variant_key")}
     by_seed = {key: {seed: v for seed, v in values.items() if v is not None and not pd.isna(v)}
                for key, values in by_seed.items()}  # fmt: skip
-    if reference is None:
-        scored = part[part[f"{metric}_mean"].notna()]
-        if scored.empty:
+    matches = part[part["variant"] == reference] if reference is not None else part.iloc[0:0]
+    if len(matches) == 1:
+        reference_key = matches["variant_key"].iloc[0]
+    else:  # the best (also where an experiment does not have the variant --vs names)
+        best = best_row(part, metric)
+        if best is None:  # no variant has this metric (a names metric on a reversal experiment, say)
             return part.assign(compared_on=metric, reference=None, difference=math.nan, pairs=0, p=math.nan,
                                p_holm=math.nan, verdict="untested")  # fmt: skip
-        best = scored[f"{metric}_mean"].idxmax() if METRICS[metric][3] else scored[f"{metric}_mean"].idxmin()
-        reference_key = part.loc[best, "variant_key"]
-    else:
-        matches = part[(part["variant"] == reference) | (part["variant"] == reference.split("@")[0]) & (
-            part["variant_key"] == reference.partition("@")[2])]  # fmt: skip
-        if len(matches) != 1:
-            raise UsageError(f"--vs: experiment '{experiment}' has no variant '{reference}'; its variants: "
-                             f"{', '.join(part['variant'])}")  # fmt: skip
-        reference_key = matches["variant_key"].iloc[0]
+        reference_key = best["variant_key"]
     tests = [stats.paired_test(by_seed.get(key, {}), by_seed.get(reference_key, {})) for key in part["variant_key"]]
     is_reference = (part["variant_key"] == reference_key).tolist()
     p_values = [math.nan if ref else test["p"] for test, ref in zip(tests, is_reference)]
@@ -155,13 +156,23 @@ def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: 
     return part
 
 
+def best_row(part: pd.DataFrame, metric: str) -> pd.Series | None:
+    """One experiment's best variant on `metric` (the first of ties, in table order); None if none has it."""
+    scored = part[part[f"{metric}_mean"].notna()]
+    if scored.empty:
+        return None
+    means = scored[f"{metric}_mean"]
+    return scored.loc[means.idxmax() if METRICS[metric][3] else means.idxmin()]
+
+
 def headers(part: pd.DataFrame) -> tuple[str, ...]:
     """The columns of one experiment's table: names show balanced and majority accuracy beside accuracy and
     macro-F1; reversal shows exact-sequence accuracy in range and longer, and the MSE of the answers."""
     compared = part["compared_on"].iloc[0]
-    versus = f"vs {'best' if _is_best(part) else part['reference'].iloc[0]}"
-    versus += "" if compared == "test_accuracy" else f" ({_label(part, compared)})"
-    labels = [_label(part, column) for column in _score_columns(part)]
+    reference = part["reference"].iloc[0]
+    versus = f"vs {'best' if reference is None or _is_best(part) else reference}"
+    versus += "" if compared == "test_accuracy" else f" ({label(part, compared)})"
+    labels = [label(part, column) for column in _score_columns(part)]
     return ("variant", "cell", "dir", "size", "params", "seeds", labels[0], versus, *labels[1:], "epochs", "train s")
 
 
@@ -185,12 +196,13 @@ def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
 def legend(part: pd.DataFrame) -> str:
     """What the comparison column means, under each table."""
     intervals = "mean ± std [95% interval, clipped to the metric's range] over seeds."
-    if len(part) == 1:
+    if len(part) == 1 or part["reference"].iloc[0] is None:
         return intervals
-    compared, comparisons = _label(part, part["compared_on"].iloc[0]), len(part) - 1
+    compared, comparisons = label(part, part["compared_on"].iloc[0]), int(part["p"].notna().sum())
     return (f"{intervals} vs: the mean paired difference in {compared} from the reference over the seeds both ran, "
             f"p from a paired t-test, Holm-adjusted over the {comparisons} comparison{'s' if comparisons > 1 else ''}; "
-            "≈: the seeds cannot tell it from noise (p ≥ 0.05); untested: fewer than 2 shared seeds.")
+            "≈: the seeds cannot tell it from noise (p ≥ 0.05); untested: fewer than 2 shared seeds, or differences "
+            "that do not vary from seed to seed (a t-test cannot weigh them).")
 
 
 def by_experiment(summary: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -221,7 +233,7 @@ def to_records(summary: pd.DataFrame) -> list[dict]:
     return json.loads(summary.to_json(orient="records"))
 
 
-def _label(part: pd.DataFrame, column: str) -> str:
+def label(part: pd.DataFrame, column: str) -> str:
     """A metric's column label; a reversal run's accuracy is exact-sequence accuracy."""
     if column == "test_accuracy" and (part["task"] == "reversal").all():
         return "exact % (test)"
@@ -240,10 +252,8 @@ def _score_columns(part: pd.DataFrame) -> list[str]:
 
 def _is_best(part: pd.DataFrame) -> bool:
     """Whether the reference is the best row on the compared metric (no --vs, or --vs named the best)."""
-    compared = part["compared_on"].iloc[0]
-    means = part[f"{compared}_mean"]
-    best = means.max() if METRICS[compared][3] else means.min()
-    return bool((part.loc[part["verdict"] == "reference", f"{compared}_mean"] == best).any())
+    best = best_row(part, part["compared_on"].iloc[0])
+    return best is not None and bool(part.loc[part["variant_key"] == best["variant_key"], "verdict"].eq("reference").any())
 
 
 def _score(row, column: str, multiline: bool) -> str:

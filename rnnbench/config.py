@@ -101,7 +101,12 @@ class NamesData(Strict):
     @field_validator("languages", mode="before")
     @classmethod
     def _all_means_every_language(cls, value):
-        return list(LANGUAGES) if value == "all" else value
+        return list(LANGUAGES) if value == "all" or value == ["all"] else value
+
+    @field_validator("split", mode="before")
+    @classmethod
+    def _random_is_leaky(cls, value):
+        return "leaky" if value == "random" else value  # its name before 0.2: runs recorded with it still load
 
 
 
@@ -246,6 +251,7 @@ class RunSpec(Strict):
     """Everything that determines one run's result (the device only decides where it runs)."""
 
     experiment: str
+    description: str = ""  # the experiment's, for reports; not part of the variant key
     variant: str
     data: Data
     model: ModelSpec
@@ -309,8 +315,8 @@ class Experiment(Strict):
         """One spec per (seed, variant), seeds outermost so every variant of a seed shares one data split."""
         variants = self.resolved_variants()
         return [
-            RunSpec(experiment=self.name, variant=name, data=self.data, model=model, train=self.train,
-                    seed=seed, device=self.device)
+            RunSpec(experiment=self.name, description=self.description, variant=name, data=self.data, model=model,
+                    train=self.train, seed=seed, device=self.device)
             for seed in self.seeds for name, model in variants.items()
         ]  # fmt: skip
 

@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -58,6 +59,7 @@ def git_commit() -> str | None:
 
 def environment_record(device: torch.device, seed: int) -> dict:
     record = {
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "rnnbench": rnnbench.__version__,
         "torch": torch.__version__,
         "python": platform.python_version(),

@@ -6,6 +6,8 @@ objects, so the CLI can draw progress without this module ever touching the term
 
 from __future__ import annotations
 
+import math
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +188,7 @@ def train_and_save(spec: RunSpec, data: PreparedNames, device: torch.device, res
         "param_budget": spec.model.param_budget,
         **scores,
         "test_majority_accuracy": data.majority_accuracy,
-        "test_per_class": metrics.per_class_scores(predictions["true"], predictions["predicted"], labels),
+        "test_per_class": metrics.per_class_scores(scores["test_confusion_matrix"], labels),
         "test_confused_pairs": metrics.confused_pairs(predictions["name"], [labels[i] for i in predictions["true"]],
                                                       [labels[i] for i in predictions["predicted"]]),
         "epochs_run": len(result.history),
@@ -287,6 +289,63 @@ def train_and_save_reversal(spec: RunSpec, data: PreparedReversal, device: torch
                            state_dict=model.state_dict(), model_info=model_info)  # fmt: skip
     on_event(RunFinished(spec, path, run_metrics))
     return path
+
+
+NOT_REPEATABLE = ("train_seconds", "seconds_per_epoch", "peak_memory_mb", "peak_memory_kind", "environment",
+                  "format_version")  # fmt: skip  # what a repeat of a run is not expected to reproduce
+
+
+@dataclass(frozen=True)
+class Repeated:
+    differences: list[str]  # one line per recorded metric or history value that came out otherwise
+    metrics: int  # how many recorded metrics were compared
+    epochs: int  # how many epochs of history were compared
+    notes: list[str]  # how this machine differs from the one that recorded the run
+
+
+def repeat_run(path: Path, names_dir: Path | None, on_event: Callable[[Event], None] = lambda event: None) -> Repeated:
+    """Train the run recorded at `path` again, from its config.yaml alone, in a temporary folder, and compare
+    what it records with what the original recorded: every metric and every epoch's history, except timing,
+    memory and the environment. On the same machine and torch version, on the CPU, they are identical."""
+    recorded = rundir.load_run(path)
+    spec = RunSpec.model_validate({key: value for key, value in recorded.config.items() if key != "format_version"})
+    device = resolve_device(spec.device)
+    with tempfile.TemporaryDirectory(prefix="rnnbench-repeat-") as scratch:
+        if spec.data.dataset == "names":
+            data = prepare_names(names.read_corpus(names_dir, spec.data.languages), spec.data, spec.seed, device)
+            on_event(DataPrepared(spec.seed, device, data.sizes, data.splits.report))
+            repeated = train_and_save(spec, data, device, Path(scratch), on_event, (1, 1))
+        else:
+            data = prepare_reversal(spec.data, spec.seed, device)
+            on_event(DataPrepared(spec.seed, device, data.sizes, None))
+            repeated = train_and_save_reversal(spec, data, device, Path(scratch), on_event, (1, 1))
+        again, history, history_again = rundir.load_run(repeated), rundir.load_history(path), rundir.load_history(repeated)
+    now = environment_record(device, spec.seed)
+    notes = [f"recorded with {key} {recorded.metrics['environment'].get(key)}, repeated with {now[key]}: identical "
+             "numbers are not expected" for key in ("torch", "device", "threads")
+             if recorded.metrics.get("environment", {}).get(key) not in (None, now[key])]  # fmt: skip
+    compared = [key for key in recorded.metrics if key not in NOT_REPEATABLE]
+    differences = [f"{key}: recorded {_short(recorded.metrics[key])}, repeated {_short(again.metrics.get(key))}"
+                   for key in compared if not _same(recorded.metrics[key], again.metrics.get(key))]  # fmt: skip
+    if len(history) != len(history_again):
+        differences.append(f"history: recorded {len(history)} epochs, repeated {len(history_again)}")
+    for row, row_again in zip(history, history_again):
+        changed = [key for key in row if key != "seconds" and not _same(row[key], row_again.get(key))]
+        differences += [f"history epoch {int(row['epoch'])} {key}: recorded {row[key]}, repeated {row_again.get(key)}"
+                        for key in changed]  # fmt: skip
+    return Repeated(differences, len(compared), len(history), notes)
+
+
+def _same(recorded, repeated) -> bool:
+    """Equal, counting NaN equal to NaN (a diverged run's loss repeats as NaN)."""
+    both_nan = isinstance(recorded, float) and isinstance(repeated, float) and math.isnan(recorded) and math.isnan(repeated)
+    return both_nan or recorded == repeated
+
+
+def _short(value) -> str:
+    """A value for a one-line message. Example: a 18×18 confusion matrix -> '[[2, 0, ...' (60 characters at most)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def budget_hidden_size(model: ModelSpec, data: PreparedNames) -> int:

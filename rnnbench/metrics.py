@@ -50,13 +50,14 @@ def balanced_accuracy(targets, predictions, num_classes: int) -> float:
     return float((np.diag(matrix)[present] / support[present]).mean()) if present.any() else float("nan")
 
 
-def per_class_scores(targets, predictions, labels: list[str]) -> list[dict]:
-    """Precision, recall, F1 and support of every class, in label order; a class never predicted has precision 0.
+def per_class_scores(confusion, labels: list[str]) -> list[dict]:
+    """Precision, recall, F1 and support of every class from a confusion matrix (rows: true, columns: predicted),
+    in label order; a class never predicted has precision 0. Matrices summed over seeds work the same.
 
-    Example: ([0, 1, 1], [0, 0, 1], ['a', 'b']) -> a: P 0.5, R 1.0, F1 0.667, support 1; b: P 1.0, R 0.5, F1 0.667,
+    Example: [[1, 0], [1, 1]], ['a', 'b'] -> a: P 0.5, R 1.0, F1 0.667, support 1; b: P 1.0, R 0.5, F1 0.667,
     support 2.
     """
-    matrix = confusion_matrix(targets, predictions, len(labels))
+    matrix = np.asarray(confusion)
     true_positive = np.diag(matrix).astype(float)
     support, predicted = matrix.sum(axis=1), matrix.sum(axis=0)
     precision = true_positive / np.maximum(predicted, 1)
@@ -69,7 +70,8 @@ def per_class_scores(targets, predictions, labels: list[str]) -> list[dict]:
 def confused_pairs(names: list[str], true: list[str], predicted: list[str], top: int = 10, examples: int = 5) -> list[dict]:
     """The most frequent (true, predicted) mistakes, with their share of the true class and example names.
 
-    Ties go alphabetically; examples are the first names in alphabetical order. Example: names ['Abel', 'Bauer',
+    Ties go alphabetically; examples are the first distinct names in alphabetical order (lists from several
+    seeds can be joined: counts add up). Example: names ['Abel', 'Bauer',
     'Conti'], true ['French', 'German', 'Italian'], predicted ['German', 'German', 'Spanish'] -> [{'true': 'French',
     'predicted': 'German', 'count': 1, 'rate': 1.0, 'examples': ['Abel']}, {'true': 'Italian', ...}].
     """
@@ -80,7 +82,7 @@ def confused_pairs(names: list[str], true: list[str], predicted: list[str], top:
             mistakes[truth, guess].append(name)
     ranked = sorted(mistakes.items(), key=lambda item: (-len(item[1]), item[0]))[:top]
     return [{"true": truth, "predicted": guess, "count": len(found), "rate": len(found) / support[truth],
-             "examples": sorted(found)[:examples]} for (truth, guess), found in ranked]  # fmt: skip
+             "examples": sorted(set(found))[:examples]} for (truth, guess), found in ranked]  # fmt: skip
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -112,9 +112,12 @@ class SequencePredictor:
         for row, sequence in enumerate(sequences):
             tokens[row, : len(sequence)] = torch.tensor(sequence)
         outputs, values = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
-        answers = [{"input": text, "output": " ".join(str(i) for i in row.tolist() if i != 0)}
-                   for text, row in zip(texts, outputs)]  # fmt: skip
-        if getattr(self.model, "regression", False):  # the raw numbers the rounded answer came from
+        regression = getattr(self.model, "regression", False)
+        # a token model's answer ends at PAD; a regression model answers one rounded value per step, 0 included
+        answers = [{"input": text, "output": " ".join(str(i) for i in (row.tolist()[: len(sequence)] if regression else
+                                                                       [i for i in row.tolist() if i != 0]))}
+                   for text, sequence, row in zip(texts, sequences, outputs)]  # fmt: skip
+        if regression:  # the raw numbers the rounded answer came from
             for answer, sequence, row in zip(answers, sequences, values.tolist()):
                 answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
         return answers

@@ -20,6 +20,7 @@ interrupted experiment resume by skipping finished runs, and parallel processes 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -40,7 +41,8 @@ from rnnbench.errors import RnnbenchError
 
 FORMAT_VERSION = 1
 METRICS_KEYS = ("task", "variant_key", "parameters", "test_accuracy", "test_macro_f1", "validation_accuracy",
-                "epochs_run", "train_seconds", "seconds_per_epoch")  # what compare and predict read
+                "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch", "data",
+                "environment")  # fmt: skip  # what compare, predict, show and report read
 FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
 
 
@@ -155,6 +157,10 @@ def load_run(path: Path) -> Run:
     absent = [key for key in METRICS_KEYS if key not in metrics]
     if metrics.get("task") == "names" and not (isinstance(data, dict) and isinstance(data.get("labels"), list)):
         absent.append("data.labels")
+    if metrics.get("task") == "names" and not isinstance(metrics.get("test_confusion_matrix"), list):
+        absent.append("test_confusion_matrix")
+    if not isinstance(metrics.get("environment", {}), dict):
+        absent.append("environment")
     if absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: damaged (no {', '.join(absent)})")
     return Run(path, config, metrics)
@@ -180,7 +186,7 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
 
 def load_history(path: Path) -> list[dict]:
     """A finished run's history.csv: one dict per epoch, numbers as floats (empty cells as None)."""
-    rows = _read(Path(path) / "history.csv", lambda text: list(csv.DictReader(text.splitlines())))
+    rows = _read(Path(path) / "history.csv", _csv_rows)
     try:
         return [{key: float(value) if value else None for key, value in row.items()} for row in rows]
     except (TypeError, ValueError):
@@ -191,7 +197,7 @@ def load_predictions(path: Path) -> list[dict] | None:
     """A names run's predictions.csv (name, language, predicted, probability), or None if it has none."""
     if not (Path(path) / "predictions.csv").is_file():
         return None
-    rows = _read(Path(path) / "predictions.csv", lambda text: list(csv.DictReader(text.splitlines())))
+    rows = _read(Path(path) / "predictions.csv", _csv_rows)
     if rows and not {"name", "language", "predicted"} <= set(rows[0]):
         raise RnnbenchError(f"{Path(path) / 'predictions.csv'}: damaged (expected name, language, predicted columns)")
     return rows
@@ -202,8 +208,9 @@ def load_data_report(path: Path) -> dict | None:
     if not (Path(path) / "data.json").is_file():
         return None
     report = _read(Path(path) / "data.json", json.loads)
-    if not isinstance(report, dict) or not isinstance(report.get("languages"), dict):
-        raise RnnbenchError(f"{Path(path) / 'data.json'}: damaged (no per-language report)")
+    keys = ("languages", "split", "sizes", "overlap", "multi_language_names", "multi_language_policy")
+    if not isinstance(report, dict) or any(key not in report for key in keys):
+        raise RnnbenchError(f"{Path(path) / 'data.json'}: damaged (expected {', '.join(keys)})")
     return report
 
 
@@ -224,10 +231,14 @@ def write_summary(results: Path, experiment: str, csv_text: str, markdown: str) 
     paths = [folder / "summary.csv", folder / "summary.md"]
     try:
         for path, text in zip(paths, (csv_text, markdown)):
-            _write_atomic(path, text)
+            write_text_atomic(path, text)
     except OSError as err:
         raise RnnbenchError(f"{folder}: cannot write the summary ({err.strerror or err}); the runs are kept") from None
     return paths
+
+
+def _csv_rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -252,7 +263,8 @@ def _finite(value):
     return value
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace a derived file (a summary, a report) in one step: a reader sees the old text or the new, never half."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnbench import compare
+from rnnbench import compare, stats
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir import Run
 
@@ -12,7 +12,8 @@ def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, secon
     config = {"experiment": experiment, "variant": variant, "seed": seed,
               "model": {"cell": cell, "bidirectional": False, "num_layers": 1, "hidden_size": 8}}
     metrics = {"task": "names", "variant_key": key, "parameters": params, "test_accuracy": accuracy, "test_macro_f1": accuracy,
-               "validation_accuracy": accuracy, "epochs_run": 3, "train_seconds": seconds, "seconds_per_epoch": seconds / 3}
+               "validation_accuracy": accuracy, "epochs_run": 3, "train_seconds": seconds, "seconds_per_epoch": seconds / 3,
+               "best_epoch": 3, "data": {}, "environment": {}}
     return Run(Path(f"/r/{experiment}/{variant}-{key}/seed-{seed}"), config, metrics)
 
 
@@ -96,7 +97,31 @@ def test_compare_with_a_chosen_reference_and_another_metric():
     assert "| vs c |" in compare.to_markdown(summary.reset_index())
     by_f1 = compare.summarize(compare.runs_frame(PAIRED), metric="test_macro_f1")
     assert set(by_f1.compared_on) == {"test_macro_f1"} and "vs best (macro-F1 %)" in compare.to_markdown(by_f1)
-    with pytest.raises(RnnbenchError, match="--vs: experiment 'p' has no variant 'd'; its variants: a, b, c"):
+    with pytest.raises(RnnbenchError, match="--vs: no variant 'd' in these runs; variants: a, b, c"):
         compare.summarize(compare.runs_frame(PAIRED), reference="d")
+    both = compare.summarize(compare.runs_frame(PAIRED + RUNS), reference="c")  # only p has c: e and f use their best
+    assert set(both[both.verdict == "reference"].reference) == {"c", "lstm", "gru"}
     with pytest.raises(RnnbenchError, match="--metric: 'speed' is not one of test_accuracy"):
         compare.summarize(compare.runs_frame(PAIRED), metric="speed")
+
+
+def test_differences_without_spread_are_untested_and_a_missing_metric_compares_nothing():
+    steady = [_run("s", "a", "ka", seed, 0.90) for seed in range(3)] + [_run("s", "b", "kb", seed, 0.85) for seed in range(3)]
+    summary = compare.summarize(compare.runs_frame(steady)).set_index("variant")
+    assert summary.loc["b", "verdict"] == "untested" and summary.loc["b", "difference"] == pytest.approx(-0.05)
+    no_mse = compare.summarize(compare.runs_frame(PAIRED), metric="test_mse")  # a names experiment has no MSE
+    assert set(no_mse.verdict) == {"untested"} and no_mse.reference.isna().all()
+    markdown = compare.to_markdown(no_mse)
+    assert "| vs best (MSE (test)) |" in markdown and "vs: the mean paired difference" not in markdown
+
+
+def test_stats_known_answers():
+    interval = stats.mean_interval([0.80, 0.82, 0.84, None])
+    assert interval["n"] == 3 and interval["min"] == 0.80 and interval["max"] == 0.84
+    assert interval["ci_low"] == pytest.approx(0.82 - 4.302653 * 0.02 / 3**0.5)
+    assert math.isnan(stats.mean_interval([0.5])["std"]) and stats.mean_interval([])["n"] == 0
+    assert stats.paired_test({0: 0.9, 1: 0.91, 2: 0.92}, {0: 0.85, 1: 0.87, 2: 0.86})["p"] == pytest.approx(0.01307, abs=1e-5)
+    assert stats.paired_test({0: 0.9, 1: 0.9}, {0: 0.9, 1: 0.9})["p"] == 1.0
+    assert math.isnan(stats.paired_test({0: 0.9}, {0: 0.8, 1: 0.7})["p"])  # one shared seed
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert stats.holm([math.nan, 0.02])[1] == 0.02 and math.isnan(stats.holm([math.nan, 0.02])[0])

@@ -214,3 +214,9 @@ def test_reversal_without_validation_split(write_experiment):
     content = {**REVERSAL, "data": {"dataset": "reversal", "validation_fraction": 0}, "train": {"patience": 2}}
     assert _problems(write_experiment, content)[0].startswith("train.patience: early stopping needs a validation split")
     assert config.load(write_experiment(content), ["train.patience=0"]).data.validation_fraction == 0
+
+
+def test_split_random_is_read_as_leaky(write_experiment):
+    """Runs recorded before `leaky` was named still load; the split they describe is the same."""
+    content = {**TINY, "data": {**TINY["data"], "split": "random"}}
+    assert config.load(write_experiment(content)).data.split == "leaky"

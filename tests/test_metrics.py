@@ -83,7 +83,7 @@ def test_balanced_accuracy_weighs_every_class_the_same():
 
 
 def test_per_class_scores_known_answer():
-    rows = metrics.per_class_scores([0, 1, 1], [0, 0, 1], ["a", "b", "c"])
+    rows = metrics.per_class_scores(metrics.confusion_matrix([0, 1, 1], [0, 0, 1], 3), ["a", "b", "c"])
     assert [(r["label"], r["support"]) for r in rows] == [("a", 1), ("b", 2), ("c", 0)]
     assert rows[0]["precision"] == pytest.approx(0.5) and rows[0]["recall"] == 1.0 and rows[0]["f1"] == pytest.approx(2 / 3)
     assert rows[1]["precision"] == 1.0 and rows[1]["recall"] == pytest.approx(0.5)

@@ -20,7 +20,8 @@ def _save(results, spec, accuracy=0.9):
     info = {"task": "names", "architecture": "RecurrentClassifier", "arguments": {}, "vocab": [], "labels": []}
     metrics = {"task": "names", "validation_accuracy": accuracy, "variant_key": spec.variant_key(), "parameters": 1,
                "test_accuracy": 0.5, "test_macro_f1": 0.5, "epochs_run": 1, "train_seconds": 0.1,
-               "seconds_per_epoch": 0.1, "data": {"labels": ["German", "Italian"]}}
+               "seconds_per_epoch": 0.1, "data": {"labels": ["German", "Italian"]}, "best_epoch": 1, "environment": {},
+               "test_confusion_matrix": [[1, 1], [0, 0]]}
     history = [{"epoch": 1, "train_loss": 0.5}]
     return rundir.save_run(results, spec, history=history, metrics=metrics, state_dict=model.state_dict(),
                            model_info=info), model

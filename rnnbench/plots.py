@@ -1,0 +1,209 @@
+"""Plots of finished runs, written as PNG files: learning curves, accuracy against parameters, the confusion
+matrix, and accuracy per sequence length.
+
+Headless by construction: figures are matplotlib `Figure` objects saved through the Agg renderer; pyplot (and
+with it any window or GUI backend) is never imported. Each variant keeps one colour in every plot.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib import colormaps
+
+from rnnbench import compare, rundir
+from rnnbench.compare import METRICS
+from rnnbench.errors import RnnbenchError
+from rnnbench.rundir import Run
+
+DPI = 110
+
+
+def write_plots(summary: pd.DataFrame, runs: list[Run], folder: Path) -> list[Path]:
+    """Every plot for every experiment in `summary`, as PNG files in `folder`; returns their paths.
+
+    names: learning curves, accuracy against parameters, the confusion matrix of the best variant (summed over
+    its seeds); reversal: learning curves, accuracy against parameters, exact accuracy per length.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RnnbenchError(f"{folder}: cannot write plots here ({err.strerror or err})") from None
+    paths = []
+    for experiment, part in summary.groupby("experiment", sort=True):
+        runs_of = {key: [run for run in runs if run.config["experiment"] == experiment and run.metrics["variant_key"] == key]
+                   for key in part["variant_key"]}  # fmt: skip
+        variants = dict(zip(part["variant_key"], part["variant"]))
+        styles = variant_styles(list(part["variant"]))
+        stem = folder / _file_name(experiment)
+        histories = {variants[key]: [rundir.load_history(run.path) for run in found] for key, found in runs_of.items()}
+        accuracy = "validation exact-sequence accuracy %" if (part["task"] == "reversal").all() else "validation accuracy %"
+        paths.append(save(learning_curves(histories, styles, title=experiment, accuracy_label=accuracy),
+                          f"{stem}-learning-curves.png"))  # fmt: skip
+        metric = part["compared_on"].iloc[0]
+        paths.append(save(accuracy_vs_parameters(part, metric, styles, title=experiment),
+                          f"{stem}-{metric.replace('_', '-')}-vs-parameters.png"))  # fmt: skip
+        best = compare.best_row(part, metric)
+        if best is None:  # no variant has the compared metric: nothing to single out
+            continue
+        if (part["task"] == "names").all():
+            found = runs_of[best["variant_key"]]
+            matrix = np.sum([run.metrics["test_confusion_matrix"] for run in found], axis=0)
+            labels = found[0].metrics["data"]["labels"]
+            seeds = f"{len(found)} seed{'s' if len(found) > 1 else ''}"
+            paths.append(save(confusion_heatmap(matrix, labels, title=f"{experiment}: {best['variant']}, test split, {seeds}"),
+                              f"{stem}-confusion-{_file_name(best['variant'])}.png"))  # fmt: skip
+        else:
+            by_length = {variants[key]: [by_length(run.metrics) for run in found] for key, found in runs_of.items()}
+            data = runs_of[best["variant_key"]][0].config["data"]
+            trained = (data.get("min_length", 1), data.get("max_length", 5))
+            paths.append(save(accuracy_by_length(by_length, trained, styles, title=experiment),
+                              f"{stem}-accuracy-by-length.png"))  # fmt: skip
+    return paths
+
+
+def variant_styles(variants: list[str]) -> dict[str, dict]:
+    """One look per variant, in table order: the ten tab10 colours, then the same colours dashed (with square
+    markers), then dotted (triangles), so that up to 30 variants stay apart."""
+    palette = colormaps["tab10"]
+    return {variant: {"color": to_hex(palette(i % 10)), "linestyle": ("-", "--", ":")[i // 10 % 3],
+                      "marker": ("o", "s", "^")[i // 10 % 3]} for i, variant in enumerate(variants)}  # fmt: skip
+
+
+def learning_curves(histories: dict[str, list[list[dict]]], styles: dict[str, dict], title: str,
+                    accuracy_label: str = "validation accuracy %") -> Figure:
+    """Training loss and validation accuracy per epoch: a line per variant (the mean over the seeds still
+    training at that epoch) and a band from its lowest to its highest seed."""
+    figure = Figure(figsize=(12, 4.6), layout="constrained")
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    for variant, seeds in histories.items():
+        for axes, key, scale in ((loss_axes, "train_loss", 1), (accuracy_axes, "validation_accuracy", 100)):
+            epochs, low, mean, high = _band(seeds, key)
+            if not epochs:
+                continue
+            style = styles[variant]
+            axes.plot(epochs, mean * scale, color=style["color"], linestyle=style["linestyle"], label=variant, linewidth=1.6)
+            if len(seeds) > 1:
+                axes.fill_between(epochs, low * scale, high * scale, color=style["color"], alpha=0.12, linewidth=0)
+    loss_axes.set(xlabel="epoch", ylabel="training loss", title="training loss")
+    loss_axes.set_yscale("log")
+    accuracy_axes.set(xlabel="epoch", ylabel=accuracy_label, title=accuracy_label.removesuffix(" %"))
+    seeds = max(len(runs) for runs in histories.values())
+    figure.suptitle(f"{title}: mean over seeds" + (", band from the lowest to the highest seed" if seeds > 1 else ""))
+    _legend(figure, accuracy_axes if accuracy_axes.lines else loss_axes)
+    return figure
+
+
+def accuracy_vs_parameters(part: pd.DataFrame, metric: str, styles: dict[str, dict], title: str) -> Figure:
+    """One point per variant: its mean on `metric` with the 95% interval over seeds as error bars (none for a
+    single seed), against its parameter count on a log axis."""
+    label, scale = compare.label(part, metric), METRICS[metric][1]
+    figure = Figure(figsize=(10, 5.2), layout="constrained")
+    axes = figure.subplots()
+    for row in part.itertuples():
+        mean = getattr(row, f"{metric}_mean")
+        if pd.isna(mean) or row.params <= 0:  # the majority baseline has no parameters to place on a log axis
+            continue
+        low, high = getattr(row, f"{metric}_ci_low"), getattr(row, f"{metric}_ci_high")
+        error = None if pd.isna(low) else [[(mean - low) * scale], [(high - mean) * scale]]
+        style = styles[row.variant]
+        axes.errorbar([row.params], [mean * scale], yerr=error, fmt=style["marker"], color=style["color"], capsize=4,
+                      markersize=7, label=f"{row.variant} ({row.seeds} seed{'s' if row.seeds > 1 else ''})")  # fmt: skip
+    axes.set_xscale("log")
+    axes.set(xlabel="parameters (log scale)", ylabel=label, title=f"{title}: {label} against parameters, 95% intervals")
+    axes.grid(True, which="both", alpha=0.3)
+    _legend(figure, axes)
+    return figure
+
+
+def confusion_heatmap(matrix, labels: list[str], title: str) -> Figure:
+    """The confusion matrix with each row divided by its total: the share of each true language given each
+    answer (rows with no examples stay blank). Cells of 1% or more are written in."""
+    matrix = np.asarray(matrix, dtype=float)
+    totals = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, totals, out=np.full_like(matrix, np.nan), where=totals > 0)
+    size = max(4.5, 0.45 * len(labels) + 2)
+    figure = Figure(figsize=(size + 1.2, size), layout="constrained")
+    axes = figure.subplots()
+    image = axes.imshow(shares * 100, cmap="Blues", vmin=0, vmax=100)
+    axes.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    axes.set_yticks(range(len(labels)), [f"{label} ({int(total)})" for label, total in zip(labels, totals[:, 0])], fontsize=8)
+    axes.set(xlabel="predicted", ylabel="true (test examples)", title=title)
+    for (i, j), share in np.ndenumerate(shares):
+        if not math.isnan(share) and share >= 0.01:
+            axes.text(j, i, f"{100 * share:.0f}", ha="center", va="center", fontsize=7,
+                      color="white" if share > 0.6 else "black")  # fmt: skip
+    figure.colorbar(image, ax=axes, label="% of the true language's examples", shrink=0.8)
+    return figure
+
+
+def accuracy_by_length(by_length: dict[str, list[dict[int, float]]], trained: tuple[int, int],
+                       styles: dict[str, dict], title: str) -> Figure:
+    """Exact-sequence accuracy per input length: a line per variant (mean over seeds), a band from its lowest to
+    its highest seed, and the lengths seen in training shaded."""
+    figure = Figure(figsize=(11, 5.2), layout="constrained")
+    axes = figure.subplots()
+    axes.axvspan(trained[0] - 0.5, trained[1] + 0.5, color="0.9", label=f"lengths trained on ({trained[0]}-{trained[1]})")
+    for variant, seeds in by_length.items():
+        lengths = sorted({length for seed in seeds for length in seed})
+        values = np.array([[seed.get(length, np.nan) for length in lengths] for seed in seeds]) * 100
+        style = styles[variant]
+        axes.plot(lengths, np.nanmean(values, axis=0), markersize=3, label=variant, **style)
+        if len(seeds) > 1:
+            axes.fill_between(lengths, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=style["color"],
+                              alpha=0.10, linewidth=0)  # fmt: skip
+    axes.set(xlabel="sequence length", ylabel="exact-sequence accuracy %", ylim=(-2, 102),
+             title=f"{title}: exact accuracy by length (test split and the longer set), mean over seeds")  # fmt: skip
+    axes.grid(True, alpha=0.3)
+    _legend(figure, axes)
+    return figure
+
+
+def save(figure: Figure, path: Path | str) -> Path:
+    """Write a figure as PNG (through Agg, no display needed) and return its path."""
+    path = Path(path)
+    try:
+        figure.savefig(path, dpi=DPI, format="png")
+    except OSError as err:
+        raise RnnbenchError(f"{path}: cannot write the plot ({err.strerror or err})") from None
+    return path
+
+
+def _band(seeds: list[list[dict]], key: str):
+    """(epochs, lowest, mean, highest) of `key` over the seeds that reached each epoch; empty if never recorded."""
+    epochs = sorted({int(row["epoch"]) for history in seeds for row in history if row.get(key) is not None})
+    if not epochs:
+        return [], None, None, None
+    table = np.full((len(seeds), len(epochs)), np.nan)
+    for i, history in enumerate(seeds):
+        for row in history:
+            if row.get(key) is not None:
+                table[i, epochs.index(int(row["epoch"]))] = row[key]
+    return epochs, np.nanmin(table, axis=0), np.nanmean(table, axis=0), np.nanmax(table, axis=0)
+
+
+def by_length(metrics: dict) -> dict[int, float]:
+    """A reversal run's exact accuracy per length, the test split's and the longer set's together."""
+    found = {}
+    for split in ("test", "long"):
+        found |= {int(length): value for length, value in (metrics.get(f"{split}_accuracy_by_length") or {}).items()}
+    return found
+
+
+def _legend(figure: Figure, axes) -> None:
+    """The legend beside the plot, so that it never hides a line."""
+    handles, labels = axes.get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside right center", fontsize=8, frameon=False)
+
+
+def _file_name(text: str) -> str:
+    """A name safe in any file system. Example: 'gru-bi-1x64@ab12cd34' -> 'gru-bi-1x64-ab12cd34'."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-") or "plot"
