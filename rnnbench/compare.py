@@ -278,6 +278,8 @@ def _versus(row, reference_is_best: bool) -> str:
         return "-"
     difference = f"{row.difference * scale:+.{digits}f}"
     if row.verdict == "untested":
+        if row.pairs >= 2:
+            return f"{difference} (untested: the same on all {row.pairs} seeds)"
         return f"{difference} (untested: {row.pairs} shared seed{'' if row.pairs == 1 else 's'})"
     p = "p<0.001" if row.p_holm < 0.001 else f"p={row.p_holm:.2g}"
     return f"{difference} ({p})" + (" ≈" if row.verdict == "noise" else "")

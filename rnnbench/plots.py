@@ -61,10 +61,10 @@ def write_plots(summary: pd.DataFrame, runs: list[Run], folder: Path) -> list[Pa
             paths.append(save(confusion_heatmap(matrix, labels, title=f"{experiment}: {best['variant']}, test split, {seeds}"),
                               f"{stem}-confusion-{_file_name(best['variant'])}.png"))  # fmt: skip
         else:
-            by_length = {variants[key]: [by_length(run.metrics) for run in found] for key, found in runs_of.items()}
+            per_length = {variants[key]: [by_length(run.metrics) for run in found] for key, found in runs_of.items()}
             data = runs_of[best["variant_key"]][0].config["data"]
             trained = (data.get("min_length", 1), data.get("max_length", 5))
-            paths.append(save(accuracy_by_length(by_length, trained, styles, title=experiment),
+            paths.append(save(accuracy_by_length(per_length, trained, styles, title=experiment),
                               f"{stem}-accuracy-by-length.png"))  # fmt: skip
     return paths
 

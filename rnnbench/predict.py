@@ -18,7 +18,8 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
 
     The highest validation accuracy wins (ties: the first by path), but only among the runs that know the most
     languages: a German-vs-Italian model scores higher than an 18-language one on an easier question, and
-    would otherwise answer every name with one of two languages.
+    would otherwise answer every name with one of two languages. Runs on a leaky split are passed over when any
+    other run can answer: their validation scores are inflated by the leak.
     """
     runs, _ = rundir.find_runs(results)
     candidates = [run for run in runs if run.metrics["task"] == "names"
@@ -26,6 +27,10 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
     if not candidates:
         where = f"{results}: no finished names run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
+    # a leaky split's validation score is inflated by the very leak it measures: such runs answer only when asked
+    honest = [run for run in candidates if run.config["data"].get("split") not in ("leaky", "random")]
+    leaky = len(candidates) - len(honest)
+    candidates = honest or candidates
     most = max(len(run.metrics["data"]["labels"]) for run in candidates)
     widest = [run for run in candidates if len(run.metrics["data"]["labels"]) == most]
     best = max(widest, key=lambda run: run.metrics["validation_accuracy"] or 0.0)  # None: a run without validation
@@ -34,6 +39,8 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
     why = f"best validation accuracy ({shown}) of {len(widest)} runs with {most} languages"
     if len(widest) < len(candidates):
         why += f"; {len(candidates) - len(widest)} runs with fewer languages passed over (choose with --experiment or --run)"
+    if leaky and honest:
+        why += f"; {leaky} runs on a leaky split passed over"
     return best.path, why
 
 

@@ -276,6 +276,13 @@ def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
     assert {r["variant"] for r in records} == {"gru-bi-1x16-tagger", "lstm-uni-1x16-encdec-attn-dot"}
     assert all(0 <= r["long_accuracy_mean"] <= 1 and r["test_macro_f1_mean"] is None for r in records)
     assert "exact % (longer)" in invoke("compare", "--results", results).stdout
+    plotted = invoke("compare", "--results", results, "--plot", tmp_path / "plots")
+    assert plotted.exit_code == 0, plotted.output
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "rev-accuracy-by-length.png", "rev-learning-curves.png", "rev-test-accuracy-vs-parameters.png"]
+    report = invoke("report", "rev", "--results", results)
+    assert report.exit_code == 0, report.output
+    assert "## Exact accuracy by length" in (results / "rev" / "report" / "report.md").read_text()
     metrics = json.loads(next(results.glob("rev/lstm-*/seed-0/metrics.json")).read_text())
     assert set(metrics["long_accuracy_by_length"]) <= {str(n) for n in range(6, 11)}
     path = next(results.glob("rev/lstm-*/seed-0"))

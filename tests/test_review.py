@@ -144,3 +144,16 @@ def test_no_experiment_file_when_a_variant_was_renamed_or_changed(two_seeds):
     changed = [rundir.Run(run.path, run.config, {**run.metrics, "variant_key": "0000abcd"}) if run.config["seed"] == 1
                else run for run in runs]  # one name, two keys
     assert resolved_experiment(changed) is None
+
+
+def test_predict_passes_over_runs_on_a_leaky_split(two_seeds, names_dir, write_experiment, tmp_path):
+    folder, _ = two_seeds
+    results = tmp_path / "results"
+    shutil.copytree(folder / "results", results)
+    leaky = write_experiment({**TINY, "name": "leaky", "grid": None, "variants": [{"cell": "gru"}],
+                              "data": {**TINY["data"], "split": "leaky"}, "train": {**TINY["train"], "max_epochs": 6}})
+    assert invoke("run", leaky, "--results", results, "--data-dir", names_dir).exit_code == 0
+    chosen = invoke("predict", "Rossi", "--results", results)
+    assert chosen.exit_code == 0 and "results/tiny/" in chosen.stderr and "1 runs on a leaky split passed over" in chosen.stderr
+    asked = invoke("predict", "Rossi", "--results", results, "--experiment", "leaky")
+    assert asked.exit_code == 0 and "results/leaky/" in asked.stderr
