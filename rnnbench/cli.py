@@ -263,8 +263,11 @@ def compare(
     versus: Annotated[Optional[str], typer.Option("--vs", help="Compare every variant with this one (default: the best).")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write PNG plots into this folder.")] = None,
 ):
-    """Aggregate finished runs into one row per variant: mean ± std and 95% interval over seeds for every metric,
-    and a paired test over seeds of each variant against the best (or --vs VARIANT)."""
+    """Aggregate finished runs per variant, with statistics over seeds.
+
+    Every metric gets mean ± std and a 95% interval over seeds; each variant is compared with the best (or
+    --vs VARIANT) by a paired t-test over the seeds they share, Holm-adjusted, and marked when the seeds cannot
+    tell the difference from noise."""
     if output_format not in compare_runs.FORMATS:
         raise UsageError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
     summary, runs = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
@@ -319,9 +322,10 @@ def show(
     top: Annotated[int, typer.Option("--top", min=1, help="How many confused pairs to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's metrics as JSON.")] = False,
 ):
-    """The errors worth looking at in one run: scores per split; for names, per-language precision, recall and
-    F1, the most confused language pairs with example names, and the confusion matrix; for reversal, exact
-    accuracy per length."""
+    """Show one run's scores and the errors worth looking at.
+
+    Names: per-language precision, recall and F1, the most confused language pairs with example names, and the
+    confusion matrix. Reversal: exact accuracy per length."""
     run = rundir.load_run(run_path)
     m = run.metrics
     if as_json:
@@ -399,8 +403,10 @@ def report(
     results: ResultsOption = Path("results"),
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.md and its plots. Default: <results>/<experiment>/report.")] = None,
 ):
-    """Write one self-contained Markdown report of an experiment, its plots beside it: how to repeat it, the
-    environment, the data hygiene report, the comparison with statistics, the plots and the errors worth reading."""
+    """Write one self-contained Markdown report of an experiment, with its plots.
+
+    How to repeat it, the environment, the data hygiene report, the comparison with statistics, the plots and
+    the errors worth reading."""
     from rnnbench.report import write_report
 
     name = config.load(Path(experiment)).name if experiment.endswith((".yaml", ".yml")) else experiment
@@ -429,8 +435,10 @@ def data_names(
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
-    """Report what cleaning and splitting the names corpus does: lines, distinct names, duplicates removed and
-    names listed under several languages per language, split sizes, and whether any name is in two splits."""
+    """Report what cleaning and splitting do to the names corpus.
+
+    Per language: lines, distinct names, duplicates removed, names listed under several languages, split sizes;
+    then whether any name is in two splits."""
     from rnnbench.experiment import data_report
 
     chosen = [part.strip() for value in languages or [] for part in value.split(",") if part.strip()] or None

@@ -286,6 +286,8 @@ def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
     metrics = json.loads(next(results.glob("rev/lstm-*/seed-0/metrics.json")).read_text())
     assert set(metrics["long_accuracy_by_length"]) <= {str(n) for n in range(6, 11)}
     path = next(results.glob("rev/lstm-*/seed-0"))
+    shown = invoke("show", path)
+    assert shown.exit_code == 0 and "exact % by length" in shown.stdout and "long" in shown.stdout
     answer = json.loads(invoke("predict", "3 7 2", "9,1", "--run", path, "--json").stdout)
     assert [a["input"] for a in answer] == ["3 7 2", "9,1"]
     assert all(set(a["output"].split()) <= set("123456789") for a in answer)
