@@ -1,6 +1,8 @@
 """What a reviewer reads: the data hygiene report, one run's errors, plots, the experiment report, and repeated
 runs that come out identical. Real tiny runs through the CLI, in temporary folders."""
 
+import csv
+import io
 import json
 import shutil
 
@@ -80,6 +82,20 @@ def test_compare_plot_writes_pngs(two_seeds, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("")
     assert_clean_failure(invoke("compare", "--results", folder / "results", "--plot", blocked), 1, "cannot write plots")
+
+
+def test_compare_against_a_chosen_variant_and_metric(two_seeds):
+    folder, _ = two_seeds
+    results = folder / "results"
+    variants = sorted({path.name.rsplit("-", 1)[0] for path in (results / "tiny").glob("*-*") if path.is_dir()})
+    result = invoke("compare", "--results", results, "--vs", variants[0], "--metric", "test_balanced_accuracy",
+                    "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {row["reference"] for row in rows} == {variants[0]} and {row["compared_on"] for row in rows} == {"test_balanced_accuracy"}
+    assert all(row["pairs"] == "2" for row in rows if row["variant"] != variants[0])
+    assert_clean_failure(invoke("compare", "--results", results, "--vs", "nope"), 2, "--vs: no variant 'nope'")
+    assert_clean_failure(invoke("compare", "--results", results, "--metric", "nope"), 2, "--metric: 'nope' is not one of")
 
 
 def test_report_is_complete_and_its_experiment_file_names_the_same_runs(two_seeds, tmp_path):
