@@ -22,6 +22,7 @@ from rich.table import Table
 import rnnbench
 from rnnbench import compare as compare_runs
 from rnnbench import config, rundir
+from rnnbench.data.names import REPORT_COLUMNS, TREATMENT, describe_overlap
 from rnnbench.errors import RnnbenchError, UsageError
 
 app = typer.Typer(
@@ -187,13 +188,12 @@ def _progress_printer(progress: Progress):
                 if not reported_data:  # the per-language table once: by name, every seed's sizes are the same
                     _print_data_report(report, progress.console, title=f"data (seed {seed})")
                     reported_data.append(seed)
-                treated = ("dropped" if report["multi_language_policy"] == "drop" else "kept under each language")
                 progress.console.print(
                     f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
                     f"(incl. padding and unknown), max length {s['max_length']}; split {s['train_size']} / "
                     f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
                     f"duplicate lines; {s['multi_language_names']} names listed under several languages "
-                    f"{treated}; {_overlap_line(report)}; device {device}",
+                    f"{TREATMENT[report['multi_language_policy']]}; {describe_overlap(report)}; device {device}",
                     markup=False, highlight=False, soft_wrap=True)  # fmt: skip
             case RunStarted(spec=spec, index=i, total=n, parameters=p):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
@@ -354,13 +354,13 @@ def show(
         out.print(f"majority class (always the training split's most frequent language): {100 * m['test_majority_accuracy']:.1f}% "
                   "of the test split", markup=False, highlight=False)  # fmt: skip
     labels = m["data"]["labels"]
-    from rnnbench.metrics import confused_pairs, per_class_scores
+    from rnnbench.metrics import confused_pairs, per_class_scores, worst_first
 
     per_class = m.get("test_per_class") or per_class_scores(m["test_confusion_matrix"], labels)
     table = Table(box=box.SIMPLE_HEAD, title="per language, test split (worst F1 first)")
     for column in ("language", "test names", "precision %", "recall %", "F1 %"):
         table.add_column(column, justify="left" if column == "language" else "right")
-    for row in sorted(per_class, key=lambda row: (row["support"] == 0, row["f1"], row["label"])):
+    for row in worst_first(per_class):
         scored = row["support"] > 0  # a language with no test names has no recall to speak of
         table.add_row(row["label"], str(row["support"]),
                       *(f"{100 * row[key]:.1f}" if scored else "-" for key in ("precision", "recall", "f1")))  # fmt: skip
@@ -387,12 +387,13 @@ def show(
 
 
 def _print_by_length(m: dict) -> None:
+    from rnnbench.metrics import exact_by_length
+
     table = Table(box=box.SIMPLE_HEAD, title="exact % by length")
     table.add_column("length", justify="right")
     table.add_column("exact %", justify="right")
-    for split in ("test", "long"):
-        for length, value in sorted((m.get(f"{split}_accuracy_by_length") or {}).items(), key=lambda item: int(item[0])):
-            table.add_row(str(length), f"{100 * value:.1f}")
+    for length, value in exact_by_length(m).items():
+        table.add_row(str(length), f"{100 * value:.1f}")
     out.print(table)
 
 
@@ -455,11 +456,10 @@ def data_names(
 def _print_data_report(report: dict, console: Console, title: str) -> None:
     """The data hygiene report: a row per language, the multi-language policy, and the check that no name is in
     two splits (or, for a leaky split, how much leaks)."""
-    columns = ("lines", "distinct", "duplicates removed", "in several languages", "train", "validation", "test")
-    keys = ("lines", "distinct", "duplicates_removed", "multi_language", "train", "validation", "test")
+    keys = REPORT_COLUMNS
     table = Table(title=escape(title), box=box.SIMPLE_HEAD)
     table.add_column("language")
-    for column in columns:
+    for column in keys.values():
         table.add_column(column, justify="right")
     rows = report["languages"]
     for language, row in rows.items():
@@ -469,22 +469,9 @@ def _print_data_report(report: dict, console: Console, title: str) -> None:
     count, policy = report["multi_language_names"], report["multi_language_policy"]
     if count:
         examples = "; ".join(f"{name}: {', '.join(langs)}" for name, langs in report["multi_language_examples"][:3])
-        treated = ("dropped from every language" if policy == "drop" else
-                   "kept under each of its languages, all copies in one split")  # fmt: skip
-        console.print(f"{count:,} names are listed under several of these languages (e.g. {examples}): {treated} "
+        console.print(f"{count:,} names are listed under several of these languages (e.g. {examples}): {TREATMENT[policy]} "
                       f"(multi_language: {policy})", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-    console.print(_overlap_line(report), markup=False, highlight=False, soft_wrap=True)
-
-
-def _overlap_line(report: dict) -> str:
-    overlap = report["overlap"]
-    pairs = (f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
-             f"validation ∩ test {overlap['validation_test']:,}")  # fmt: skip
-    if report["split"] != "leaky":
-        return f"no name is in two splits (checked: {pairs})"
-    return (f"split: leaky: lines split at random, repeats included; names in two splits: {pairs}; "
-            f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
-            "to measure how much such a split inflates accuracy")
+    console.print(describe_overlap(report), markup=False, highlight=False, soft_wrap=True)
 
 
 def _corpus(data_dir: Path | None) -> Path:

@@ -92,7 +92,7 @@ def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference
     if per_run.empty:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     rows = []
-    for (_, _), group in per_run.groupby(["experiment", "variant_key"], sort=False):
+    for _, group in per_run.groupby(["experiment", "variant_key"], sort=False):
         first = group.iloc[0]
         row = {column: first[column] for column in IDENTITY if column != "seeds"} | {"seeds": group["seed"].nunique()}
         for name, (_, scale, _, _) in METRICS.items():
@@ -129,9 +129,8 @@ def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: 
     part = part.copy()
     experiment = part["experiment"].iloc[0]
     runs = per_run[per_run["experiment"] == experiment]
-    by_seed = {key: dict(zip(group["seed"], group[metric])) for key, group in runs.groupby("variant_key")}
-    by_seed = {key: {seed: v for seed, v in values.items() if v is not None and not pd.isna(v)}
-               for key, values in by_seed.items()}  # fmt: skip
+    scored = runs.dropna(subset=[metric])  # a run without this score (None or NaN) is not a pair
+    by_seed = {key: dict(zip(group["seed"], group[metric])) for key, group in scored.groupby("variant_key")}
     matches = part[part["variant"] == reference] if reference is not None else part.iloc[0:0]
     if len(matches) == 1:
         reference_key = matches["variant_key"].iloc[0]
@@ -291,4 +290,3 @@ def _size(row) -> str:
         return "-"
     size = f"{row.layers}x{row.hidden_size}"
     return size if pd.isna(row.param_budget) else f"{size} (budget {int(row.param_budget):,})"
-

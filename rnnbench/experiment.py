@@ -69,8 +69,7 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
     rundir.check_writable(results)
     specs = experiment.run_specs()
     finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
-    task = experiment.data.dataset
-    corpus = names.read_corpus(names_dir, experiment.data.languages) if task == "names" else None
+    corpus = names.read_corpus(names_dir, experiment.data.languages) if experiment.data.dataset == "names" else None
     paths = []
     for seed in experiment.seeds:
         pending = []
@@ -84,12 +83,7 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
                 pending.append(spec)
         if not pending:
             continue
-        if task == "names":
-            data, train_and_save_one = prepare_names(corpus, experiment.data, seed, device), train_and_save
-            on_event(DataPrepared(seed, device, data.sizes, data.splits.report))
-        else:
-            data, train_and_save_one = prepare_reversal(experiment.data, seed, device), train_and_save_reversal
-            on_event(DataPrepared(seed, device, data.sizes, None))
+        data, train_and_save_one = prepare_seed(experiment.data, corpus, seed, device, on_event)
         for spec in pending:
             position = (specs.index(spec) + 1, len(specs))
             try:
@@ -98,6 +92,19 @@ def run_experiment(experiment: Experiment, names_dir: Path, results: Path,
                 paths.append(done.path)
                 on_event(RunSkipped(spec, done.path))
     return paths
+
+
+def prepare_seed(data: NamesData | ReversalData, corpus: dict[str, list[str]] | None, seed: int,
+                 device: torch.device, on_event: Callable[[Event], None]):
+    """One seed's data for the task, announced with a DataPrepared event, and the function that trains and
+    saves a run on it: (PreparedNames, train_and_save) or (PreparedReversal, train_and_save_reversal)."""
+    if data.dataset == "names":
+        prepared = prepare_names(corpus, data, seed, device)
+        on_event(DataPrepared(seed, device, prepared.sizes, prepared.splits.report))
+        return prepared, train_and_save
+    prepared = prepare_reversal(data, seed, device)
+    on_event(DataPrepared(seed, device, prepared.sizes, None))
+    return prepared, train_and_save_reversal
 
 
 @dataclass(frozen=True)
@@ -310,15 +317,10 @@ def repeat_run(path: Path, names_dir: Path | None, on_event: Callable[[Event], N
     recorded = rundir.load_run(path)
     spec = RunSpec.model_validate({key: value for key, value in recorded.config.items() if key != "format_version"})
     device = resolve_device(spec.device)
+    corpus = names.read_corpus(names_dir, spec.data.languages) if spec.data.dataset == "names" else None
     with tempfile.TemporaryDirectory(prefix="rnnbench-repeat-") as scratch:
-        if spec.data.dataset == "names":
-            data = prepare_names(names.read_corpus(names_dir, spec.data.languages), spec.data, spec.seed, device)
-            on_event(DataPrepared(spec.seed, device, data.sizes, data.splits.report))
-            repeated = train_and_save(spec, data, device, Path(scratch), on_event, (1, 1))
-        else:
-            data = prepare_reversal(spec.data, spec.seed, device)
-            on_event(DataPrepared(spec.seed, device, data.sizes, None))
-            repeated = train_and_save_reversal(spec, data, device, Path(scratch), on_event, (1, 1))
+        data, train_and_save_one = prepare_seed(spec.data, corpus, spec.seed, device, on_event)
+        repeated = train_and_save_one(spec, data, device, Path(scratch), on_event, (1, 1))
         again, history, history_again = rundir.load_run(repeated), rundir.load_history(path), rundir.load_history(repeated)
     now = environment_record(device, spec.seed)
     notes = [f"recorded with {key} {recorded.metrics['environment'].get(key)}, repeated with {now[key]}: identical "

@@ -67,6 +67,11 @@ def per_class_scores(confusion, labels: list[str]) -> list[dict]:
             for label, p, r, f, n in zip(labels, precision, recall, f1, support)]  # fmt: skip
 
 
+def worst_first(per_class: list[dict]) -> list[dict]:
+    """per_class_scores rows ordered worst F1 first (ties by label), classes without test examples last."""
+    return sorted(per_class, key=lambda row: (row["support"] == 0, row["f1"], row["label"]))
+
+
 def confused_pairs(names: list[str], true: list[str], predicted: list[str], top: int = 10, examples: int = 5) -> list[dict]:
     """The most frequent (true, predicted) mistakes, with their share of the true class and example names.
 
@@ -172,6 +177,17 @@ def sequence_scores(predictions: torch.Tensor, targets: torch.Tensor, lengths: t
         "exact_accuracy": exact.float().mean().item() if len(exact) else float("nan"),
         "exact_by_length": {int(n): exact[lengths == n].float().mean().item() for n in lengths.unique()},
     }
+
+
+def exact_by_length(run_metrics: dict) -> dict[int, float]:
+    """A reversal run's recorded exact accuracy per length, the test split's and the longer set's together.
+
+    Example: {'test_accuracy_by_length': {'5': 0.9}, 'long_accuracy_by_length': {'6': 0.4}} -> {5: 0.9, 6: 0.4}.
+    """
+    found = {}
+    for split in ("test", "long"):
+        found |= {int(length): value for length, value in (run_metrics.get(f"{split}_accuracy_by_length") or {}).items()}
+    return dict(sorted(found.items()))
 
 
 def sequence_mse(values: torch.Tensor, targets: torch.Tensor, width: int) -> float:

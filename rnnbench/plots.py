@@ -17,7 +17,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib import colormaps
 
-from rnnbench import compare, rundir
+from rnnbench import compare, metrics, rundir
 from rnnbench.compare import METRICS
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir import Run
@@ -61,7 +61,7 @@ def write_plots(summary: pd.DataFrame, runs: list[Run], folder: Path) -> list[Pa
             paths.append(save(confusion_heatmap(matrix, labels, title=f"{experiment}: {best['variant']}, test split, {seeds}"),
                               f"{stem}-confusion-{_file_name(best['variant'])}.png"))  # fmt: skip
         else:
-            per_length = {variants[key]: [by_length(run.metrics) for run in found] for key, found in runs_of.items()}
+            per_length = {variants[key]: [metrics.exact_by_length(run.metrics) for run in found] for key, found in runs_of.items()}
             data = runs_of[best["variant_key"]][0].config["data"]
             trained = (data.get("min_length", 1), data.get("max_length", 5))
             paths.append(save(accuracy_by_length(per_length, trained, styles, title=experiment),
@@ -188,13 +188,6 @@ def _band(seeds: list[list[dict]], key: str):
                 table[i, epochs.index(int(row["epoch"]))] = row[key]
     return epochs, np.nanmin(table, axis=0), np.nanmean(table, axis=0), np.nanmax(table, axis=0)
 
-
-def by_length(metrics: dict) -> dict[int, float]:
-    """A reversal run's exact accuracy per length, the test split's and the longer set's together."""
-    found = {}
-    for split in ("test", "long"):
-        found |= {int(length): value for length, value in (metrics.get(f"{split}_accuracy_by_length") or {}).items()}
-    return found
 
 
 def _legend(figure: Figure, axes) -> None:

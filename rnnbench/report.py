@@ -14,11 +14,13 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
 import rnnbench
 from rnnbench import compare, metrics, plots, rundir
+from rnnbench.data.names import REPORT_COLUMNS, TREATMENT, describe_overlap
 from rnnbench.config import ModelSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir import Run
@@ -129,25 +131,19 @@ def _data(runs: list[Run]) -> list[str]:
     if not found:
         return lines + ["These runs hold no data report (they were written by an older rnnbench).", ""]
     seed, report = next(iter(found.items()))
-    keys = ("lines", "distinct", "duplicates_removed", "multi_language", "train", "validation", "test")
+    keys = REPORT_COLUMNS
     rows = report["languages"]
-    lines += [f"Seed {seed}, split `{report['split']}`:", "",
-              "| language | lines | distinct | duplicates removed | in several languages | train | validation | test |",
+    lines += [f"Seed {seed}, split `{report['split']}`:", "", "| language | " + " | ".join(keys.values()) + " |",
               "|---|" + "---:|" * len(keys)]  # fmt: skip
     lines += [f"| {language} | " + " | ".join(f"{row[key]:,}" for key in keys) + " |" for language, row in rows.items()]
     lines += ["| **total** | " + " | ".join(f"**{sum(row[key] for row in rows.values()):,}**" for key in keys) + " |", ""]
     policy, count = report["multi_language_policy"], report["multi_language_names"]
-    treated = "dropped from every language" if policy == "drop" else "kept under each language, all copies in one split"
-    lines += [f"{count:,} names are listed under several of these languages: {treated} (`multi_language: {policy}`).", ""]
+    lines += [f"{count:,} names are listed under several of these languages: {TREATMENT[policy]} "
+              f"(`multi_language: {policy}`).", ""]
     for seed, report in found.items():
-        overlap, sizes = report["overlap"], report["sizes"]
-        check = ("no name is in two splits" if report["split"] != "leaky" else
-                 f"**leaky split**: {100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in "
-                 "training; it exists only to measure how much such a split inflates accuracy")  # fmt: skip
+        sizes = report["sizes"]
         lines.append(f"- seed {seed}: {sizes['train']:,} / {sizes['validation']:,} / {sizes['test']:,} "
-                     f"train / validation / test examples; names in two splits: train ∩ validation "
-                     f"{overlap['train_validation']}, train ∩ test {overlap['train_test']}, validation ∩ test "
-                     f"{overlap['validation_test']}: {check}")  # fmt: skip
+                     f"train / validation / test examples; {describe_overlap(report)}")  # fmt: skip
     return lines + [""]
 
 
@@ -195,13 +191,13 @@ def _errors(summary: pd.DataFrame, runs: list[Run]) -> list[str]:
     best = compare.best_row(summary, "test_accuracy")
     found = [run for run in runs if run.metrics["variant_key"] == best["variant_key"]]
     labels = found[0].metrics["data"]["labels"]
-    matrix = sum(pd.DataFrame(run.metrics["test_confusion_matrix"]).to_numpy() for run in found)
+    matrix = np.sum([run.metrics["test_confusion_matrix"] for run in found], axis=0)
     lines = ["## Errors worth looking at", "",
              f"The best variant, **{best['variant']}**, on the test splits of its {len(found)} seeds together "
              f"({int(matrix.sum()):,} test examples).", "", "### Per language (worst F1 first)", "",
              "| language | test examples | precision % | recall % | F1 % |", "|---|---:|---:|---:|---:|"]  # fmt: skip
     per_class = metrics.per_class_scores(matrix, labels)
-    for row in sorted(per_class, key=lambda row: (row["support"] == 0, row["f1"], row["label"])):
+    for row in metrics.worst_first(per_class):
         cells = [f"{100 * row[key]:.1f}" if row["support"] else "-" for key in ("precision", "recall", "f1")]
         lines.append(f"| {row['label']} | {row['support']} | " + " | ".join(cells) + " |")
     predictions = [rundir.load_predictions(run.path) for run in found]
@@ -220,7 +216,7 @@ def _by_length(summary: pd.DataFrame, runs: list[Run]) -> list[str]:
     """Exact accuracy per length, mean over seeds, one row per variant."""
     per_variant = {}
     for run in runs:
-        per_variant.setdefault(run.metrics["variant_key"], []).append(plots.by_length(run.metrics))
+        per_variant.setdefault(run.metrics["variant_key"], []).append(metrics.exact_by_length(run.metrics))
     columns = sorted({length for seeds in per_variant.values() for seed in seeds for length in seed})
     lines = ["## Exact accuracy by length", "", "Mean over seeds, % (lengths beyond the training range were never "
              "seen in training).", "", "| variant | " + " | ".join(map(str, columns)) + " |",

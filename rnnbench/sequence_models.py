@@ -295,8 +295,11 @@ def answer(model: nn.Module, tokens, lengths, max_steps: int) -> tuple[torch.Ten
     (N, S'), padding steps included, else the ids), in eval mode."""
     was_training = model.training
     model.eval()
-    predictions = model.predict(tokens, lengths, max_steps)
-    regression = getattr(model, "regression", False)
-    values = model(tokens, lengths)[0].squeeze(-1) if regression else predictions.float()  # (N, max(T, length))
+    if getattr(model, "regression", False):  # one pass gives both: the raw values, and the ids they round to
+        outputs = model(tokens, lengths)[0]  # (N, max(T, length), 1)
+        predictions, values = step_answers(outputs, lengths, model.symbols, True), outputs.squeeze(-1)
+    else:
+        predictions = model.predict(tokens, lengths, max_steps)
+        values = predictions.float()
     model.train(was_training)
     return predictions, values

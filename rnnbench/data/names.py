@@ -157,3 +157,24 @@ def split_overlap(examples: dict[str, list[tuple[str, int]]]) -> dict:
         "validation_seen_in_training": seen["validation"],
         "test_seen_in_training": seen["test"],
     }
+
+
+# How the data report reads to a person: its per-language columns, and what each multi_language policy did.
+REPORT_COLUMNS = {"lines": "lines", "distinct": "distinct", "duplicates_removed": "duplicates removed",
+                  "multi_language": "in several languages", "train": "train", "validation": "validation",
+                  "test": "test"}  # fmt: skip
+TREATMENT = {"drop": "dropped from every language", "keep": "kept under each of its languages, all copies in one split"}
+
+
+def describe_overlap(report: dict) -> str:
+    """The split check of a data report in one sentence: that no name is in two splits, or how much a leaky split
+    leaks. Example: 'no name is in two splits (checked: train ∩ validation 0, train ∩ test 0, validation ∩ test 0)'.
+    """
+    overlap = report["overlap"]
+    pairs = (f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
+             f"validation ∩ test {overlap['validation_test']:,}")  # fmt: skip
+    if report["split"] != "leaky":
+        return f"no name is in two splits (checked: {pairs})"
+    return (f"split: leaky: lines split at random, repeats included; names in two splits: {pairs}; "
+            f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
+            "to measure how much such a split inflates accuracy")
