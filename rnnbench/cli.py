@@ -89,8 +89,8 @@ def validate(
     exp = config.load(experiment, set_ or [])
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
-    table = Table(title=f"{exp.name}: {_count(len(variants), 'variant')} × {_count(len(exp.seeds), 'seed')} = "
-                        f"{_count(runs, 'run')}")
+    count = compare_runs.count
+    table = Table(title=f"{exp.name}: {count(len(variants), 'variant')} × {count(len(exp.seeds), 'seed')} = {count(runs, 'run')}")
     table.add_column("variant", no_wrap=True)
     for column in ("cell", "impl", "direction", "layers", "hidden", "input",
                    "model" if exp.data.dataset == "reversal" else "head", "dropout"):  # fmt: skip
@@ -161,7 +161,8 @@ def _repeat(path: Path, data_dir: Path | None) -> None:
         raise RnnbenchError(f"{path}: the repeated run differs from the recorded one in {len(outcome.differences)} "
                             "place(s), listed above")  # fmt: skip
     out.print(f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs of "
-              "history match exactly (timing, memory and the environment record left out)",
+              f"history match exactly, and so do all {outcome.tensors} weight tensors (timing, memory and the "
+              "environment record left out)",
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
@@ -291,7 +292,7 @@ def compare(
 @reported
 def predict(
     names: Annotated[list[str], typer.Argument(help="One or more surnames; for a reversal --run, sequences such as '3 7 2'.", show_default=False)],
-    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy among those that know the most languages.")] = None,
+    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy among those that know the most languages (or the best reversal run of --experiment).")] = None,
     results: ResultsOption = Path("results"),
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Choose the best run of this experiment only.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
@@ -308,6 +309,11 @@ def predict(
         sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
         return
     for answer in answers:
+        if answer.get("unseen_characters"):
+            unseen = " ".join(answer["unseen_characters"])
+            err.print(f"note: {answer['input']!r} has characters this model never saw in training ({unseen}); "
+                      "it reads each as one unknown character, so the answer says little",
+                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         if "output" in answer:  # a reversal run answers with a sequence
             out.print(f"{answer['input']}: {answer['output']}", markup=False, highlight=False, soft_wrap=True)
             continue
@@ -331,8 +337,10 @@ def show(
     if as_json:
         sys.stdout.write(json.dumps(m, indent=2, ensure_ascii=False) + "\n")
         return
+    restored = run.config["train"].get("restore_best", True)
+    kept = f"weights of the best, epoch {m['best_epoch']}" if restored else "weights of the last epoch kept"
     out.print(f"{run.path}: {run.config['experiment']} / {run.config['variant']}, seed {run.config['seed']}; "
-              f"{m['parameters']:,} parameters; {m['epochs_run']} epochs (best {m['best_epoch']}) in "
+              f"{m['parameters']:,} parameters; {m['epochs_run']} epochs ({kept}) in "
               f"{m['train_seconds']:.1f} s", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     names = m["task"] == "names"
     scores = (("accuracy", "accuracy %", 100), ("balanced_accuracy", "balanced acc %", 100), ("macro_f1", "macro-F1 %", 100),
@@ -413,7 +421,8 @@ def report(
     name = config.load(Path(experiment)).name if experiment.endswith((".yaml", ".yml")) else experiment
     runs = _runs(results, name)
     path = write_report(runs, out_dir or Path(results) / name / "report")
-    err.print(f"report of {len(runs)} runs, with its plots and experiment.yaml beside it:", markup=False, highlight=False)
+    beside = "its plots and experiment.yaml" if (path.parent / "experiment.yaml").is_file() else "its plots"
+    err.print(f"report of {compare_runs.count(len(runs), 'run')}, with {beside} beside it:", markup=False, highlight=False)
     out.print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -513,10 +522,6 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
     runs = _runs(results, experiment)
     summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
     return summary, runs
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _print_table(summary) -> None:

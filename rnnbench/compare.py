@@ -197,7 +197,11 @@ def legend(part: pd.DataFrame) -> str:
     intervals = "mean ± std [95% interval, clipped to the metric's range] over seeds."
     if len(part) == 1 or part["reference"].iloc[0] is None:
         return intervals
-    compared, comparisons = label(part, part["compared_on"].iloc[0]), int(part["p"].notna().sum())
+    comparisons = int(part["p"].notna().sum())
+    if comparisons == 0:
+        return (f"{intervals} vs: the mean paired difference from the reference, untested: fewer than 2 shared seeds, "
+                "or differences that do not vary from seed to seed (a t-test cannot weigh them).")
+    compared = label(part, part["compared_on"].iloc[0])
     return (f"{intervals} vs: the mean paired difference in {compared} from the reference over the seeds both ran, "
             f"p from a paired t-test, Holm-adjusted over the {comparisons} comparison{'s' if comparisons > 1 else ''}; "
             "≈: the seeds cannot tell it from noise (p ≥ 0.05); untested: fewer than 2 shared seeds, or differences "
@@ -282,6 +286,11 @@ def _versus(row, reference_is_best: bool) -> str:
         return f"{difference} (untested: {row.pairs} shared seed{'' if row.pairs == 1 else 's'})"
     p = "p<0.001" if row.p_holm < 0.001 else f"p={row.p_holm:.2g}"
     return f"{difference} ({p})" + (" ≈" if row.verdict == "noise" else "")
+
+
+def count(n: int, noun: str) -> str:
+    """Example: (1, 'seed') -> '1 seed'; (1200, 'run') -> '1,200 runs'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _size(row) -> str:

@@ -304,9 +304,10 @@ NOT_REPEATABLE = ("train_seconds", "seconds_per_epoch", "peak_memory_mb", "peak_
 
 @dataclass(frozen=True)
 class Repeated:
-    differences: list[str]  # one line per recorded metric or history value that came out otherwise
+    differences: list[str]  # one line per recorded metric, history value or weight tensor that came out otherwise
     metrics: int  # how many recorded metrics were compared
     epochs: int  # how many epochs of history were compared
+    tensors: int  # how many weight tensors were compared
     notes: list[str]  # how this machine differs from the one that recorded the run
 
 
@@ -315,6 +316,7 @@ def repeat_run(path: Path, names_dir: Path | None, on_event: Callable[[Event], N
     what it records with what the original recorded: every metric and every epoch's history, except timing,
     memory and the environment. On the same machine and torch version, on the CPU, they are identical."""
     recorded = rundir.load_run(path)
+    weights, _ = rundir.load_model_files(path)  # damaged weights fail here, before any training
     spec = RunSpec.model_validate({key: value for key, value in recorded.config.items() if key != "format_version"})
     device = resolve_device(spec.device)
     corpus = names.read_corpus(names_dir, spec.data.languages) if spec.data.dataset == "names" else None
@@ -322,6 +324,7 @@ def repeat_run(path: Path, names_dir: Path | None, on_event: Callable[[Event], N
         data, train_and_save_one = prepare_seed(spec.data, corpus, spec.seed, device, on_event)
         repeated = train_and_save_one(spec, data, device, Path(scratch), on_event, (1, 1))
         again, history, history_again = rundir.load_run(repeated), rundir.load_history(path), rundir.load_history(repeated)
+        weights_again, _ = rundir.load_model_files(repeated)
     now = environment_record(device, spec.seed)
     notes = [f"recorded with {key} {recorded.metrics['environment'].get(key)}, repeated with {now[key]}: identical "
              "numbers are not expected" for key in ("torch", "device", "threads")
@@ -335,7 +338,12 @@ def repeat_run(path: Path, names_dir: Path | None, on_event: Callable[[Event], N
         changed = [key for key in row if key != "seconds" and not _same(row[key], row_again.get(key))]
         differences += [f"history epoch {int(row['epoch'])} {key}: recorded {row[key]}, repeated {row_again.get(key)}"
                         for key in changed]  # fmt: skip
-    return Repeated(differences, len(compared), len(history), notes)
+    unequal = [name for name in weights if name not in weights_again or not torch.equal(weights[name], weights_again[name])]
+    unequal += [name for name in weights_again if name not in weights]
+    if unequal:
+        differences.append(f"weights: {len(unequal)} of {len(weights)} tensors differ ({', '.join(unequal[:3])}"
+                           f"{', ...' if len(unequal) > 3 else ''})")  # fmt: skip
+    return Repeated(differences, len(compared), len(history), len(weights), notes)
 
 
 def _same(recorded, repeated) -> bool:

@@ -14,7 +14,8 @@ from rnnbench.errors import RnnbenchError
 MAX_NAME_LENGTH = 100
 
 def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
-    """The finished names run to answer from, and a line saying why it was chosen.
+    """The finished run to answer from, and a line saying why it was chosen: a names run, or the best reversal
+    run of an `experiment` that has no names runs.
 
     The highest validation accuracy wins (ties: the first by path), but only among the runs that know the most
     languages: a German-vs-Italian model scores higher than an 18-language one on an easier question, and
@@ -22,8 +23,14 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
     other run can answer: their validation scores are inflated by the leak.
     """
     runs, _ = rundir.find_runs(results)
-    candidates = [run for run in runs if run.metrics["task"] == "names"
-                  and (experiment is None or run.config["experiment"] == experiment)]  # fmt: skip
+    chosen = [run for run in runs if experiment is None or run.config["experiment"] == experiment]
+    candidates = [run for run in chosen if run.metrics["task"] == "names"]
+    sequences = [run for run in chosen if run.metrics["task"] == "reversal"]
+    if not candidates and experiment is not None and sequences:
+        best = max(sequences, key=lambda run: run.metrics["validation_accuracy"] or 0.0)
+        accuracy = best.metrics["validation_accuracy"]
+        shown = f"{100 * accuracy:.1f}%" if accuracy is not None else "none: these runs have no validation split"
+        return best.path, f"best validation exact accuracy ({shown}) of {len(sequences)} reversal runs"
     if not candidates:
         where = f"{results}: no finished names run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
@@ -86,11 +93,17 @@ class Predictor:
         tokens, lengths = self.vocab.encode(cleaned)
         probabilities = models.probabilities(self.model, tokens, lengths)
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
-        return [
+        answers = [
             {"input": text,
              "predictions": [{"label": self.labels[i], "probability": p} for p, i in zip(values.tolist(), indices.tolist())]}
             for text, values, indices in zip(texts, top.values, top.indices)
         ]  # fmt: skip
+        known = set(self.vocab.chars)
+        for answer, name in zip(answers, cleaned):
+            unseen = sorted(set(name) - known)
+            if unseen:  # the model reads each of them as one "unknown character": the answer means less
+                answer["unseen_characters"] = unseen
+        return answers
 
 
 class SequencePredictor:

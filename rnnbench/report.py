@@ -37,6 +37,8 @@ def write_report(runs: list[Run], folder: Path) -> Path:
         if experiment_file is not None:
             rundir.write_text_atomic(folder / "experiment.yaml", yaml.safe_dump(experiment_file, sort_keys=False,
                                                                               allow_unicode=True))  # fmt: skip
+        else:  # an earlier report's file would claim to repeat runs that this report says one file cannot
+            (folder / "experiment.yaml").unlink(missing_ok=True)
         rundir.write_text_atomic(folder / "report.md", text)
     except OSError as err:
         raise RnnbenchError(f"{folder}: cannot write the report ({err.strerror or err})") from None
@@ -80,7 +82,9 @@ def render(runs: list[Run], summary: pd.DataFrame, images: list[str], experiment
     lines = [f"# {name}", ""]
     if first.get("description"):
         lines += [first["description"], ""]
-    lines += [f"{len(summary)} variants × {len(seeds)} seeds ({', '.join(map(str, seeds))}) = {len(runs)} runs "
+    count = compare.count
+    lines += [f"{count(len(summary), 'variant')} × {count(len(seeds), 'seed')} ({', '.join(map(str, seeds))}) = "
+              f"{count(len(runs), 'run')} "
               f"of the {task} task.", ""]  # fmt: skip
     lines += _how_to_repeat(experiment_file, runs)
     lines += _environment(runs)

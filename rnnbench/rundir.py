@@ -88,6 +88,7 @@ def finished_run(results: Path, spec: RunSpec) -> Path | None:
         raise RnnbenchError(f"{found}: holds no metrics.json (an unfinished or damaged run); move or delete it to retrain")
     try:
         load_run(found)
+        load_model_files(found)  # a run is skipped only if its weights can answer too
     except RnnbenchError as err:
         raise RnnbenchError(f"{err}; delete {found} to retrain it") from None
     return found

@@ -288,6 +288,8 @@ def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
     path = next(results.glob("rev/lstm-*/seed-0"))
     shown = invoke("show", path)
     assert shown.exit_code == 0 and "exact % by length" in shown.stdout and "long" in shown.stdout
+    by_experiment = invoke("predict", "3 7 2", "--results", results, "--experiment", "rev")
+    assert by_experiment.exit_code == 0 and "reversal runs" in by_experiment.stderr and "3 7 2: " in by_experiment.stdout
     answer = json.loads(invoke("predict", "3 7 2", "9,1", "--run", path, "--json").stdout)
     assert [a["input"] for a in answer] == ["3 7 2", "9,1"]
     assert all(set(a["output"].split()) <= set("123456789") for a in answer)

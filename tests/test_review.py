@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from safetensors.torch import load_file, save_file
 
 from rnnbench import config, rundir
 from rnnbench.experiment import NOT_REPEATABLE
@@ -143,6 +144,12 @@ def test_repeat_reports_identical_runs_and_names_what_differs(two_seeds, names_d
     (copy / "metrics.json").write_text(json.dumps({**metrics, "test_accuracy": 0.123}))
     changed = invoke("run", "--repeat", copy, "--data-dir", names_dir)
     assert_clean_failure(changed, 1, "test_accuracy: recorded 0.123, repeated", "differs from the recorded one in 1 place")
+    weights = load_file(run / "model.safetensors")
+    first = next(iter(weights))
+    save_file({**weights, first: weights[first] + 1e-3}, copy / "model.safetensors")
+    (copy / "metrics.json").write_text(json.dumps(metrics))
+    assert_clean_failure(invoke("run", "--repeat", copy, "--data-dir", names_dir), 1,
+                         f"weights: 1 of {len(weights)} tensors differ ({first})", "in 1 place")
     assert_clean_failure(invoke("run", "--repeat", run, folder / "tiny.yaml"), 2, "--repeat: repeats one recorded run")
     assert_clean_failure(invoke("run"), 2, "give an experiment file")
     assert_clean_failure(invoke("run", "--repeat", tmp_path), 1, "not a finished run directory")
@@ -173,3 +180,11 @@ def test_predict_passes_over_runs_on_a_leaky_split(two_seeds, names_dir, write_e
     assert chosen.exit_code == 0 and "results/tiny/" in chosen.stderr and "1 runs on a leaky split passed over" in chosen.stderr
     asked = invoke("predict", "Rossi", "--results", results, "--experiment", "leaky")
     assert asked.exit_code == 0 and "results/leaky/" in asked.stderr
+
+
+def test_predict_notes_characters_the_model_never_saw(two_seeds):
+    folder, _ = two_seeds
+    result = invoke("predict", "Rossi", "Ro§si", "--results", folder / "results")
+    assert result.exit_code == 0, result.output
+    assert "'Ro§si' has characters this model never saw in training (§)" in result.stderr
+    assert "'Rossi' has" not in result.stderr

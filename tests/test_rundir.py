@@ -106,6 +106,16 @@ def test_damaged_or_unfinished_run_directories_are_refused_not_overwritten(tmp_p
         rundir.finished_run(tmp_path, other)
 
 
+def test_a_run_with_damaged_weights_is_refused_before_training(tmp_path, spec):
+    path, _ = _save(tmp_path, spec)
+    assert rundir.finished_run(tmp_path, spec) == path
+    weights = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(weights[: len(weights) // 2])  # truncated
+    with pytest.raises(RnnbenchError, match=f"model.safetensors: not a readable weights file .*; delete {path} to retrain it"):
+        rundir.finished_run(tmp_path, spec)
+    assert (path / "model.safetensors").read_bytes() == weights[: len(weights) // 2]  # left as it was
+
+
 def test_damaged_config_or_metrics_are_reported_by_find_runs(tmp_path, spec):
     path, _ = _save(tmp_path, spec)
     text = (path / "config.yaml").read_text()
