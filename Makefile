@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 BIN := $(VENV)/bin
 
-.PHONY: install demo test clean-results
+.PHONY: install demo test test-slow clean-results
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# the long learning checks (models must actually learn the task), left out of `make test`
+test-slow: install
+	$(BIN)/python -m pytest -m slow
 
 clean-results:
 	find results -mindepth 1 -not -name README.md -delete

@@ -67,6 +67,7 @@ def train(model, data, epochs: int):
     return model.eval()
 
 
+@pytest.mark.slow
 def test_encoder_decoder_learns_to_reverse():
     data = reversal.build(seed=0)
     torch.manual_seed(0)
@@ -91,6 +92,7 @@ def test_location_attention_starts_half_on_each_sentinel():
     assert EncoderDecoder(9, "gru", 8, attention="location")._encode(torch.tensor([[3]]), torch.tensor([1]))[3] is None
 
 
+@pytest.mark.slow
 def test_location_attention_from_the_sentinels_generalises_to_longer_sequences():
     """The claim behind `sentinels` + `readout: context`: trained on lengths 1-5 only, it reverses lengths 6-8."""
     data = reversal.build(seed=0, long_samples=200, long_min_length=6, long_max_length=8)
