@@ -20,9 +20,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnbench.cells import ScratchRecurrent
-from rnnbench.config import NamesData
 from rnnbench.data import corpus, names
-from rnnbench.experiment import prepare_names
+from rnnbench.tasks import names as names_task
 from rnnbench.models import RecurrentClassifier
 from rnnbench.train import fit
 
@@ -56,7 +55,7 @@ def largest_differences(dtype: torch.dtype) -> tuple[float, float]:
 
 def seconds_per_epoch(impl: str, data, hidden: int, epochs: int) -> float:
     torch.manual_seed(0)
-    model = RecurrentClassifier(data.vocab.size, len(data.splits.labels), "gru", hidden_size=hidden, embedding_dim=32,
+    model = RecurrentClassifier(data.encoder.size, len(data.splits.labels), "gru", hidden_size=hidden, embedding_dim=32,
                                 impl=impl)
     result = fit(model, data.tensors["train"], data.tensors["validation"], learning_rate=3e-3, batch_size=64,
                  max_epochs=epochs, patience=0, grad_clip=1.0, weight_decay=0.0,
@@ -76,8 +75,8 @@ def main() -> None:
         print(f"{str(dtype).removeprefix('torch.')}: largest difference scratch vs torch (outputs, states, gradients; "
               f"rnn/gru/lstm × uni/bi × 1-2 layers): absolute {worst_abs:.1e}, relative {worst_rel:.1e}")
 
-    data = prepare_names(names.read_corpus(corpus.locate(args.data_dir), list(corpus.LANGUAGES)), NamesData(), 0,
-                         torch.device("cpu"))
+    data = names_task.prepare(names_task.Data(), names.read_corpus(corpus.locate(args.data_dir), list(corpus.LANGUAGES)),
+                              0, torch.device("cpu"))
     timings = {impl: seconds_per_epoch(impl, data, args.hidden, args.epochs) for impl in ("torch", "scratch")}
     print(f"GRU-{args.hidden}, 18 languages ({len(data.tensors['train'])} training names, batch 64), "
           f"{torch.get_num_threads()} threads, median of {args.epochs} epochs: "

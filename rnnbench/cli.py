@@ -21,9 +21,9 @@ from rich.table import Table
 
 import rnnbench
 from rnnbench import compare as compare_runs
-from rnnbench import config, rundir
-from rnnbench.data.names import REPORT_COLUMNS, TREATMENT, describe_overlap
+from rnnbench import config, rundir, views
 from rnnbench.errors import RnnbenchError, UsageError
+from rnnbench.tasks import TASKS
 
 app = typer.Typer(
     help="Compare RNN, GRU and LSTM models, uni- or bidirectional, from one experiment YAML.",
@@ -92,22 +92,13 @@ def validate(
     count = compare_runs.count
     table = Table(title=f"{exp.name}: {count(len(variants), 'variant')} × {count(len(exp.seeds), 'seed')} = {count(runs, 'run')}")
     table.add_column("variant", no_wrap=True)
-    for column in ("cell", "impl", "direction", "layers", "hidden", "input",
-                   "model" if exp.data.dataset == "reversal" else "head", "dropout"):  # fmt: skip
+    task = config.task_of(exp.data)
+    for column in ("cell", "impl", "direction", "layers", "hidden", "input", task.MODEL_COLUMN, "dropout"):
         table.add_column(column)
     for name, model in variants.items():
         baseline = model.cell in config.BASELINE_FIELDS
         size = f"budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size)
-        reads = (f"one-hot × {model.max_length}" if model.cell == "linear" else
-                 f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot")  # fmt: skip
-        head = model.head + (f" × {model.max_length}" if model.head == "flatten" else "") + (
-            f" → {model.head_hidden}" if model.head_hidden else "") + (" → softmax" if model.softmax_output else "")
-        if exp.data.dataset == "reversal":
-            reads = "digit values" if model.regression else f"embedding {model.embedding_dim or 16}"
-            head = ", ".join([model.architecture] + [part for part, used in (
-                (f"{model.attention} attention", model.attention != "none"), ("sentinels", model.sentinels),
-                (f"reads {model.readout.replace('_', ' ')}", model.attention != "none"),
-                ("regression (MSE)", model.regression)) if used])  # fmt: skip
+        reads, head = task.describe_model(model)
         table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else
                         [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                          str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
@@ -125,7 +116,7 @@ def run(
     repeat: Annotated[Optional[Path], typer.Option("--repeat", metavar="RUN_DIR", help="Train one recorded run again from its config.yaml, in a temporary folder, and report whether its metrics match (exit 1 if not).")] = None,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished, and print its table."""
-    from rnnbench.experiment import run_experiment
+    from rnnbench.runner import run_experiment
 
     if repeat is not None:
         if experiment is not None or set_:
@@ -134,9 +125,9 @@ def run(
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
     exp = config.load(experiment, set_ or [])
-    names_dir = _corpus(data_dir) if exp.data.dataset == "names" else None
+    source = _source(exp.data, data_dir)
     with _progress() as progress:
-        run_experiment(exp, names_dir, results, on_event=_progress_printer(progress))
+        run_experiment(exp, source, results, on_event=_progress_printer(progress))
     summary, _ = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
@@ -145,14 +136,14 @@ def run(
 
 def _repeat(path: Path, data_dir: Path | None) -> None:
     """`run --repeat`: train a recorded run again and say whether it came out the same."""
-    from rnnbench.experiment import repeat_run
+    from rnnbench.repeat import repeat_run
 
     recorded = rundir.load_run(path)
-    names_dir = _corpus(data_dir) if recorded.config["data"].get("dataset", "names") == "names" else None
-    err.print(f"repeating {path} ({recorded.config['experiment']} / {recorded.config['variant']}, seed "
-              f"{recorded.config['seed']}) in a temporary folder", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    source = _source(recorded.spec.data, data_dir)
+    err.print(f"repeating {path} ({recorded.spec.experiment} / {recorded.spec.variant}, seed "
+              f"{recorded.spec.seed}) in a temporary folder", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     with _progress() as progress:
-        outcome = repeat_run(path, names_dir, on_event=_progress_printer(progress))
+        outcome = repeat_run(path, source, on_event=_progress_printer(progress))
     for note in outcome.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if outcome.differences:
@@ -174,28 +165,18 @@ def _progress() -> Progress:
 
 def _progress_printer(progress: Progress):
     """The handler of run_experiment's events: data reports, a progress bar per run, and skipped runs."""
-    from rnnbench.experiment import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted
+    from rnnbench.events import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted
 
     tasks, reported_data = {}, []
 
     def show(event):
         match event:
-            case DataPrepared(seed=seed, device=device, sizes=s, report=None):
-                progress.console.print(
-                    f"seed {seed}: generated {s['train_size']} / {s['validation_size']} / {s['test_size']} "
-                    f"sequences of symbols 1-{s['symbols']} and {s['long_size']} longer ones; device {device}",
-                    markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-            case DataPrepared(seed=seed, device=device, sizes=s, report=report):
-                if not reported_data:  # the per-language table once: by name, every seed's sizes are the same
-                    _print_data_report(report, progress.console, title=f"data (seed {seed})")
+            case DataPrepared(seed=seed, device=device, summary=summary, table=table):
+                if table is not None and not reported_data:  # the data report once: every seed's sizes are alike
+                    _print_view(table, progress.console)
                     reported_data.append(seed)
-                progress.console.print(
-                    f"seed {seed}: data determined {s['num_classes']} classes, vocabulary {s['vocab_size']} "
-                    f"(incl. padding and unknown), max length {s['max_length']}; split {s['train_size']} / "
-                    f"{s['validation_size']} / {s['test_size']} names; removed {s['duplicates_removed']} "
-                    f"duplicate lines; {s['multi_language_names']} names listed under several languages "
-                    f"{TREATMENT[report['multi_language_policy']]}; {describe_overlap(report)}; device {device}",
-                    markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                progress.console.print(f"seed {seed}: {summary}; device {device}", markup=False, highlight=False,
+                                       soft_wrap=True)  # fmt: skip
             case RunStarted(spec=spec, index=i, total=n, parameters=p):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
                 tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
@@ -203,10 +184,16 @@ def _progress_printer(progress: Progress):
                 status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
                 if row["validation_accuracy"] is not None:
                     status += f" val {100 * row['validation_accuracy']:.1f}%"
+                elif row["validation_loss"] is not None:
+                    status += f" val loss {row['validation_loss']:.3f}"
                 progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
             case RunFinished(spec=spec, metrics=m):
+                column = config.task_of(spec.data).COLUMNS[0]
+                metric = config.task_of(spec.data).METRICS[column]
+                value = "-" if m.get(column) is None else (f"{m[column] * metric.scale:.{metric.digits}f}"
+                                                           + ("%" if metric.scale == 100 else ""))  # fmt: skip
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
-                                status=f"test {100 * m['test_accuracy']:.1f}% in {m['train_seconds']:.1f}s")  # fmt: skip
+                                status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s")  # fmt: skip
             case RunSkipped(spec=spec, path=path):
                 progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
                                        markup=False, highlight=False, soft_wrap=True)  # fmt: skip
@@ -223,27 +210,29 @@ def params(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Count every variant's parameters by role, without training, and check the recurrent closed form."""
-    from rnnbench.experiment import parameter_counts
+    from rnnbench.params import parameter_counts
 
     exp = config.load(experiment, set_ or [])
-    sizes, rows = parameter_counts(exp, _corpus(data_dir) if exp.data.dataset == "names" else None)
+    sizes, rows = parameter_counts(exp, _source(exp.data, data_dir))
     if as_json:
         sys.stdout.write(json.dumps({"data": sizes, "variants": rows}, indent=2, ensure_ascii=False) + "\n")
         return
-    table = Table(title=f"{exp.name}: parameters (vocabulary {sizes['vocab_size']}, {sizes['num_classes']} classes, "
-                        f"seed {sizes['seed']})", box=box.SIMPLE_HEAD)  # fmt: skip
+    decided = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sizes.items()
+                        if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
+    table = Table(title=f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", box=box.SIMPLE_HEAD)
     table.add_column("variant", no_wrap=True)
     for column in ("hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total", "budget"):
         table.add_column(column, justify="right")
     for row in rows:
         budget = f"{row['param_budget']:,}" if row["param_budget"] else ""
-        table.add_row(escape(row["variant"]), "-" if row["cell"] == "majority" else str(row["hidden_size"]),
+        table.add_row(escape(row["variant"]), "-" if row["cell"] == "majority" else str(row["hidden_size"]),  # noqa: E501
                       *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
                       budget)  # fmt: skip
     out.print(table)
     out.print("W_ih: input→hidden weights, W_hh: hidden→hidden weights, biases: the recurrent layers' biases; "
               "head: everything after them (a baseline's layers included)", markup=False, soft_wrap=True)
-    out.print("recurrent part, closed form (gates × (H·I + H² + biases·H) per layer and direction) vs counted tensors:")
+    out.print("recurrent part, closed form (gates × (H·I + H² + biases·H) per layer and direction; an encoder-decoder's "
+              "encoder and decoder added) vs counted tensors:", markup=False, soft_wrap=True)
     for row in (row for row in rows if "recurrent_formula" in row):
         counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
         verdict = "✓" if row["closed_form_matches"] else f"✗ but counted {counted:,}"
@@ -260,7 +249,7 @@ def compare(
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Only this experiment.")] = None,
     sort: Annotated[Optional[str], typer.Option("--sort", help="Order by this column, e.g. params or test_accuracy_mean.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
-    metric: Annotated[str, typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(compare_runs.COMPARABLE) + ".")] = "test_accuracy",
+    metric: Annotated[Optional[str], typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(compare_runs.COMPARABLE) + ". Default: the task's first column (test accuracy; test RMSE for a regressor).")] = None,
     versus: Annotated[Optional[str], typer.Option("--vs", help="Compare every variant with this one (default: the best).")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write PNG plots into this folder.")] = None,
 ):
@@ -299,10 +288,10 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Rank the likely languages of surnames with a trained model (or, from a reversal run, reverse sequences)."""
-    from rnnbench.predict import Predictor, best_run
+    from rnnbench.predict import best_run, from_run
 
     path, why = (run_path, "given by --run") if run_path else best_run(results, experiment)
-    predictor = Predictor.from_run(path)
+    predictor = from_run(path)
     err.print(f"model: {path} ({why})", markup=False, highlight=False, soft_wrap=True)
     answers = predictor.predict(names, top_k=top_k)
     if as_json:
@@ -311,14 +300,16 @@ def predict(
     for answer in answers:
         if answer.get("unseen_characters"):
             unseen = " ".join(answer["unseen_characters"])
-            err.print(f"note: {answer['input']!r} has characters this model never saw in training ({unseen}); "
-                      "it reads each as one unknown character, so the answer says little",
-                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+            err.print(f"note: {answer['input']!r} has {'tokens' if answer.get('tokens') == 'word' else 'characters'} "
+                      f"this model never saw in training ({unseen}); it reads each as one unknown token, so the answer "
+                      "says less", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         if "output" in answer:  # a reversal run answers with a sequence
-            out.print(f"{answer['input']}: {answer['output']}", markup=False, highlight=False, soft_wrap=True)
-            continue
-        ranked = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
-        out.print(f"{answer['input']}: {ranked}", markup=False, highlight=False, soft_wrap=True)
+            shown = answer["output"]
+        elif "value" in answer:  # a regression run answers with a number, in the target's units
+            shown = f"{answer['value']:.4g}"
+        else:
+            shown = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
+        out.print(f"{answer['input']}: {shown}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -337,72 +328,25 @@ def show(
     if as_json:
         sys.stdout.write(json.dumps(m, indent=2, ensure_ascii=False) + "\n")
         return
-    restored = run.config["train"].get("restore_best", True)
-    kept = f"weights of the best, epoch {m['best_epoch']}" if restored else "weights of the last epoch kept"
-    out.print(f"{run.path}: {run.config['experiment']} / {run.config['variant']}, seed {run.config['seed']}; "
-              f"{m['parameters']:,} parameters; {m['epochs_run']} epochs ({kept}) in "
-              f"{m['train_seconds']:.1f} s", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-    names = m["task"] == "names"
-    scores = (("accuracy", "accuracy %", 100), ("balanced_accuracy", "balanced acc %", 100), ("macro_f1", "macro-F1 %", 100),
-              ("loss", "loss", 1)) if names else (("accuracy", "exact %", 100), ("token_accuracy", "token %", 100), ("mse", "MSE", 1))  # fmt: skip
-    table = Table(box=box.SIMPLE_HEAD, title="scores")
-    table.add_column("split")
-    for _, header, _ in scores:
-        table.add_column(header, justify="right")
-    for split in ("train", "validation", "test") + (() if names else ("long",)):
-        cells = [m.get(f"{split}_{key}") for key, _, _ in scores]
-        if all(cell is None for cell in cells):
-            continue
-        table.add_row(split, *("-" if cell is None else f"{cell * scale:.{1 if scale == 100 else 3}f}" for cell, (_, _, scale) in zip(cells, scores)))
-    out.print(table)
-    if not names:
-        _print_by_length(m)
-        return
-    if m.get("test_majority_accuracy") is not None:
-        out.print(f"majority class (always the training split's most frequent language): {100 * m['test_majority_accuracy']:.1f}% "
-                  "of the test split", markup=False, highlight=False)  # fmt: skip
-    labels = m["data"]["labels"]
-    from rnnbench.metrics import confused_pairs, per_class_scores, worst_first
-
-    per_class = m.get("test_per_class") or per_class_scores(m["test_confusion_matrix"], labels)
-    table = Table(box=box.SIMPLE_HEAD, title="per language, test split (worst F1 first)")
-    for column in ("language", "test names", "precision %", "recall %", "F1 %"):
-        table.add_column(column, justify="left" if column == "language" else "right")
-    for row in worst_first(per_class):
-        scored = row["support"] > 0  # a language with no test names has no recall to speak of
-        table.add_row(row["label"], str(row["support"]),
-                      *(f"{100 * row[key]:.1f}" if scored else "-" for key in ("precision", "recall", "f1")))  # fmt: skip
-    out.print(table)
-    predictions = rundir.load_predictions(run.path)
-    pairs = m.get("test_confused_pairs") if predictions is None else confused_pairs(
-        [row["name"] for row in predictions], [row["language"] for row in predictions],
-        [row["predicted"] for row in predictions], top=top)  # fmt: skip
-    if pairs:
-        table = Table(box=box.SIMPLE_HEAD, title="most confused: true language → answered")
-        for column in ("true", "answered", "names", "share of true", "examples"):
-            table.add_column(column, justify="right" if column in ("names", "share of true") else "left")
-        for pair in pairs[:top]:
-            table.add_row(pair["true"], pair["predicted"], str(pair["count"]), f"{100 * pair['rate']:.1f}%",
-                          escape(", ".join(pair["examples"])))  # fmt: skip
-        out.print(table)
-    table = Table(box=box.SIMPLE_HEAD, title="confusion matrix, test split (rows: true, columns: answered)")
-    table.add_column("")
-    for label in labels:
-        table.add_column(label[:3], justify="right")
-    for label, row in zip(labels, m["test_confusion_matrix"]):
-        table.add_row(label, *(str(count) if count else "·" for count in row))
-    out.print(table)
-
-
-def _print_by_length(m: dict) -> None:
-    from rnnbench.metrics import exact_by_length
-
-    table = Table(box=box.SIMPLE_HEAD, title="exact % by length")
-    table.add_column("length", justify="right")
-    table.add_column("exact %", justify="right")
-    for length, value in exact_by_length(m).items():
-        table.add_row(str(length), f"{100 * value:.1f}")
-    out.print(table)
+    kept = f"weights of the best, epoch {run.best_epoch}" if run.spec.train.restore_best else "weights of the last epoch kept"
+    out.print(f"{run.path}: {run.spec.experiment} / {run.spec.variant}, seed {run.spec.seed}; {run.parameters:,} "
+              f"parameters; {run.epochs_run} epochs ({kept}) in {run.train_seconds:.1f} s",
+              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    task = TASKS[run.task]
+    scores, splits = task.show_scores(run)
+    rows = []
+    for split in splits:
+        cells = [run.scores.get(f"{split}_{key}") for key, _, _ in scores]
+        if any(cell is not None for cell in cells):
+            rows.append([split, *("-" if cell is None else f"{cell * scale:.{1 if scale == 100 else 3}f}"
+                                  for cell, (_, _, scale) in zip(cells, scores))])  # fmt: skip
+    _print_view(views.Table("scores", ["split", *(header for _, header, _ in scores)], rows,
+                            right=set(range(1, len(scores) + 1))), out)  # fmt: skip
+    for item in task.show_tables(run, rundir.load_predictions(run.path), top):
+        if isinstance(item, str):
+            out.print(item, markup=False, highlight=False, soft_wrap=True)
+        else:
+            _print_view(item, out)
 
 
 @app.command()
@@ -449,43 +393,34 @@ def data_names(
 
     Per language: lines, distinct names, duplicates removed, names listed under several languages, split sizes;
     then whether any name is in two splits."""
-    from rnnbench.experiment import data_report
-
     chosen = [part.strip() for value in languages or [] for part in value.split(",") if part.strip()] or None
-    data = config.names_data({"languages": chosen, "multi_language": multi_language, "split": split,
-                              "validation_fraction": validation_fraction, "test_fraction": test_fraction,
-                              "dedupe": dedupe, "strip_accents": strip_accents, "lowercase": lowercase})  # fmt: skip
-    report = data_report(data, _corpus(data_dir), seed)
+    data = config.data_options("names", {"languages": chosen, "multi_language": multi_language, "split": split,
+                                         "validation_fraction": validation_fraction, "test_fraction": test_fraction,
+                                         "dedupe": dedupe, "strip_accents": strip_accents, "lowercase": lowercase})  # fmt: skip
+    task = config.task_of(data)
+    report = task.split(_source(data, data_dir), data, seed).report
     if as_json:
         sys.stdout.write(json.dumps({"seed": seed, **report}, indent=2, ensure_ascii=False) + "\n")
         return
-    _print_data_report(report, out, title=f"names data (seed {seed})")
+    _print_view(task.data_table(report, f"names data (seed {seed})"), out)
 
 
-def _print_data_report(report: dict, console: Console, title: str) -> None:
-    """The data hygiene report: a row per language, the multi-language policy, and the check that no name is in
-    two splits (or, for a leaky split, how much leaks)."""
-    keys = REPORT_COLUMNS
-    table = Table(title=escape(title), box=box.SIMPLE_HEAD)
-    table.add_column("language")
-    for column in keys.values():
-        table.add_column(column, justify="right")
-    rows = report["languages"]
-    for language, row in rows.items():
-        table.add_row(language, *(f"{row[key]:,}" for key in keys))
-    table.add_row("total", *(f"{sum(row[key] for row in rows.values()):,}" for key in keys), style="bold")
-    console.print(table)
-    count, policy = report["multi_language_names"], report["multi_language_policy"]
-    if count:
-        examples = "; ".join(f"{name}: {', '.join(langs)}" for name, langs in report["multi_language_examples"][:3])
-        console.print(f"{count:,} names are listed under several of these languages (e.g. {examples}): {TREATMENT[policy]} "
-                      f"(multi_language: {policy})", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-    console.print(describe_overlap(report), markup=False, highlight=False, soft_wrap=True)
+def _print_view(table: views.Table, console: Console) -> None:
+    """A table built by a task or a view, drawn with rich; the notes under it as plain lines."""
+    drawn = Table(title=escape(table.title) if table.title else None, box=box.SIMPLE_HEAD)
+    for i, header in enumerate(table.headers):
+        drawn.add_column(escape(header), justify="right" if i in table.right else "left", no_wrap=i == 0)
+    for i, row in enumerate(table.rows):
+        drawn.add_row(*map(escape, row), style="bold" if table.bold_last and i == len(table.rows) - 1 else None)
+    console.print(drawn)
+    for note in table.notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
 
 
-def _corpus(data_dir: Path | None) -> Path:
-    """The verified names folder, with a progress bar if it has to be downloaded."""
-    from rnnbench.data import corpus
+def _source(data, data_dir: Path | None):
+    """What the experiment's task learns from, read and checked before any training, with a progress bar if the
+    names corpus has to be downloaded."""
+    from rnnbench.runner import load_source
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
         download = None
@@ -496,9 +431,10 @@ def _corpus(data_dir: Path | None) -> Path:
                 download = bar.add_task("downloading the names corpus", total=total)
             bar.update(download, completed=done)
 
-        names_dir = corpus.locate(data_dir, on_progress=show_download)
-    err.print(f"names corpus: {names_dir} (verified)", markup=False, highlight=False)
-    return names_dir
+        source, note = load_source(data, data_dir, on_download=show_download)
+    if note:
+        err.print(note, markup=False, highlight=False, soft_wrap=True)
+    return source
 
 
 def _runs(results: Path, experiment: str | None = None) -> list:
@@ -510,14 +446,14 @@ def _runs(results: Path, experiment: str | None = None) -> list:
     for problem in problems:
         err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
     if experiment is not None:
-        runs = [run for run in runs if run.config["experiment"] == experiment]
+        runs = [run for run in runs if run.spec.experiment == experiment]
     if not runs:
         raise RnnbenchError(f"{results}: no finished runs" + (f" of experiment '{experiment}'" if experiment else "")
                             + "; run one first: rnnbench run EXPERIMENT.yaml")  # fmt: skip
     return runs
 
 
-def _summary(results: Path, experiment: str | None = None, sort: str | None = None, metric: str = "test_accuracy",
+def _summary(results: Path, experiment: str | None = None, sort: str | None = None, metric: str | None = None,
              versus: str | None = None):
     runs = _runs(results, experiment)
     summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)

@@ -17,26 +17,33 @@ import pandas as pd
 
 from rnnbench import stats
 from rnnbench.errors import UsageError
-from rnnbench.rundir import Run
+from rnnbench.fields import BASELINE_FIELDS
+from rnnbench.metrics import Metric
+from rnnbench.rundir import RunRecord
+from rnnbench.tasks import TASKS
 
 FORMATS = ("table", "markdown", "csv", "json")
 
-# Every metric summarised per variant: (column, label in tables, scale for display, decimals, higher is better)
-METRICS = {
-    "test_accuracy": ("test acc %", 100, 1, True),
-    "test_balanced_accuracy": ("balanced acc %", 100, 1, True),
-    "test_macro_f1": ("macro-F1 %", 100, 1, True),
-    "test_majority_accuracy": ("majority %", 100, 1, True),
-    "test_token_accuracy": ("token acc %", 100, 1, True),
-    "long_accuracy": ("exact % (longer)", 100, 1, True),
-    "test_mse": ("MSE (test)", 1, 2, False),
-    "validation_accuracy": ("validation acc %", 100, 1, True),
-    "epochs": ("epochs", 1, 1, False),
-    "train_seconds": ("train s", 1, 2, False),
-    "seconds_per_epoch": ("s / epoch", 1, 3, False),
+# Every metric summarised per variant, as each task's METRICS reads it (label, display scale, decimals, higher
+# is better), after the costs every run has. A name two tasks share reads the same but for its label, which the
+# task of each table gives (see label()).
+COSTS = {
+    "epochs": Metric("epochs", 1, 1, False),
+    "train_seconds": Metric("train s", 1, 2, False),
+    "seconds_per_epoch": Metric("s / epoch", 1, 3, False),
 }
-COMPARABLE = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_token_accuracy", "long_accuracy",
-              "test_mse", "validation_accuracy")  # fmt: skip  # what --metric may compare variants on
+
+
+def _every_metric() -> dict[str, Metric]:
+    found = {}
+    for task in TASKS.values():
+        for name, metric in task.METRICS.items():
+            found.setdefault(name, metric)  # the first task's reading; labels come from each table's own task
+    return found | COSTS
+
+
+METRICS = _every_metric()
+COMPARABLE = tuple(name for name in METRICS if name not in COSTS and "majority" not in name and "baseline" not in name)
 STATISTICS = ("mean", "std", "ci_low", "ci_high", "min", "max", "n")
 IDENTITY = ("experiment", "variant", "variant_key", "task", "cell", "impl", "direction", "layers", "hidden_size",
             "param_budget", "params", "seeds")  # fmt: skip
@@ -44,50 +51,44 @@ COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", 
 SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON
 
 
-def runs_frame(runs: list[Run]) -> pd.DataFrame:
-    """One row per run: its identity, its model and its scores (None where the task has no such score)."""
+def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
+    """One row per run: its identity, its model and its scores (NaN where the task has no such score)."""
     rows = []
     for run in runs:
-        model, m = run.config["model"], run.metrics
+        model = run.spec.model
         rows.append({
-            "experiment": run.config["experiment"],
-            "variant": run.config["variant"],
-            "variant_key": m["variant_key"],
-            "seed": run.config["seed"],
-            "task": m["task"],
-            "cell": model["cell"],
-            "direction": "bi" if model["bidirectional"] else "uni",
-            "impl": model.get("impl", "torch"),
-            "layers": model["num_layers"],
-            "hidden_size": m.get("hidden_size", model["hidden_size"]),  # a budget's solved size is in the metrics
-            "param_budget": model.get("param_budget"),
-            "params": m["parameters"],
-            "test_accuracy": m["test_accuracy"],
-            "test_balanced_accuracy": m.get("test_balanced_accuracy"),  # names: mean per-language recall
-            "test_macro_f1": m["test_macro_f1"],
-            "test_majority_accuracy": m.get("test_majority_accuracy"),  # names: always the most frequent language
-            "test_token_accuracy": m.get("test_token_accuracy"),
-            "long_accuracy": m.get("long_accuracy"),  # reversal: exact accuracy on the longer, unseen lengths
-            "test_mse": m.get("test_mse"),  # reversal: squared error of the answers read as numbers
-            "validation_accuracy": m["validation_accuracy"],
-            "epochs": m["epochs_run"],
-            "train_seconds": m["train_seconds"],
-            "seconds_per_epoch": m["seconds_per_epoch"],
+            "experiment": run.spec.experiment,
+            "variant": run.spec.variant,
+            "variant_key": run.variant_key,
+            "seed": run.spec.seed,
+            "task": run.task,
+            "cell": model.cell,
+            "direction": "bi" if model.bidirectional else "uni",
+            "impl": model.impl,
+            "layers": model.num_layers,
+            "hidden_size": run.hidden_size,  # a budget's solved size
+            "param_budget": model.param_budget,
+            "params": run.parameters,
+            **{name: run.scores.get(name) for name in METRICS if name not in COSTS},
+            "epochs": run.epochs_run,
+            "train_seconds": run.train_seconds,
+            "seconds_per_epoch": run.seconds_per_epoch,
             "path": str(run.path),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference: str | None = None,
+def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: str | None = None,
               sort: str | None = None) -> pd.DataFrame:
     """One row per (experiment, variant configuration): every metric's mean, std and 95% interval over seeds,
-    and the comparison of the variant with the experiment's reference on `metric`.
+    and the comparison of the variant with the experiment's reference on `metric` (by default, the first of its
+    task's COLUMNS that its runs recorded: test accuracy for a classifier, test RMSE for a regressor).
 
     Runs of a variant whose configuration changed between experiments keep separate rows, told apart by their
     8-digit key (shown as name@key). `reference` names the variant to compare with (in the experiments that
     have it; the others compare with their best); by default, the best.
     """
-    if metric not in COMPARABLE:
+    if metric is not None and metric not in COMPARABLE:
         raise UsageError(f"--metric: '{metric}' is not one of {', '.join(COMPARABLE)}")
     if per_run.empty:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
@@ -95,11 +96,14 @@ def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference
     for _, group in per_run.groupby(["experiment", "variant_key"], sort=False):
         first = group.iloc[0]
         row = {column: first[column] for column in IDENTITY if column != "seeds"} | {"seeds": group["seed"].nunique()}
-        for name, (_, scale, _, _) in METRICS.items():
-            interval = stats.mean_interval(group[name].tolist())
-            # a t interval knows no bounds: clip it to the metric's range (shares within [0, 1], the rest ≥ 0)
-            interval["ci_low"], interval["ci_high"] = max(interval["ci_low"], 0.0), (
-                min(interval["ci_high"], 1.0) if scale == 100 else interval["ci_high"])  # fmt: skip
+        for name, metric_of in METRICS.items():
+            interval = stats.mean_interval(pd.to_numeric(group[name], errors="coerce").tolist())
+            # a t interval knows no bounds: clip it to the metric's range (shares within [0, 1], costs ≥ 0, R² ≤ 1)
+            high = 1.0 if metric_of.scale == 100 else metric_of.high
+            if metric_of.low is not None:
+                interval["ci_low"] = max(interval["ci_low"], metric_of.low)
+            if high is not None:
+                interval["ci_high"] = min(interval["ci_high"], high)
             row |= {f"{name}_{part}": interval[part] for part in STATISTICS}
         rows.append(row)
     summary = pd.DataFrame(rows)
@@ -108,20 +112,29 @@ def summarize(per_run: pd.DataFrame, *, metric: str = "test_accuracy", reference
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
     if reference is not None and not (summary["variant"] == reference).any():
         raise UsageError(f"--vs: no variant '{reference}' in these runs; variants: {', '.join(summary['variant'].unique())}")
-    summary = pd.concat([_compare(part, per_run, metric, reference) for _, part in summary.groupby("experiment", sort=False)])
-    summary = summary[list(SUMMARY_COLUMNS)]
-    higher_is_better = METRICS[metric][3]
+    parts = []
+    for _, part in summary.groupby("experiment", sort=True):
+        compared = metric or default_metric(part)
+        part = _compare(part, per_run, compared, reference)[list(SUMMARY_COLUMNS)]
+        parts.append(part.sort_values(f"{compared}_mean", ascending=not METRICS[compared].higher_is_better,
+                                      kind="stable", na_position="last"))  # fmt: skip
+    summary = pd.concat(parts, ignore_index=True)
     if sort is None:
-        return summary.sort_values(["experiment", f"{metric}_mean"], ascending=[True, not higher_is_better],
-                                   ignore_index=True, kind="stable", na_position="last")  # fmt: skip
+        return summary
     if sort not in summary.columns:
         raise UsageError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
     # best first: a score where higher is better sorts down, everything else (names, sizes, costs, spreads, p) up
     metric_of = next((m for m in METRICS if sort.startswith(f"{m}_")), None)
-    higher_first = metric_of is not None and METRICS[metric_of][3] and sort.endswith(
+    higher_first = metric_of is not None and METRICS[metric_of].higher_is_better and sort.endswith(
         ("_mean", "_ci_low", "_ci_high", "_min", "_max"))  # fmt: skip
     ascending = not higher_first
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")
+
+
+def default_metric(part: pd.DataFrame) -> str:
+    """The metric an experiment is compared on by default: the first of its task's COLUMNS its runs recorded."""
+    columns = TASKS[part["task"].iloc[0]].COLUMNS
+    return next((column for column in columns if part[f"{column}_mean"].notna().any()), columns[0])
 
 
 def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: str | None) -> pd.DataFrame:
@@ -161,16 +174,16 @@ def best_row(part: pd.DataFrame, metric: str) -> pd.Series | None:
     if scored.empty:
         return None
     means = scored[f"{metric}_mean"]
-    return scored.loc[means.idxmax() if METRICS[metric][3] else means.idxmin()]
+    return scored.loc[means.idxmax() if METRICS[metric].higher_is_better else means.idxmin()]
 
 
 def headers(part: pd.DataFrame) -> tuple[str, ...]:
-    """The columns of one experiment's table: names show balanced and majority accuracy beside accuracy and
-    macro-F1; reversal shows exact-sequence accuracy in range and longer, and the MSE of the answers."""
+    """The columns of one experiment's table: identity, the compared score and the comparison, the task's other
+    columns (its COLUMNS: e.g. balanced and majority accuracy beside accuracy and macro-F1), and the cost."""
     compared = part["compared_on"].iloc[0]
     reference = part["reference"].iloc[0]
     versus = f"vs {'best' if reference is None or _is_best(part) else reference}"
-    versus += "" if compared == "test_accuracy" else f" ({label(part, compared)})"
+    versus += "" if compared == default_metric(part) else f" ({label(part, compared)})"
     labels = [label(part, column) for column in _score_columns(part)]
     return ("variant", "cell", "dir", "size", "params", "seeds", labels[0], versus, *labels[1:], "epochs", "train s")
 
@@ -185,7 +198,7 @@ def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
     rows, best = [], _is_best(part)
     for row in part.itertuples():
         scores = [_score(row, column, multiline) for column in _score_columns(part)]
-        baseline = row.cell in ("linear", "majority")
+        baseline = row.cell in BASELINE_FIELDS
         rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), f"{row.params:,}",
                      str(row.seeds), scores[0], _versus(row, best), *scores[1:], f"{row.epochs_mean:.1f}",
                      f"{row.train_seconds_mean:.2f}"])  # fmt: skip
@@ -237,19 +250,17 @@ def to_records(summary: pd.DataFrame) -> list[dict]:
 
 
 def label(part: pd.DataFrame, column: str) -> str:
-    """A metric's column label; a reversal run's accuracy is exact-sequence accuracy."""
-    if column == "test_accuracy" and (part["task"] == "reversal").all():
-        return "exact % (test)"
-    return METRICS[column][0]
+    """A metric's column label, as the experiment's task reads it (a reversal run's accuracy is exact-sequence
+    accuracy, for one)."""
+    task = TASKS.get(part["task"].iloc[0])
+    return (task.METRICS if task and column in task.METRICS else METRICS)[column].label
 
 
 def _score_columns(part: pd.DataFrame) -> list[str]:
-    """The score columns of an experiment's table, the compared metric first."""
-    if (part["task"] == "reversal").all():
-        columns = ["test_accuracy", "long_accuracy", "test_mse"]
-    else:
-        columns = ["test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_majority_accuracy"]
+    """The score columns of an experiment's table (its task's COLUMNS), the compared metric first."""
     compared = part["compared_on"].iloc[0]
+    columns = [column for column in TASKS[part["task"].iloc[0]].COLUMNS
+               if column == compared or part[f"{column}_mean"].notna().any()]  # a regressor has no accuracy, say
     return [compared] + [column for column in columns if column != compared]
 
 
@@ -261,12 +272,12 @@ def _is_best(part: pd.DataFrame) -> bool:
 
 def _score(row, column: str, multiline: bool) -> str:
     """Example: '96.1 ± 0.4 [95.1, 97.1]'; one seed: '96.1'; no such score: '-'; majority: its mean only."""
-    _, scale, digits, _ = METRICS[column]
+    scale, digits = METRICS[column].scale, METRICS[column].digits
     mean, std = getattr(row, f"{column}_mean"), getattr(row, f"{column}_std")
     if mean is None or pd.isna(mean):
         return "-"
     shown = f"{mean * scale:.{digits}f}"
-    if pd.isna(std) or column == "test_majority_accuracy":  # the majority share barely varies: its mean says it
+    if pd.isna(std) or "majority" in column or "baseline" in column:  # a baseline barely varies: its mean says it
         return shown
     low, high = getattr(row, f"{column}_ci_low") * scale, getattr(row, f"{column}_ci_high") * scale
     return f"{shown} ± {std * scale:.{digits}f}" + ("\n" if multiline else " ") + f"[{low:.{digits}f}, {high:.{digits}f}]"
@@ -276,7 +287,7 @@ def _versus(row, reference_is_best: bool) -> str:
     """Example: 'best'; '-1.3 (p=0.021)'; '-0.3 (p=0.41) ≈'; '-2.0 (untested: 1 shared seed)'."""
     if row.verdict == "reference":
         return "best" if reference_is_best else "reference"
-    _, scale, digits, _ = METRICS[row.compared_on]
+    scale, digits = METRICS[row.compared_on].scale, METRICS[row.compared_on].digits
     if pd.isna(row.difference):
         return "-"
     difference = f"{row.difference * scale:+.{digits}f}"

@@ -13,191 +13,47 @@ import json
 import types
 import typing
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import AfterValidator, BaseModel, Discriminator, Tag, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, field_validator
 
-from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
+from rnnbench.fields import (BASELINE_FIELDS, Architecture, Attention, Cell, Device, Dropout, Layers, ModelSpec,  # noqa: F401
+                             Seed, Size, Strict, Train, architecture_problems, canonical, distinct, model_problems)
+from rnnbench.tasks import TASKS
 
-Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority"]
-Device = Literal["auto", "cpu", "cuda", "mps"]
-Language = Literal[LANGUAGES]
-Layers = Annotated[int, Field(ge=1, le=16)]
-Size = Annotated[int, Field(ge=1, le=65536)]
-Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
-Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
-Seed = Annotated[int, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
-Architecture = Literal["classifier", "tagger", "encoder_decoder", "repeat_decoder"]
-Attention = Literal["none", "dot", "additive", "location"]
+
+DEFAULT_TASK = next(iter(TASKS))  # a `data:` section without `dataset` (files from before there were other tasks)
+
+
+def _dataset_of(value) -> str | None:
+    """The task a `data:` mapping names."""
+    return value.get("dataset", DEFAULT_TASK) if isinstance(value, dict) else getattr(value, "dataset", None)
+
+
+Data = Annotated[
+    Union[tuple(Annotated[task.Data, Tag(name)] for name, task in TASKS.items())],  # noqa: UP007
+    Discriminator(_dataset_of, custom_error_type="unknown_dataset", custom_error_message="unknown dataset"),
+]  # `dataset` picks the task's schema
+
+
+def task_of(data):
+    """The task module of a validated `data:` section."""
+    return TASKS[data.dataset]
+
+
+def resolved_model(model: ModelSpec, data) -> ModelSpec:
+    """The model as its task runs it: fields a baseline does not read reset, the task's defaults made explicit."""
+    return task_of(data).canonical(canonical(model))
 
 
 def task_problems(data, variants: dict) -> list[str]:
-    """What the dataset rules out: the model kinds each task has, and a length range that is empty."""
-    problems = []
-    if data.dataset == "reversal":
-        if data.min_length > data.max_length:
-            problems.append(f"data.max_length: below min_length {data.min_length} (got {data.max_length})")
-        if data.long_samples and data.long_min_length > data.long_max_length:
-            problems.append(f"data.long_max_length: below long_min_length {data.long_min_length} (got {data.long_max_length})")
+    """What the dataset rules out (each task's own checks), and fields that belong to another architecture."""
+    task = task_of(data)
+    problems = task.problems(data, variants)
     for name, model in variants.items():
-        kind = architecture(model, data)
-        if data.dataset == "names" and kind != "classifier":
-            problems.append(f"variant {name}: architecture {kind} is for the reversal task; names needs classifier")
-        if data.dataset == "reversal":
-            unused = [field for field in NAMES_ONLY if getattr(model, field) != ModelSpec.model_fields[field].default]
-            if kind == "classifier" or model.cell in BASELINE_FIELDS:
-                problems.append(f"variant {name}: the reversal task needs architecture tagger or encoder_decoder "
-                                f"with a recurrent cell (got {kind}, cell {model.cell})")
-            elif unused:
-                problems.append(f"variant {name}: {', '.join(unused)}: only for the names task")
-        for field in ENCODER_DECODER_ONLY:
-            if getattr(model, field) != ModelSpec.model_fields[field].default and kind != "encoder_decoder":
-                problems.append(f"variant {name}: {field} needs architecture encoder_decoder (got {kind})")
-        if model.readout != "state_and_context" and model.attention == "none":
-            problems.append(f"variant {name}: readout {model.readout} needs attention (got attention none)")
-        if model.regression and kind not in ("tagger", "repeat_decoder"):
-            problems.append(f"variant {name}: regression needs architecture tagger or repeat_decoder (got {kind}): "
-                            "a decoder that stops at an end token needs tokens")
-    return problems
-
-
-NAMES_ONLY = ("head", "head_hidden", "max_length", "softmax_output", "carry_state", "param_budget")
-ENCODER_DECODER_ONLY = ("attention", "sentinels")
-
-
-def architecture(model: ModelSpec, data) -> str:
-    """The model's architecture, its task's default when left out: classifier for names, encoder_decoder else."""
-    return model.architecture or ("classifier" if data.dataset == "names" else "encoder_decoder")
-
-
-def distinct(values: list) -> list:
-    """Refuse a list that repeats a value, naming it. Example: [1, 1] -> 'lists 1 more than once'."""
-    repeated = [value for i, value in enumerate(values) if value in values[:i]]
-    if repeated:
-        raise ValueError(f"lists {repeated[0]} more than once")
-    return values
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class NamesData(Strict):
-    """Surname → language. Names listed under several chosen languages are dropped (or kept, see names.py)."""
-
-    dataset: Literal["names"] = "names"
-    languages: Annotated[list[Language], AfterValidator(distinct)] = Field(default=list(LANGUAGES), min_length=2)
-    multi_language: Literal["drop", "keep"] = "drop"
-    validation_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1  # 0: no validation split, no early stopping
-    test_fraction: Fraction = 0.1
-    strip_accents: bool = False
-    lowercase: bool = False
-    dedupe: bool = True  # false keeps repeated lines (by_name keeps a name's copies together in one split)
-    split: Literal["by_name", "leaky"] = "by_name"  # leaky: a random split of the lines, repeats included, that
-    # puts copies of test names in training; only for measuring how much that inflates accuracy
-
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _all_means_every_language(cls, value):
-        return list(LANGUAGES) if value == "all" or value == ["all"] else value
-
-    @field_validator("split", mode="before")
-    @classmethod
-    def _random_is_leaky(cls, value):
-        return "leaky" if value == "random" else value  # its name before 0.2: runs recorded with it still load
-
-
-
-class ReversalData(Strict):
-    """Generated digit sequences to output reversed (see data/reversal.py); `long_*` is a test set of lengths
-    never seen in training."""
-
-    dataset: Literal["reversal"]
-    symbols: Annotated[int, Field(ge=2, le=1000)] = 9  # ids 1..symbols; 0 pads
-    samples: Annotated[int, Field(ge=10, le=10_000_000)] = 1000
-    min_length: Size = 1
-    max_length: Size = 5
-    validation_fraction: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1  # 0: no validation split, no early stopping
-    test_fraction: Fraction = 0.2
-    long_samples: Annotated[int, Field(ge=0, le=10_000_000)] = 1000
-    long_min_length: Size = 6
-    long_max_length: Size = 10
-
-
-DATASETS = {"names": NamesData, "reversal": ReversalData}
-Data = Annotated[
-    Annotated[NamesData, Tag("names")] | Annotated[ReversalData, Tag("reversal")],
-    Discriminator(lambda value: value.get("dataset", "names") if isinstance(value, dict) else getattr(value, "dataset", None),
-                  custom_error_type="unknown_dataset", custom_error_message="unknown dataset"),
-]  # `dataset` picks the schema; leaving it out means names
-
-
-class ModelSpec(Strict):
-    """One model: a names classifier with a recurrent cell, a baseline (see models.py), or a reversal model (see
-    sequence_models.py). embedding_dim null = one-hot input."""
-
-    cell: Cell = "gru"
-    impl: Literal["torch", "scratch"] = "torch"  # scratch: the cells of cells.py, written from the equations
-    bidirectional: bool = False
-    num_layers: Layers = 1
-    hidden_size: Size = 64
-    param_budget: Annotated[int, Field(ge=1)] | None = None  # instead of hidden_size: the size whose total is closest
-    embedding_dim: Size | None = 32
-    dropout: Dropout = 0.0
-    bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
-    activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
-    init: Literal["torch", "keras"] = "torch"  # keras: glorot / orthogonal weights, zero biases, forget-gate bias 1
-    architecture: Architecture | None = None  # None: the task's default
-    attention: Attention = "none"  # encoder_decoder only
-    sentinels: bool = False  # encoder_decoder: the encoder reads BOS x_1 … x_L EOS (location attention starts there)
-    readout: Literal["state_and_context", "context"] = "state_and_context"  # what the output layer reads (attention)
-    regression: bool = False  # the tutorial's framing: one float per digit in and out, fixed length, MSE
-    head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
-    head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
-    max_length: Size | None = None  # names are padded or cut to this length: head flatten and cell linear need it
-    softmax_output: bool = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
-    carry_state: bool = False  # tutorial quirk: a batch starts from the state the previous batch ended in
-
-
-BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the others to their defaults
-    "majority": ("cell",),
-    "linear": ("cell", "num_layers", "hidden_size", "param_budget", "max_length", "dropout", "softmax_output", "init"),
-}
-
-
-def canonical(model: ModelSpec, data=None) -> ModelSpec:
-    """A baseline with the fields it does not read reset, so that they neither rename nor rehash it; a reversal
-    model with its architecture made explicit.
-
-    Example: majority with bidirectional true and hidden_size 256 -> plain majority, the same run as before;
-    a regression model keeps the default embedding_dim, which it does not read.
-    """
-    if data is not None and data.dataset == "reversal" and model.architecture is None:
-        model = model.model_copy(update={"architecture": "encoder_decoder"})
-    if model.regression:  # digits go in as values, not through an embedding
-        model = model.model_copy(update={"embedding_dim": ModelSpec.model_fields["embedding_dim"].default})
-    if model.cell not in BASELINE_FIELDS:
-        return model
-    return ModelSpec(**{field: getattr(model, field) for field in BASELINE_FIELDS[model.cell]})
-
-
-def model_problems(model: ModelSpec) -> list[str]:
-    """What is wrong with a combination of model fields that are each valid alone."""
-    problems = []
-    needs_scratch = [what for what, used in (
-        (f"cell {model.cell}", model.cell == "linear_rnn"),
-        ("bias: single", model.bias == "single"),
-        (f"activation: relu for {model.cell}", model.activation == "relu" and model.cell in ("gru", "lstm")),
-    ) if used]  # fmt: skip
-    if model.impl == "torch" and needs_scratch:
-        problems.append(f"{', '.join(needs_scratch)}: only impl: scratch has this (torch's fused kernels do not)")
-    if model.cell == "linear" and model.num_layers == 1 and model.param_budget is not None:
-        problems.append("cell linear with num_layers 1 has no hidden size for param_budget to choose")
-    if (model.head == "flatten" or model.cell == "linear") and model.max_length is None:
-        problems.append(f"{'head flatten' if model.head == 'flatten' else 'cell linear'} needs max_length "
-                        "(the fixed length names are padded or cut to)")  # fmt: skip
+        problems += architecture_problems(name, model, model.architecture or task.ARCHITECTURES[0])
     return problems
 
 
@@ -234,19 +90,6 @@ class Grid(Strict):
         return values if values is None else distinct(values)
 
 
-class Train(Strict):
-    """Adam with early stopping on validation accuracy; the best epoch's weights are restored before testing."""
-
-    learning_rate: float = Field(default=3e-3, gt=0)
-    batch_size: Size = 64
-    max_epochs: Size = 30
-    patience: int = Field(default=5, ge=0)  # epochs without improvement before stopping; 0 never stops early
-    grad_clip: float | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
-    weight_decay: float = Field(default=0.0, ge=0)
-    eval_drop_last: bool = False  # tutorial quirk: score in batches of batch_size, ignoring the last partial batch
-    restore_best: bool = True  # false keeps the last epoch's weights instead of the best validation epoch's
-
-
 class RunSpec(Strict):
     """Everything that determines one run's result (the device only decides where it runs)."""
 
@@ -272,7 +115,7 @@ class RunSpec(Strict):
 class Experiment(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    data: Data = NamesData()
+    data: Data = TASKS[DEFAULT_TASK].Data()
     model: ModelSpec = ModelSpec()
     grid: Grid | None = None
     variants: list[Variant] = []
@@ -289,7 +132,7 @@ class Experiment(Strict):
             entries += [("grid", dict(zip(axes, values))) for values in itertools.product(*axes.values())]
         entries += [(f"variants[{i}]", {k: getattr(v, k) for k in v.model_fields_set}) for i, v in enumerate(self.variants)]
         entries = entries or [("model", {})]
-        models = [(where, fields.pop("name", None), canonical(ModelSpec(**{**defaults, **fields}), self.data))
+        models = [(where, fields.pop("name", None), resolved_model(ModelSpec(**{**defaults, **fields}), self.data))
                   for where, fields in entries]  # fmt: skip
         varying = {k for k in defaults if len({getattr(m, k) for _, _, m in models}) > 1}
         axes = set(self.grid.model_fields_set if self.grid else ())
@@ -398,7 +241,7 @@ def validate(raw: dict, source: str = "experiment") -> Experiment:
         problems += task_problems(experiment.data, experiment.resolved_variants())
     except ValueError as err:
         problems += str(err).splitlines()
-    if experiment.data.validation_fraction == 0 and experiment.train.patience:
+    if experiment.data.validation_fraction == 0 and experiment.train.patience and experiment.train.stop_on == "validation":
         problems.append("train.patience: early stopping needs a validation split; set it to 0 or give "
                         f"data.validation_fraction > 0 (got {experiment.train.patience})")
     if problems:
@@ -406,17 +249,17 @@ def validate(raw: dict, source: str = "experiment") -> Experiment:
     return experiment
 
 
-def names_data(fields: dict) -> NamesData:
-    """Names data settings given as command-line options (`rnnbench data names`), validated like a file's; the
-    problems name the options. Fields given as None keep their defaults."""
+def data_options(dataset: str, fields: dict):
+    """A task's data settings given as command-line options (`rnnbench data names`), validated like a file's;
+    the problems name the options. Fields given as None keep their defaults."""
     try:
-        return NamesData.model_validate({key: value for key, value in fields.items() if value is not None})
+        return TASKS[dataset].Data.model_validate({key: value for key, value in fields.items() if value is not None})
     except ValidationError as err:
         problems = []
         for error in err.errors():
             option = "--" + str(error["loc"][0]).replace("_", "-")
             problems.append(option + ":" + describe({**error, "loc": ("data", *error["loc"])}).split(":", 1)[1])
-        raise ConfigError("data names", problems) from None
+        raise ConfigError(f"data {dataset}", problems) from None
 
 
 def apply_override(raw: dict, assignment: str) -> None:
@@ -449,7 +292,7 @@ def apply_override(raw: dict, assignment: str) -> None:
 
 def field_path(location: tuple) -> str:
     """Example: ('grid', 'cell', 1) -> 'grid.cell[1]'; ('data', 'reversal', 'samples') -> 'data.samples'."""
-    if location[:1] == ("data",) and location[1:2] and location[1] in DATASETS:
+    if location[:1] == ("data",) and location[1:2] and location[1] in TASKS:
         location = location[:1] + location[2:]
     text = ""
     for part in location:
@@ -467,7 +310,7 @@ def describe(error: dict) -> str:
         return f"{path}: required field is missing"
     if error["type"] == "unknown_dataset":
         got = error["input"].get("dataset") if isinstance(error["input"], dict) else error["input"]
-        return f"{path}.dataset: is not one of {', '.join(DATASETS)} (got {got!r})"
+        return f"{path}.dataset: is not one of {', '.join(TASKS)} (got {got!r})"
     message = error["msg"].removeprefix("Value error, ")
     message = message[0].lower() + message[1:]
     if error["type"] == "literal_error":
@@ -479,8 +322,8 @@ def describe(error: dict) -> str:
 def _fields_of(location: tuple) -> list[str]:
     """The field names of the schema object at `location` (walking through lists and optionals)."""
     annotation = Experiment
-    if location[:1] == ("data",) and location[1:2] and location[1] in DATASETS:  # a tagged union: that member
-        annotation, location = DATASETS[location[1]], location[2:]
+    if location[:1] == ("data",) and location[1:2] and location[1] in TASKS:  # a tagged union: that member
+        annotation, location = TASKS[location[1]].Data, location[2:]
     for part in location:
         annotation = _unwrap(annotation)
         if isinstance(part, int):

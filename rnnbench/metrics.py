@@ -4,6 +4,7 @@ checkable by hand."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -145,15 +146,16 @@ def parameter_breakdown(model: nn.Module) -> dict[str, int]:
     """Counted tensors by role. Example: a GRU classifier -> {'embedding': 2048, 'input_to_hidden': 6144, ...}.
 
     Recurrent weights are told apart by torch's names (weight_ih_*, weight_hh_*, bias_*), which the scratch
-    cells share; everything outside the embedding and the recurrent layers (a classifier head, a baseline's
-    layers) counts as head.
+    cells share, in whichever module they sit (a classifier's rnn, an encoder-decoder's encoder and decoder);
+    everything else outside the embedding (a classifier head, attention, a baseline's layers) counts as head.
     """
     counts = dict.fromkeys(BREAKDOWN, 0)
     for name, parameter in model.named_parameters():
+        last = name.rsplit(".", 1)[-1]
         role = ("embedding" if name.startswith("embedding.") else
-                "input_to_hidden" if name.startswith("rnn.weight_ih") else
-                "hidden_to_hidden" if name.startswith("rnn.weight_hh") else
-                "biases" if name.startswith("rnn.bias") else "head")  # fmt: skip
+                "input_to_hidden" if last.startswith("weight_ih") else
+                "hidden_to_hidden" if last.startswith("weight_hh") else
+                "biases" if last.startswith(("bias_ih", "bias_hh")) else "head")  # fmt: skip
         counts[role] += parameter.numel()
     return {**counts, "total": sum(counts.values())}
 
@@ -203,3 +205,41 @@ def sequence_mse(values: torch.Tensor, targets: torch.Tensor, width: int) -> flo
         return F.pad(tensor, (0, width - tensor.shape[1])) if tensor.shape[1] < width else tensor[:, :width]
 
     return F.mse_loss(fixed(values), fixed(targets)).item() if len(targets) else float("nan")
+
+
+class Metric(NamedTuple):
+    """How a recorded score reads in tables: label, display scale (100: a share shown as %), decimals, whether
+    higher is better, and the range its values can take (a confidence interval is clipped to it)."""
+
+    label: str
+    scale: float
+    digits: int
+    higher_is_better: bool
+    low: float | None = 0.0
+    high: float | None = None  # None: no upper bound; a share (scale 100) is at most 1
+
+
+def regression_scores(predicted, targets) -> dict:
+    """MSE, RMSE, MAE, R² and Spearman's ρ of predicted numbers against targets, in the targets' units.
+
+    R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² (the coefficient of determination; 0 for always answering the mean of these
+    targets, negative for worse); Spearman's ρ is scipy.stats.spearmanr (the Pearson correlation of ranks; None
+    when either side is constant). Example: predicted [1, 2, 3], targets [1, 2, 4] -> MSE 1/3, RMSE 0.577,
+    MAE 1/3, R² 0.786, ρ 1.0.
+    """
+    from scipy.stats import spearmanr
+
+    predicted, targets = np.asarray(predicted, dtype=float), np.asarray(targets, dtype=float)
+    if not len(targets):
+        return dict.fromkeys(("mse", "rmse", "mae", "r2", "spearman"))
+    errors = predicted - targets
+    mse = float(np.mean(errors**2))
+    spread = float(np.sum((targets - targets.mean()) ** 2))
+    constant = np.ptp(predicted) == 0 or np.ptp(targets) == 0
+    return {
+        "mse": mse,
+        "rmse": mse**0.5,
+        "mae": float(np.mean(np.abs(errors))),
+        "r2": 1 - float(np.sum(errors**2)) / spread if spread > 0 else None,
+        "spearman": None if constant else float(spearmanr(predicted, targets).statistic),
+    }

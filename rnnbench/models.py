@@ -41,9 +41,11 @@ class RecurrentClassifier(nn.Module):
         softmax_output: bool = False,
         carry_state: bool = False,
         init: str = "torch",
+        regression: bool = False,
     ):
         super().__init__()
         self.vocab_size, self.reads, self.max_length = vocab_size, head, max_length
+        self.regression = regression  # one number per text (num_classes 1), mean squared error
         self.carry_state, self.carried = carry_state, None  # the quirk: the last batch's final state, detached
         self.directions = 2 if bidirectional else 1
         self.softmax_output = softmax_output
@@ -74,10 +76,12 @@ class RecurrentClassifier(nn.Module):
                 features = outputs.masked_fill(~_mask(lengths, outputs), float("-inf")).amax(1)
             case "flatten":
                 features = outputs.flatten(1)  # (B, max_length * directions * H)
-        logits = self.head(self.dropout(features))  # (B, C)
+        logits = self.head(self.dropout(features))  # (B, C), or (B, 1) values for a regressor
         if self.softmax_output:
             logits = logits.softmax(dim=-1)  # the quirk: cross_entropy below applies softmax a second time
-        loss = F.cross_entropy(logits, targets) if targets is not None else None
+        if targets is None:
+            return logits, None
+        loss = F.mse_loss(logits.squeeze(-1), targets) if self.regression else F.cross_entropy(logits, targets)
         return logits, loss
 
     def _recur(self, x, lengths):
@@ -195,10 +199,11 @@ def build(architecture: str, arguments: dict) -> nn.Module:
 
 
 def model_arguments(spec, vocab_size: int, num_classes: int, class_frequencies: list[float],
-                    hidden_size: int | None = None) -> tuple[str, dict]:
+                    hidden_size: int | None = None, regression: bool = False) -> tuple[str, dict]:
     """A model config plus what the data decided -> (architecture, the constructor's keyword arguments).
 
-    `hidden_size` overrides the config's (a parameter budget is turned into a size by `budget.py`).
+    `hidden_size` overrides the config's (a parameter budget is turned into a size by `budget.py`); `regression`
+    makes the recurrent model answer one number (num_classes 1) trained with the mean squared error.
     """
     hidden = hidden_size or spec.hidden_size
     if spec.cell == "majority":
@@ -213,6 +218,7 @@ def model_arguments(spec, vocab_size: int, num_classes: int, class_frequencies: 
         "dropout": spec.dropout, "impl": spec.impl, "bias": spec.bias, "activation": spec.activation,
         "head": spec.head, "head_hidden": spec.head_hidden, "max_length": spec.max_length,
         "softmax_output": spec.softmax_output, "carry_state": spec.carry_state, "init": spec.init,
+        **({"regression": True} if regression else {}),  # absent otherwise: model.json stays as before
     }  # fmt: skip
 
 

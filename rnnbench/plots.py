@@ -17,15 +17,16 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib import colormaps
 
-from rnnbench import compare, metrics, rundir
+from rnnbench import compare, rundir
 from rnnbench.compare import METRICS
 from rnnbench.errors import RnnbenchError
-from rnnbench.rundir import Run
+from rnnbench.rundir import RunRecord
+from rnnbench.tasks import TASKS
 
 DPI = 110
 
 
-def write_plots(summary: pd.DataFrame, runs: list[Run], folder: Path) -> list[Path]:
+def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> list[Path]:
     """Every plot for every experiment in `summary`, as PNG files in `folder`; returns their paths.
 
     names: learning curves, accuracy against parameters, the confusion matrix of the best variant (summed over
@@ -38,34 +39,28 @@ def write_plots(summary: pd.DataFrame, runs: list[Run], folder: Path) -> list[Pa
         raise RnnbenchError(f"{folder}: cannot write plots here ({err.strerror or err})") from None
     paths = []
     for experiment, part in summary.groupby("experiment", sort=True):
-        runs_of = {key: [run for run in runs if run.config["experiment"] == experiment and run.metrics["variant_key"] == key]
+        task = TASKS[part["task"].iloc[0]]
+        runs_of = {key: [run for run in runs if run.spec.experiment == experiment and run.variant_key == key]
                    for key in part["variant_key"]}  # fmt: skip
         variants = dict(zip(part["variant_key"], part["variant"]))
         styles = variant_styles(list(part["variant"]))
-        stem = folder / _file_name(experiment)
+        stem = str(folder / file_name(experiment))
         histories = {variants[key]: [rundir.load_history(run.path) for run in found] for key, found in runs_of.items()}
-        accuracy = "validation exact-sequence accuracy %" if (part["task"] == "reversal").all() else "validation accuracy %"
-        paths.append(save(learning_curves(histories, styles, title=experiment, accuracy_label=accuracy),
-                          f"{stem}-learning-curves.png"))  # fmt: skip
-        metric = part["compared_on"].iloc[0]
-        paths.append(save(accuracy_vs_parameters(part, metric, styles, title=experiment),
-                          f"{stem}-{metric.replace('_', '-')}-vs-parameters.png"))  # fmt: skip
-        best = compare.best_row(part, metric)
+        key = task.watch(runs_of[part["variant_key"].iloc[0]][0].spec.data)[0]
+        watched = key if key.startswith("validation_") else "validation_accuracy"
+        metric = task.METRICS.get(watched)
+        paths.append(save(learning_curves(histories, styles, title=experiment, key=watched,
+                                          label=metric.label if metric else watched.replace("_", " "),
+                                          scale=metric.scale if metric else 1), f"{stem}-learning-curves.png"))  # fmt: skip
+        compared = part["compared_on"].iloc[0]
+        paths.append(save(accuracy_vs_parameters(part, compared, styles, title=experiment),
+                          f"{stem}-{compared.replace('_', '-')}-vs-parameters.png"))  # fmt: skip
+        best = compare.best_row(part, compared)
         if best is None:  # no variant has the compared metric: nothing to single out
             continue
-        if (part["task"] == "names").all():
-            found = runs_of[best["variant_key"]]
-            matrix = np.sum([run.metrics["test_confusion_matrix"] for run in found], axis=0)
-            labels = found[0].metrics["data"]["labels"]
-            seeds = f"{len(found)} seed{'s' if len(found) > 1 else ''}"
-            paths.append(save(confusion_heatmap(matrix, labels, title=f"{experiment}: {best['variant']}, test split, {seeds}"),
-                              f"{stem}-confusion-{_file_name(best['variant'])}.png"))  # fmt: skip
-        else:
-            per_length = {variants[key]: [metrics.exact_by_length(run.metrics) for run in found] for key, found in runs_of.items()}
-            data = runs_of[best["variant_key"]][0].config["data"]
-            trained = (data.get("min_length", 1), data.get("max_length", 5))
-            paths.append(save(accuracy_by_length(per_length, trained, styles, title=experiment),
-                              f"{stem}-accuracy-by-length.png"))  # fmt: skip
+        by_variant = {variants[key]: found for key, found in runs_of.items()}
+        for figure, path in task.plots(experiment, best["variant"], runs_of[best["variant_key"]], stem, by_variant, styles):
+            paths.append(save(figure, path))
     return paths
 
 
@@ -78,23 +73,24 @@ def variant_styles(variants: list[str]) -> dict[str, dict]:
 
 
 def learning_curves(histories: dict[str, list[list[dict]]], styles: dict[str, dict], title: str,
-                    accuracy_label: str = "validation accuracy %") -> Figure:
-    """Training loss and validation accuracy per epoch: a line per variant (the mean over the seeds still
-    training at that epoch) and a band from its lowest to its highest seed."""
+                    key: str = "validation_accuracy", label: str = "validation accuracy %", scale: float = 100) -> Figure:
+    """Training loss and a validation score (`key` of each history row, shown times `scale`) per epoch: a line per
+    variant (the mean over the seeds still training at that epoch) and a band from its lowest to its highest
+    seed."""
     figure = Figure(figsize=(12, 4.6), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     for variant, seeds in histories.items():
-        for axes, key, scale in ((loss_axes, "train_loss", 1), (accuracy_axes, "validation_accuracy", 100)):
-            epochs, low, mean, high = _band(seeds, key)
+        for axes, column, factor in ((loss_axes, "train_loss", 1), (accuracy_axes, key, scale)):
+            epochs, low, mean, high = _band(seeds, column)
             if not epochs:
                 continue
             style = styles[variant]
-            axes.plot(epochs, mean * scale, color=style["color"], linestyle=style["linestyle"], label=variant, linewidth=1.6)
+            axes.plot(epochs, mean * factor, color=style["color"], linestyle=style["linestyle"], label=variant, linewidth=1.6)
             if len(seeds) > 1:
-                axes.fill_between(epochs, low * scale, high * scale, color=style["color"], alpha=0.12, linewidth=0)
+                axes.fill_between(epochs, low * factor, high * factor, color=style["color"], alpha=0.12, linewidth=0)
     loss_axes.set(xlabel="epoch", ylabel="training loss", title="training loss")
     loss_axes.set_yscale("log")
-    accuracy_axes.set(xlabel="epoch", ylabel=accuracy_label, title=accuracy_label.removesuffix(" %"))
+    accuracy_axes.set(xlabel="epoch", ylabel=label, title=label.removesuffix(" %"))
     seeds = max(len(runs) for runs in histories.values())
     figure.suptitle(f"{title}: mean over seeds" + (", band from the lowest to the highest seed" if seeds > 1 else ""))
     _legend(figure, accuracy_axes if accuracy_axes.lines else loss_axes)
@@ -104,7 +100,7 @@ def learning_curves(histories: dict[str, list[list[dict]]], styles: dict[str, di
 def accuracy_vs_parameters(part: pd.DataFrame, metric: str, styles: dict[str, dict], title: str) -> Figure:
     """One point per variant: its mean on `metric` with the 95% interval over seeds as error bars (none for a
     single seed), against its parameter count on a log axis."""
-    label, scale = compare.label(part, metric), METRICS[metric][1]
+    label, scale = compare.label(part, metric), METRICS[metric].scale
     figure = Figure(figsize=(10, 5.2), layout="constrained")
     axes = figure.subplots()
     for row in part.itertuples():
@@ -197,6 +193,6 @@ def _legend(figure: Figure, axes) -> None:
         figure.legend(handles, labels, loc="outside right center", fontsize=8, frameon=False)
 
 
-def _file_name(text: str) -> str:
+def file_name(text: str) -> str:
     """A name safe in any file system. Example: 'gru-bi-1x64@ab12cd34' -> 'gru-bi-1x64-ab12cd34'."""
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-") or "plot"

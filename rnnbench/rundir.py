@@ -38,11 +38,11 @@ from pydantic import ValidationError
 
 from rnnbench.config import RunSpec, describe
 from rnnbench.errors import RnnbenchError
+from rnnbench.tasks import TASKS
 
 FORMAT_VERSION = 1
-METRICS_KEYS = ("task", "variant_key", "parameters", "test_accuracy", "test_macro_f1", "validation_accuracy",
-                "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch", "data",
-                "environment")  # fmt: skip  # what compare, predict, show and report read
+METRICS_KEYS = ("task", "variant_key", "parameters", "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch",
+                "data", "environment")  # fmt: skip  # what every run records; a task's RECORDS names what it adds
 FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
 
 
@@ -134,37 +134,102 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
     return final
 
 
+SPLIT_PREFIXES = ("train_", "validation_", "test_", "long_")
+
+
 @dataclass(frozen=True)
-class Run:
+class RunRecord:
+    """One finished run, as `compare`, `report`, `plots`, `predict` and `show` read it.
+
+    metrics.json is one flat mapping (format version 1); this record splits it: the fields every run has, the
+    `scores` (every number recorded per split: test_accuracy, validation_loss, test_rmse, ...; None where a
+    split was empty), and the `details` (per-split values that are not one number: a confusion matrix,
+    per-class scores, accuracy per length). The task's METRICS say how scores read; its tables read details.
+    """
+
     path: Path
-    config: dict  # the resolved RunSpec as written
-    metrics: dict
+    spec: RunSpec  # config.yaml: repeat the run from this alone
+    task: str
+    variant_key: str
+    parameters: int
+    hidden_size: int  # a parameter budget's solved size
+    epochs_run: int
+    best_epoch: int
+    train_seconds: float
+    seconds_per_epoch: float
+    scores: dict[str, float | None]
+    details: dict
+    data: dict  # what the data decided: vocabulary, classes, split sizes, ...
+    environment: dict  # versions, device, threads, seed, git commit, finished
+    metrics: dict  # metrics.json as written
+
+    @property
+    def config(self) -> dict:
+        """The resolved RunSpec as a mapping (what config.yaml holds)."""
+        return self.spec.model_dump(mode="json")
+
+    @classmethod
+    def from_files(cls, path: Path, spec: RunSpec, metrics: dict) -> RunRecord:
+        """Example: metrics {'task': 'names', 'test_accuracy': 0.9, 'test_confusion_matrix': [[...]], ...} ->
+        scores {'test_accuracy': 0.9, ...}, details {'test_confusion_matrix': [[...]]}."""
+        per_split = {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)}
+        scores = {key: value for key, value in per_split.items()
+                  if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))}  # fmt: skip
+        return cls(
+            path=Path(path), spec=spec, task=metrics["task"], variant_key=metrics["variant_key"],
+            parameters=metrics["parameters"], hidden_size=metrics.get("hidden_size") or spec.model.hidden_size,
+            epochs_run=metrics["epochs_run"], best_epoch=metrics["best_epoch"], train_seconds=metrics["train_seconds"],
+            seconds_per_epoch=metrics["seconds_per_epoch"], scores=scores,
+            details={key: value for key, value in per_split.items() if key not in scores},
+            data=metrics.get("data") or {}, environment=metrics.get("environment") or {}, metrics=metrics,
+        )  # fmt: skip
 
 
-def load_run(path: Path) -> Run:
+def load_run(path: Path) -> RunRecord:
+    """The record of a finished run; a damaged or unfinished run directory raises, naming the file."""
     path = Path(path)
     if not is_finished(path):
         raise RnnbenchError(f"{path}: not a finished run directory (no metrics.json)")
     config = _read(path / "config.yaml", yaml.safe_load)
     metrics = _read(path / "metrics.json", json.loads)
     for name, content in (("config.yaml", config), ("metrics.json", metrics)):
-        if not isinstance(content, dict) or content.get("format_version") != FORMAT_VERSION:
-            raise RnnbenchError(f"{path / name}: not a run file of format version {FORMAT_VERSION}")
+        _check_version(path / name, content, "a run file")
     try:
-        RunSpec.model_validate({k: v for k, v in config.items() if k != "format_version"})
+        spec = RunSpec.model_validate({k: v for k, v in config.items() if k != "format_version"})
     except ValidationError as err:
         raise RnnbenchError(f"{path / 'config.yaml'}: damaged ({describe(err.errors()[0])})") from None
-    data = metrics.get("data")
     absent = [key for key in METRICS_KEYS if key not in metrics]
-    if metrics.get("task") == "names" and not (isinstance(data, dict) and isinstance(data.get("labels"), list)):
-        absent.append("data.labels")
-    if metrics.get("task") == "names" and not isinstance(metrics.get("test_confusion_matrix"), list):
-        absent.append("test_confusion_matrix")
+    task = TASKS.get(metrics.get("task"))
+    if task is None and "task" not in absent:
+        raise RnnbenchError(f"{path / 'metrics.json'}: a run of task {metrics['task']!r}, which this rnnbench does not "
+                            f"know (it knows {', '.join(TASKS)})")  # fmt: skip
+    absent += [key for key, kind in (task.RECORDS.items() if task else ()) if not isinstance(_lookup(metrics, key), kind)]
     if not isinstance(metrics.get("environment", {}), dict):
         absent.append("environment")
     if absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: damaged (no {', '.join(absent)})")
-    return Run(path, config, metrics)
+    return RunRecord.from_files(path, spec, metrics)
+
+
+MISSING = object()
+
+
+def _lookup(mapping: dict, dotted: str):
+    """Example: ({'data': {'labels': ['a']}}, 'data.labels') -> ['a']; a missing key -> MISSING."""
+    for key in dotted.split("."):
+        mapping = mapping.get(key, MISSING) if isinstance(mapping, dict) else MISSING
+    return mapping
+
+
+def _check_version(path: Path, content, what: str) -> None:
+    """Refuse a file of another format version, saying which: a newer rnnbench wrote it, or it is not ours."""
+    version = content.get("format_version") if isinstance(content, dict) else None
+    if version == FORMAT_VERSION:
+        return
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise RnnbenchError(f"{path}: written by a newer rnnbench (format version {version}); this one reads format "
+                            f"version {FORMAT_VERSION}: upgrade rnnbench to read it")  # fmt: skip
+    raise RnnbenchError(f"{path}: not {what} of format version {FORMAT_VERSION}")
 
 
 def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -174,8 +239,7 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         raise RnnbenchError(f"{path}: not a run directory (no model.json); pass a folder like "
                             "results/<experiment>/<variant>-<key>/seed-0")
     info = _read(path / "model.json", json.loads)
-    if not isinstance(info, dict) or info.get("format_version") != FORMAT_VERSION:
-        raise RnnbenchError(f"{path / 'model.json'}: not a model file of format version {FORMAT_VERSION}")
+    _check_version(path / "model.json", info, "a model file")
     try:
         state_dict = load_file(path / "model.safetensors")
     except FileNotFoundError:
@@ -195,27 +259,28 @@ def load_history(path: Path) -> list[dict]:
 
 
 def load_predictions(path: Path) -> list[dict] | None:
-    """A names run's predictions.csv (name, language, predicted, probability), or None if it has none."""
+    """A run's predictions.csv (one row per test example: the example, its truth, `predicted`, and for a classifier
+    its probability; names runs: name, language, ...), or None if it has none."""
     if not (Path(path) / "predictions.csv").is_file():
         return None
     rows = _read(Path(path) / "predictions.csv", _csv_rows)
-    if rows and not {"name", "language", "predicted"} <= set(rows[0]):
-        raise RnnbenchError(f"{Path(path) / 'predictions.csv'}: damaged (expected name, language, predicted columns)")
+    if rows and (len(rows[0]) < 3 or "predicted" not in rows[0]):
+        raise RnnbenchError(f"{Path(path) / 'predictions.csv'}: damaged (expected an example, its truth and a predicted column)")
     return rows
 
 
 def load_data_report(path: Path) -> dict | None:
-    """A names run's data.json (what cleaning and splitting did), or None if it has none."""
+    """A run's data.json (what cleaning and splitting did), or None if it has none (generated data)."""
     if not (Path(path) / "data.json").is_file():
         return None
     report = _read(Path(path) / "data.json", json.loads)
-    keys = ("languages", "split", "sizes", "overlap", "multi_language_names", "multi_language_policy")
+    keys = ("sizes", "overlap")  # what every task's report has; the rest is the task's to read
     if not isinstance(report, dict) or any(key not in report for key in keys):
         raise RnnbenchError(f"{Path(path) / 'data.json'}: damaged (expected {', '.join(keys)})")
     return report
 
 
-def find_runs(results: Path) -> tuple[list[Run], list[str]]:
+def find_runs(results: Path) -> tuple[list[RunRecord], list[str]]:
     """Every finished run under `results`, sorted by path, and one line per run directory that could not be read."""
     runs, problems = [], []
     for metrics_file in sorted(Path(results).glob("*/*/seed-*/metrics.json")):

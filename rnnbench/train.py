@@ -1,4 +1,9 @@
-"""fit() and evaluate(): the training loop with early stopping, best-weight restore and timing."""
+"""fit() and evaluate(): the training loop with early stopping, best-weight restore and timing.
+
+What early stopping watches, and in which direction, is the task's choice (`watch`): a classifier's validation
+accuracy (higher is better), a regressor's validation loss (lower is better), or, as a tutorial quirk, the
+training loss. The loop itself knows no task.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +17,42 @@ from torch import nn
 from rnnbench.data.batches import TensorSplit
 
 EVAL_BATCH_SIZE = 1024
+HISTORY = ("epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy", "seconds")
 
 
 @dataclass
 class FitResult:
-    history: list[dict] = field(default_factory=list)  # one row per epoch
+    history: list[dict] = field(default_factory=list)  # one row per epoch, keys HISTORY
     best_epoch: int = 0
-    best_validation_accuracy: float = -1.0
+    best_value: float | None = None  # the watched value at best_epoch
     train_seconds: float = 0.0
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """(probabilities (N, C), predicted classes (N,), mean loss) over a whole split, in eval mode, on the CPU."""
+def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, float]:
+    """(the model's outputs for every example, on the CPU: (N, C) logits or probabilities, or (N, 1) values;
+    the mean training loss over the split), in eval mode."""
     was_training = model.training
     model.eval()
-    outputs = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(batch_size or EVAL_BATCH_SIZE)])
+    pieces, loss_sum = [], 0.0
+    for batch in split.batches(batch_size or EVAL_BATCH_SIZE):
+        output, loss = model(batch.tokens, batch.lengths, batch.targets)
+        pieces.append(output)
+        loss_sum += loss.item() * len(batch)
     model.train(was_training)
-    loss = nn.functional.cross_entropy(outputs, split.targets).item()  # the training loss, quirks included
-    probabilities = (outputs if model.softmax_output else outputs.softmax(dim=-1)).cpu()
+    return torch.cat(pieces).cpu(), loss_sum / len(split)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(probabilities (N, C), predicted classes (N,), mean loss) of a classifier over a whole split, in eval mode,
+    on the CPU."""
+    was_training = model.training
+    model.eval()
+    logits = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(batch_size or EVAL_BATCH_SIZE)])
+    model.train(was_training)
+    loss = nn.functional.cross_entropy(logits, split.targets).item()  # the training loss, quirks included
+    probabilities = (logits if model.softmax_output else logits.softmax(dim=-1)).cpu()
     return probabilities, probabilities.argmax(dim=-1), loss
 
 
@@ -53,20 +75,24 @@ def fit(
     weight_decay: float,
     generator: torch.Generator,
     on_epoch: Callable[[dict], None] | None = None,
-    score: Callable[[nn.Module, TensorSplit], tuple[float, float]] | None = None,
+    score: Callable[[nn.Module, TensorSplit], tuple[float | None, float]] | None = None,
+    watch: tuple[str, str] = ("validation_accuracy", "max"),
     restore_best: bool = True,
 ) -> FitResult:
-    """Adam on the training split; stop after `patience` epochs without a better validation accuracy
-    (0 = never) and leave the model holding the best epoch's weights (the last epoch's if not restore_best).
+    """Adam on the training split; stop after `patience` epochs (0 = never) in which the watched history value
+    (`watch` = (key, "max" or "min")) did not improve, and leave the model holding the best epoch's weights (the
+    last epoch's if not restore_best, or if there is no validation split to watch).
 
-    `score(model, split) -> (accuracy, loss)` measures the validation split; the default is classification
-    accuracy. Training accuracy is tracked batch by batch for classifiers only (None for other tasks).
+    `score(model, split) -> (accuracy or None, loss)` measures the validation split each epoch; the default is
+    classification accuracy. Training accuracy is tracked batch by batch for classifiers only (None otherwise).
     """
     score = score or classification_score
+    key, direction = watch
     trainable = [p for p in model.parameters() if p.requires_grad]
     # A model without parameters (the majority baseline) is scored for one epoch and not trained.
     optimizer = torch.optim.Adam(trainable, lr=learning_rate, weight_decay=weight_decay) if trainable else None
     max_epochs = max_epochs if trainable else 1
+    classes = train.targets.dim() == 1 and not train.targets.is_floating_point()  # one class id per example
     result = FitResult()
     best_state = None
     for epoch in range(1, max_epochs + 1):
@@ -84,18 +110,18 @@ def fit(
                     nn.utils.clip_grad_norm_(trainable, grad_clip)
                 optimizer.step()
             loss_sum += loss.detach() * len(batch)
-            if batch.targets.dim() == 1:  # a classifier: one class per example
+            if classes:
                 correct += (logits.argmax(dim=-1) == batch.targets).sum()
         if len(validation):
             validation_accuracy, validation_loss = score(model, validation)
-        else:  # no validation split: no early stopping, and the last epoch's weights are kept
+        else:  # no validation split: no early stopping on it, and the last epoch's weights are kept
             validation_loss = validation_accuracy = None
         seconds = time.perf_counter() - start  # .item() has synchronised with the device
         result.train_seconds += seconds
         row = {
             "epoch": epoch,
             "train_loss": loss_sum.item() / len(train),
-            "train_accuracy": correct.item() / len(train) if train.targets.dim() == 1 else None,
+            "train_accuracy": correct.item() / len(train) if classes else None,
             "validation_loss": validation_loss,
             "validation_accuracy": validation_accuracy,
             "seconds": seconds,
@@ -103,12 +129,14 @@ def fit(
         result.history.append(row)
         if on_epoch:
             on_epoch(row)
-        if validation_accuracy is None or validation_accuracy > result.best_validation_accuracy:
-            result.best_epoch, result.best_validation_accuracy = epoch, validation_accuracy
+        value = row[key]
+        if value is None or result.best_value is None or (value > result.best_value if direction == "max" else
+                                                          value < result.best_value):  # fmt: skip
+            result.best_epoch, result.best_value = epoch, value
             if restore_best:
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif patience and epoch - result.best_epoch >= patience:
             break
-    if best_state is not None:  # restore_best, or no validation split: the last epoch's weights stay
+    if best_state is not None:  # restore_best, or nothing to watch: the last epoch's weights stay
         model.load_state_dict(best_state)
     return result

@@ -102,7 +102,7 @@ def test_predict_bad_input(trained, tmp_path):
     results = folder / "results"
     assert_clean_failure(invoke("predict", "  ", "--results", results), 1, "name 1", "empty")
     assert_clean_failure(invoke("predict", "x" * 500, "--results", results), 1, "500 characters")
-    assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished names run")
+    assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished run", "a names run")
     assert_clean_failure(invoke("predict", "Rossi", "--run", tmp_path), 1, "not a run directory (no model.json)")
     assert invoke("predict", "Rossi", "--results", results, "--top-k", "0").exit_code == 2
 
@@ -303,7 +303,9 @@ def test_reversal_refuses_what_only_names_has(write_experiment):
     result = invoke("validate", write_experiment(content))
     assert_clean_failure(result, 2, "head: only for the names task", "needs architecture tagger or encoder_decoder",
                          "attention needs architecture encoder_decoder (got tagger)", "data.max_length: below min_length 4")
-    assert_clean_failure(invoke("params", write_experiment(REVERSAL)), 1, "params: counts names experiments only")
+    counted = invoke("params", write_experiment(REVERSAL))  # every task's models are counted
+    assert counted.exit_code == 0, counted.output  # an encoder-decoder: its encoder's and decoder's layers added
+    assert "lstm-uni-1x16-encdec-attn-dot: 4×(16·8 + 16² + 2·16) + 4×(16·8 + 16² + 2·16) = 3,328 ✓" in counted.stdout
 
 
 def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path):
@@ -329,4 +331,4 @@ def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path)
     shown = [min(max(round(v), 0), 9) for v in answer["values"]]
     assert answer["output"] == " ".join(str(v) for v in shown if v != 0)
     assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
-                         "data.dataset: is not one of names, reversal (got 'revers')")
+                         "data.dataset: is not one of names, reversal, csv (got 'revers')")

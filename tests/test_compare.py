@@ -5,16 +5,17 @@ import pytest
 
 from rnnbench import compare, stats
 from rnnbench.errors import RnnbenchError
-from rnnbench.rundir import Run
+from rnnbench.config import RunSpec
+from rnnbench.rundir import RunRecord
 
 
 def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, seconds=1.0):
-    config = {"experiment": experiment, "variant": variant, "seed": seed,
-              "model": {"cell": cell, "bidirectional": False, "num_layers": 1, "hidden_size": 8}}
+    spec = RunSpec(experiment=experiment, variant=variant, seed=seed, data={}, model={"cell": cell, "hidden_size": 8},
+                   train={}, device="cpu")
     metrics = {"task": "names", "variant_key": key, "parameters": params, "test_accuracy": accuracy, "test_macro_f1": accuracy,
                "validation_accuracy": accuracy, "epochs_run": 3, "train_seconds": seconds, "seconds_per_epoch": seconds / 3,
                "best_epoch": 3, "data": {}, "environment": {}}
-    return Run(Path(f"/r/{experiment}/{variant}-{key}/seed-{seed}"), config, metrics)
+    return RunRecord.from_files(Path(f"/r/{experiment}/{variant}-{key}/seed-{seed}"), spec, metrics)
 
 
 RUNS = [
@@ -55,8 +56,9 @@ def test_formats():
     assert records[0]["test_accuracy_std"] is None  # lstm: one seed
     markdown = compare.to_markdown(summary)
     assert "### e" in markdown and "### f" in markdown
-    assert ("| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested: 1 shared seed) | - | "
-            "92.0 ± 2.0 [87.0, 97.0] | - | 3.0 | 1.00 |") in markdown
+    # columns no run recorded (balanced and majority accuracy here) are left out, not shown as '-'
+    assert ("| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested: 1 shared seed) | "
+            "92.0 ± 2.0 [87.0, 97.0] | 3.0 | 1.00 |") in markdown and "balanced acc" not in markdown
     assert compare.to_csv(summary).splitlines()[0].startswith("experiment,variant,variant_key,task,cell")
 
 

@@ -2,6 +2,7 @@
 runs that come out identical. Real tiny runs through the CLI, in temporary folders."""
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -10,7 +11,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from rnnbench import config, rundir
-from rnnbench.experiment import NOT_REPEATABLE
+from rnnbench.repeat import NOT_REPEATABLE
 
 from conftest import TINY
 from test_cli import assert_clean_failure, invoke
@@ -161,10 +162,10 @@ def test_no_experiment_file_when_a_variant_was_renamed_or_changed(two_seeds):
     folder, _ = two_seeds
     runs, _ = rundir.find_runs(folder / "results")
     assert resolved_experiment(runs)["seeds"] == [0, 1]
-    renamed = [rundir.Run(run.path, {**run.config, "variant": "renamed"}, run.metrics) if run.config["seed"] == 1
+    renamed = [dataclasses.replace(run, spec=run.spec.model_copy(update={"variant": "renamed"})) if run.spec.seed == 1
                else run for run in runs]  # one key, two names
     assert resolved_experiment(renamed) is None
-    changed = [rundir.Run(run.path, run.config, {**run.metrics, "variant_key": "0000abcd"}) if run.config["seed"] == 1
+    changed = [dataclasses.replace(run, variant_key="0000abcd") if run.spec.seed == 1
                else run for run in runs]  # one name, two keys
     assert resolved_experiment(changed) is None
 

@@ -68,6 +68,9 @@ def test_corrupted_weights_and_wrong_format(tmp_path, spec):
         rundir.load_model_files(path)
     metrics = json.loads((path / "metrics.json").read_text())
     (path / "metrics.json").write_text(json.dumps({**metrics, "format_version": 99}))
+    with pytest.raises(RnnbenchError, match=r"written by a newer rnnbench \(format version 99\); this one reads format version 1"):
+        rundir.load_run(path)
+    (path / "metrics.json").write_text(json.dumps({**metrics, "format_version": "x"}))
     with pytest.raises(RnnbenchError, match="not a run file of format version 1"):
         rundir.load_run(path)
     with pytest.raises(RnnbenchError, match="not a finished run directory"):

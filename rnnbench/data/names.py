@@ -66,6 +66,7 @@ def build_splits(
     lowercase: bool = False,
     dedupe: bool = True,
     split: str = "by_name",
+    test: dict[str, list[str]] | None = None,
 ) -> NamesSplits:
     """Dedupe within each language, apply the multi-language policy, then split.
 
@@ -75,8 +76,22 @@ def build_splits(
     so every name lands in one split (with `dedupe: false` a name's repeated lines all go with it); "leaky"
     shuffles the lines as they are, repeats included (`dedupe` does not apply), and cuts them, as a tutorial
     does: copies of a test name then sit in training. It exists to measure how much that inflates accuracy.
+    test: a separate test set ({label: lines}, cleaned and deduped the same way) instead of a test split cut from
+    the corpus: its names are removed from the corpus, so none of them is trained on, and test_fraction is unused.
     """
     labels = tuple(corpus)
+    held_out = set()
+    if test is not None:
+        unknown = sorted(set(test) - set(labels))
+        if unknown:
+            raise RnnbenchError(f"test file: label {unknown[0]!r} never occurs in the training file; a model cannot "
+                                f"answer it (training labels: {', '.join(labels)})")  # fmt: skip
+        test = {label: list(dict.fromkeys(clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines))
+                for label, lines in test.items()}  # fmt: skip
+        held_out = {name for names in test.values() for name in names}
+        corpus = {label: [line for line in lines if clean(line, strip_accents=strip_accents, lowercase=lowercase)
+                          not in held_out] for label, lines in corpus.items()}  # fmt: skip
+        test_fraction = 0.0
     cleaned = {language: [clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines]
                for language, lines in corpus.items()}  # fmt: skip
     per_language = {language: list(dict.fromkeys(names)) if dedupe and split == "by_name" else names
@@ -109,6 +124,8 @@ def build_splits(
         for index, names in enumerate(kept.values()):
             for name in names:
                 examples[split_of[name]].append((name, index))
+        if test is not None:
+            examples["test"] = [(name, labels.index(label)) for label, names in test.items() for name in names]
 
     report_languages = {}
     for index, language in enumerate(labels):
@@ -137,6 +154,8 @@ def build_splits(
         "sizes": {name: len(examples[name]) for name in SPLITS},
         "overlap": split_overlap(examples),
     }
+    if test is not None:
+        report["test_file_names"] = len(held_out)  # every one of them removed from the corpus before splitting
     return NamesSplits(labels, examples["train"], examples["validation"], examples["test"], report)
 
 
@@ -166,7 +185,7 @@ REPORT_COLUMNS = {"lines": "lines", "distinct": "distinct", "duplicates_removed"
 TREATMENT = {"drop": "dropped from every language", "keep": "kept under each of its languages, all copies in one split"}
 
 
-def describe_overlap(report: dict) -> str:
+def describe_overlap(report: dict, noun: str = "name") -> str:
     """The split check of a data report in one sentence: that no name is in two splits, or how much a leaky split
     leaks. Example: 'no name is in two splits (checked: train ∩ validation 0, train ∩ test 0, validation ∩ test 0)'.
     """
@@ -174,7 +193,7 @@ def describe_overlap(report: dict) -> str:
     pairs = (f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
              f"validation ∩ test {overlap['validation_test']:,}")  # fmt: skip
     if report["split"] != "leaky":
-        return f"no name is in two splits (checked: {pairs})"
-    return (f"split: leaky: lines split at random, repeats included; names in two splits: {pairs}; "
+        return f"no {noun} is in two splits (checked: {pairs})"
+    return (f"split: leaky: lines split at random, repeats included; {noun}s in two splits: {pairs}; "
             f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
             "to measure how much such a split inflates accuracy")

@@ -1,0 +1,49 @@
+"""What a run reports while it runs: small frozen dataclasses, picklable, so that the CLI can draw progress (and
+a process pool or a cluster could forward them) without the runner ever touching the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnbench.config import RunSpec
+
+
+@dataclass(frozen=True)
+class DataPrepared:
+    seed: int
+    device: torch.device
+    summary: str  # the task's one line on what the data decided
+    table: object | None  # the task's data report as a views.Table, or None
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    spec: RunSpec
+    index: int  # 1-based position among the experiment's runs
+    total: int
+    parameters: int
+
+
+@dataclass(frozen=True)
+class EpochFinished:
+    spec: RunSpec
+    row: dict  # one history row
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    spec: RunSpec
+    path: Path
+    metrics: dict
+
+
+@dataclass(frozen=True)
+class RunSkipped:
+    spec: RunSpec
+    path: Path  # the finished run already there
+
+
+Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped

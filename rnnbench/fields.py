@@ -1,0 +1,130 @@
+"""The fields every task shares: what a model is (ModelSpec) and how it trains (Train), with their checks.
+
+Task modules (rnnbench/tasks/) build their `data:` schemas from the types here; config.py assembles the whole
+experiment schema from both. Nothing here knows a task by name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+Layers = Annotated[int, Field(ge=1, le=16)]
+Size = Annotated[int, Field(ge=1, le=65536)]
+Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
+Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
+ValidationFraction = Annotated[float, Field(ge=0.0, lt=0.5)]  # 0: no validation split, no early stopping
+Seed = Annotated[int, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
+Architecture = Literal["classifier", "tagger", "encoder_decoder", "repeat_decoder"]
+Attention = Literal["none", "dot", "additive", "location"]
+
+
+def distinct(values: list) -> list:
+    """Refuse a list that repeats a value, naming it. Example: [1, 1] -> 'lists 1 more than once'."""
+    repeated = [value for i, value in enumerate(values) if value in values[:i]]
+    if repeated:
+        raise ValueError(f"lists {repeated[0]} more than once")
+    return values
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ModelSpec(Strict):
+    """One model: a recurrent classifier (or regressor), a baseline, or a sequence model for the reversal task
+    (see models.py and sequence_models.py). embedding_dim null = one-hot input."""
+
+    cell: Cell = "gru"
+    impl: Literal["torch", "scratch"] = "torch"  # scratch: the cells of cells.py, written from the equations
+    bidirectional: bool = False
+    num_layers: Layers = 1
+    hidden_size: Size = 64
+    param_budget: Annotated[int, Field(ge=1)] | None = None  # instead of hidden_size: the size whose total is closest
+    embedding_dim: Size | None = 32
+    dropout: Dropout = 0.0
+    bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
+    activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
+    init: Literal["torch", "keras"] = "torch"  # keras: glorot / orthogonal weights, zero biases, forget-gate bias 1
+    architecture: Architecture | None = None  # None: the task's default
+    attention: Attention = "none"  # encoder_decoder only
+    sentinels: bool = False  # encoder_decoder: the encoder reads BOS x_1 … x_L EOS (location attention starts there)
+    readout: Literal["state_and_context", "context"] = "state_and_context"  # what the output layer reads (attention)
+    regression: bool = False  # the tutorial's framing: one float per digit in and out, fixed length, MSE
+    head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
+    head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
+    max_length: Size | None = None  # texts are padded or cut to this length: head flatten and cell linear need it
+    softmax_output: bool = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
+    carry_state: bool = False  # tutorial quirk: a batch starts from the state the previous batch ended in
+
+
+BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the others to their defaults
+    "majority": ("cell",),
+    "linear": ("cell", "num_layers", "hidden_size", "param_budget", "max_length", "dropout", "softmax_output", "init"),
+}
+CLASSIFIER_ONLY = ("head", "head_hidden", "max_length", "softmax_output", "carry_state", "param_budget")
+ENCODER_DECODER_ONLY = ("attention", "sentinels")
+
+
+def canonical(model: ModelSpec) -> ModelSpec:
+    """A baseline with the fields it does not read reset, so that they neither rename nor rehash it.
+
+    Example: majority with bidirectional true and hidden_size 256 -> plain majority, the same run as before.
+    """
+    if model.cell not in BASELINE_FIELDS:
+        return model
+    return ModelSpec(**{field: getattr(model, field) for field in BASELINE_FIELDS[model.cell]})
+
+
+def is_default(model: ModelSpec, field: str) -> bool:
+    return getattr(model, field) == ModelSpec.model_fields[field].default
+
+
+def model_problems(model: ModelSpec) -> list[str]:
+    """What is wrong with a combination of model fields that are each valid alone."""
+    problems = []
+    needs_scratch = [what for what, used in (
+        (f"cell {model.cell}", model.cell == "linear_rnn"),
+        ("bias: single", model.bias == "single"),
+        (f"activation: relu for {model.cell}", model.activation == "relu" and model.cell in ("gru", "lstm")),
+    ) if used]  # fmt: skip
+    if model.impl == "torch" and needs_scratch:
+        problems.append(f"{', '.join(needs_scratch)}: only impl: scratch has this (torch's fused kernels do not)")
+    if model.cell == "linear" and model.num_layers == 1 and model.param_budget is not None:
+        problems.append("cell linear with num_layers 1 has no hidden size for param_budget to choose")
+    if (model.head == "flatten" or model.cell == "linear") and model.max_length is None:
+        problems.append(f"{'head flatten' if model.head == 'flatten' else 'cell linear'} needs max_length "
+                        "(the fixed length texts are padded or cut to)")  # fmt: skip
+    return problems
+
+
+def architecture_problems(name: str, model: ModelSpec, kind: str) -> list[str]:
+    """Fields that belong to another architecture than the variant's `kind`, whatever the task."""
+    problems = [f"variant {name}: {field} needs architecture encoder_decoder (got {kind})"
+                for field in ENCODER_DECODER_ONLY if not is_default(model, field) and kind != "encoder_decoder"]
+    if model.readout != "state_and_context" and model.attention == "none":
+        problems.append(f"variant {name}: readout {model.readout} needs attention (got attention none)")
+    if model.regression and kind not in ("tagger", "repeat_decoder"):
+        problems.append(f"variant {name}: regression needs architecture tagger or repeat_decoder (got {kind}): "
+                        "a decoder that stops at an end token needs tokens")
+    return problems
+
+
+class Train(Strict):
+    """Adam with early stopping on the task's validation score; the best epoch's weights are restored before
+    testing."""
+
+    learning_rate: float = Field(default=3e-3, gt=0)
+    batch_size: Size = 64
+    max_epochs: Size = 30
+    patience: int = Field(default=5, ge=0)  # epochs without improvement before stopping; 0 never stops early
+    grad_clip: float | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
+    weight_decay: float = Field(default=0.0, ge=0)
+    eval_drop_last: bool = False  # tutorial quirk: score in batches of batch_size, ignoring the last partial batch
+    restore_best: bool = True  # false keeps the last epoch's weights instead of the best validation epoch's
+    # tutorial quirk: stop when the *training* loss stops falling (Keras' EarlyStopping(monitor='loss')), which
+    # needs no validation split and watches the very data it fits; "validation" watches the task's score
+    stop_on: Literal["validation", "train_loss"] = "validation"

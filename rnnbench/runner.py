@@ -1,0 +1,127 @@
+"""run_one(): the only code that seeds, builds, trains, scores and saves a run, for every task; and
+run_experiment(), the recipe that calls it for every (seed, variant) not already finished.
+
+    source = task.load(data)                      once per experiment: the corpus, the user's file, ...
+    for each seed: prepared = task.prepare(...)    one split, encoded once, shared by the seed's variants
+        for each variant: run_one(spec, ...)       seed → build → fit → score → save → RunRecord
+
+run_one takes picklable arguments (a RunSpec, paths, the task's source) and returns a small record, so a process
+pool or a cluster maps over it as the loop here does; given no `prepared`, it prepares the seed's data itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from rnnbench import metrics, rundir
+from rnnbench.config import Experiment, RunSpec, task_of
+from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
+from rnnbench.events import DataPrepared, EpochFinished, Event, RunFinished, RunSkipped, RunStarted
+from rnnbench.train import fit
+
+
+def ignore(event: Event) -> None:
+    pass
+
+
+def load_source(data, data_dir: Path | None = None, on_download=None) -> tuple[object, str | None]:
+    """(what the task learns from, a line saying where it came from): read and checked before anything trains."""
+    return task_of(data).load(data, data_dir, on_download)
+
+
+def prepare_seed(data, source, seed: int, device: torch.device, on_event: Callable[[Event], None] = ignore):
+    """One seed's data for the task, announced with a DataPrepared event."""
+    task = task_of(data)
+    prepared = task.prepare(data, source, seed, device)
+    table = task.data_table(prepared.report, f"data (seed {seed})")
+    on_event(DataPrepared(seed, device, task.describe(prepared.sizes, prepared.report), table))
+    return prepared
+
+
+def run_experiment(experiment: Experiment, source, results: Path, on_event: Callable[[Event], None] = ignore) -> list[Path]:
+    """Train and save every (seed, variant) run not already finished; return all the experiment's run paths."""
+    device = resolve_device(experiment.device)
+    rundir.check_writable(results)
+    specs = experiment.run_specs()
+    finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
+    paths = []
+    for seed in experiment.seeds:
+        pending = []
+        for spec, done in zip(specs, finished):
+            if spec.seed != seed:
+                continue
+            if done is not None:
+                paths.append(done)
+                on_event(RunSkipped(spec, done))
+            else:
+                pending.append(spec)
+        if not pending:
+            continue
+        prepared = prepare_seed(experiment.data, source, seed, device, on_event)
+        for spec in pending:
+            try:
+                record = run_one(spec, results, source, prepared=prepared, on_event=on_event,
+                                 position=(specs.index(spec) + 1, len(specs)))  # fmt: skip
+                paths.append(record.path)
+            except rundir.AlreadyFinished as done:  # a parallel process finished the same run first
+                paths.append(done.path)
+                on_event(RunSkipped(spec, done.path))
+    return paths
+
+
+def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Callable[[Event], None] = ignore,
+            position: tuple[int, int] = (1, 1)) -> rundir.RunRecord:  # fmt: skip
+    """Seed, build, fit, score and save one run; return its record. Without `prepared`, the seed's data is
+    prepared here from `source` (what the task's load returned)."""
+    task = task_of(spec.data)
+    device = resolve_device(spec.device)
+    if prepared is None:
+        prepared = task.prepare(spec.data, source, spec.seed, device)
+    torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
+    architecture, arguments = task.build(spec.model, prepared)
+    model = task.MODELS[architecture](**arguments).to(device)
+    parameters = metrics.count_parameters(model)
+    on_event(RunStarted(spec, *position, parameters))
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    train = spec.train
+    watch = ("train_loss", "min") if train.stop_on == "train_loss" else task.watch(spec.data)
+    result = fit(model, prepared.tensors["train"], prepared.tensors["validation"], learning_rate=train.learning_rate,
+                 batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
+                 grad_clip=train.grad_clip, weight_decay=train.weight_decay, restore_best=train.restore_best,
+                 generator=torch.Generator().manual_seed(spec.seed), score=task.validator(prepared), watch=watch,
+                 on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
+    memory, memory_kind = peak_memory_mb(device)
+    scores, files = task.score(model, prepared, spec)
+    run_metrics = {
+        "task": spec.data.dataset,
+        "experiment": spec.experiment,
+        "variant": spec.variant,
+        "variant_key": spec.variant_key(),
+        "seed": spec.seed,
+        "architecture": architecture,
+        "parameters": parameters,
+        "parameter_breakdown": metrics.parameter_breakdown(model),
+        "hidden_size": arguments.get("hidden_size", spec.model.hidden_size),
+        "param_budget": spec.model.param_budget,
+        **scores,
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "watched": watch[0],
+        "train_seconds": result.train_seconds,
+        "seconds_per_epoch": result.train_seconds / len(result.history),
+        "peak_memory_mb": memory,
+        "peak_memory_kind": memory_kind,
+        "data": prepared.sizes,
+        "environment": environment_record(device, spec.seed),
+    }
+    model_info = {"task": spec.data.dataset, "architecture": architecture, "arguments": arguments,
+                  **task.model_info(prepared, spec.data)}  # fmt: skip
+    path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics, state_dict=model.state_dict(),
+                           model_info=model_info, data_report=prepared.report,
+                           predictions=files.get("predictions"))  # fmt: skip
+    on_event(RunFinished(spec, path, run_metrics))
+    return rundir.load_run(path)

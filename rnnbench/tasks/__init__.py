@@ -1,0 +1,24 @@
+"""The tasks rnnbench knows, each one module: its `data:` schema, its data, its models, its scores, its tables
+and what `predict` answers. A new task is a new module and one line here; nothing outside rnnbench/tasks/ (and
+the data modules) knows a task by name.
+
+What a task module provides (names.py reads as the example):
+    Data                 the pydantic schema of its `data:` section, discriminated on `dataset`
+    ARCHITECTURES        the model architectures it accepts, its default first
+    canonical(model)     the model with the task's defaults made explicit (so that keys do not drift)
+    problems(data, variants) -> list[str]      what its data settings rule out, one line each
+    load(data, data_dir, on_download) -> (source, note)   read or locate what it learns from, once per experiment
+    prepare(data, source, seed, device) -> Prepared       one seed's splits as tensors: .tensors, .sizes, .report
+    build(model, prepared) -> (architecture, arguments)   a variant's constructor arguments; MODELS builds them
+    validator(prepared) -> score(model, split) -> (accuracy or None, loss)   what each epoch measures
+    WATCH                (history key, "max" or "min"): what early stopping watches, and its direction
+    score(model, prepared, spec) -> (metrics, files)   a finished model's scores and the files beside them
+    METRICS, COLUMNS     how its scores read in tables, and which its tables show (the first is compared)
+    model_info(prepared, data) -> dict                  what predict needs beside the weights
+    predictor(state_dict, info, where) -> .predict(texts, top_k)   answers from a run
+    describe, data_table, describe_model, show_tables, report_sections, plots, candidates: its words and tables
+"""
+
+from rnnbench.tasks import names, reversal, text
+
+TASKS = {"names": names, "reversal": reversal, "csv": text}

@@ -1,0 +1,353 @@
+"""What every text → class task shares (names, and a CSV with `target: class`): tensors of each split, the
+classifier and baselines built from a variant, the scores, the errors worth reading, and answering texts.
+
+Not a task itself: the task modules call it with their own data, their own tokenizer and their own words for
+an example and its class ("name" and "language", or "text" and "label").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnnbench import metrics, models
+from rnnbench.data.batches import TensorSplit
+from rnnbench.data.names import REPORT_COLUMNS, SPLITS, TREATMENT, NamesSplits, describe_overlap
+from rnnbench.errors import RnnbenchError
+from rnnbench.fields import ModelSpec
+from rnnbench.metrics import Metric
+from rnnbench.train import classification_score, evaluate
+from rnnbench.views import Table, to_markdown
+
+WATCH = ("validation_accuracy", "max")  # early stopping keeps the epoch with the best validation accuracy
+
+
+def watch(data) -> tuple[str, str]:
+    return WATCH
+MODEL_COLUMN = "head"  # what `validate` calls the part after the recurrent layers
+
+
+def validator(prepared) -> Callable:
+    """The per-epoch validation score: (accuracy, loss)."""
+    return classification_score
+
+
+MODELS = models.ARCHITECTURES
+METRICS = {
+    "test_accuracy": Metric("test acc %", 100, 1, True),
+    "test_balanced_accuracy": Metric("balanced acc %", 100, 1, True),
+    "test_macro_f1": Metric("macro-F1 %", 100, 1, True),
+    "test_majority_accuracy": Metric("majority %", 100, 1, True),
+    "validation_accuracy": Metric("validation acc %", 100, 1, True),
+}
+RECORDS = {"data.labels": list, "test_confusion_matrix": list, "test_accuracy": (int, float, type(None))}  # read back
+COLUMNS = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_majority_accuracy")
+SCORES = ("accuracy", "balanced_accuracy", "macro_f1", "loss")
+SHOW_SCORES = (("accuracy", "accuracy %", 100), ("balanced_accuracy", "balanced acc %", 100),
+               ("macro_f1", "macro-F1 %", 100), ("loss", "loss", 1))  # fmt: skip  # `show`: (score, header, scale)
+SHOW_SPLITS = ("train", "validation", "test")
+
+
+def show_scores(record) -> tuple[tuple, tuple]:
+    """What `show` tabulates per split: ((score, header, scale), ...), and the splits."""
+    return SHOW_SCORES, SHOW_SPLITS
+
+
+@dataclass(frozen=True)
+class Prepared:
+    splits: NamesSplits  # examples (text, class index) per split, the labels, and the data report
+    encoder: object  # a Vocab or a Tokenizer: .size and .encode(texts) -> (tokens, lengths)
+    tensors: dict[str, TensorSplit]  # "train", "validation", "test", on the training device
+    sizes: dict  # what the data decided, recorded in every run
+    budget_vocab_size: int  # the vocabulary a parameter budget is solved against (the same for every seed)
+
+    @property
+    def report(self) -> dict:
+        return self.splits.report
+
+    @property
+    def class_frequencies(self) -> list[float]:
+        """Each class's share of the training split (what the majority baseline answers)."""
+        counts = torch.bincount(self.tensors["train"].targets.cpu(), minlength=len(self.splits.labels))
+        return (counts / counts.sum()).tolist()
+
+    @property
+    def majority_accuracy(self) -> float:
+        """The test accuracy of always answering the training split's most frequent class."""
+        majority = max(range(len(self.splits.labels)), key=self.class_frequencies.__getitem__)
+        return (self.tensors["test"].targets.cpu() == majority).float().mean().item()
+
+
+def encode(encoder, examples: list[tuple[str, int]]) -> TensorSplit:
+    tokens, lengths = encoder.encode([text for text, _ in examples])
+    return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
+
+
+def prepare(splits: NamesSplits, encoder, device: torch.device, budget_vocab_size: int, sizes: dict) -> Prepared:
+    """Encode each split to tensors once and record what the data decided."""
+    tensors = {split: encode(encoder, getattr(splits, split)).to(device) for split in SPLITS}
+    per_class = splits.report["languages"].values()
+    sizes = {
+        "vocab_size": encoder.size,
+        "corpus_vocab_size": budget_vocab_size,
+        "num_classes": len(splits.labels),
+        "labels": list(splits.labels),
+        "max_length": max(t.tokens.shape[1] for t in tensors.values()),
+        **{f"{split}_size": size for split, size in splits.report["sizes"].items()},
+        "duplicates_removed": sum(r["duplicates_removed"] for r in per_class),
+        "multi_language_names": splits.report["multi_language_names"],
+        "multi_language_removed": sum(r["multi_language_removed"] for r in per_class),
+        **sizes,
+    }
+    return Prepared(splits, encoder, tensors, sizes, budget_vocab_size)
+
+
+def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -> tuple[str, dict]:
+    """(architecture, constructor arguments) of a variant's classifier or baseline. A parameter budget is solved
+    against the vocabulary of all splits, not this seed's training split, so that every seed of a variant trains
+    the same hidden size (counts differ by a few weights)."""
+    sizes = (vocab_size or prepared.encoder.size, len(prepared.splits.labels), prepared.class_frequencies)
+    hidden = model.hidden_size
+    if model.param_budget:
+        hidden = models.hidden_size_for_budget(model, prepared.budget_vocab_size, *sizes[1:])
+    return models.model_arguments(model, *sizes, hidden_size=hidden)
+
+
+def score(model: torch.nn.Module, prepared: Prepared, spec, columns: tuple[str, str]) -> tuple[dict, dict]:
+    """(the run's scores and details for metrics.json, its files: one predictions row per test example).
+
+    `columns` names an example and its class in predictions.csv, e.g. ("name", "language")."""
+    labels = list(prepared.splits.labels)
+    scores, predictions = _scores(model, prepared.tensors, prepared.splits.test, len(labels), spec.train,
+                                  by_name=spec.data.split == "by_name", seed=spec.seed)  # fmt: skip
+    scores["test_majority_accuracy"] = prepared.majority_accuracy
+    scores["test_per_class"] = metrics.per_class_scores(scores["test_confusion_matrix"], labels)
+    scores["test_confused_pairs"] = metrics.confused_pairs(predictions["text"], [labels[i] for i in predictions["true"]],
+                                                           [labels[i] for i in predictions["predicted"]])  # fmt: skip
+    item, truth = columns
+    rows = [{item: text, truth: labels[true], "predicted": labels[guess], "probability": p}
+            for text, true, guess, p in zip(*predictions.values())]  # fmt: skip
+    return scores, {"predictions": rows}
+
+
+def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], test_examples: list[tuple[str, int]],
+            num_classes: int, train, *, by_name: bool, seed: int) -> tuple[dict, dict]:
+    """(accuracy, balanced accuracy, macro-F1 and loss on every split (None for an empty one) and the test
+    confusion matrix; the test predictions: text, true and predicted class, probability of the predicted one).
+
+    With the eval_drop_last quirk each split is scored in batches of the training batch size, ignoring the
+    last partial batch, as a PyTorch DataLoader with drop_last=True does (a split smaller than one batch is
+    scored whole rather than not at all); the test predictions are those of the examples scored.
+    """
+    scores, predictions = {}, None
+    for split_name, split in splits.items():
+        if len(split) == 0:
+            scores |= {f"{split_name}_{score}": None for score in SCORES}
+            continue
+        order = torch.arange(len(split))  # which examples are scored, in which order
+        if train.eval_drop_last and len(split) >= train.batch_size:
+            if by_name:  # stored class by class: shuffle (seeded) so the dropped tail is a random one
+                order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
+            order = order[: (len(split) // train.batch_size) * train.batch_size]
+            split = split.take(order)
+        probabilities, predicted, loss = evaluate(model, split, batch_size=train.batch_size if train.eval_drop_last else None)
+        targets = split.targets.cpu()
+        scores[f"{split_name}_accuracy"] = metrics.accuracy(targets, predicted)
+        scores[f"{split_name}_balanced_accuracy"] = metrics.balanced_accuracy(targets, predicted, num_classes)
+        scores[f"{split_name}_macro_f1"] = metrics.macro_f1(targets, predicted, num_classes)
+        scores[f"{split_name}_loss"] = loss
+        if split_name == "test":
+            scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predicted, num_classes).tolist()
+            predictions = {"text": [test_examples[i][0] for i in order.tolist()], "true": targets.tolist(),
+                           "predicted": predicted.tolist(),
+                           "probability": probabilities.max(dim=-1).values.tolist()}  # fmt: skip
+    return scores, predictions
+
+
+# ------------------------------------------------------------------------------------------ answering texts
+
+
+class Predictor:
+    """Ranks the classes of texts with a trained classifier: `clean` turns a text into what the model reads,
+    `encoder` (a Vocab or a Tokenizer) into ids; `noun` names an input in messages ("name", "text")."""
+
+    def __init__(self, model: torch.nn.Module, encoder, labels: list[str], clean: Callable[[str], str], noun: str,
+                 max_length: int):  # fmt: skip
+        self.model, self.encoder, self.labels, self.clean = model.eval(), encoder, labels, clean
+        self.noun, self.max_length = noun, max_length
+
+    @classmethod
+    def from_files(cls, state_dict: dict, info: dict, where: Path, encoder_of: Callable[[dict], object],
+                   clean: Callable[[str], str], noun: str, max_length: int) -> Predictor:  # fmt: skip
+        if info.get("architecture") not in MODELS:
+            raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a classifier")
+        try:
+            model = MODELS[info["architecture"]](**info["arguments"])
+            model.load_state_dict(state_dict)
+            encoder, labels = encoder_of(info), list(info["labels"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
+        with torch.no_grad():
+            classes = model.eval()(*encoder.encode(["a"]))[0].shape[-1]
+        if len(labels) != classes:
+            raise RnnbenchError(f"{where}: {len(labels)} labels for a model of {classes} classes")
+        return cls(model, encoder, labels, clean, noun, max_length)
+
+    @torch.no_grad()
+    def predict(self, texts: list[str], top_k: int = 3) -> list[dict]:
+        """Example: ['Tribbiani'] -> [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}]"""
+        cleaned = [self.clean(text) for text in texts]
+        for position, (text, item) in enumerate(zip(texts, cleaned), start=1):
+            if not item:
+                raise RnnbenchError(f"{self.noun} {position} ({text!r}): empty after trimming whitespace; give a {self.noun}")
+            if len(item) > self.max_length:
+                raise RnnbenchError(f"{self.noun} {position}: {len(item)} characters; {self.noun}s longer than "
+                                    f"{self.max_length:,} are refused")  # fmt: skip
+        tokens, lengths = self.encoder.encode(cleaned)
+        probabilities = models.probabilities(self.model, tokens, lengths)
+        top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
+        answers = [
+            {"input": text,
+             "predictions": [{"label": self.labels[i], "probability": p} for p, i in zip(values.tolist(), indices.tolist())]}
+            for text, values, indices in zip(texts, top.values, top.indices)
+        ]  # fmt: skip
+        for answer, item in zip(answers, cleaned):
+            unseen = unknown(self.encoder, item)
+            if unseen:  # the model reads each of them as one "unknown" token: the answer means less
+                answer["unseen_characters"] = unseen
+        return answers
+
+
+def unknown(encoder, text: str) -> list[str]:
+    """The tokens of `text` the encoder reads as unknown: sorted characters for a Vocab, tokens for a Tokenizer."""
+    if hasattr(encoder, "unknown"):
+        return list(dict.fromkeys(encoder.unknown(text)))
+    return sorted(set(text) - set(encoder.chars))
+
+
+# -------------------------------------------------------------------------- tables of one run's errors
+
+
+def per_class_table(per_class: list[dict], truth: str, title: str) -> Table:
+    """Per-class precision, recall and F1, worst F1 first; a class without test examples has no recall to speak of."""
+    rows = []
+    for row in metrics.worst_first(per_class):
+        scored = row["support"] > 0
+        rows.append([row["label"], str(row["support"]),
+                     *(f"{100 * row[key]:.1f}" if scored else "-" for key in ("precision", "recall", "f1"))])  # fmt: skip
+    return Table(title, [truth, "test examples", "precision %", "recall %", "F1 %"], rows, right={1, 2, 3, 4})
+
+
+def confused_table(pairs: list[dict], columns: tuple[str, str]) -> Table:
+    item, truth = columns
+    rows = [[p["true"], p["predicted"], str(p["count"]), f"{100 * p['rate']:.1f}%", ", ".join(p["examples"])]
+            for p in pairs]  # fmt: skip
+    return Table(f"most confused: true {truth} → answered", ["true", "answered", f"{item}s", "share of true", "examples"],
+                 rows, right={2, 3})  # fmt: skip
+
+
+def confusion_table(matrix: list[list[int]], labels: list[str]) -> Table:
+    rows = [[label, *(str(count) if count else "·" for count in row)] for label, row in zip(labels, matrix)]
+    return Table("confusion matrix, test split (rows: true, columns: answered)", ["", *(label[:3] for label in labels)],
+                 rows, right=set(range(1, len(labels) + 1)))  # fmt: skip
+
+
+def confused_from_predictions(rows: list[dict], columns: tuple[str, str], top: int = 10) -> list[dict]:
+    item, truth = columns
+    return metrics.confused_pairs([r[item] for r in rows], [r[truth] for r in rows], [r["predicted"] for r in rows], top=top)
+
+
+def show_tables(record, predictions: list[dict] | None, columns: tuple[str, str], top: int) -> list[Table | str]:
+    """What `show` prints for a classification run after its scores: per-class scores, the most confused pairs
+    with examples, the confusion matrix. `columns` names an example and its class, e.g. ("name", "language")."""
+    labels, details = record.data["labels"], record.details
+    per_class = details.get("test_per_class") or metrics.per_class_scores(details["test_confusion_matrix"], labels)
+    pairs = details.get("test_confused_pairs") if predictions is None else confused_from_predictions(predictions, columns, top)
+    tables = []
+    if record.scores.get("test_majority_accuracy") is not None:
+        tables.append(f"majority class (always the training split's most frequent {columns[1]}): "
+                      f"{100 * record.scores['test_majority_accuracy']:.1f}% of the test split")  # fmt: skip
+    tables.append(per_class_table(per_class, columns[1], f"per {columns[1]}, test split (worst F1 first)"))
+    if pairs:
+        tables.append(confused_table(pairs[:top], columns))
+    return tables + [confusion_table(details["test_confusion_matrix"], labels)]
+
+
+def summed_confusion(records: list) -> np.ndarray:
+    return np.sum([record.details["test_confusion_matrix"] for record in records], axis=0)
+def data_table(report: dict, title: str, noun: str) -> Table:
+    """The data hygiene report as a table: a row per class (lines, distinct, duplicates removed, in several
+    classes, split sizes) and a total row; under it, what the multi-class policy did and the split check."""
+    rows = [[label, *(f"{row[key]:,}" for key in REPORT_COLUMNS)] for label, row in report["languages"].items()]
+    rows.append(["total", *(f"{sum(row[key] for row in report['languages'].values()):,}" for key in REPORT_COLUMNS)])
+    notes = []
+    count, policy = report["multi_language_names"], report["multi_language_policy"]
+    if count:
+        examples = "; ".join(f"{text}: {', '.join(labels)}" for text, labels in report["multi_language_examples"][:3])
+        treatment = TREATMENT[policy] if noun == "name" else TREATMENT[policy].replace("language", "class")
+        notes.append(f"{count:,} {noun}s are listed under several of these {'languages' if noun == 'name' else 'classes'} "
+                     f"(e.g. {examples}): {treatment} (multi_language: {policy})")  # fmt: skip
+    notes.append(describe_overlap(report, noun))
+    headers = [("language" if noun == "name" else "class"), *REPORT_COLUMNS.values()]
+    if noun != "name":
+        headers[4] = "in several classes"
+    return Table(title, headers, rows, right=set(range(1, len(headers))), bold_last=True, notes=notes)
+
+
+def report_errors(best_variant: str, records: list, predictions: list[list[dict] | None], columns: tuple[str, str]) -> list[str]:
+    """Markdown: the best variant's per-class scores and most confused pairs, over all its seeds."""
+    labels = records[0].data["labels"]
+    matrix = summed_confusion(records)
+    item, truth = columns
+    lines = ["## Errors worth looking at", "",
+             f"The best variant, **{best_variant}**, on the test splits of its {len(records)} seeds together "
+             f"({int(matrix.sum()):,} test examples).", ""]  # fmt: skip
+    table = per_class_table(metrics.per_class_scores(matrix, labels), truth, "")
+    lines += to_markdown(table, f"### Per {truth} (worst F1 first)")
+    if any(rows is None for rows in predictions):
+        return lines + ["(No test predictions recorded: these runs were written by an older rnnbench.)", ""]
+    rows = [row for seed_rows in predictions for row in seed_rows]
+    return lines + to_markdown(confused_table(confused_from_predictions(rows, columns), columns), "### Most confused pairs")
+
+
+def describe_model(model: ModelSpec) -> tuple[str, str]:
+    """(what a classifier reads, what its head is), for `validate`. Example: ('embedding 32', 'last → 256')."""
+    reads = (f"one-hot × {model.max_length}" if model.cell == "linear" else
+             f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot")  # fmt: skip
+    head = model.head + (f" × {model.max_length}" if model.head == "flatten" else "") + (
+        f" → {model.head_hidden}" if model.head_hidden else "") + (" → softmax" if model.softmax_output else "")
+    return reads, head
+
+
+def report_data(records: list, load_report, noun: str) -> list[str]:
+    """Markdown: the data hygiene report of every seed: the per-class table once (a split by text gives every seed
+    the same sizes), then each seed's split sizes and overlap check."""
+    reports = {}
+    for record in records:
+        reports.setdefault(record.spec.seed, load_report(record.path))
+    lines = ["## Data", ""]
+    found = {seed: report for seed, report in sorted(reports.items()) if report is not None}
+    if not found:
+        return lines + ["These runs hold no data report (they were written by an older rnnbench).", ""]
+    seed, report = next(iter(found.items()))
+    lines += to_markdown(data_table(report, "", noun), f"Seed {seed}, split `{report['split']}`:")
+    for seed, report in found.items():
+        sizes = report["sizes"]
+        lines.append(f"- seed {seed}: {sizes['train']:,} / {sizes['validation']:,} / {sizes['test']:,} "
+                     f"train / validation / test examples; {describe_overlap(report, noun)}")  # fmt: skip
+    return lines + [""]
+
+
+def plots(experiment: str, best_variant: str, best_records: list, stem: str, records_of: dict, styles: dict) -> list:
+    """The best variant's confusion matrix, summed over its seeds, as (figure, file name)."""
+    from rnnbench.plots import confusion_heatmap, file_name
+
+    seeds = f"{len(best_records)} seed{'s' if len(best_records) > 1 else ''}"
+    figure = confusion_heatmap(summed_confusion(best_records), best_records[0].data["labels"],
+                               title=f"{experiment}: {best_variant}, test split, {seeds}")  # fmt: skip
+    return [(figure, f"{stem}-confusion-{file_name(best_variant)}.png")]

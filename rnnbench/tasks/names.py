@@ -1,0 +1,166 @@
+"""The names task: surname → language, on the 18 files of the PyTorch char-RNN tutorial's corpus.
+
+Data: the corpus is located (or downloaded and verified, see data/corpus.py), cleaned, deduped and split by
+distinct name, stratified by language (data/names.py says why). Models: a recurrent classifier over characters,
+or a baseline. Early stopping watches validation accuracy. `predict` ranks the languages of a surname.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import torch
+from pydantic import AfterValidator, Field, field_validator
+
+from rnnbench.data import corpus as names_corpus
+from rnnbench.data import names
+from rnnbench.data.corpus import LANGUAGES
+from rnnbench.data.vocab import Vocab
+from rnnbench.fields import CLASSIFIER_ONLY, Fraction, ModelSpec, Strict, ValidationFraction, distinct  # noqa: F401
+from rnnbench.tasks import classification
+from rnnbench.tasks.classification import (COLUMNS, METRICS, MODEL_COLUMN, MODELS, RECORDS, WATCH,  # noqa: F401
+                                           show_scores, validator, watch)
+from rnnbench.views import Table
+
+Language = Literal[LANGUAGES]
+ARCHITECTURES = ("classifier",)  # the first is the default
+PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
+NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
+MAX_NAME_LENGTH = 100
+
+
+class Data(Strict):
+    """Surname → language. Names listed under several chosen languages are dropped (or kept, see names.py)."""
+
+    dataset: Literal["names"] = "names"
+    languages: Annotated[list[Language], AfterValidator(distinct)] = Field(default=list(LANGUAGES), min_length=2)
+    multi_language: Literal["drop", "keep"] = "drop"
+    validation_fraction: ValidationFraction = 0.1
+    test_fraction: Fraction = 0.1
+    strip_accents: bool = False
+    lowercase: bool = False
+    dedupe: bool = True  # false keeps repeated lines (by_name keeps a name's copies together in one split)
+    split: Literal["by_name", "leaky"] = "by_name"  # leaky: a random split of the lines, repeats included, that
+    # puts copies of test names in training; only for measuring how much that inflates accuracy
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _all_means_every_language(cls, value):
+        return list(LANGUAGES) if value == "all" or value == ["all"] else value
+
+    @field_validator("split", mode="before")
+    @classmethod
+    def _random_is_leaky(cls, value):
+        return "leaky" if value == "random" else value  # its name before 0.2: runs recorded with it still load
+
+
+def canonical(model: ModelSpec) -> ModelSpec:
+    return model
+
+
+def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
+    return [f"variant {name}: architecture {model.architecture} is for the reversal task; names needs classifier"
+            for name, model in variants.items() if model.architecture not in (None, "classifier")]  # fmt: skip
+
+
+describe_model = classification.describe_model
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+
+def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[dict[str, list[str]], str]:
+    """(the raw lines of each chosen language, a line saying where they came from): the verified corpus from
+    `data_dir`, $RNNBENCH_DATA_DIR or the per-user cache, downloaded into the cache if it is not there."""
+    names_dir = names_corpus.locate(data_dir, on_progress=on_download)
+    return names.read_corpus(names_dir, data.languages), f"names corpus: {names_dir} (verified)"
+
+
+def split(corpus: dict[str, list[str]], data: Data, seed: int) -> names.NamesSplits:
+    """Clean, dedupe and split the corpus as `data` says, with this seed."""
+    return names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
+                              test_fraction=data.test_fraction, multi_language=data.multi_language,
+                              strip_accents=data.strip_accents, lowercase=data.lowercase, dedupe=data.dedupe,
+                              split=data.split)  # fmt: skip
+
+
+def prepare(data: Data, corpus: dict[str, list[str]], seed: int, device: torch.device) -> classification.Prepared:
+    """Clean and split the corpus with this seed, then encode each split to tensors once."""
+    splits = split(corpus, data, seed)
+    vocab = Vocab.from_texts([name for name, _ in splits.train])
+    # the characters of every split: the same for all seeds, so a parameter budget gives them one hidden size
+    everything = Vocab.from_texts([name for part in names.SPLITS for name, _ in getattr(splits, part)]).size
+    return classification.prepare(splits, vocab, device, everything, {})
+
+
+def describe(sizes: dict, report: dict) -> str:
+    """One seed's data in a line, printed as each seed starts."""
+    return (f"data determined {sizes['num_classes']} classes, vocabulary {sizes['vocab_size']} (incl. padding and "
+            f"unknown), max length {sizes['max_length']}; split {sizes['train_size']} / {sizes['validation_size']} / "
+            f"{sizes['test_size']} names; removed {sizes['duplicates_removed']} duplicate lines; "
+            f"{sizes['multi_language_names']} names listed under several languages "
+            f"{names.TREATMENT[report['multi_language_policy']]}; {names.describe_overlap(report)}")  # fmt: skip
+
+
+def data_table(report: dict, title: str) -> Table:
+    return classification.data_table(report, title, "name")
+
+
+# ------------------------------------------------------------------------------------ model and scores
+
+
+def build(model: ModelSpec, prepared: classification.Prepared) -> tuple[str, dict]:
+    return classification.build(model, prepared)
+
+
+def score(model: torch.nn.Module, prepared: classification.Prepared, spec) -> tuple[dict, dict]:
+    return classification.score(model, prepared, spec, NOUNS)
+
+
+def model_info(prepared: classification.Prepared, data: Data) -> dict:
+    """What predict needs beside the weights: the characters, the languages and how names were cleaned."""
+    return {"vocab": list(prepared.encoder.chars), "labels": list(prepared.splits.labels),
+            "preprocessing": {"strip_accents": data.strip_accents, "lowercase": data.lowercase}}  # fmt: skip
+
+
+def predictor(state_dict: dict, info: dict, where: Path) -> classification.Predictor:
+    preprocessing = dict(info.get("preprocessing") or {})
+    return classification.Predictor.from_files(state_dict, info, where, lambda info: Vocab(tuple(info["vocab"])),
+                                               lambda text: names.clean(text, **preprocessing), "name",
+                                               MAX_NAME_LENGTH)  # fmt: skip
+
+
+def candidates(records: list) -> tuple[list, list[str]]:
+    """The runs `predict` chooses among, and why others were passed over: runs on a leaky split answer only when no
+    other can (their validation scores are inflated by the very leak they measure), and only the runs that know
+    the most languages (a German-vs-Italian model scores higher on an easier question, and would answer every
+    name with one of two languages)."""
+    honest = [record for record in records if record.spec.data.split != "leaky"]
+    notes = [f"{len(records) - len(honest)} runs on a leaky split passed over"] if honest and len(honest) < len(records) else []
+    records = honest or records
+    most = max(len(record.data["labels"]) for record in records)
+    widest = [record for record in records if len(record.data["labels"]) == most]
+    if len(widest) < len(records):
+        notes.insert(0, f"{len(records) - len(widest)} runs with fewer languages passed over (choose with --experiment or --run)")
+    return widest, [f"{len(widest)} runs with {most} languages", *notes]
+
+
+# ------------------------------------------------------------------------------------ what a run shows
+
+
+def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]:
+    return classification.show_tables(record, predictions, NOUNS, top)
+
+
+def report_data(records: list, load_report) -> list[str]:
+    """Markdown: the data hygiene report of every seed."""
+    return classification.report_data(records, load_report, NOUNS[0])
+
+
+def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
+    """Markdown: the best variant's per-language scores and most confused pairs, over all its seeds."""
+    return classification.report_errors(best_variant, best_records, [load_predictions(r.path) for r in best_records], NOUNS)
+
+
+plots = classification.plots

@@ -1,0 +1,280 @@
+"""The reversal task: generated digit sequences such as "3 7 2", to be answered reversed ("2 7 3").
+
+Data: seeded sequences of lengths min_length..max_length, and a `long` test set of lengths never seen in
+training (data/reversal.py). Models: a tagger, the tutorial's repeat decoder, or an encoder-decoder with
+optional attention (sequence_models.py). Scores: exact-sequence accuracy (what early stopping watches), token
+accuracy, exact accuracy per length, and the MSE of the answers read as numbers. `predict` reverses sequences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+import torch
+from pydantic import Field
+
+from rnnbench import metrics, sequence_models
+from rnnbench.data import reversal
+from rnnbench.data.batches import TensorSplit
+from rnnbench.errors import RnnbenchError
+from rnnbench.fields import CLASSIFIER_ONLY, BASELINE_FIELDS, Fraction, ModelSpec, Size, Strict, ValidationFraction, is_default
+from rnnbench.metrics import Metric
+from rnnbench.views import Table, to_markdown
+
+ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
+PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the command line
+MODELS = sequence_models.ARCHITECTURES
+MODEL_COLUMN = "model"
+WATCH = ("validation_accuracy", "max")  # validation exact-sequence accuracy
+MAX_SYMBOLS = 100
+METRICS = {
+    "test_accuracy": Metric("exact % (test)", 100, 1, True),
+    "long_accuracy": Metric("exact % (longer)", 100, 1, True),
+    "test_mse": Metric("MSE (test)", 1, 2, False),
+    "test_token_accuracy": Metric("token acc %", 100, 1, True),
+    "validation_accuracy": Metric("validation exact %", 100, 1, True),
+}
+RECORDS = {"test_accuracy": (int, float, type(None))}  # what its readers need in metrics.json
+COLUMNS = ("test_accuracy", "long_accuracy", "test_mse")
+SHOW_SCORES = (("accuracy", "exact %", 100), ("token_accuracy", "token %", 100), ("mse", "MSE", 1))
+SHOW_SPLITS = ("train", "validation", "test", "long")
+
+
+def watch(data) -> tuple[str, str]:
+    return WATCH
+
+
+def show_scores(record) -> tuple[tuple, tuple]:
+    """What `show` tabulates per split: ((score, header, scale), ...), and the splits."""
+    return SHOW_SCORES, SHOW_SPLITS
+
+
+class Data(Strict):
+    """Generated digit sequences to output reversed (see data/reversal.py); `long_*` is a test set of lengths
+    never seen in training."""
+
+    dataset: Literal["reversal"]
+    symbols: Annotated[int, Field(ge=2, le=1000)] = 9  # ids 1..symbols; 0 pads
+    samples: Annotated[int, Field(ge=10, le=10_000_000)] = 1000
+    min_length: Size = 1
+    max_length: Size = 5
+    validation_fraction: ValidationFraction = 0.1
+    test_fraction: Fraction = 0.2
+    long_samples: Annotated[int, Field(ge=0, le=10_000_000)] = 1000
+    long_min_length: Size = 6
+    long_max_length: Size = 10
+
+
+def canonical(model: ModelSpec) -> ModelSpec:
+    """The architecture made explicit; a regression model keeps the default embedding_dim, which it does not read."""
+    if model.architecture is None:
+        model = model.model_copy(update={"architecture": ARCHITECTURES[0]})
+    if model.regression:  # digits go in as values, not through an embedding
+        model = model.model_copy(update={"embedding_dim": ModelSpec.model_fields["embedding_dim"].default})
+    return model
+
+
+def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
+    found = []
+    if data.min_length > data.max_length:
+        found.append(f"data.max_length: below min_length {data.min_length} (got {data.max_length})")
+    if data.long_samples and data.long_min_length > data.long_max_length:
+        found.append(f"data.long_max_length: below long_min_length {data.long_min_length} (got {data.long_max_length})")
+    for name, model in variants.items():
+        kind = model.architecture or ARCHITECTURES[0]
+        unused = [field for field in CLASSIFIER_ONLY if not is_default(model, field)]
+        if kind == "classifier" or model.cell in BASELINE_FIELDS:
+            found.append(f"variant {name}: the reversal task needs architecture tagger or encoder_decoder "
+                         f"with a recurrent cell (got {kind}, cell {model.cell})")
+        elif unused:
+            found.append(f"variant {name}: {', '.join(unused)}: only for the names task")
+    return found
+
+
+def describe_model(model: ModelSpec) -> tuple[str, str]:
+    """(what the model reads, what it is), for `validate`."""
+    reads = "digit values" if model.regression else f"embedding {model.embedding_dim or 16}"
+    parts = [(f"{model.attention} attention", model.attention != "none"), ("sentinels", model.sentinels),
+             (f"reads {model.readout.replace('_', ' ')}", model.attention != "none"), ("regression (MSE)", model.regression)]
+    return reads, ", ".join([model.architecture] + [part for part, used in parts if used])
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Prepared:
+    tensors: dict[str, TensorSplit]  # "train", "validation", "test", "long", on the training device
+    symbols: int
+    max_steps: dict[str, int]  # per split: the longest answer plus its end token
+    sizes: dict
+    length: int  # the longest training sequence: what a regression model pads to and reads in full
+    report: None = None  # generated data has nothing to clean
+
+
+def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[None, None]:
+    return None, None  # generated from the seed: nothing to read
+
+
+def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepared:
+    generated = reversal.build(seed=seed, samples=data.samples, symbols=data.symbols, min_length=data.min_length,
+                               max_length=data.max_length, validation_fraction=data.validation_fraction,
+                               test_fraction=data.test_fraction, long_samples=data.long_samples,
+                               long_min_length=data.long_min_length, long_max_length=data.long_max_length)  # fmt: skip
+    max_steps = {name: (data.long_max_length if name == "long" else data.max_length) + 1 for name in reversal.SPLITS}
+    tensors = {name: split.to(device) for name, split in generated.splits.items()}
+    return Prepared(tensors, data.symbols, max_steps, generated.sizes, data.max_length)
+
+
+def describe(sizes: dict, report: None) -> str:
+    return (f"generated {sizes['train_size']} / {sizes['validation_size']} / {sizes['test_size']} sequences of symbols "
+            f"1-{sizes['symbols']} and {sizes['long_size']} longer ones")  # fmt: skip
+
+
+def data_table(report: None, title: str) -> None:
+    return None
+
+
+# ------------------------------------------------------------------------------------ model and scores
+
+
+def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
+    return sequence_models.sequence_arguments(model, prepared.symbols, model.architecture or ARCHITECTURES[0],
+                                              length=prepared.length)  # fmt: skip
+
+
+def validator(prepared: Prepared):
+    """The per-epoch validation score: (exact-sequence accuracy, teacher-forced loss)."""
+
+    def exact_and_loss(model, split):
+        predictions, _ = sequence_models.answer(model, split.tokens, split.lengths, prepared.max_steps["validation"])
+        with torch.no_grad():
+            loss = model.eval()(split.tokens, split.lengths, split.targets)[1].item()
+        model.train()
+        return metrics.sequence_scores(predictions, split.targets, split.lengths)["exact_accuracy"], loss
+
+    return exact_and_loss
+
+
+def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]:
+    scores = {}
+    for name, split in prepared.tensors.items():
+        if len(split) == 0:  # no validation split, or no longer test set
+            scores |= {f"{name}_accuracy": None, f"{name}_token_accuracy": None, f"{name}_accuracy_by_length": None,
+                       f"{name}_mse": None}  # fmt: skip
+            continue
+        predictions, values = sequence_models.answer(model, split.tokens, split.lengths, prepared.max_steps[name])
+        found = metrics.sequence_scores(predictions, split.targets, split.lengths)
+        scores |= {f"{name}_accuracy": found["exact_accuracy"], f"{name}_token_accuracy": found["token_accuracy"],
+                   f"{name}_accuracy_by_length": found["exact_by_length"],
+                   f"{name}_mse": metrics.sequence_mse(values, split.targets, width=prepared.max_steps[name] - 1)}  # fmt: skip
+    return scores | {"test_macro_f1": None}, {}  # accuracy here is exact-sequence accuracy; macro-F1 does not apply
+
+
+def model_info(prepared: Prepared, data: Data) -> dict:
+    return {"max_steps": prepared.max_steps["long"]}
+
+
+def predictor(state_dict: dict, info: dict, where: Path) -> SequencePredictor:
+    return SequencePredictor.from_files(state_dict, info, where)
+
+
+def candidates(records: list) -> tuple[list, list[str]]:
+    return records, [f"{len(records)} reversal runs"]
+
+
+class SequencePredictor:
+    """Answers from a reversal run: symbols separated by spaces in, the model's output sequence out."""
+
+    def __init__(self, model: torch.nn.Module, symbols: int):
+        self.model, self.symbols = model.eval(), symbols
+
+    @classmethod
+    def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
+        try:
+            model = MODELS[info["architecture"]](**info["arguments"])
+            model.load_state_dict(state_dict)
+            symbols = int(info["arguments"]["symbols"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
+        return cls(model, symbols)
+
+    def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
+        """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a
+        regression model adds the raw 'values' its answer was rounded from."""
+        sequences = [self._parse(text, position) for position, text in enumerate(texts, start=1)]
+        lengths = torch.tensor([len(sequence) for sequence in sequences])
+        tokens = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
+        for row, sequence in enumerate(sequences):
+            tokens[row, : len(sequence)] = torch.tensor(sequence)
+        outputs, values = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
+        regression = getattr(self.model, "regression", False)
+        # a token model's answer ends at PAD; a regression model answers one rounded value per step, 0 included
+        answers = [{"input": text, "output": " ".join(str(i) for i in (row.tolist()[: len(sequence)] if regression else
+                                                                       [i for i in row.tolist() if i != 0]))}
+                   for text, sequence, row in zip(texts, sequences, outputs)]  # fmt: skip
+        if regression:  # the raw numbers the rounded answer came from
+            for answer, sequence, row in zip(answers, sequences, values.tolist()):
+                answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
+        return answers
+
+    def _parse(self, text: str, position: int) -> list[int]:
+        parts = text.replace(",", " ").split()
+        if not parts:
+            raise RnnbenchError(f"sequence {position} ({text!r}): empty; give symbols such as '3 7 2'")
+        if len(parts) > MAX_SYMBOLS:
+            raise RnnbenchError(f"sequence {position}: {len(parts)} symbols; more than {MAX_SYMBOLS} are refused")
+        for part in parts:
+            if not (part.isdigit() and 1 <= int(part) <= self.symbols):
+                raise RnnbenchError(f"sequence {position} ({text!r}): {part!r} is not a symbol 1..{self.symbols}")
+        return [int(part) for part in parts]
+
+
+# ------------------------------------------------------------------------------------ what a run shows
+
+
+def by_length_table(record) -> Table:
+    found = metrics.exact_by_length(record.details)
+    return Table("exact % by length", ["length", "exact %"], [[str(n), f"{100 * v:.1f}"] for n, v in found.items()],
+                 right={0, 1})  # fmt: skip
+
+
+def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]:
+    return [by_length_table(record)]
+
+
+def report_data(records: list, load_report) -> list[str]:
+    """Markdown: how the data was generated."""
+    sizes, data = records[0].data, records[0].spec.data
+    return ["## Data", "", f"Generated from each seed: {sizes['train_size']:,} / {sizes['validation_size']:,} / "
+             f"{sizes['test_size']:,} train / validation / test sequences of symbols 1–{sizes['symbols']} with lengths "
+             f"{data.min_length}–{data.max_length}, and {sizes['long_size']:,} longer ones (lengths "
+             f"{data.long_min_length}–{data.long_max_length}) that no model trains on.", ""]  # fmt: skip
+
+
+def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
+    """Markdown: exact accuracy per length, mean over seeds, a row per variant."""
+    per_variant = {}
+    for record in records:
+        per_variant.setdefault(record.spec.variant, []).append(metrics.exact_by_length(record.details))
+    columns = sorted({length for seeds in per_variant.values() for seed in seeds for length in seed})
+    rows = []
+    for variant, seeds in per_variant.items():
+        means = [pd.Series([seed.get(length) for seed in seeds], dtype=float).mean() for length in columns]
+        rows.append([variant, *("-" if pd.isna(m) else f"{100 * m:.1f}" for m in means)])
+    table = Table("", ["variant", *map(str, columns)], rows, right=set(range(1, len(columns) + 1)))
+    return ["## Exact accuracy by length", "", "Mean over seeds, % (lengths beyond the training range were "
+                    "never seen in training).", ""] + to_markdown(table)  # fmt: skip
+
+
+def plots(experiment: str, best_variant: str, best_records: list, stem: str, records_of: dict, styles: dict) -> list:
+    from rnnbench.plots import accuracy_by_length
+
+    per_length = {variant: [metrics.exact_by_length(r.details) for r in found] for variant, found in records_of.items()}
+    data = best_records[0].spec.data
+    figure = accuracy_by_length(per_length, (data.min_length, data.max_length), styles, title=experiment)
+    return [(figure, f"{stem}-accuracy-by-length.png")]

@@ -1,0 +1,213 @@
+"""The csv task: the user's own texts, in a CSV file, to classify (`target: class`) or to answer with a number
+(`target: number`).
+
+Data: the file is read and checked before anything trains (data/text.py: one-line errors naming the file, line
+and column), deduplicated by text, and split by distinct text (a text is never in two splits), stratified by
+class for classification. Characters or words become ids (a Keras-like word tokenizer, an optional vocabulary
+cap and truncation). Models: the recurrent classifier, or the same encoder with one output trained on the mean
+squared error. A classifier is scored as the names task is; a regressor in the target's units beside a mean
+predictor. `predict "some text"` answers a class or a number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import torch
+from pydantic import Field
+
+from rnnbench.data import names, text
+from rnnbench.data.text import Tokenizer
+from rnnbench.fields import BASELINE_FIELDS, Fraction, ModelSpec, Size, Strict, ValidationFraction
+from rnnbench.tasks import classification, regression
+from rnnbench.views import Table, to_markdown
+
+ARCHITECTURES = ("classifier",)
+PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
+MODELS = classification.MODELS
+MODEL_COLUMN = "head"
+METRICS = classification.METRICS | regression.METRICS
+COLUMNS = classification.COLUMNS + regression.COLUMNS  # a table shows those its runs recorded
+RECORDS = {}
+MAX_TEXT_LENGTH = 100_000
+describe_model = classification.describe_model
+
+
+class Data(Strict):
+    """A CSV (or tab-separated) file of texts and their targets. Relative paths are read from the folder
+    `rnnbench` runs in."""
+
+    dataset: Literal["csv"]
+    path: str = Field(min_length=1)
+    test_path: str | None = None  # a separate test file; else the test split is cut from `path`
+    text_column: str = "text"
+    target_column: str = "label"
+    target: Literal["class", "number"] = "class"
+    tokenizer: Literal["char", "word"] = "char"  # word: lower-cased words, punctuation removed (Keras' Tokenizer)
+    vocab_size: Annotated[int, Field(ge=3)] | None = None  # ids in all, padding and unknown included (Keras' num_words)
+    max_length: Size | None = None  # longer texts are cut to this many tokens
+    truncate: Literal["pre", "post"] = "pre"  # pre drops a long text's start (keeps its end), as Keras does
+    conflicts: Literal["drop", "keep"] = "drop"  # a text listed with several targets: dropped, or kept in one split
+    scale_target: Literal["none", "standard"] = "none"  # number: standardise with the training split's mean and std
+    validation_fraction: ValidationFraction = 0.1
+    test_fraction: Fraction = 0.1
+
+
+def canonical(model: ModelSpec) -> ModelSpec:
+    return model
+
+
+def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
+    found = [f"variant {name}: architecture {model.architecture} is for the reversal task; csv needs classifier"
+             for name, model in variants.items() if model.architecture not in (None, "classifier")]  # fmt: skip
+    if data.target == "number":
+        found += [f"variant {name}: cell {model.cell} is a classification baseline; a number target is compared with "
+                  "the mean predictor every run records (test_baseline_rmse)"
+                  for name, model in variants.items() if model.cell in BASELINE_FIELDS]  # fmt: skip
+        found += [f"variant {name}: softmax_output is for classifiers (target: number answers one value)"
+                  for name, model in variants.items() if model.softmax_output]  # fmt: skip
+    return found
+
+
+def watch(data: Data) -> tuple[str, str]:
+    return classification.WATCH if data.target == "class" else regression.WATCH
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+
+def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[tuple, str]:
+    """(the checked table of `path` and of `test_path` or None, a line saying what was read)."""
+    table = text.read_table(data.path, data.text_column, data.target_column, data.target)
+    test = text.read_table(data.test_path, data.text_column, data.target_column, data.target) if data.test_path else None
+    note = f"{data.path}: {table.rows:,} rows read and checked (sha256 {table.sha256[:12]})"
+    if test is not None:
+        note += f"; test file {data.test_path}: {test.rows:,} rows"
+    return (table, test), note
+
+
+def prepare(data: Data, source: tuple, seed: int, device: torch.device):
+    """Dedupe and split by distinct text with this seed, fit the tokenizer on the training split, encode once."""
+    table, test = source
+    file = {"rows": table.rows, "sha256": table.sha256, "tokenizer": data.tokenizer}
+    if data.vocab_size:  # the embedding has vocab_size rows, as Keras' Embedding(num_words), used or not
+        file["vocab_rows"] = data.vocab_size
+    if data.target == "class":
+        splits = names.build_splits(_by_label(table), seed=seed, validation_fraction=data.validation_fraction,
+                                    test_fraction=data.test_fraction, multi_language=data.conflicts,
+                                    test=_by_label(test) if test else None)  # fmt: skip
+    else:
+        splits = text.split_numbers(table.texts, table.targets, seed=seed, validation_fraction=data.validation_fraction,
+                                    test_fraction=data.test_fraction, conflicts=data.conflicts,
+                                    test=list(zip(test.texts, test.targets)) if test else None)  # fmt: skip
+    tokenizer = Tokenizer.fit([item for item, _ in splits.train], data.tokenizer, data.vocab_size, data.max_length,
+                              data.truncate)  # fmt: skip
+    everything = [item for part in names.SPLITS for item, _ in getattr(splits, part)]
+    budget_vocab = data.vocab_size or Tokenizer.fit(everything, data.tokenizer, None, None, data.truncate).size
+    if data.target == "class":
+        return classification.prepare(splits, tokenizer, device, budget_vocab, file)
+    return regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
+
+
+def _by_label(table: text.Table) -> dict[str, list[str]]:
+    """{label: [texts]} in sorted label order (class i is the i-th label)."""
+    grouped = {label: [] for label in sorted(set(table.targets))}
+    for item, label in zip(table.texts, table.targets):
+        grouped[label].append(item)
+    return grouped
+
+
+def describe(sizes: dict, report: dict) -> str:
+    what = (f"{sizes['num_classes']} classes" if "num_classes" in sizes else
+            f"targets with mean {sizes['target_mean']:.3g} and std {sizes['target_std']:.3g} (training split)")  # fmt: skip
+    return (f"data determined {what}, vocabulary {sizes['vocab_size']:,} {sizes['tokenizer']} tokens (incl. padding and "
+            f"unknown), max length {sizes['max_length']}; split {sizes['train_size']:,} / {sizes['validation_size']:,} "
+            f"/ {sizes['test_size']:,} texts; removed {sizes['duplicates_removed']:,} duplicate rows; no text is in "
+            "two splits")  # fmt: skip
+
+
+def data_table(report: dict, title: str) -> Table:
+    if "languages" in report:
+        return classification.data_table(report, title, "text")
+    return regression.data_table(report, title)
+
+
+# ------------------------------------------------------------------------------------ model and scores
+
+
+def build(model: ModelSpec, prepared) -> tuple[str, dict]:
+    vocab = prepared.sizes.get("vocab_rows")
+    if isinstance(prepared, classification.Prepared):
+        return classification.build(model, prepared, vocab)
+    return regression.build(model, prepared, vocab)
+
+
+def validator(prepared):
+    return classification.validator(prepared) if isinstance(prepared, classification.Prepared) else regression.validator(prepared)
+
+
+def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
+    if isinstance(prepared, classification.Prepared):
+        return classification.score(model, prepared, spec, ("text", "label"))
+    return regression.score(model, prepared, spec, ("text", "target"))
+
+
+def model_info(prepared, data: Data) -> dict:
+    """What predict needs beside the weights: the tokenizer, and the labels or the target's scaling."""
+    info = {"tokenizer": prepared.encoder.to_dict(), "target": data.target}
+    if data.target == "class":
+        return info | {"labels": list(prepared.splits.labels)}
+    return info | {"target_shift": prepared.shift, "target_spread": prepared.spread}
+
+
+def predictor(state_dict: dict, info: dict, where: Path):
+    def encoder_of(saved: dict) -> Tokenizer:
+        return Tokenizer.from_dict(saved["tokenizer"])
+
+    if info.get("target") == "number":
+        return regression.Predictor.from_files(state_dict, info, where, encoder_of, names.clean, MAX_TEXT_LENGTH)
+    return classification.Predictor.from_files(state_dict, info, where, encoder_of, names.clean, "text", MAX_TEXT_LENGTH)
+
+
+def candidates(records: list) -> tuple[list, list[str]]:
+    return records, [f"{len(records)} csv runs"]
+
+
+# ------------------------------------------------------------------------------------ what a run shows
+
+
+def show_scores(record) -> tuple[tuple, tuple]:
+    if record.spec.data.target == "class":
+        return classification.SHOW_SCORES, classification.SHOW_SPLITS
+    return regression.SHOW_SCORES, regression.SHOW_SPLITS
+
+
+def show_tables(record, predictions: list[dict] | None, top: int) -> list:
+    if record.spec.data.target == "class":
+        return classification.show_tables(record, predictions, ("text", "label"), top)
+    return regression.show_tables(record, predictions, ("text", "target"), top)
+
+
+def report_data(records: list, load_report) -> list[str]:
+    first = records[0]
+    lines = [f"Read from `{first.spec.data.path}` ({first.data.get('rows', 0):,} rows, sha256 "
+             f"`{first.data.get('sha256', '')[:12]}`), {first.spec.data.tokenizer} tokens.", ""]  # fmt: skip
+    if first.spec.data.target == "class":
+        found = classification.report_data(records, load_report, "text")
+        return found[:2] + lines + found[2:]
+    report = load_report(first.path)
+    return ["## Data", ""] + lines + (to_markdown(regression.data_table(report, "")) if report else [])
+
+
+def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
+    predictions = [load_predictions(record.path) for record in best_records]
+    if best_records[0].spec.data.target == "class":
+        return classification.report_errors(best_variant, best_records, predictions, ("text", "label"))
+    return regression.report_errors(best_variant, best_records, predictions, ("text", "target"))
+
+
+def plots(experiment: str, best_variant: str, best_records: list, stem: str, records_of: dict, styles: dict) -> list:
+    if best_records[0].spec.data.target == "class":
+        return classification.plots(experiment, best_variant, best_records, stem, records_of, styles)
+    return []

@@ -1,0 +1,29 @@
+"""Tables as data, built once: a title, column headers and rows of text cells; rendered to Markdown here and
+to the terminal by the CLI. Tasks describe their tables (a data report, per-class scores, accuracy by length)
+with these, so that `show`, `run` and `report` print the same table without building it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    right: set[int] = field(default_factory=set)  # indices of right-aligned (numeric) columns
+    bold_last: bool = False  # the last row is a total
+    notes: list[str] = field(default_factory=list)  # sentences that go under the table
+
+
+def to_markdown(table: Table, heading: str | None = None) -> list[str]:
+    """Example: Table('t', ['a', 'b'], [['x', '1']], right={1}) -> ['| a | b |', '|---|---:|', '| x | 1 |', '']."""
+    lines = [heading, ""] if heading else []
+    lines += ["| " + " | ".join(table.headers) + " |",
+              "|" + "|".join("---:" if i in table.right else "---" for i in range(len(table.headers))) + "|"]  # fmt: skip
+    for i, row in enumerate(table.rows):
+        cells = [f"**{cell}**" if table.bold_last and i == len(table.rows) - 1 and cell else cell for cell in row]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
+    return lines + [""] + [part for note in table.notes for part in (note, "")]
