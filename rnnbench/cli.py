@@ -103,6 +103,8 @@ def validate(
                         [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                          str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
     out.print(table)
+    if task.READ_ON_VALIDATE:  # a local file: read and check it now, rather than at the start of a run
+        _source(exp.data, None)
     out.print(f"{experiment}: valid", markup=False, highlight=False)
 
 
@@ -388,8 +390,9 @@ def data_names(
     lowercase: Annotated[Optional[bool], typer.Option("--lowercase/--keep-case")] = None,
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    to_csv: Annotated[Optional[Path], typer.Option("--csv", metavar="FILE", help="Instead, write the chosen languages' lines as a CSV (text,label) for the csv task; an existing file is never replaced.")] = None,
 ):
-    """Report what cleaning and splitting do to the names corpus.
+    """Report what cleaning and splitting do to the names corpus (or write it as a CSV with --csv).
 
     Per language: lines, distinct names, duplicates removed, names listed under several languages, split sizes;
     then whether any name is in two splits."""
@@ -398,6 +401,11 @@ def data_names(
                                          "validation_fraction": validation_fraction, "test_fraction": test_fraction,
                                          "dedupe": dedupe, "strip_accents": strip_accents, "lowercase": lowercase})  # fmt: skip
     task = config.task_of(data)
+    if to_csv is not None:
+        rows = task.write_csv(_source(data, data_dir), to_csv)
+        out.print(f"{to_csv}: {rows:,} lines of {len(data.languages)} languages as text,label", markup=False,
+                  highlight=False, soft_wrap=True)  # fmt: skip
+        return
     report = task.split(_source(data, data_dir), data, seed).report
     if as_json:
         sys.stdout.write(json.dumps({"seed": seed, **report}, indent=2, ensure_ascii=False) + "\n")

@@ -123,7 +123,7 @@ def score(model: torch.nn.Module, prepared: Prepared, spec, columns: tuple[str, 
     `columns` names an example and its class in predictions.csv, e.g. ("name", "language")."""
     labels = list(prepared.splits.labels)
     scores, predictions = _scores(model, prepared.tensors, prepared.splits.test, len(labels), spec.train,
-                                  by_name=spec.data.split == "by_name", seed=spec.seed)  # fmt: skip
+                                  by_name=getattr(spec.data, "split", "by_name") == "by_name", seed=spec.seed)  # fmt: skip
     scores["test_majority_accuracy"] = prepared.majority_accuracy
     scores["test_per_class"] = metrics.per_class_scores(scores["test_confusion_matrix"], labels)
     scores["test_confused_pairs"] = metrics.confused_pairs(predictions["text"], [labels[i] for i in predictions["true"]],
@@ -291,7 +291,7 @@ def data_table(report: dict, title: str, noun: str) -> Table:
         examples = "; ".join(f"{text}: {', '.join(labels)}" for text, labels in report["multi_language_examples"][:3])
         treatment = TREATMENT[policy] if noun == "name" else TREATMENT[policy].replace("language", "class")
         notes.append(f"{count:,} {noun}s are listed under several of these {'languages' if noun == 'name' else 'classes'} "
-                     f"(e.g. {examples}): {treatment} (multi_language: {policy})")  # fmt: skip
+                     f"(e.g. {examples}): {treatment} ({'multi_language' if noun == 'name' else 'conflicts'}: {policy})")  # fmt: skip
     notes.append(describe_overlap(report, noun))
     headers = [("language" if noun == "name" else "class"), *REPORT_COLUMNS.values()]
     if noun != "name":

@@ -17,6 +17,7 @@ from rnnbench.data import corpus as names_corpus
 from rnnbench.data import names
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.data.vocab import Vocab
+from rnnbench.errors import RnnbenchError
 from rnnbench.fields import CLASSIFIER_ONLY, Fraction, ModelSpec, Strict, ValidationFraction, distinct  # noqa: F401
 from rnnbench.tasks import classification
 from rnnbench.tasks.classification import (COLUMNS, METRICS, MODEL_COLUMN, MODELS, RECORDS, WATCH,  # noqa: F401
@@ -25,6 +26,7 @@ from rnnbench.views import Table
 
 Language = Literal[LANGUAGES]
 ARCHITECTURES = ("classifier",)  # the first is the default
+READ_ON_VALIDATE = False  # the corpus may need a download: `run` and `data names` read it
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
 MAX_NAME_LENGTH = 100
@@ -92,6 +94,24 @@ def prepare(data: Data, corpus: dict[str, list[str]], seed: int, device: torch.d
     # the characters of every split: the same for all seeds, so a parameter budget gives them one hidden size
     everything = Vocab.from_texts([name for part in names.SPLITS for name, _ in getattr(splits, part)]).size
     return classification.prepare(splits, vocab, device, everything, {})
+
+
+def write_csv(corpus: dict[str, list[str]], path: Path) -> int:
+    """Write every line of the corpus as a CSV row (text, label: the language), as the files have them (repeats
+    included: the csv task dedupes as this task does). Refuses to replace an existing file; returns the rows."""
+    import csv
+
+    path = Path(path)
+    try:
+        with path.open("x", newline="", encoding="utf-8") as out:  # "x": never over an existing file
+            writer = csv.writer(out)
+            writer.writerow(["text", "label"])
+            writer.writerows((line, language) for language, lines in corpus.items() for line in lines)
+    except FileExistsError:
+        raise RnnbenchError(f"{path}: already exists; it was kept (choose another --csv file)") from None
+    except OSError as err:
+        raise RnnbenchError(f"{path}: cannot write ({err.strerror or err})") from None
+    return sum(len(lines) for lines in corpus.values())
 
 
 def describe(sizes: dict, report: dict) -> str:

@@ -25,6 +25,7 @@ from rnnbench.metrics import Metric
 from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
+READ_ON_VALIDATE = False  # generated: nothing to read
 PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the command line
 MODELS = sequence_models.ARCHITECTURES
 MODEL_COLUMN = "model"

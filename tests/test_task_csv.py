@@ -1,0 +1,170 @@
+"""The csv task end to end through the CLI: a user's own CSV, classified (the names corpus written out as a CSV)
+and regressed (the VADER valence lexicon shipped in experiments/data), then every kind of bad file."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnbench import rundir
+
+from conftest import REPO, TINY
+from test_cli import assert_clean_failure, invoke
+
+VADER = REPO / "experiments" / "data" / "vader_valence.csv"
+
+
+@pytest.fixture(scope="module")
+def names_csv(tmp_path_factory, names_dir):
+    path = tmp_path_factory.mktemp("csv") / "names.csv"
+    result = invoke("data", "names", "--languages", "German,Italian", "--csv", path, "--data-dir", names_dir)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def csv_experiment(path, **data):
+    return {**TINY, "name": "tiny_csv", "data": {"dataset": "csv", "path": str(path), **data}}
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory, names_dir, names_csv):
+    """The same German-vs-Italian experiment run by the names task and by the csv task on the corpus as a CSV."""
+    folder = tmp_path_factory.mktemp("consistency")
+    (folder / "names.yaml").write_text(json.dumps({**TINY, "grid": {"cell": ["gru"]}}))
+    (folder / "csv.yaml").write_text(json.dumps({**csv_experiment(names_csv), "grid": {"cell": ["gru"]}}))
+    for name in ("names", "csv"):
+        result = invoke("run", folder / f"{name}.yaml", "--results", folder / name, "--data-dir", names_dir)
+        assert result.exit_code == 0, result.output
+    return [rundir.find_runs(folder / name)[0][0] for name in ("names", "csv")]
+
+
+def test_the_names_corpus_as_a_csv_splits_and_scores_as_the_names_task(both):
+    names_run, csv_run = both
+    for key in ("train_size", "validation_size", "test_size", "num_classes", "vocab_size", "duplicates_removed"):
+        assert names_run.data[key] == csv_run.data[key], key
+    assert csv_run.data["labels"] == ["German", "Italian"] and csv_run.task == "csv"
+    # the same split, the same characters in the same order, the same seed: the same model, to the last bit
+    assert csv_run.scores["test_accuracy"] == names_run.scores["test_accuracy"]
+    assert csv_run.scores["test_macro_f1"] == names_run.scores["test_macro_f1"]
+
+
+def test_classification_end_to_end(both, tmp_path):
+    _, run = both
+    results = run.path.parents[2]
+    compared = invoke("compare", "--results", results, "--format", "markdown")
+    assert compared.exit_code == 0 and "test acc %" in compared.stdout and "majority %" in compared.stdout
+    answered = invoke("predict", "Rossi", "Müller", "--results", results, "--experiment", "tiny_csv", "--top-k", "2")
+    assert answered.exit_code == 0, answered.output
+    assert answered.stdout.startswith("Rossi: Italian") and "csv runs" in answered.stderr
+    shown = invoke("show", run.path)
+    assert shown.exit_code == 0 and "per label, test split" in shown.stdout and "most confused" in shown.stdout
+    reported = invoke("report", "tiny_csv", "--results", results, "--out", tmp_path / "report")
+    assert reported.exit_code == 0, reported.output
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Data" in text and "no text is in two splits" in text and "### Per label" in text
+
+
+@pytest.fixture(scope="module")
+def valence(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("valence")
+    content = {**csv_experiment(VADER, text_column="text", target_column="valence", target="number"),
+               "name": "tiny_valence", "grid": {"cell": ["gru", "lstm"]}, "seeds": [0, 1]}
+    (folder / "valence.yaml").write_text(json.dumps(content))
+    result = invoke("run", folder / "valence.yaml", "--results", folder / "results")
+    assert result.exit_code == 0, result.output
+    return folder, result
+
+
+def test_regression_end_to_end(valence, tmp_path):
+    folder, result = valence
+    assert "7,520 rows read and checked" in result.stderr and "RMSE (test)" in result.stdout
+    assert "mean-baseline RMSE" in result.stdout and "14 texts are listed with different values" in result.stderr
+    runs, problems = rundir.find_runs(folder / "results")
+    assert len(runs) == 4 and not problems
+    for run in runs:
+        assert run.scores["test_rmse"] == pytest.approx(run.scores["test_mse"] ** 0.5)
+        assert 1.5 < run.scores["test_baseline_rmse"] < 1.9  # the lexicon's valences spread about ±1.7
+        assert run.spec.data.target == "number" and run.metrics["watched"] == "validation_loss"
+        assert run.data["train_size"] + run.data["validation_size"] + run.data["test_size"] == 7506 - 14
+    answered = invoke("predict", "wonderful", "--results", folder / "results", "--experiment", "tiny_valence", "--json")
+    assert answered.exit_code == 0, answered.output
+    value = json.loads(answered.stdout)[0]["value"]
+    assert isinstance(value, float) and -4.5 < value < 4.5  # a number in the lexicon's units
+    shown = invoke("show", runs[0].path)
+    assert shown.exit_code == 0 and "mean predictor" in shown.stdout and "worst answered" in shown.stdout
+    assert invoke("report", "tiny_valence", "--results", folder / "results", "--out", tmp_path).exit_code == 0
+    assert "## Errors worth looking at" in (tmp_path / "report.md").read_text()
+    assert_clean_failure(invoke("predict", "   ", "--run", runs[0].path), 1, "text 1", "empty")
+
+
+def test_standardised_targets_are_scaled_back_and_words_can_be_tokens(tmp_path):
+    words = ["good", "bad", "fine", "grim", "glad", "sad", "okay", "awful", "great", "poor"]
+    rows = ["text,score"] + [f'"{first.upper()}, {second}!",{i - j}' for i, first in enumerate(words)
+                             for j, second in enumerate(words)]  # fmt: skip
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    content = {**csv_experiment(tmp_path / "s.csv", target_column="score", target="number", tokenizer="word",
+                                scale_target="standard", validation_fraction=0.2, test_fraction=0.2),
+               "grid": {"cell": ["gru"]}}  # fmt: skip
+    (tmp_path / "s.yaml").write_text(json.dumps(content))
+    result = invoke("run", tmp_path / "s.yaml", "--results", tmp_path / "results")
+    assert result.exit_code == 0, result.output
+    run = rundir.find_runs(tmp_path / "results")[0][0]
+    assert run.data["vocab_size"] == 12  # ten lower-cased words, punctuation dropped, plus padding and unknown
+    assert run.data["target_spread"] > 0 and run.data["tokenizer"] == "word"
+    answered = json.loads(invoke("predict", "good, bad", "--run", run.path, "--json").stdout)
+    assert -12 < answered[0]["value"] < 12  # scaled back to the target's units (-9..9), not left standardised
+
+
+def test_a_separate_test_file(tmp_path, names_csv):
+    lines = names_csv.read_text(encoding="utf-8").splitlines()
+    held = lines[1:51] + lines[-50:]  # 50 German lines, 50 Italian ones
+    (tmp_path / "train.csv").write_text("\n".join(lines[:1] + lines[51:-50]) + "\n", encoding="utf-8")
+    (tmp_path / "test.csv").write_text("\n".join(lines[:1] + held) + "\n", encoding="utf-8")
+    content = {**csv_experiment(tmp_path / "train.csv", test_path=str(tmp_path / "test.csv")), "grid": {"cell": ["gru"]}}
+    (tmp_path / "e.yaml").write_text(json.dumps(content))
+    result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results")
+    assert result.exit_code == 0, result.output
+    run = rundir.find_runs(tmp_path / "results")[0][0]
+    test_names = {line.split(",")[0] for line in held}
+    assert run.data["test_size"] == len(test_names)
+    report = rundir.load_data_report(run.path)
+    assert report["overlap"]["train_test"] == 0 and report["test_file_names"] == len(test_names)
+
+
+@pytest.mark.parametrize("content, fragments", [
+    ("text,label\n", ["no data rows"]),
+    ("txt,label\nAbel,German\n", ["no column 'text'", "'txt', 'label'"]),
+    ("text,label\nAbel,German\n ,Italian\nRossi,Italian\n", ["line 3", "column 'text'", "empty"]),
+    ("text,label\nAbel,German\nBauer,German\n", ["at least two classes"]),
+    (b"text,label\nM\xfcller,German\nRossi,Italian\n", ["UTF-8"]),
+], ids=["empty", "missing-column", "empty-text", "one-class", "encoding"])
+def test_bad_files_are_one_line_errors_and_nothing_is_written(tmp_path, content, fragments):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(path)))
+    result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results")
+    assert_clean_failure(result, 1, str(path), *fragments)
+    assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+    assert not (tmp_path / "results").exists()  # read and checked before anything is written
+
+
+def test_a_number_target_that_is_not_a_number(tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_text('text,score\n"a, b",1.5\nc,abc\n')
+    (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(path, target_column="score", target="number")))
+    assert_clean_failure(invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r"), 1, "line 3",
+                         "column 'score'", "'abc'")
+    assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 1, "line 3")  # validate reads the file too
+    directory = json.dumps(csv_experiment(tmp_path))  # a folder where the file should be
+    (tmp_path / "d.yaml").write_text(directory)
+    assert_clean_failure(invoke("run", tmp_path / "d.yaml", "--results", tmp_path / "r"), 1, str(tmp_path))
+    missing = json.dumps(csv_experiment(tmp_path / "nope.csv"))
+    (tmp_path / "m.yaml").write_text(missing)
+    assert_clean_failure(invoke("run", tmp_path / "m.yaml", "--results", tmp_path / "r"), 1, "nope.csv")
+    assert not (tmp_path / "r").exists()
+
+
+def test_regression_refuses_classification_baselines(tmp_path):
+    content = {**csv_experiment(VADER, target_column="valence", target="number"), "grid": {"cell": ["gru", "majority"]}}
+    (tmp_path / "e.yaml").write_text(json.dumps(content))
+    assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 2, "cell majority is a classification baseline")

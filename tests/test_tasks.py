@@ -1,0 +1,79 @@
+"""The contract every task in TASKS keeps, whatever it learns: a tiny experiment trains, saves, reloads, compares,
+counts its parameters, shows, reports, predicts, repeats identically, and refuses bad input the same way."""
+
+import json
+
+import pytest
+
+from rnnbench import config, rundir
+from rnnbench.tasks import TASKS
+
+from conftest import REPO, TINY
+from test_cli import assert_clean_failure, invoke
+
+TINY_DATA = {  # a tiny data section and one answerable input per task
+    "names": ({"languages": ["German", "Italian"]}, "Rossi"),
+    "reversal": ({"dataset": "reversal", "samples": 200, "long_samples": 40}, "3 7 2"),
+    "csv": ({"dataset": "csv", "path": str(REPO / "experiments" / "data" / "vader_valence.csv"),
+             "target_column": "valence", "target": "number"}, "wonderful"),
+}
+
+
+def test_every_task_has_a_tiny_experiment_here():
+    assert set(TINY_DATA) == set(TASKS)
+
+
+@pytest.fixture(scope="module", params=sorted(TASKS))
+def trained(request, tmp_path_factory, names_dir):
+    name = request.param
+    data, sample = TINY_DATA[name]
+    folder = tmp_path_factory.mktemp(name)
+    model = {"hidden_size": 8, "embedding_dim": 8} | ({"architecture": "tagger"} if name == "reversal" else {})
+    content = {**TINY, "name": f"tiny_{name}", "data": data, "model": model, "grid": {"cell": ["gru", "lstm"]}}
+    (folder / "e.yaml").write_text(json.dumps(content))
+    result = invoke("run", folder / "e.yaml", "--results", folder / "results", "--data-dir", names_dir)
+    assert result.exit_code == 0, result.output
+    return name, sample, folder, content
+
+
+def test_runs_are_saved_and_reload_as_typed_records(trained):
+    name, _, folder, content = trained
+    runs, problems = rundir.find_runs(folder / "results")
+    assert len(runs) == 2 and not problems
+    specs = config.validate(content).run_specs()
+    for run in runs:
+        assert run.task == name and run.spec in specs and run.variant_key == run.spec.variant_key()
+        assert run.parameters > 0 and run.epochs_run == 2 and run.scores  # every task records scores
+        first = TASKS[name].COLUMNS[0] if name != "csv" else "test_rmse"
+        assert run.scores[first] is not None
+
+
+def test_compare_params_show_and_report(trained, tmp_path, names_dir):
+    name, _, folder, _ = trained
+    records = json.loads(invoke("compare", "--results", folder / "results", "--format", "json").stdout)
+    assert len(records) == 2 and {record["task"] for record in records} == {name}
+    assert {record["verdict"] for record in records} <= {"reference", "untested"}  # one seed: nothing to test
+    counted = invoke("params", folder / "e.yaml", "--data-dir", names_dir)
+    assert counted.exit_code == 0 and "✓" in counted.stdout and "✗" not in counted.stdout, counted.output
+    run = rundir.find_runs(folder / "results")[0][0]
+    assert invoke("show", run.path).exit_code == 0
+    assert invoke("report", f"tiny_{name}", "--results", folder / "results", "--out", tmp_path).exit_code == 0
+    assert (tmp_path / "report.md").read_text().count("## ") >= 5
+
+
+def test_predict_answers_and_refuses_empty_input_in_one_line(trained):
+    name, sample, folder, _ = trained
+    run = rundir.find_runs(folder / "results")[0][0]
+    answered = invoke("predict", sample, "--run", run.path, "--json")
+    assert answered.exit_code == 0, answered.output
+    assert json.loads(answered.stdout)[0]["input"] == sample
+    refused = invoke("predict", "   ", "--run", run.path)
+    assert_clean_failure(refused, 1, "empty")
+    assert len([line for line in refused.output.splitlines() if line.strip()]) <= 2  # the model line and the error
+
+
+def test_a_repeated_run_is_identical(trained, names_dir):
+    _, _, folder, _ = trained
+    run = rundir.find_runs(folder / "results")[0][0]
+    repeated = invoke("run", "--repeat", run.path, "--data-dir", names_dir)
+    assert repeated.exit_code == 0 and "repeated, identical" in repeated.stdout, repeated.output
