@@ -260,18 +260,13 @@ def compare(
     Every metric gets mean ± std and a 95% interval over seeds; each variant is compared with the best (or
     --vs VARIANT) by a paired t-test over the seeds they share, Holm-adjusted, and marked when the seeds cannot
     tell the difference from noise."""
-    if output_format not in compare_runs.FORMATS:
-        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(compare_runs.FORMATS)}")
+    if output_format not in ("table", *compare_runs.RENDERERS):
+        raise UsageError(f"--format: '{output_format}' is not one of table, {', '.join(compare_runs.RENDERERS)}")
     summary, runs = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
-    match output_format:
-        case "table":
-            _print_table(summary)
-        case "markdown":
-            sys.stdout.write(compare_runs.to_markdown(summary))
-        case "csv":
-            sys.stdout.write(compare_runs.to_csv(summary))
-        case "json":
-            sys.stdout.write(json.dumps(compare_runs.to_records(summary), indent=2) + "\n")
+    if output_format == "table":
+        _print_table(summary)
+    else:
+        sys.stdout.write(compare_runs.RENDERERS[output_format](summary))
     if plot is not None:
         from rnnbench.plots import write_plots
 

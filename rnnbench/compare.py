@@ -22,7 +22,6 @@ from rnnbench.metrics import Metric
 from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
 
-FORMATS = ("table", "markdown", "csv", "json")
 
 # Every metric summarised per variant, as each task's METRICS reads it (label, display scale, decimals, higher
 # is better), after the costs every run has. A name two tasks share reads the same but for its label, which the
@@ -247,6 +246,13 @@ def to_csv(summary: pd.DataFrame) -> str:
 def to_records(summary: pd.DataFrame) -> list[dict]:
     """JSON-ready rows; NaN (the std of one seed, a score the task does not have) becomes None."""
     return json.loads(summary.to_json(orient="records"))
+
+
+def to_json(summary: pd.DataFrame) -> str:
+    return json.dumps(to_records(summary), indent=2) + "\n"
+
+
+RENDERERS = {"markdown": to_markdown, "csv": to_csv, "json": to_json}  # --format; "table" is drawn by the CLI
 
 
 def label(part: pd.DataFrame, column: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rnnbench import rundir
 from rnnbench.errors import RnnbenchError
+from rnnbench.config import DEFAULT_TASK
 from rnnbench.tasks import TASKS
 
 
@@ -53,7 +54,7 @@ def from_run(path: Path):
     """The predictor of a run directory: `.predict(texts, top_k) -> list[dict]`, one answer per text."""
     state_dict, info = rundir.load_model_files(path)
     where = Path(path) / "model.json"
-    task = TASKS.get(info.get("task", "names"))
+    task = TASKS.get(info.get("task", DEFAULT_TASK))  # model.json of the first runs named no task: names
     if task is None:
         raise RnnbenchError(f"{where}: a model of task {info.get('task')!r}, which this rnnbench does not know")
     return task.predictor(state_dict, info, where)

@@ -168,3 +168,13 @@ def test_regression_refuses_classification_baselines(tmp_path):
     content = {**csv_experiment(VADER, target_column="valence", target="number"), "grid": {"cell": ["gru", "majority"]}}
     (tmp_path / "e.yaml").write_text(json.dumps(content))
     assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 2, "cell majority is a classification baseline")
+
+
+def test_params_gives_keras_counts_for_the_tutorials_text_regressor_and_reversal_models():
+    """Keras' summaries: Embedding(10000, 256) + Bidirectional(LSTM(256)) + Dense(256) + Dense(1) = 3,742,209; the
+    reversal tutorial's LSTM tagger, bidirectional tagger and repeat decoder: 16,961, 33,921, 49,985."""
+    text = invoke("params", REPO / "experiments" / "seeds" / "tutorial_text_regression.yaml")
+    assert text.exit_code == 0, text.output
+    assert "2,560,000" in text.stdout and "3,742,209" in text.stdout and "= 1,050,624 ✓" in text.stdout
+    reversal = invoke("params", REPO / "experiments" / "seeds" / "tutorial_reversal.yaml")
+    assert reversal.exit_code == 0 and all(count in reversal.stdout for count in ("16,961", "33,921", "49,985"))

@@ -178,12 +178,17 @@ def show_tables(record, predictions: list[dict] | None, columns: tuple[str, str]
         found.append(f"mean predictor (always the training split's mean, {record.data.get('target_mean', float('nan')):.3f}): "
                      f"test RMSE {record.scores['test_baseline_rmse']:.3f}, MAE {record.scores['test_baseline_mae']:.3f}")
     if predictions:
-        item, target = columns
-        worst = sorted(predictions, key=lambda row: -abs(float(row["predicted"]) - float(row[target])))[:top]
-        found.append(Table("worst answered, test split", [item, target, "predicted", "error"],
-                           [[row[item], f"{float(row[target]):.3f}", f"{float(row['predicted']):.3f}",
-                             f"{float(row['predicted']) - float(row[target]):+.3f}"] for row in worst], right={1, 2, 3}))
+        found.append(worst_table(predictions, columns, top, "worst answered, test split"))
     return found
+
+
+def worst_table(predictions: list[dict], columns: tuple[str, str], top: int, title: str) -> Table:
+    """The `top` test examples answered furthest from their target, with the error (answer − target)."""
+    item, target = columns
+    worst = sorted(predictions, key=lambda row: -abs(float(row["predicted"]) - float(row[target])))[:top]
+    return Table(title, [item, target, "predicted", "error"],
+                 [[row[item], f"{float(row[target]):.3f}", f"{float(row['predicted']):.3f}",
+                   f"{float(row['predicted']) - float(row[target]):+.3f}"] for row in worst], right={1, 2, 3})  # fmt: skip
 
 
 def report_errors(best_variant: str, best_records: list, predictions: list[list[dict] | None], columns: tuple[str, str]) -> list[str]:
@@ -193,12 +198,7 @@ def report_errors(best_variant: str, best_records: list, predictions: list[list[
     lines = ["## Errors worth looking at", ""]
     if any(rows is None for rows in predictions):
         return lines + ["(No test predictions recorded.)", ""]
-    rows = [row for seed_rows in predictions for row in seed_rows]
-    item, target = columns
-    worst = sorted(rows, key=lambda row: -abs(float(row["predicted"]) - float(row[target])))[:15]
-    table = Table("", [item, target, "predicted", "error"],
-                  [[row[item], f"{float(row[target]):.3f}", f"{float(row['predicted']):.3f}",
-                    f"{float(row['predicted']) - float(row[target]):+.3f}"] for row in worst], right={1, 2, 3})  # fmt: skip
+    table = worst_table([row for seed_rows in predictions for row in seed_rows], columns, 15, "")
     return lines + [f"The best variant, **{best_variant}**: the test texts it answered worst, over its "
                     f"{len(best_records)} seeds.", ""] + to_markdown(table)  # fmt: skip
 
