@@ -20,13 +20,18 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
     languages); then the best watched validation score wins (ties: the first by path).
     """
     runs, _ = rundir.find_runs(results)
+    experiments = sorted({run.spec.experiment for run in runs})
+    if experiment is None and len(experiments) == 1:
+        experiment = experiments[0]  # one experiment: nothing to choose between
     if experiment is not None:
         chosen = [run for run in runs if run.spec.experiment == experiment]
     else:
         chosen = [run for run in runs if TASKS[run.task].PREDICT_BY_DEFAULT]
+    if not chosen and experiment is None and runs:
+        raise RnnbenchError(f"{results}: no names run to answer from by default; choose an experiment with --experiment "
+                            f"({', '.join(experiments)}) or a run with --run DIR")  # fmt: skip
     if not chosen:
-        where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else
-                                                 " that answers without --experiment (a names run)")  # fmt: skip
+        where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
     task = TASKS[chosen[0].task]
     candidates, why = task.candidates([run for run in chosen if run.task == chosen[0].task])

@@ -102,7 +102,7 @@ def test_predict_bad_input(trained, tmp_path):
     results = folder / "results"
     assert_clean_failure(invoke("predict", "  ", "--results", results), 1, "name 1", "empty")
     assert_clean_failure(invoke("predict", "x" * 500, "--results", results), 1, "500 characters")
-    assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished run", "a names run")
+    assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished run", "rnnbench run EXPERIMENT.yaml")
     assert_clean_failure(invoke("predict", "Rossi", "--run", tmp_path), 1, "not a run directory (no model.json)")
     assert invoke("predict", "Rossi", "--results", results, "--top-k", "0").exit_code == 2
 

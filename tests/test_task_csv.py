@@ -86,7 +86,7 @@ def test_regression_end_to_end(valence, tmp_path):
         assert 1.5 < run.scores["test_baseline_rmse"] < 1.9  # the lexicon's valences spread about ±1.7
         assert run.spec.data.target == "number" and run.metrics["watched"] == "validation_loss"
         assert run.data["train_size"] + run.data["validation_size"] + run.data["test_size"] == 7506 - 14
-    answered = invoke("predict", "wonderful", "--results", folder / "results", "--experiment", "tiny_valence", "--json")
+    answered = invoke("predict", "wonderful", "--results", folder / "results", "--json")  # the only experiment there
     assert answered.exit_code == 0, answered.output
     value = json.loads(answered.stdout)[0]["value"]
     assert isinstance(value, float) and -4.5 < value < 4.5  # a number in the lexicon's units
