@@ -46,7 +46,8 @@ def fails(path, *args, target="class", text_column="text", target_column="label"
 
 
 def test_comma_file_with_quotes_commas_and_cleaning(write):
-    path = write('id,text,label\n1,"Great, loved it",pos\n2,"She said ""no""",neg\n3,  Caf\u0065\u0301  au   lait ,pos\n')
+    path = write('id,text,label\n1,"Great, loved it",pos\n2,"She said ""no""",neg\n'
+                 '3,  Caf\u0065\u0301  au   lait ,pos\n')
     table = read_table(path, "text", "label", "class")
     assert table.texts == ["Great, loved it", 'She said "no"', "Café au lait"]  # NFC, whitespace collapsed
     assert table.targets == ["pos", "neg", "pos"]
