@@ -103,8 +103,10 @@ def validate(
                         [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                          str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
     out.print(table)
-    if task.READ_ON_VALIDATE:  # a local file: read and check it now, rather than at the start of a run
-        _source(exp.data, None)
+    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
+        from rnnbench.runner import prepare_seed
+
+        prepare_seed(exp.data, _source(exp.data, None), exp.seeds[0], torch_cpu())
     out.print(f"{experiment}: valid", markup=False, highlight=False)
 
 
@@ -190,8 +192,9 @@ def _progress_printer(progress: Progress):
                     status += f" val loss {row['validation_loss']:.3f}"
                 progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
             case RunFinished(spec=spec, metrics=m):
-                column = config.task_of(spec.data).COLUMNS[0]
-                metric = config.task_of(spec.data).METRICS[column]
+                task = config.task_of(spec.data)
+                column = next((c for c in task.COLUMNS if m.get(c) is not None), task.COLUMNS[0])
+                metric = task.METRICS[column]
                 value = "-" if m.get(column) is None else (f"{m[column] * metric.scale:.{metric.digits}f}"
                                                            + ("%" if metric.scale == 100 else ""))  # fmt: skip
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
@@ -295,9 +298,10 @@ def predict(
         sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
         return
     for answer in answers:
-        if answer.get("unseen_characters"):
-            unseen = " ".join(answer["unseen_characters"])
-            err.print(f"note: {answer['input']!r} has {'tokens' if answer.get('tokens') == 'word' else 'characters'} "
+        if answer.get("unseen_characters") or answer.get("unseen_words"):
+            words = bool(answer.get("unseen_words"))
+            unseen = " ".join(answer["unseen_words" if words else "unseen_characters"])
+            err.print(f"note: {answer['input']!r} has {'words' if words else 'characters'} "
                       f"this model never saw in training ({unseen}); it reads each as one unknown token, so the answer "
                       "says less", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         if "output" in answer:  # a reversal run answers with a sequence
@@ -418,6 +422,12 @@ def _print_view(table: views.Table, console: Console) -> None:
     console.print(drawn)
     for note in table.notes:
         console.print(note, markup=False, highlight=False, soft_wrap=True)
+
+
+def torch_cpu():
+    import torch
+
+    return torch.device("cpu")
 
 
 def _source(data, data_dir: Path | None):

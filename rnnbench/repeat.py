@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from rnnbench import rundir, runner
+from rnnbench.config import task_of
 from rnnbench.environment import environment_record, resolve_device
 from rnnbench.events import Event
 
@@ -42,7 +43,10 @@ def repeat_run(path: Path, source, on_event: Callable[[Event], None] = runner.ig
         again, history, history_again = rundir.load_run(repeated), rundir.load_history(path), rundir.load_history(repeated)
         weights_again, _ = rundir.load_model_files(repeated)
     now = environment_record(device, spec.seed)
-    notes = [f"recorded with {key} {recorded.environment.get(key)}, repeated with {now[key]}: identical "
+    changed = [key for key, value in task_of(spec.data).fingerprint(source).items() if recorded.data.get(key, value) != value]
+    notes = [f"the data changed since the run was recorded ({key} {str(recorded.data[key])[:12]}, now "
+             f"{str(again.data[key])[:12]}): identical numbers are not expected" for key in changed]
+    notes += [f"recorded with {key} {recorded.environment.get(key)}, repeated with {now[key]}: identical "
              "numbers are not expected" for key in ("torch", "device", "threads")
              if recorded.environment.get(key) not in (None, now[key])]  # fmt: skip
     compared = [key for key in recorded.metrics if key not in NOT_REPEATABLE]

@@ -18,6 +18,7 @@ import torch
 
 from rnnbench import metrics, rundir
 from rnnbench.config import Experiment, RunSpec, task_of
+from rnnbench.errors import RnnbenchError
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
 from rnnbench.events import DataPrepared, EpochFinished, Event, RunFinished, RunSkipped, RunStarted
 from rnnbench.train import fit
@@ -47,6 +48,7 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
     rundir.check_writable(results)
     specs = experiment.run_specs()
     finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
+    check_same_data(experiment.data, source, [path for path in finished if path is not None])
     paths = []
     for seed in experiment.seeds:
         pending = []
@@ -70,6 +72,20 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
                 paths.append(done.path)
                 on_event(RunSkipped(spec, done.path))
     return paths
+
+
+def check_same_data(data, source, paths: list[Path]) -> None:
+    """Refuse, before any training, to reuse finished runs trained on other data than `source` (a CSV edited in
+    place, say): their key hashes the settings, not the file's contents."""
+    now = task_of(data).fingerprint(source)
+    for path in paths:
+        recorded = rundir.load_run(path).data
+        changed = [key for key, value in now.items() if recorded.get(key, value) != value]
+        if changed:
+            key = changed[0]
+            raise RnnbenchError(f"{path}: trained on other data ({key} {str(recorded[key])[:12]}, now {now[key][:12]}): "
+                                "the file changed since; rename the experiment (--set name=...) or move its "
+                                "results away to train on the new data")  # fmt: skip
 
 
 def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Callable[[Event], None] = ignore,

@@ -178,3 +178,39 @@ def test_params_gives_keras_counts_for_the_tutorials_text_regressor_and_reversal
     assert "2,560,000" in text.stdout and "3,742,209" in text.stdout and "= 1,050,624 ✓" in text.stdout
     reversal = invoke("params", REPO / "experiments" / "seeds" / "tutorial_reversal.yaml")
     assert reversal.exit_code == 0 and all(count in reversal.stdout for count in ("16,961", "33,921", "49,985"))
+
+
+def test_an_edited_file_is_not_served_by_runs_of_the_old_one(tmp_path, names_csv):
+    lines = names_csv.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "n.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    content = {**csv_experiment(tmp_path / "n.csv"), "grid": {"cell": ["gru"]}}
+    (tmp_path / "e.yaml").write_text(json.dumps(content))
+    assert invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results").exit_code == 0
+    run = rundir.find_runs(tmp_path / "results")[0][0]
+    before = {p.name: p.read_bytes() for p in run.path.iterdir()}
+    (tmp_path / "n.csv").write_text("\n".join(lines[:-5]) + "\n", encoding="utf-8")  # the same path, other rows
+    result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results")
+    assert_clean_failure(result, 1, "trained on other data (sha256", "the file changed since")
+    assert {p.name: p.read_bytes() for p in run.path.iterdir()} == before  # nothing overwritten
+    repeated = invoke("run", "--repeat", run.path)
+    assert "the data changed since the run was recorded" in repeated.output
+
+
+def test_validate_catches_what_only_splitting_shows(tmp_path):
+    (tmp_path / "train.csv").write_text("text,label\n" + "".join(f"t{i},{'ab'[i % 2]}\n" for i in range(40)))
+    (tmp_path / "test.csv").write_text("text,label\nx,a\ny,c\n")
+    unknown_label = csv_experiment(tmp_path / "train.csv", test_path=str(tmp_path / "test.csv"))
+    (tmp_path / "u.yaml").write_text(json.dumps(unknown_label))
+    assert_clean_failure(invoke("validate", tmp_path / "u.yaml"), 1, "test.csv: line 3, column 'label'",
+                         "class 'c' never occurs")
+    (tmp_path / "small.csv").write_text("text,label\n" + "".join(f"t{i},c{i % 10}\n" for i in range(40)))
+    (tmp_path / "s.yaml").write_text(json.dumps(csv_experiment(tmp_path / "small.csv")))
+    assert_clean_failure(invoke("validate", tmp_path / "s.yaml"), 1, "each class gets its share", "has 4")
+
+
+def test_a_text_too_long_to_train_on_needs_max_length(tmp_path):
+    (tmp_path / "long.csv").write_text("text,label\n" + "".join(f"t{i},{'ab'[i % 2]}\n" for i in range(40))
+                                       + "x" * 20_000 + ",a\n")
+    (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(tmp_path / "long.csv")))
+    assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 1, "line 42", "20,000 characters", "data.max_length")
+    assert invoke("validate", tmp_path / "e.yaml", "--set", "data.max_length=50").exit_code == 0

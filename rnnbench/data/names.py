@@ -141,7 +141,9 @@ def build_splits(
     empty = [name for name in SPLITS if not examples[name] and (name != "validation" or validation_fraction > 0)]
     if empty:
         raise RnnbenchError(f"data: the {' and '.join(empty)} split would be empty with validation_fraction "
-                            f"{validation_fraction:g} and test_fraction {test_fraction:g}; raise the fractions")
+                            f"{validation_fraction:g} and test_fraction {test_fraction:g}: each class gets its share "
+                            f"of its own distinct examples, rounded (the smallest of the {len(labels)} has "
+                            f"{min(len(set(names)) for names in kept.values()):,}); raise the fractions or drop small classes")
     untrained = [language for language in labels if report_languages[language]["train"] == 0]
     if untrained:
         raise RnnbenchError(f"data.languages: no training names left for {', '.join(untrained)}")

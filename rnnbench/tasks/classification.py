@@ -219,8 +219,13 @@ class Predictor:
         for answer, item in zip(answers, cleaned):
             unseen = unknown(self.encoder, item)
             if unseen:  # the model reads each of them as one "unknown" token: the answer means less
-                answer["unseen_characters"] = unseen
+                answer[unseen_key(self.encoder)] = unseen
         return answers
+
+
+def unseen_key(encoder) -> str:
+    """Where an answer lists what the model never saw: characters, or words for a word tokenizer."""
+    return "unseen_words" if getattr(encoder, "kind", "char") == "word" else "unseen_characters"
 
 
 def unknown(encoder, text: str) -> list[str]:
@@ -289,7 +294,7 @@ def data_table(report: dict, title: str, noun: str) -> Table:
     count, policy = report["multi_language_names"], report["multi_language_policy"]
     if count:
         examples = "; ".join(f"{text}: {', '.join(labels)}" for text, labels in report["multi_language_examples"][:3])
-        treatment = TREATMENT[policy] if noun == "name" else TREATMENT[policy].replace("language", "class")
+        treatment = TREATMENT[policy] if noun == "name" else TREATMENT[policy].replace("languages", "classes").replace("language", "class")
         notes.append(f"{count:,} {noun}s are listed under several of these {'languages' if noun == 'name' else 'classes'} "
                      f"(e.g. {examples}): {treatment} ({'multi_language' if noun == 'name' else 'conflicts'}: {policy})")  # fmt: skip
     notes.append(describe_overlap(report, noun))
@@ -305,7 +310,8 @@ def report_errors(best_variant: str, records: list, predictions: list[list[dict]
     matrix = summed_confusion(records)
     item, truth = columns
     lines = ["## Errors worth looking at", "",
-             f"The best variant, **{best_variant}**, on the test splits of its {len(records)} seeds together "
+             f"The best variant, **{best_variant}**, on the test splits of its {len(records)} seed"
+             f"{'s together' if len(records) > 1 else ''} "
              f"({int(matrix.sum()):,} test examples).", ""]  # fmt: skip
     table = per_class_table(metrics.per_class_scores(matrix, labels), truth, "")
     lines += to_markdown(table, f"### Per {truth} (worst F1 first)")

@@ -87,6 +87,12 @@ def split(corpus: dict[str, list[str]], data: Data, seed: int) -> names.NamesSpl
                               split=data.split)  # fmt: skip
 
 
+def fingerprint(source) -> dict:
+    """What a finished run must have been trained on to be reused: nothing beyond its config (the corpus is
+    verified against its SHA-256 sums; generated data comes from the seed)."""
+    return {}
+
+
 def prepare(data: Data, corpus: dict[str, list[str]], seed: int, device: torch.device) -> classification.Prepared:
     """Clean and split the corpus with this seed, then encode each split to tensors once."""
     splits = split(corpus, data, seed)

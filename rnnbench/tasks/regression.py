@@ -152,7 +152,7 @@ class Predictor:
     @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
         """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]."""
-        from rnnbench.tasks.classification import unknown
+        from rnnbench.tasks.classification import unknown, unseen_key
 
         cleaned = [self.clean(text) for text in texts]
         for position, (text, item) in enumerate(zip(texts, cleaned), start=1):
@@ -167,7 +167,7 @@ class Predictor:
         for answer, item in zip(answers, cleaned):
             unseen = unknown(self.encoder, item)
             if unseen:
-                answer["unseen_characters"] = unseen
+                answer[unseen_key(self.encoder)] = unseen
         return answers
 
 
@@ -199,8 +199,8 @@ def report_errors(best_variant: str, best_records: list, predictions: list[list[
     if any(rows is None for rows in predictions):
         return lines + ["(No test predictions recorded.)", ""]
     table = worst_table([row for seed_rows in predictions for row in seed_rows], columns, 15, "")
-    return lines + [f"The best variant, **{best_variant}**: the test texts it answered worst, over its "
-                    f"{len(best_records)} seeds.", ""] + to_markdown(table)  # fmt: skip
+    seeds = f"{len(best_records)} seed{'s' if len(best_records) > 1 else ''}"
+    return lines + [f"The best variant, **{best_variant}**: the test texts it answered worst, over its {seeds}.", ""] + to_markdown(table)  # fmt: skip
 
 
 def data_table(report: dict, title: str) -> Table:
@@ -211,7 +211,8 @@ def data_table(report: dict, title: str) -> Table:
     if report["conflicting_texts"]:
         examples = "; ".join(f"{text}: {', '.join(f'{v:g}' for v in values)}" for text, values in report["conflict_examples"][:3])
         treatment = "dropped" if report["conflicts_policy"] == "drop" else "kept, all in one split"
-        notes.append(f"{report['conflicting_texts']:,} texts are listed with different values (e.g. {examples}): "
+        many = report["conflicting_texts"] > 1
+        notes.append(f"{report['conflicting_texts']:,} text{'s are' if many else ' is'} listed with different values (e.g. {examples}): "
                      f"{treatment} (conflicts: {report['conflicts_policy']})")  # fmt: skip
     overlap = report["overlap"]
     notes.append(f"no text is in two splits (checked: train ∩ validation {overlap['train_validation']:,}, train ∩ test "

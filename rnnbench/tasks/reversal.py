@@ -120,6 +120,12 @@ def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[None, Non
     return None, None  # generated from the seed: nothing to read
 
 
+def fingerprint(source) -> dict:
+    """What a finished run must have been trained on to be reused: nothing beyond its config (the corpus is
+    verified against its SHA-256 sums; generated data comes from the seed)."""
+    return {}
+
+
 def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepared:
     generated = reversal.build(seed=seed, samples=data.samples, symbols=data.symbols, min_length=data.min_length,
                                max_length=data.max_length, validation_fraction=data.validation_fraction,

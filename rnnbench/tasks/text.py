@@ -19,6 +19,7 @@ from pydantic import Field
 
 from rnnbench.data import names, text
 from rnnbench.data.text import Tokenizer
+from rnnbench.errors import RnnbenchError
 from rnnbench.fields import BASELINE_FIELDS, Fraction, ModelSpec, Size, Strict, ValidationFraction
 from rnnbench.tasks import classification, regression
 from rnnbench.views import Table, to_markdown
@@ -82,16 +83,45 @@ def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[tuple, st
     """(the checked table of `path` and of `test_path` or None, a line saying what was read)."""
     table = text.read_table(data.path, data.text_column, data.target_column, data.target)
     test = text.read_table(data.test_path, data.text_column, data.target_column, data.target) if data.test_path else None
+    for file, found in ((data.path, table), (data.test_path, test)):
+        _check_lengths(file, found, data)
+    if test is not None and data.target == "class":
+        unknown = [(label, line) for label, line in zip(test.targets, test.line_numbers) if label not in set(table.targets)]
+        if unknown:
+            raise RnnbenchError(f"{data.test_path}: line {unknown[0][1]}, column '{data.target_column}': class "
+                                f"{unknown[0][0]!r} never occurs in {data.path}; a model cannot answer it")  # fmt: skip
     note = f"{data.path}: {table.rows:,} rows read and checked (sha256 {table.sha256[:12]})"
     if test is not None:
         note += f"; test file {data.test_path}: {test.rows:,} rows"
     return (table, test), note
 
 
+MAX_UNCUT_LENGTH = 10_000  # characters: a longer text without data.max_length is refused (memory grows with it)
+
+
+def _check_lengths(file: str | None, table, data: Data) -> None:
+    """Refuse a text so long that training on it would exhaust memory, unless max_length cuts it."""
+    if table is None or data.max_length is not None or not table.texts:
+        return
+    longest = max(range(len(table.texts)), key=lambda i: len(table.texts[i]))
+    if len(table.texts[longest]) > MAX_UNCUT_LENGTH:
+        raise RnnbenchError(f"{file}: line {table.line_numbers[longest]}, column '{data.text_column}': a text of "
+                            f"{len(table.texts[longest]):,} characters; above {MAX_UNCUT_LENGTH:,}, set data.max_length "
+                            "to cut texts (every step of every text is kept in memory for training)")  # fmt: skip
+
+
+def fingerprint(source: tuple) -> dict:
+    """What a finished run must have been trained on to be reused: the file's (and test file's) sha256."""
+    table, test = source
+    return {"sha256": table.sha256} | ({"test_sha256": test.sha256} if test is not None else {})
+
+
 def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     """Dedupe and split by distinct text with this seed, fit the tokenizer on the training split, encode once."""
     table, test = source
-    file = {"rows": table.rows, "sha256": table.sha256, "tokenizer": data.tokenizer}
+    file = {"rows": table.rows, "tokenizer": data.tokenizer, **fingerprint(source)}
+    if test is not None:
+        file["test_file_rows"] = test.rows
     if data.vocab_size:  # the embedding has vocab_size rows, as Keras' Embedding(num_words), used or not
         file["vocab_rows"] = data.vocab_size
     if data.target == "class":
@@ -124,8 +154,9 @@ def describe(sizes: dict, report: dict) -> str:
             f"targets with mean {sizes['target_mean']:.3g} and std {sizes['target_std']:.3g} (training split)")  # fmt: skip
     return (f"data determined {what}, vocabulary {sizes['vocab_size']:,} {sizes['tokenizer']} tokens (incl. padding and "
             f"unknown), max length {sizes['max_length']}; split {sizes['train_size']:,} / {sizes['validation_size']:,} "
-            f"/ {sizes['test_size']:,} texts; removed {sizes['duplicates_removed']:,} duplicate rows; no text is in "
-            "two splits")  # fmt: skip
+            f"/ {sizes['test_size']:,} examples; removed {sizes['duplicates_removed']:,} duplicate rows"
+            + (f"; {report['test_file_names']:,} texts of the test file held out of training" if report.get("test_file_names")
+               else "") + "; no text is in two splits")  # fmt: skip
 
 
 def data_table(report: dict, title: str) -> Table:
