@@ -168,6 +168,8 @@ def test_regression_refuses_classification_baselines(tmp_path):
     content = {**csv_experiment(VADER, target_column="valence", target="number"), "grid": {"cell": ["gru", "majority"]}}
     (tmp_path / "e.yaml").write_text(json.dumps(content))
     assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 2, "cell majority is a classification baseline")
+    (tmp_path / "c.yaml").write_text(json.dumps(csv_experiment(VADER, target_column="valence", scale_target="standard")))
+    assert_clean_failure(invoke("validate", tmp_path / "c.yaml"), 2, "data.scale_target: scales a number target")
 
 
 def test_params_gives_keras_counts_for_the_tutorials_text_regressor_and_reversal_models():

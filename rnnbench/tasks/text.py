@@ -63,6 +63,8 @@ def canonical(model: ModelSpec) -> ModelSpec:
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
     found = [f"variant {name}: architecture {model.architecture} is for the reversal task; csv needs classifier"
              for name, model in variants.items() if model.architecture not in (None, "classifier")]  # fmt: skip
+    if data.target == "class" and data.scale_target != "none":
+        found.append(f"data.scale_target: scales a number target; target is class (got {data.scale_target!r})")
     if data.target == "number":
         found += [f"variant {name}: cell {model.cell} is a classification baseline; a number target is compared with "
                   "the mean predictor every run records (test_baseline_rmse)"
