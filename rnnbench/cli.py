@@ -23,6 +23,7 @@ import rnnbench
 from rnnbench import compare as compare_runs
 from rnnbench import config, rundir, views
 from rnnbench.errors import RnnbenchError, UsageError
+from rnnbench.fields import BASELINE_FIELDS
 from rnnbench.tasks import TASKS
 
 app = typer.Typer(
@@ -96,7 +97,7 @@ def validate(
     for column in ("cell", "impl", "direction", "layers", "hidden", "input", task.MODEL_COLUMN, "dropout"):
         table.add_column(column)
     for name, model in variants.items():
-        baseline = model.cell in config.BASELINE_FIELDS
+        baseline = model.cell in BASELINE_FIELDS
         size = f"budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size)
         reads, head = task.describe_model(model)
         table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else

@@ -19,8 +19,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, field_validator
 
 from rnnbench.errors import ConfigError
-from rnnbench.fields import (BASELINE_FIELDS, Architecture, Attention, Cell, Device, Dropout, Layers, ModelSpec,  # noqa: F401
-                             Seed, Size, Strict, Train, architecture_problems, canonical, distinct, model_problems)
+from rnnbench.fields import (Architecture, Attention, Cell, Device, Dropout, Layers, ModelSpec, Seed, Size, Strict,
+                             Train, architecture_problems, canonical, distinct, model_problems)
 from rnnbench.tasks import TASKS
 
 

@@ -1,5 +1,7 @@
 """The one exception type the CLI catches and turns into a one-line message and a non-zero exit."""
 
+from contextlib import contextmanager
+
 
 class RnnbenchError(Exception):
     """A problem the user can fix: bad input, a missing file, a corrupted run. Never a bug."""
@@ -22,3 +24,14 @@ class UsageError(RnnbenchError):
     """A command-line option with a value the command cannot use (exit status 2, like other usage errors)."""
 
     exit_code = 2
+
+
+@contextmanager
+def describing_weights(where):
+    """Turn a model.json that does not fit the weights beside it (a missing key, a wrong shape) into one line
+    naming the file, as every task's predictor rebuilds its model inside this block."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None

@@ -6,8 +6,6 @@ seed's data decides; each recurrent layer's count is checked against its closed 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from rnnbench import metrics

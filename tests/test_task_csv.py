@@ -2,7 +2,6 @@
 and regressed (the VADER valence lexicon shipped in experiments/data), then every kind of bad file."""
 
 import json
-from pathlib import Path
 
 import pytest
 

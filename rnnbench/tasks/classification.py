@@ -17,7 +17,7 @@ import torch
 from rnnbench import metrics, models
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import REPORT_COLUMNS, SPLITS, TREATMENT, NamesSplits, describe_overlap
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import RnnbenchError, describing_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
 from rnnbench.train import classification_score, evaluate
@@ -185,13 +185,10 @@ class Predictor:
                    clean: Callable[[str], str], noun: str, max_length: int) -> Predictor:  # fmt: skip
         if info.get("architecture") not in MODELS:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a classifier")
-        try:
+        with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
             model.load_state_dict(state_dict)
             encoder, labels = encoder_of(info), list(info["labels"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
         with torch.no_grad():
             classes = model.eval()(*encoder.encode(["a"]))[0].shape[-1]
         if len(labels) != classes:

@@ -18,10 +18,8 @@ from rnnbench.data import names
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.data.vocab import Vocab
 from rnnbench.errors import RnnbenchError
-from rnnbench.fields import CLASSIFIER_ONLY, Fraction, ModelSpec, Strict, ValidationFraction, distinct  # noqa: F401
+from rnnbench.fields import Fraction, ModelSpec, Strict, ValidationFraction, distinct
 from rnnbench.tasks import classification
-from rnnbench.tasks.classification import (COLUMNS, METRICS, MODEL_COLUMN, MODELS, RECORDS, WATCH,  # noqa: F401
-                                           show_scores, validator, watch)
 from rnnbench.views import Table
 
 Language = Literal[LANGUAGES]
@@ -29,6 +27,10 @@ ARCHITECTURES = ("classifier",)  # the first is the default
 READ_ON_VALIDATE = False  # the corpus may need a download: `run` and `data names` read it
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
+# a text → class task: the classifier, its scores, what early stopping watches and how tables read them
+MODELS, MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (classification.MODELS, classification.MODEL_COLUMN,
+                                                   classification.METRICS, classification.COLUMNS, classification.RECORDS)
+watch, validator, show_scores = classification.watch, classification.validator, classification.show_scores
 MAX_NAME_LENGTH = 100
 
 

@@ -17,7 +17,7 @@ import torch
 from rnnbench import metrics, models
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import RnnbenchError, describing_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
 from rnnbench.train import outputs
@@ -140,13 +140,10 @@ class Predictor:
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path, encoder_of: Callable[[dict], object],
                    clean: Callable[[str], str], max_length: int) -> Predictor:  # fmt: skip
-        try:
+        with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
             model.load_state_dict(state_dict)
             encoder, shift, spread = encoder_of(info), float(info["target_shift"]), float(info["target_spread"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
         return cls(model, encoder, clean, shift, spread, max_length)
 
     @torch.no_grad()

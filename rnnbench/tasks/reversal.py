@@ -19,7 +19,7 @@ from pydantic import Field
 from rnnbench import metrics, sequence_models
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
-from rnnbench.errors import RnnbenchError
+from rnnbench.errors import RnnbenchError, describing_weights
 from rnnbench.fields import CLASSIFIER_ONLY, BASELINE_FIELDS, Fraction, ModelSpec, Size, Strict, ValidationFraction, is_default
 from rnnbench.metrics import Metric
 from rnnbench.views import Table, to_markdown
@@ -201,13 +201,10 @@ class SequencePredictor:
 
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
-        try:
+        with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
             model.load_state_dict(state_dict)
             symbols = int(info["arguments"]["symbols"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
         return cls(model, symbols)
 
     def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
