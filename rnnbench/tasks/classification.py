@@ -198,13 +198,7 @@ class Predictor:
     @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 3) -> list[dict]:
         """Example: ['Tribbiani'] -> [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}]"""
-        cleaned = [self.clean(text) for text in texts]
-        for position, (text, item) in enumerate(zip(texts, cleaned), start=1):
-            if not item:
-                raise RnnbenchError(f"{self.noun} {position} ({text!r}): empty after trimming whitespace; give a {self.noun}")
-            if len(item) > self.max_length:
-                raise RnnbenchError(f"{self.noun} {position}: {len(item)} characters; {self.noun}s longer than "
-                                    f"{self.max_length:,} are refused")  # fmt: skip
+        cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length)
         tokens, lengths = self.encoder.encode(cleaned)
         probabilities = models.probabilities(self.model, tokens, lengths)
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
@@ -218,6 +212,19 @@ class Predictor:
             if unseen:  # the model reads each of them as one "unknown" token: the answer means less
                 answer[unseen_key(self.encoder)] = unseen
         return answers
+
+
+def cleaned_inputs(texts: list[str], clean: Callable[[str], str], noun: str, max_length: int) -> list[str]:
+    """The texts `predict` was given, as the model reads them; an empty or over-long one is refused, naming its
+    position. Example: ['  Rossi '] -> ['Rossi']; ['  '] -> 'name 1 ('  '): empty after trimming whitespace'."""
+    cleaned = [clean(text) for text in texts]
+    for position, (text, item) in enumerate(zip(texts, cleaned), start=1):
+        if not item:
+            raise RnnbenchError(f"{noun} {position} ({text!r}): empty after trimming whitespace; give a {noun}")
+        if len(item) > max_length:
+            raise RnnbenchError(f"{noun} {position}: {len(item):,} characters; {noun}s longer than {max_length:,} "
+                                "are refused")  # fmt: skip
+    return cleaned
 
 
 def unseen_key(encoder) -> str:

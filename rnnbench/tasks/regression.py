@@ -17,7 +17,7 @@ import torch
 from rnnbench import metrics, models
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS
-from rnnbench.errors import RnnbenchError, describing_weights
+from rnnbench.errors import describing_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
 from rnnbench.train import outputs
@@ -149,15 +149,9 @@ class Predictor:
     @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
         """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]."""
-        from rnnbench.tasks.classification import unknown, unseen_key
+        from rnnbench.tasks.classification import cleaned_inputs, unknown, unseen_key
 
-        cleaned = [self.clean(text) for text in texts]
-        for position, (text, item) in enumerate(zip(texts, cleaned), start=1):
-            if not item:
-                raise RnnbenchError(f"text {position} ({text!r}): empty after trimming whitespace; give a text")
-            if len(item) > self.max_length:
-                raise RnnbenchError(f"text {position}: {len(item):,} characters; texts longer than {self.max_length:,} "
-                                    "are refused")  # fmt: skip
+        cleaned = cleaned_inputs(texts, self.clean, "text", self.max_length)
         tokens, lengths = self.encoder.encode(cleaned)
         values = self.model.eval()(tokens, lengths)[0].squeeze(-1).double() * self.spread + self.shift
         answers = [{"input": text, "value": float(value)} for text, value in zip(texts, values.tolist())]
