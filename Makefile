@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/rnnbench run experiments/names_de_it.yaml
-	$(BIN)/rnnbench predict Tribbiani
+	$(BIN)/rnnbench predict Tribbiani --experiment names_de_it
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,3 +1,3 @@
-from rnnbench.cli import app
+from rnnbench.cli import entry
 
-app(prog_name="rnnbench")
+entry()

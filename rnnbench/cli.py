@@ -7,7 +7,7 @@ stderr and a non-zero exit (2 for an invalid experiment file), never a traceback
 from __future__ import annotations
 
 import functools
-import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -32,10 +32,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader of the output went away (`rnnbench compare | head -1`): as `reported` does, stop quietly with
+        exit status 0 (rich's own choice is 1)."""
+        raise BrokenPipeError
+
+
 # Piped output (CI logs, files) gets 200 columns rather than rich's default 80, so tables keep their natural
 # width (a table never grows wider than its contents) and no cell is cut.
-out = Console(width=None if sys.stdout.isatty() else 200)  # results: tables, JSON, predictions
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)  # progress, notes and errors
+out = _Console(width=None if sys.stdout.isatty() else 200)  # results: tables, JSON, predictions
+err = _Console(stderr=True, width=None if sys.stderr.isatty() else 200)  # progress, notes and errors
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
 DataDirOption = Annotated[
@@ -50,12 +57,15 @@ SetOption = Annotated[
 
 
 def reported(command):
-    """Turn RnnbenchError into one red line on stderr and its exit code; Ctrl-C into a short note."""
+    """Turn RnnbenchError into one red line on stderr and its exit code; Ctrl-C into a short note; a closed pipe
+    (output piped into `head`) into a quiet exit 0."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below rather than at exit
+            return result
         except RnnbenchError as error:
             for line in str(error).splitlines():
                 err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
@@ -63,13 +73,46 @@ def reported(command):
         except KeyboardInterrupt:
             err.print("interrupted: finished runs are kept; run the same command again to resume", markup=False)
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # the reader went away (`rnnbench compare | head -1`): not a failure
+            raise _closed_pipe() from None
 
     return wrapper
 
 
+def entry() -> None:
+    """The `rnnbench` program: the app, except that output cut short by its reader (`rnnbench --help | head -1`)
+    exits 0, as `reported` makes every command do. Help and usage are printed by typer, whose consoles exit 1
+    there, pointing stdout at the null device first: that change (from something else) is the sign."""
+    was_null = _stdout_is_null()
+    try:
+        app(prog_name="rnnbench")
+    except SystemExit as done:
+        if done.code == 1 and not was_null and _stdout_is_null():
+            raise SystemExit(0) from None
+        raise
+
+
+def _stdout_is_null() -> bool:
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (OSError, ValueError):
+        return False
+
+
+def _closed_pipe() -> typer.Exit:
+    """What a command that finds its output's reader gone ends with: stdout pointed at the null device (so that
+    the flush at exit cannot fail again) and exit status 0."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return typer.Exit(0)
+
+
 def version_callback(value: bool):
     if value:
-        out.print(f"rnnbench {rnnbench.__version__}")
+        try:
+            out.print(f"rnnbench {rnnbench.__version__}")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise _closed_pipe() from None
         raise typer.Exit()
 
 
@@ -132,11 +175,16 @@ def run(
     exp = config.load(experiment, set_ or [])
     source = _source(exp.data, data_dir)
     with _progress() as progress:
-        run_experiment(exp, source, results, on_event=_progress_printer(progress))
+        finished = run_experiment(exp, source, results, on_event=_progress_printer(progress))
     summary, _ = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
     err.print(f"runs and summary in {paths[0].parent}", markup=False, highlight=False, soft_wrap=True)
+    diverged = [record for record in map(rundir.load_run, finished) if record.diverged is not None]
+    if diverged:
+        listed = ", ".join(f"{r.spec.variant} seed {r.spec.seed} (epoch {r.diverged['epoch']})" for r in diverged)
+        raise RnnbenchError(f"{compare_runs.count(len(diverged), 'run')} of {len(finished)} diverged: {listed}; "
+                            "lower train.learning_rate or set train.grad_clip to train them otherwise")  # fmt: skip
 
 
 def _repeat(path: Path, data_dir: Path | None) -> None:
@@ -192,6 +240,13 @@ def _progress_printer(progress: Progress):
                 elif row["validation_loss"] is not None:
                     status += f" val loss {row['validation_loss']:.3f}"
                 progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
+            case RunFinished(spec=spec, metrics=m) if m.get("diverged"):
+                epoch, reason = m["diverged"]["epoch"], m["diverged"]["reason"]
+                progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
+                                status=f"diverged in epoch {epoch}")  # fmt: skip
+                progress.console.print(f"[yellow]warning:[/yellow] {escape(spec.variant)} seed {spec.seed}: diverged in "
+                                       f"epoch {epoch} ({escape(reason)}); stopped, recorded as diverged, not scored",
+                                       highlight=False, soft_wrap=True)  # fmt: skip
             case RunFinished(spec=spec, metrics=m):
                 task = config.task_of(spec.data)
                 column = next((c for c in task.COLUMNS if m.get(c) is not None), task.COLUMNS[0])
@@ -221,7 +276,7 @@ def params(
     exp = config.load(experiment, set_ or [])
     sizes, rows = parameter_counts(exp, _source(exp.data, data_dir))
     if as_json:
-        sys.stdout.write(json.dumps({"data": sizes, "variants": rows}, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(views.to_json({"data": sizes, "variants": rows}) + "\n")
         return
     decided = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sizes.items()
                         if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
@@ -282,7 +337,7 @@ def compare(
 @reported
 def predict(
     names: Annotated[list[str], typer.Argument(help="One or more surnames; for a reversal --run, sequences such as '3 7 2'.", show_default=False)],
-    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy among those that know the most languages (or the best reversal run of --experiment).")] = None,
+    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy (all candidates must know the same languages; diverged, leaky and damaged runs are passed over), or the best run of --experiment.")] = None,
     results: ResultsOption = Path("results"),
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Choose the best run of this experiment only.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
@@ -291,12 +346,14 @@ def predict(
     """Rank the likely languages of surnames with a trained model (or, from a reversal run, reverse sequences)."""
     from rnnbench.predict import best_run, from_run
 
-    path, why = (run_path, "given by --run") if run_path else best_run(results, experiment)
+    path, why, notes = (run_path, "given by --run", []) if run_path else best_run(results, experiment)
+    for note in notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     predictor = from_run(path)
     err.print(f"model: {path} ({why})", markup=False, highlight=False, soft_wrap=True)
     answers = predictor.predict(names, top_k=top_k)
     if as_json:
-        sys.stdout.write(json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(views.to_json(answers) + "\n")
         return
     for answer in answers:
         if answer.get("unseen_characters") or answer.get("unseen_words"):
@@ -328,12 +385,17 @@ def show(
     run = rundir.load_run(run_path)
     m = run.metrics
     if as_json:
-        sys.stdout.write(json.dumps(m, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(views.to_json(m) + "\n")
         return
-    kept = f"weights of the best, epoch {run.best_epoch}" if run.spec.train.restore_best else "weights of the last epoch kept"
+    kept = ("diverged" if run.diverged else f"weights of the best, epoch {run.best_epoch}" if run.spec.train.restore_best
+            else "weights of the last epoch kept")  # fmt: skip
     out.print(f"{run.path}: {run.spec.experiment} / {run.spec.variant}, seed {run.spec.seed}; {run.parameters:,} "
               f"parameters; {run.epochs_run} epochs ({kept}) in {run.train_seconds:.1f} s",
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    if run.diverged is not None:
+        out.print(f"diverged in epoch {run.diverged['epoch']} ({run.diverged.get('reason', 'not finite')}): no scores; "
+                  f"{run.path / 'history.csv'} holds the losses up to then", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        return
     task = TASKS[run.task]
     scores, splits = task.show_scores(run)
     rows = []
@@ -408,7 +470,7 @@ def data_names(
         return
     report = task.split(_source(data, data_dir), data, seed).report
     if as_json:
-        sys.stdout.write(json.dumps({"seed": seed, **report}, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(views.to_json({"seed": seed, **report}) + "\n")
         return
     _print_view(task.data_table(report, f"names data (seed {seed})"), out)
 

@@ -21,6 +21,7 @@ from rnnbench.fields import BASELINE_FIELDS
 from rnnbench.metrics import Metric
 from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
+from rnnbench import views
 
 
 # Every metric summarised per variant, as each task's METRICS reads it (label, display scale, decimals, higher
@@ -45,7 +46,7 @@ METRICS = _every_metric()
 COMPARABLE = tuple(name for name in METRICS if name not in COSTS and "majority" not in name and "baseline" not in name)
 STATISTICS = ("mean", "std", "ci_low", "ci_high", "min", "max", "n")
 IDENTITY = ("experiment", "variant", "variant_key", "task", "cell", "impl", "direction", "layers", "hidden_size",
-            "param_budget", "params", "seeds")  # fmt: skip
+            "param_budget", "params", "seeds", "diverged")  # fmt: skip  # diverged: how many of its seeds
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
 SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON
 
@@ -68,7 +69,8 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
             "hidden_size": run.hidden_size,  # a budget's solved size
             "param_budget": model.param_budget,
             "params": run.parameters,
-            **{name: run.scores.get(name) for name in METRICS if name not in COSTS},
+            "diverged": run.diverged is not None,  # such a run has no scores: none is mixed into a mean
+            **{name: None if run.diverged else run.scores.get(name) for name in METRICS if name not in COSTS},
             "epochs": run.epochs_run,
             "train_seconds": run.train_seconds,
             "seconds_per_epoch": run.seconds_per_epoch,
@@ -94,7 +96,8 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
     rows = []
     for _, group in per_run.groupby(["experiment", "variant_key"], sort=False):
         first = group.iloc[0]
-        row = {column: first[column] for column in IDENTITY if column != "seeds"} | {"seeds": group["seed"].nunique()}
+        row = {column: first[column] for column in IDENTITY if column not in ("seeds", "diverged")}
+        row |= {"seeds": group["seed"].nunique(), "diverged": int(group["diverged"].sum())}
         for name, metric_of in METRICS.items():
             interval = stats.mean_interval(pd.to_numeric(group[name], errors="coerce").tolist())
             # a t interval knows no bounds: clip it to the metric's range (shares within [0, 1], costs ≥ 0, R² ≤ 1)
@@ -168,8 +171,9 @@ def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: 
 
 
 def best_row(part: pd.DataFrame, metric: str) -> pd.Series | None:
-    """One experiment's best variant on `metric` (the first of ties, in table order); None if none has it."""
-    scored = part[part[f"{metric}_mean"].notna()]
+    """One experiment's best variant on `metric` (the first of ties, in table order); None if none has it. A
+    variant any of whose seeds diverged is never the best: its mean covers only the seeds that survived."""
+    scored = part[part[f"{metric}_mean"].notna() & (part["diverged"] == 0)]
     if scored.empty:
         return None
     means = scored[f"{metric}_mean"]
@@ -198,14 +202,24 @@ def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
     for row in part.itertuples():
         scores = [_score(row, column, multiline) for column in _score_columns(part)]
         baseline = row.cell in BASELINE_FIELDS
+        seeds = str(row.seeds) + (f" ({row.diverged} diverged)" if row.diverged else "")
+        versus = "diverged" if row.diverged == row.seeds else _versus(row, best)
         rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), f"{row.params:,}",
-                     str(row.seeds), scores[0], _versus(row, best), *scores[1:], f"{row.epochs_mean:.1f}",
+                     seeds, scores[0], versus, *scores[1:], f"{row.epochs_mean:.1f}",
                      f"{row.train_seconds_mean:.2f}"])  # fmt: skip
     return rows
 
 
 def legend(part: pd.DataFrame) -> str:
-    """What the comparison column means, under each table."""
+    """What the comparison column means, under each table (and what `diverged` means, where a run did)."""
+    text = _comparison_legend(part)
+    if part["diverged"].any():
+        text += (" diverged: runs whose loss or weights became NaN or infinite; they have no scores, are left out of "
+                 "every mean and pair, and their variant is never the best.")
+    return text
+
+
+def _comparison_legend(part: pd.DataFrame) -> str:
     intervals = "mean ± std [95% interval, clipped to the metric's range] over seeds."
     if len(part) == 1 or part["reference"].iloc[0] is None:
         return intervals
@@ -249,7 +263,7 @@ def to_records(summary: pd.DataFrame) -> list[dict]:
 
 
 def to_json(summary: pd.DataFrame) -> str:
-    return json.dumps(to_records(summary), indent=2) + "\n"
+    return views.to_json(to_records(summary)) + "\n"
 
 
 RENDERERS = {"markdown": to_markdown, "csv": to_csv, "json": to_json}  # --format; "table" is drawn by the CLI

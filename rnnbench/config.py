@@ -1,8 +1,9 @@
 """The experiment schema, and the only reader of experiment YAML.
 
-load(path, overrides) reads the YAML, applies `--set key=value` overrides to the raw mapping, validates it
-(reporting every problem at once, each naming its field), and returns a frozen Experiment whose
-`run_specs()` lists one RunSpec per (variant, seed): everything that determines one run's result.
+load(path, overrides) reads the YAML (as YAML 1.2: see yamlfile.py), applies `--set key=value` overrides to the
+raw mapping, validates it (reporting every problem at once, each naming its field and quoting the value as it
+was written), and returns a frozen Experiment whose `run_specs()` lists one RunSpec per (variant, seed):
+everything that determines one run's result.
 """
 
 from __future__ import annotations
@@ -15,21 +16,24 @@ import typing
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-import yaml
 from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, field_validator
 
+from rnnbench import yamlfile
 from rnnbench.errors import ConfigError
-from rnnbench.fields import (Architecture, Attention, Cell, Device, Dropout, Layers, ModelSpec, Seed, Size, Strict,
-                             Train, architecture_problems, canonical, distinct, model_problems)
+from rnnbench.fields import (Architecture, Attention, Cell, Device, Dropout, ExperimentName, Flag, Integer, Layers,
+                             ModelSpec, RecordedExperimentName, RecordedVariantName, Seed, Size, Strict, Text, Train,
+                             VariantName, architecture_problems, canonical, distinct, file_name, model_problems)
 from rnnbench.tasks import TASKS
+from rnnbench.yamlfile import Written
 
 
 DEFAULT_TASK = next(iter(TASKS))  # a `data:` section without `dataset` (files from before there were other tasks)
 
 
 def _dataset_of(value) -> str | None:
-    """The task a `data:` mapping names."""
-    return value.get("dataset", DEFAULT_TASK) if isinstance(value, dict) else getattr(value, "dataset", None)
+    """The task a `data:` mapping names (None for what names none, such as `dataset: [names]`)."""
+    dataset = value.get("dataset", DEFAULT_TASK) if isinstance(value, dict) else getattr(value, "dataset", None)
+    return dataset if isinstance(dataset, str) else None
 
 
 Data = Annotated[
@@ -60,26 +64,26 @@ def task_problems(data, variants: dict) -> list[str]:
 class Variant(ModelSpec):
     """An entry of `variants`: the fields it sets override `model`; `name` defaults to one made from them."""
 
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$")
+    name: VariantName | None = None
 
 
 class Grid(Strict):
     """Lists of values; every combination over `model` becomes a variant."""
 
     cell: list[Cell] | None = None
-    bidirectional: list[bool] | None = None
+    bidirectional: list[Flag] | None = None
     num_layers: list[Layers] | None = None
     hidden_size: list[Size] | None = None
     embedding_dim: list[Size | None] | None = None
     dropout: list[Dropout] | None = None
     impl: list[Literal["torch", "scratch"]] | None = None
-    param_budget: list[Annotated[int, Field(ge=1)]] | None = None
+    param_budget: list[Annotated[Integer, Field(ge=1)]] | None = None
     head: list[Literal["last", "mean", "max", "flatten"]] | None = None
     architecture: list[Architecture] | None = None
     attention: list[Attention] | None = None
-    sentinels: list[bool] | None = None
+    sentinels: list[Flag] | None = None
     readout: list[Literal["state_and_context", "context"]] | None = None
-    regression: list[bool] | None = None
+    regression: list[Flag] | None = None
     init: list[Literal["torch", "keras"]] | None = None
 
     @field_validator("*")
@@ -93,9 +97,9 @@ class Grid(Strict):
 class RunSpec(Strict):
     """Everything that determines one run's result (the device only decides where it runs)."""
 
-    experiment: str
-    description: str = ""  # the experiment's, for reports; not part of the variant key
-    variant: str
+    experiment: RecordedExperimentName
+    description: Text = ""  # the experiment's, for reports; not part of the variant key
+    variant: RecordedVariantName
     data: Data
     model: ModelSpec
     train: Train
@@ -113,8 +117,8 @@ class RunSpec(Strict):
 
 
 class Experiment(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    description: str = ""
+    name: ExperimentName
+    description: Text = ""
     data: Data = TASKS[DEFAULT_TASK].Data()
     model: ModelSpec = ModelSpec()
     grid: Grid | None = None
@@ -140,7 +144,13 @@ class Experiment(Strict):
         for where, name, model in models:
             # a name shows a grid axis always, and any other field that varies where it leaves the defaults
             shown = {k for k in varying if k in axes or getattr(model, k) != getattr(self.model, k)}
-            name = name or variant_name(model, shown)
+            if name is None:
+                name = variant_name(model, shown)
+                try:
+                    file_name(name, "_.+=-")
+                except ValueError as err:  # a grid varying many fields: the name becomes a directory
+                    problems.append(f"{where}: the automatic variant name '{name[:40]}...' {err}; vary fewer fields "
+                                    "in one grid, or list the variant under `variants` with a short `name`")
             if where == "grid" and resolved.get(name) == model:
                 continue  # a baseline crossed with axes it does not read, e.g. majority × hidden_size: listed once
             problems += [f"{where} ({name}): {problem}" for problem in model_problems(model)]
@@ -204,38 +214,49 @@ NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differ
 # ---------------------------------------------------------------------------------------------- loading
 
 
+MAX_FILE_BYTES = 1_000_000  # an experiment file is a few kilobytes; anything larger is not one
+
+
 def load(path: Path, overrides: list[str] = ()) -> Experiment:
     """Read, override and validate an experiment file; raise ConfigError listing every problem."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            content = file.read(MAX_FILE_BYTES + 1)
+        text = content.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(str(path), ["no such file"]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [f"cannot read: {err}"]) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(str(path), [f"{where}not valid YAML: {problem}"]) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(str(path), [f"cannot read: not UTF-8 text (byte {content[err.start]:#04x} at position "
+                                      f"{err.start})"]) from None  # fmt: skip
+    except OSError as err:
+        raise ConfigError(str(path), [f"cannot read: {err.strerror or err}"]) from None
+    if len(content) > MAX_FILE_BYTES:
+        raise ConfigError(str(path), [f"is over {MAX_FILE_BYTES:,} bytes; an experiment file is a few kilobytes"])
+    try:
+        raw, written = yamlfile.read(text)
+    except yamlfile.Problems as err:
+        raise ConfigError(str(path), err.problems) from None
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["expected a mapping of fields (name, data, model, ...) at the top level"])
     problems = []
     for override in overrides:
         try:
-            apply_override(raw, override)
+            apply_override(raw, override, written)
         except ValueError as err:
-            problems.append(f"--set {override}: {err}")
+            shown = override if len(override) <= 60 else override[:57] + "..."
+            problems.append(f"--set {shown}: {err}")
     if problems:
         raise ConfigError(str(path), problems)
-    return validate(raw, source=str(path))
+    return validate(raw, source=str(path), written=written)
 
 
-def validate(raw: dict, source: str = "experiment") -> Experiment:
+def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written] | None = None) -> Experiment:
+    """The experiment `raw` describes; `written` (from yamlfile.read) lets errors quote values as written."""
     try:
         experiment = Experiment.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(source, [describe(e) for e in err.errors()]) from None
+        raise ConfigError(source, [describe(e, written) for e in err.errors()]) from None
     problems = []
     try:
         problems += task_problems(experiment.data, experiment.resolved_variants())
@@ -262,18 +283,24 @@ def data_options(dataset: str, fields: dict):
         raise ConfigError(f"data {dataset}", problems) from None
 
 
-def apply_override(raw: dict, assignment: str) -> None:
-    """Set one dotted field in the raw mapping. Example: 'train.max_epochs=2', 'grid.cell=[gru, lstm]'."""
+def apply_override(raw: dict, assignment: str, written: dict[tuple, Written] | None = None) -> None:
+    """Set one dotted field in the raw mapping, the value read as YAML 1.2 like the file, and record its text
+    in `written` (replacing what the file wrote there). Example: 'train.max_epochs=2', 'grid.cell=[gru, lstm]'."""
     key, sep, text = assignment.partition("=")
     key = key.strip()
     if not sep or not key:
         raise ValueError("expected KEY=VALUE, for example train.max_epochs=2")
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
+        value, texts = yamlfile.read(text)
+    except yamlfile.Problems as err:
+        if not err.syntax:  # a duplicate key, a tag, an alias bomb: refused as in a file
+            raise ValueError("; ".join(err.problems)) from None
+        value, texts = text.strip(), {(): Written(text.strip(), None)}  # not YAML: the text as it is
     node = raw
     parts = [part.strip() for part in key.split(".")]
+    if len(parts) > yamlfile.MAX_DEPTH:
+        raise ValueError(f"nested more than {yamlfile.MAX_DEPTH} levels deep")
+    target = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list):
@@ -282,26 +309,35 @@ def apply_override(raw: dict, assignment: str) -> None:
             part = int(part)
         elif not isinstance(node, dict):
             raise ValueError(f"'{'.'.join(parts[:i])}' is not a mapping")
+        target.append(part)
         if last:
             node[part] = value
         else:
             if isinstance(node, dict) and not isinstance(node.get(part), (dict, list)):
                 node[part] = {}
             node = node[part]
+    if written is not None:
+        target = tuple(target)
+        for path in [path for path in written if path[:len(target)] == target or target[:len(path)] == path]:
+            del written[path]  # what the file wrote there, or at a scalar the override turned into a mapping
+        written.update({target + path: Written(where.text, None) for path, where in texts.items()})
 
 
 def field_path(location: tuple) -> str:
     """Example: ('grid', 'cell', 1) -> 'grid.cell[1]'; ('data', 'reversal', 'samples') -> 'data.samples'."""
+    return yamlfile.dotted(_schema_path(location))
+
+
+def _schema_path(location: tuple) -> tuple:
+    """A pydantic error location as the file's key path: without the task tag that picks the `data:` schema."""
     if location[:1] == ("data",) and location[1:2] and location[1] in TASKS:
-        location = location[:1] + location[2:]
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text or "(top level)"
+        return location[:1] + location[2:]
+    return location
 
 
-def describe(error: dict) -> str:
-    """One pydantic error -> 'field.path: what is wrong (got value)', listing valid choices where there are some."""
+def describe(error: dict, written: dict[tuple, Written] | None = None) -> str:
+    """One pydantic error -> 'field.path: what is wrong (got value)', listing valid choices where there are some.
+    The value is quoted as `written` says it was written (`on`, not what a reader made of it), else as it is."""
     path = field_path(error["loc"])
     if error["type"] == "extra_forbidden":
         valid = _fields_of(error["loc"][:-1])
@@ -310,13 +346,27 @@ def describe(error: dict) -> str:
         return f"{path}: required field is missing"
     if error["type"] == "unknown_dataset":
         got = error["input"].get("dataset") if isinstance(error["input"], dict) else error["input"]
-        return f"{path}.dataset: is not one of {', '.join(TASKS)} (got {got!r})"
+        where = _schema_path(error["loc"]) + ("dataset",)
+        return f"{path}.dataset: is not one of {', '.join(TASKS)} (got {_shown(got, where, written)})"
     message = error["msg"].removeprefix("Value error, ")
     message = message[0].lower() + message[1:]
     if error["type"] == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         message = f"is not one of {expected.replace(' or ', ', ')}".replace("'", "")
-    return f"{path}: {message} (got {error['input']!r})"
+    return f"{path}: {message} (got {_shown(error['input'], _schema_path(error['loc']), written)})"
+
+
+def _shown(value, path: tuple, written: dict[tuple, Written] | None, limit: int = 60) -> str:
+    """A refused value for an error line: text quoted, anything else as written, cut to `limit` characters.
+
+    Examples: 'on' -> "'on'"; True written as `true` -> 'true'; 100000.0 written as `1e5` -> '1e5'.
+    """
+    where = (written or {}).get(path)
+    if where is None or isinstance(value, (dict, list)):
+        shown = repr(value)
+    else:
+        shown = repr(where.text) if isinstance(value, str) else where.text or "nothing"
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def _fields_of(location: tuple) -> list[str]:

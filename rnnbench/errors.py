@@ -1,6 +1,7 @@
 """The one exception type the CLI catches and turns into a one-line message and a non-zero exit."""
 
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class RnnbenchError(Exception):
@@ -35,3 +36,21 @@ def describing_weights(where):
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise RnnbenchError(f"{where}: does not describe the weights beside it ({first_line})") from None
+
+
+def load_weights(model, state_dict: dict, where: Path) -> None:
+    """Load a run's weights into the model its model.json (`where`) describes, or raise one line naming both files
+    and the first tensor that does not fit: one missing, one extra, or one of another shape."""
+    weights = where.parent / "model.safetensors"
+    expected = model.state_dict()
+    for name, tensor in expected.items():
+        if name not in state_dict:
+            raise RnnbenchError(f"{where}: does not describe the weights beside it: {weights} has no tensor {name!r}")
+        if tuple(state_dict[name].shape) != tuple(tensor.shape):
+            raise RnnbenchError(f"{where}: does not describe the weights beside it: tensor {name!r} in {weights} has "
+                                f"shape {tuple(state_dict[name].shape)}, the model expects {tuple(tensor.shape)}")
+    extra = [name for name in state_dict if name not in expected]
+    if extra:
+        raise RnnbenchError(f"{where}: does not describe the weights beside it: {weights} has tensor {extra[0]!r}, "
+                            "which the model it describes does not")  # fmt: skip
+    model.load_state_dict(state_dict)

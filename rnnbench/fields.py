@@ -6,18 +6,103 @@ experiment schema from both. Nothing here knows a task by name.
 
 from __future__ import annotations
 
+import math
+import numbers
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+# ------------------------------------------------------------------------------------------ value kinds
+# pydantic, left to itself, turns true into 1.0 for a number field and 'yes' into true for a boolean one; read
+# with YAML 1.1 rules, `weight_decay: on` trained with weight decay 1.0. Each kind below takes only its own
+# values (the experiment file is read with YAML 1.2 rules, see yamlfile.py, so `on` arrives as text) and says
+# what it expected; every schema field uses one of them.
+YES_NO = {"yes", "no", "on", "off", "y", "n"}
+
+
+def number(value):
+    """An int or float, kept as it is. Examples: 3 -> 3, 0.001 -> 0.001; True, 'yes' and '3' are refused."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return value
+    raise ValueError("expected a number, not " + _kind(value))
+
+
+def whole_number(value):
+    """An integer however it is written. Examples: 10 -> 10, 1e1 (10.0) -> 10, 1e6 -> 1000000; 2.5, True and
+    '10' are refused."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if math.isfinite(value) and float(value).is_integer():
+            return int(value)
+        raise ValueError("expected a whole number")
+    raise ValueError("expected a whole number, not " + _kind(value))
+
+
+def flag(value):
+    """True or False only. Examples: True -> True; 'yes', 'on', 1 and None are refused."""
+    if isinstance(value, bool):
+        return value
+    said = isinstance(value, str) and value.lower() in YES_NO
+    raise ValueError("write true or false" + ("; yes, no, on and off are text" if said else ""))
+
+
+def text(value):
+    """A string. Examples: 'off' -> 'off'; 1e5 (100000.0), True and None are refused."""
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"expected text, not {_kind(value)}; write it in quotes to mean the text")
+
+
+def _kind(value) -> str:
+    """Example: True -> 'true or false', 'x' -> 'text', None -> 'null', [1] -> 'a list'."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, numbers.Number):
+        return "a number"
+    kinds = {str: "text", type(None): "null", list: "a list", tuple: "a list", dict: "a mapping"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+Number = Annotated[float, BeforeValidator(number)]
+Integer = Annotated[int, BeforeValidator(whole_number)]
+Flag = Annotated[bool, BeforeValidator(flag)]
+Text = Annotated[str, BeforeValidator(text)]
+
+# ------------------------------------------------------------------------------------------ names of directories
+MAX_NAME_LENGTH = 100  # with the longest plot suffix, <experiment>-confusion-<variant>.png stays under 255 bytes
+
+
+def file_name(name: str, punctuation: str = "_.-", longest: int = MAX_NAME_LENGTH) -> str:
+    """Refuse a name that cannot be one file or directory name on any system, since it becomes one.
+
+    Examples: 'de-it_2' -> 'de-it_2'; 'a/b', '..', '-x', '' and a name of 101 characters are refused.
+    """
+    if len(name) > longest:
+        raise ValueError(f"is {len(name):,} characters long; it names a directory, so at most {longest}")
+    if not re.fullmatch(rf"[A-Za-z0-9][A-Za-z0-9{re.escape(punctuation)}]*", name):
+        raise ValueError(f"names a directory: letters, digits and {' '.join(punctuation)} only, starting with a "
+                         "letter or digit")  # fmt: skip
+    return name
+
+
+ExperimentName = Annotated[Text, AfterValidator(file_name)]  # results/<experiment>/
+VariantName = Annotated[Text, AfterValidator(lambda name: file_name(name, "_.+=-"))]  # <variant>-<key>/
+# the same names as a run's config.yaml records them: `run --repeat` writes them as directories again; the runs
+# named before names had a length limit (a variant's automatic name could be longer) still load
+RecordedExperimentName = Annotated[Text, AfterValidator(lambda name: file_name(name, longest=200))]
+RecordedVariantName = Annotated[Text, AfterValidator(lambda name: file_name(name, "_.+=-", longest=200))]
+
+# ------------------------------------------------------------------------------------------ shared fields
 Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
-Layers = Annotated[int, Field(ge=1, le=16)]
-Size = Annotated[int, Field(ge=1, le=65536)]
-Dropout = Annotated[float, Field(ge=0.0, lt=1.0)]
-Fraction = Annotated[float, Field(gt=0.0, lt=0.5)]
-ValidationFraction = Annotated[float, Field(ge=0.0, lt=0.5)]  # 0: no validation split, no early stopping
-Seed = Annotated[int, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
+Layers = Annotated[Integer, Field(ge=1, le=16)]
+Size = Annotated[Integer, Field(ge=1, le=65536)]
+Dropout = Annotated[Number, Field(ge=0.0, lt=1.0)]
+Fraction = Annotated[Number, Field(gt=0.0, lt=0.5)]
+ValidationFraction = Annotated[Number, Field(ge=0.0, lt=0.5)]  # 0: no validation split, no early stopping
+Seed = Annotated[Integer, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
 Architecture = Literal["classifier", "tagger", "encoder_decoder", "repeat_decoder"]
 Attention = Literal["none", "dot", "additive", "location"]
 
@@ -40,10 +125,10 @@ class ModelSpec(Strict):
 
     cell: Cell = "gru"
     impl: Literal["torch", "scratch"] = "torch"  # scratch: the cells of cells.py, written from the equations
-    bidirectional: bool = False
+    bidirectional: Flag = False
     num_layers: Layers = 1
     hidden_size: Size = 64
-    param_budget: Annotated[int, Field(ge=1)] | None = None  # instead of hidden_size: the size whose total is closest
+    param_budget: Annotated[Integer, Field(ge=1)] | None = None  # instead of hidden_size: the size whose total is closest
     embedding_dim: Size | None = 32
     dropout: Dropout = 0.0
     bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
@@ -51,14 +136,14 @@ class ModelSpec(Strict):
     init: Literal["torch", "keras"] = "torch"  # keras: glorot / orthogonal weights, zero biases, forget-gate bias 1
     architecture: Architecture | None = None  # None: the task's default
     attention: Attention = "none"  # encoder_decoder only
-    sentinels: bool = False  # encoder_decoder: the encoder reads BOS x_1 … x_L EOS (location attention starts there)
+    sentinels: Flag = False  # encoder_decoder: the encoder reads BOS x_1 … x_L EOS (location attention starts there)
     readout: Literal["state_and_context", "context"] = "state_and_context"  # what the output layer reads (attention)
-    regression: bool = False  # the tutorial's framing: one float per digit in and out, fixed length, MSE
+    regression: Flag = False  # the tutorial's framing: one float per digit in and out, fixed length, MSE
     head: Literal["last", "mean", "max", "flatten"] = "last"  # which recurrent outputs the classifier reads
     head_hidden: Size | None = None  # a ReLU layer of this width inside the head (the tutorial's 256)
     max_length: Size | None = None  # texts are padded or cut to this length: head flatten and cell linear need it
-    softmax_output: bool = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
-    carry_state: bool = False  # tutorial quirk: a batch starts from the state the previous batch ended in
+    softmax_output: Flag = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
+    carry_state: Flag = False  # tutorial quirk: a batch starts from the state the previous batch ended in
 
 
 BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the others to their defaults
@@ -117,14 +202,14 @@ class Train(Strict):
     """Adam with early stopping on the task's validation score; the best epoch's weights are restored before
     testing."""
 
-    learning_rate: float = Field(default=3e-3, gt=0)
+    learning_rate: Number = Field(default=3e-3, gt=0)
     batch_size: Size = 64
     max_epochs: Size = 30
-    patience: int = Field(default=5, ge=0)  # epochs without improvement before stopping; 0 never stops early
-    grad_clip: float | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
-    weight_decay: float = Field(default=0.0, ge=0)
-    eval_drop_last: bool = False  # tutorial quirk: score in batches of batch_size, ignoring the last partial batch
-    restore_best: bool = True  # false keeps the last epoch's weights instead of the best validation epoch's
+    patience: Integer = Field(default=5, ge=0)  # epochs without improvement before stopping; 0 never stops early
+    grad_clip: Number | None = Field(default=1.0, gt=0)  # max gradient norm; null turns clipping off
+    weight_decay: Number = Field(default=0.0, ge=0)
+    eval_drop_last: Flag = False  # tutorial quirk: score in batches of batch_size, ignoring the last partial batch
+    restore_best: Flag = True  # false keeps the last epoch's weights instead of the best validation epoch's
     # tutorial quirk: stop when the *training* loss stops falling (Keras' EarlyStopping(monitor='loss')), which
     # needs no validation split and watches the very data it fits; "validation" watches the task's score
     stop_on: Literal["validation", "train_loss"] = "validation"

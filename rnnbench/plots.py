@@ -58,7 +58,8 @@ def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> l
         best = compare.best_row(part, compared)
         if best is None:  # no variant has the compared metric: nothing to single out
             continue
-        by_variant = {variants[key]: found for key, found in runs_of.items()}
+        by_variant = {variants[key]: [run for run in found if run.diverged is None]  # a diverged run has no scores
+                      for key, found in runs_of.items()}  # fmt: skip
         for figure, path in task.plots(experiment, best["variant"], runs_of[best["variant_key"]], stem, by_variant, styles):
             paths.append(save(figure, path))
     return paths
@@ -173,14 +174,19 @@ def save(figure: Figure, path: Path | str) -> Path:
 
 
 def _band(seeds: list[list[dict]], key: str):
-    """(epochs, lowest, mean, highest) of `key` over the seeds that reached each epoch; empty if never recorded."""
-    epochs = sorted({int(row["epoch"]) for history in seeds for row in history if row.get(key) is not None})
+    """(epochs, lowest, mean, highest) of `key` over the seeds that reached each epoch; empty if never recorded.
+    A diverged run's NaN or infinite values are left out (its curve stops where it diverged)."""
+
+    def recorded(row) -> bool:
+        return row.get(key) is not None and math.isfinite(row[key])
+
+    epochs = sorted({int(row["epoch"]) for history in seeds for row in history if recorded(row)})
     if not epochs:
         return [], None, None, None
     table = np.full((len(seeds), len(epochs)), np.nan)
     for i, history in enumerate(seeds):
         for row in history:
-            if row.get(key) is not None:
+            if recorded(row):
                 table[i, epochs.index(int(row["epoch"]))] = row[key]
     return epochs, np.nanmin(table, axis=0), np.nanmean(table, axis=0), np.nanmax(table, axis=0)
 

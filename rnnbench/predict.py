@@ -12,14 +12,18 @@ from rnnbench.config import DEFAULT_TASK
 from rnnbench.tasks import TASKS
 
 
-def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
-    """The finished run to answer from, and a line saying why it was chosen.
+def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, list[str]]:
+    """The finished run to answer from, a line saying why it was chosen, and notes on runs passed over.
 
-    With `experiment`, among its runs; without, among the runs of the tasks that answer by default (names). Each
-    task first passes over runs it should not answer from (names: leaky splits, and runs that know fewer
-    languages); then the best watched validation score wins (ties: the first by path).
+    With `experiment`, among its runs; without, among the runs of the tasks that answer by default (names). Runs
+    that answer another question are never ranked against each other: if the candidates know different label
+    sets (German-vs-Italian and Japanese-vs-Chinese runs in one results folder), this refuses, listing them.
+    Diverged runs are passed over, so are damaged ones (with a note each); each task passes over runs it
+    should not answer from (names: leaky splits); then the best watched validation score wins (ties: the first
+    by path).
     """
-    runs, _ = rundir.find_runs(results)
+    runs, damaged = rundir.find_runs(results)
+    notes = [f"passed over a damaged run: {problem}" for problem in damaged]
     experiments = sorted({run.spec.experiment for run in runs})
     if experiment is None and len(experiments) == 1:
         experiment = experiments[0]  # one experiment: nothing to choose between
@@ -33,30 +37,72 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str]:
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
-    task = TASKS[chosen[0].task]
-    candidates, why = task.candidates([run for run in chosen if run.task == chosen[0].task])
+    trained = [run for run in chosen if run.diverged is None]
+    if not trained:
+        raise RnnbenchError(f"{results}: every candidate run diverged (its loss became NaN or infinite), so none can "
+                            "answer; train again with a lower learning_rate or with grad_clip")  # fmt: skip
+    if len(trained) < len(chosen):
+        notes.append(f"{len(chosen) - len(trained)} diverged run(s) passed over")
+    check_one_question(trained, results)
+    task = TASKS[trained[0].task]
+    candidates, why = task.candidates(trained)
     key, direction = task.watch(candidates[0].spec.data)
-    label = task.METRICS.get(key)
-    best = choose(candidates, key, direction)
-    value = best.scores.get(key)
-    shown = ("none: these runs have no validation split" if value is None else
-             f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}" if label else f"{value:.4g}")  # fmt: skip
-    return best.path, f"best {key.replace('_', ' ')} ({shown}) of " + "; ".join(why)
+    for best in ranked(candidates, key, direction):
+        try:
+            rundir.load_model_files(best.path)
+        except RnnbenchError as err:
+            notes.append(f"passed over a damaged run: {err}")
+            continue
+        label = task.METRICS.get(key)
+        value = best.scores.get(key)
+        shown = ("none: these runs have no validation split" if value is None else
+                 f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}" if label else f"{value:.4g}")  # fmt: skip
+        return best.path, f"best {key.replace('_', ' ')} ({shown}) of " + "; ".join(why), notes
+    raise RnnbenchError(f"{results}: no candidate run has readable weights (see the notes above); retrain or pass --run DIR")
 
 
-def choose(records: list, key: str, direction: str):
-    """The record with the best `key` score (the first of ties); a run without it (no validation split) last."""
+def check_one_question(records: list, results: Path) -> None:
+    """Refuse to rank runs of different tasks or label sets against each other: a German-vs-Italian run's
+    validation score says nothing about a Japanese-vs-Chinese one's, and neither answers the other's question."""
+    questions: dict[tuple, list[str]] = {}
+    for record in records:
+        experiments = questions.setdefault((record.task, tuple(record.data.get("labels") or ())), [])
+        if record.spec.experiment not in experiments:
+            experiments.append(record.spec.experiment)
+    if len(questions) > 1:
+        listed = "; ".join(f"{_labels(task, labels)} ({', '.join(experiments)})" for (task, labels), experiments in questions.items())
+        raise RnnbenchError(f"{results}: these runs answer different questions: {listed}; choose one with "
+                            "--experiment NAME or --run DIR")  # fmt: skip
+
+
+def _labels(task: str, labels: tuple) -> str:
+    """Example: ('names', ('German', 'Italian')) -> 'names: German, Italian'; 18 labels: 'names: 18 labels
+    (Arabic, Chinese, Czech, ...)'."""
+    if not labels:
+        return task
+    if len(labels) <= 4:
+        return f"{task}: {', '.join(labels)}"
+    return f"{task}: {len(labels)} labels ({', '.join(labels[:3])}, ...)"
+
+
+def ranked(records: list, key: str, direction: str) -> list:
+    """The records best `key` score first (ties keep their order); runs without it (no validation split) last."""
     def rank(record):
         value = record.scores.get(key)
         if value is None or value != value:  # None or NaN
             return float("-inf")
         return value if direction == "max" else -value
 
-    return max(records, key=rank)
+    return sorted(records, key=rank, reverse=True)
 
 
 def from_run(path: Path):
     """The predictor of a run directory: `.predict(texts, top_k) -> list[dict]`, one answer per text."""
+    if rundir.is_finished(path):
+        diverged = rundir.load_run(path).diverged
+        if diverged is not None:
+            raise RnnbenchError(f"{path}: this run diverged in epoch {diverged['epoch']} ({diverged.get('reason', 'not finite')}) "
+                                "and cannot answer; train again with a lower learning_rate or with grad_clip")  # fmt: skip
     state_dict, info = rundir.load_model_files(path)
     where = Path(path) / "model.json"
     task = TASKS.get(info.get("task", DEFAULT_TASK))  # model.json of the first runs named no task: names

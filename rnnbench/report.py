@@ -15,10 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 import rnnbench
-from rnnbench import compare, plots, rundir
+from rnnbench import compare, plots, rundir, yamlfile
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import ModelSpec
 from rnnbench.rundir import RunRecord
@@ -34,8 +33,7 @@ def write_report(runs: list[RunRecord], folder: Path) -> Path:
     text = render(runs, summary, [image.name for image in images], experiment_file)
     try:
         if experiment_file is not None:
-            rundir.write_text_atomic(folder / "experiment.yaml", yaml.safe_dump(experiment_file, sort_keys=False,
-                                                                              allow_unicode=True))  # fmt: skip
+            rundir.write_text_atomic(folder / "experiment.yaml", yamlfile.dump(experiment_file))
         else:  # an earlier report's file would claim to repeat runs that this report says one file cannot
             (folder / "experiment.yaml").unlink(missing_ok=True)
         rundir.write_text_atomic(folder / "report.md", text)
@@ -89,11 +87,18 @@ def render(runs: list[RunRecord], summary: pd.DataFrame, images: list[str], expe
     lines += _environment(runs)
     lines += TASKS[task].report_data(runs, rundir.load_data_report)
     lines += _results(summary)
+    diverged = [run for run in runs if run.diverged is not None]
+    if diverged:
+        lines += [f"{count(len(diverged), 'run')} diverged (a loss or weights became NaN or infinite) and "
+                  f"{'has' if len(diverged) == 1 else 'have'} no scores: "
+                  + "; ".join(f"{run.spec.variant} seed {run.spec.seed}, epoch {run.diverged['epoch']} "
+                              f"({run.diverged.get('reason', 'not finite')})" for run in diverged) + ".", ""]  # fmt: skip
     lines += ["## Plots", ""] + [f"![{image.removesuffix('.png')}]({image})" for image in images] + [""]
     best = compare.best_row(summary, summary["compared_on"].iloc[0])
     if best is not None:
         found = [run for run in runs if run.variant_key == best["variant_key"]]
-        lines += TASKS[task].report_errors(best["variant"], found, runs, rundir.load_predictions)
+        scored = [run for run in runs if run.diverged is None]  # a diverged run has no scores or predictions
+        lines += TASKS[task].report_errors(best["variant"], found, scored, rundir.load_predictions)
     written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines += ["---", "", f"Written by rnnbench {rnnbench.__version__} on {written} from the {len(runs)} run "
               f"directories under `{Path(runs[0].path).parent.parent}`.", ""]  # fmt: skip
@@ -112,7 +117,7 @@ def _how_to_repeat(experiment_file: dict | None, runs: list[RunRecord]) -> list[
         "The resolved experiment, written beside this report as `experiment.yaml`. Running it trains these very runs "
         f"again{extra}, with the same variant keys and seeds: `rnnbench run experiment.yaml`; one run alone: "
         "`rnnbench run --repeat RUN_DIR`.", "", "```yaml",
-        yaml.safe_dump(experiment_file, sort_keys=False, allow_unicode=True).rstrip(), "```", ""]  # fmt: skip
+        yamlfile.dump(experiment_file).rstrip(), "```", ""]  # fmt: skip
 
 
 def _environment(runs: list[RunRecord]) -> list[str]:

@@ -20,9 +20,9 @@ interrupted experiment resume by skipping finished runs, and parallel processes 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from rnnbench.config import RunSpec, describe
 from rnnbench.errors import RnnbenchError
 from rnnbench.tasks import TASKS
+from rnnbench.views import to_json
 
 FORMAT_VERSION = 1
 METRICS_KEYS = ("task", "variant_key", "parameters", "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch",
@@ -119,7 +120,8 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         tensors = {name: t.detach().cpu().contiguous() for name, t in state_dict.items()}
         save_file(tensors, staging / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
         _write_json(staging / "model.json", {"format_version": FORMAT_VERSION, **model_info})
-        _write_json(staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics})
+        weights_sha256 = hashlib.sha256((staging / "model.safetensors").read_bytes()).hexdigest()
+        _write_json(staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics, "weights_sha256": weights_sha256})
         for file in staging.iterdir():
             file.chmod(0o644)  # mkdtemp and safetensors create owner-only files; runs are meant to be shared
         staging.chmod(0o755)
@@ -162,6 +164,7 @@ class RunRecord:
     data: dict  # what the data decided: vocabulary, classes, split sizes, ...
     environment: dict  # versions, device, threads, seed, git commit, finished
     metrics: dict  # metrics.json as written
+    diverged: dict | None = None  # {"epoch": n, "reason": ...}: a run whose loss or weights became non-finite; no scores
 
     @property
     def config(self) -> dict:
@@ -182,6 +185,7 @@ class RunRecord:
             seconds_per_epoch=metrics["seconds_per_epoch"], scores=scores,
             details={key: value for key, value in per_split.items() if key not in scores},
             data=metrics.get("data") or {}, environment=metrics.get("environment") or {}, metrics=metrics,
+            diverged=metrics.get("diverged"),
         )  # fmt: skip
 
 
@@ -203,7 +207,11 @@ def load_run(path: Path) -> RunRecord:
     if task is None and "task" not in absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: a run of task {metrics['task']!r}, which this rnnbench does not "
                             f"know (it knows {', '.join(TASKS)})")  # fmt: skip
-    absent += [key for key, kind in (task.RECORDS.items() if task else ()) if not isinstance(_lookup(metrics, key), kind)]
+    diverged = metrics.get("diverged")
+    if diverged is not None and not (isinstance(diverged, dict) and isinstance(diverged.get("epoch"), int)):
+        absent.append("diverged epoch")
+    if diverged is None:  # a diverged run was never scored: it has none of the task's scores
+        absent += [key for key, kind in (task.RECORDS.items() if task else ()) if not isinstance(_lookup(metrics, key), kind)]
     if not isinstance(metrics.get("environment", {}), dict):
         absent.append("environment")
     if absent:
@@ -240,7 +248,12 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
                             "results/<experiment>/<variant>-<key>/seed-0")
     info = _read(path / "model.json", json.loads)
     _check_version(path / "model.json", info, "a model file")
+    recorded = _read(path / "metrics.json", json.loads) if is_finished(path) else None
+    recorded = recorded.get("weights_sha256") if isinstance(recorded, dict) else None
     try:
+        if recorded is not None and hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest() != recorded:
+            raise RnnbenchError(f"{path / 'model.safetensors'}: changed since the run wrote it (its sha256 is not the "
+                                "one metrics.json recorded)")  # fmt: skip
         state_dict = load_file(path / "model.safetensors")
     except FileNotFoundError:
         raise RnnbenchError(f"{path / 'model.safetensors'}: missing") from None
@@ -315,18 +328,8 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def _write_json(path: Path, content: dict) -> None:
-    """Strict JSON that any reader accepts: a NaN or infinite score (a diverged run) is written as null."""
-    path.write_text(json.dumps(_finite(content), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+    """Strict JSON that any reader accepts: a NaN or infinite number is written as null."""
+    path.write_text(to_json(content) + "\n", encoding="utf-8")
 
 
 def write_text_atomic(path: Path, text: str) -> None:

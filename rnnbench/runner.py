@@ -77,15 +77,17 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
 def check_same_data(data, source, paths: list[Path]) -> None:
     """Refuse, before any training, to reuse finished runs trained on other data than `source` (a CSV edited in
     place, say): their key hashes the settings, not the file's contents."""
-    now = task_of(data).fingerprint(source)
+    now = task_of(data).fingerprint(data, source)
     for path in paths:
         recorded = rundir.load_run(path).data
-        changed = [key for key, value in now.items() if recorded.get(key, value) != value]
+        changed = [key for key, value in now.items() if recorded.get(key) != value]  # not recorded: not known the same
         if changed:
             key = changed[0]
-            raise RnnbenchError(f"{path}: trained on other data ({key} {str(recorded[key])[:12]}, now {now[key][:12]}): "
-                                "the file changed since; rename the experiment (--set name=...) or move its "
-                                "results away to train on the new data")  # fmt: skip
+            then = str(recorded[key])[:12] if key in recorded else "not recorded"
+            raise RnnbenchError(f"{path}: trained on other data ({key} {then}, now {str(now[key])[:12]}): "
+                                "the data changed since (a file edited in place, or data an older rnnbench drew "
+                                "otherwise); rename the experiment (--set name=...) or move its results away to "
+                                "train on today's data")  # fmt: skip
 
 
 def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Callable[[Event], None] = ignore,
@@ -111,7 +113,8 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
                  generator=torch.Generator().manual_seed(spec.seed), score=task.validator(prepared), watch=watch,
                  on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
     memory, memory_kind = peak_memory_mb(device)
-    scores, files = task.score(model, prepared, spec)
+    # a diverged model's answers mean nothing: it is recorded, with its history, but never scored
+    scores, files = task.score(model, prepared, spec) if result.diverged is None else ({}, {})
     run_metrics = {
         "task": spec.data.dataset,
         "experiment": spec.experiment,
@@ -127,6 +130,7 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
         "watched": watch[0],
+        **({"diverged": result.diverged} if result.diverged else {}),
         "train_seconds": result.train_seconds,
         "seconds_per_epoch": result.train_seconds / len(result.history),
         "peak_memory_mb": memory,

@@ -7,6 +7,7 @@ training loss. The loop itself knows no task.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,19 @@ class FitResult:
     best_epoch: int = 0
     best_value: float | None = None  # the watched value at best_epoch
     train_seconds: float = 0.0
+    diverged: dict | None = None  # {"epoch": n, "reason": "training loss is nan"}: training stopped there
+
+
+def divergence(model: nn.Module, row: dict) -> str | None:
+    """Why an epoch's model cannot be trusted: a non-finite training or validation loss, or non-finite weights
+    (what a too-large learning rate without gradient clipping ends in); None if all is finite."""
+    for key in ("train_loss", "validation_loss"):
+        if row[key] is not None and not math.isfinite(row[key]):
+            return f"{key.replace('_', ' ')} is {row[key]}"
+    weights = [p.detach().isfinite().all() for p in model.parameters()]
+    if weights and not torch.stack(weights).all().item():
+        return "weights are not finite"
+    return None
 
 
 @torch.no_grad()
@@ -85,6 +99,9 @@ def fit(
 
     `score(model, split) -> (accuracy or None, loss)` measures the validation split each epoch; the default is
     classification accuracy. Training accuracy is tracked batch by batch for classifiers only (None otherwise).
+
+    The first epoch whose loss or weights are not finite ends training: the result says `diverged` (epoch and
+    reason), and the model keeps the weights it diverged with, to be recorded as such and never scored.
     """
     score = score or classification_score
     key, direction = watch
@@ -129,6 +146,10 @@ def fit(
         result.history.append(row)
         if on_epoch:
             on_epoch(row)
+        reason = divergence(model, row)
+        if reason is not None:  # nothing after this epoch can recover, and nothing before it is the run asked for
+            result.diverged = {"epoch": epoch, "reason": reason}
+            return result
         value = row[key]
         if value is None or result.best_value is None or (value > result.best_value if direction == "max" else
                                                           value < result.best_value):  # fmt: skip

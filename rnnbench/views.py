@@ -1,10 +1,12 @@
 """Tables as data, built once: a title, column headers and rows of text cells; rendered to Markdown here and
-to the terminal by the CLI. Tasks describe their tables (a data report, per-class scores, accuracy by length)
+to the terminal by the CLI. And strict JSON, which every JSON output goes through. Tasks describe their tables (a data report, per-class scores, accuracy by length)
 with these, so that `show`, `run` and `report` print the same table without building it twice.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 
 
@@ -27,3 +29,20 @@ def to_markdown(table: Table, heading: str | None = None) -> list[str]:
         cells = [f"**{cell}**" if table.bold_last and i == len(table.rows) - 1 and cell else cell for cell in row]
         lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
     return lines + [""] + [part for note in table.notes for part in (note, "")]
+
+
+def to_json(value, indent: int | None = 2) -> str:
+    """Strict JSON (RFC 8259) that any parser accepts: NaN and ±infinity, which Python's json writes as the
+    non-standard NaN / Infinity, become null. Example: {'loss': nan} -> '{"loss": null}'."""
+    return json.dumps(finite(value), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def finite(value):
+    """`value` with every non-finite float (NaN, ±inf), at any depth, replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value

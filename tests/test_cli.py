@@ -1,9 +1,13 @@
 """End to end through the CLI: run → compare → predict on a tiny real experiment, and every bad input."""
 
 import json
+import os
+import pickle
 import shutil
 import subprocess
 import sys
+
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -114,12 +118,22 @@ def test_corrupted_checkpoint_is_a_clear_error(trained, tmp_path):
     copy.mkdir()
     for file in source.iterdir():
         (copy / file.name).write_bytes(file.read_bytes())
-    (copy / "model.safetensors").write_bytes((copy / "model.safetensors").read_bytes()[:100])
+    original = (copy / "model.safetensors").read_bytes()
+    for damaged in (original[:100], original[:-1] + bytes([original[-1] ^ 1]), pickle.dumps({"weight": [1.0]})):
+        (copy / "model.safetensors").write_bytes(damaged)  # truncated, one byte changed, a pickle
+        assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "changed since the run wrote it")
+        assert len(invoke("predict", "Rossi", "--run", copy).output.strip().splitlines()) == 1
+    metrics = json.loads((copy / "metrics.json").read_text())
+    (copy / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "weights_sha256"}))
+    (copy / "model.safetensors").write_bytes(original[:100])  # a run from before checksums: still refused by name
     assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "not a readable weights file")
     info = json.loads((source / "model.json").read_text())
-    (copy / "model.safetensors").write_bytes((source / "model.safetensors").read_bytes())
+    (copy / "model.safetensors").write_bytes(original)
     (copy / "model.json").write_text(json.dumps({**info, "arguments": {**info["arguments"], "hidden_size": 9}}))
-    assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "does not describe the weights beside it")
+    refused = invoke("predict", "Rossi", "--run", copy)
+    assert_clean_failure(refused, 1, "model.json: does not describe the weights beside it", "model.safetensors", "has shape",
+                         "the model expects")  # fmt: skip
+    assert "Error(s) in loading" not in refused.output and len(refused.output.strip().splitlines()) == 1
 
 
 def test_validate(write_experiment):
@@ -165,19 +179,70 @@ def test_text_that_looks_like_markup_is_printed_as_is(trained):
     assert_clean_failure(invoke("predict", "[/red]  " + "x" * 200, "--results", folder / "results"), 1, "name 1")
 
 
-def test_predict_prefers_models_that_know_more_languages(trained, write_experiment, names_dir, tmp_path):
+def test_predict_never_ranks_runs_that_answer_different_questions(trained, write_experiment, names_dir, tmp_path):
+    """German-vs-Italian and Japanese-vs-Chinese runs in one folder: the easier question's validation score would
+    win, and every name would be answered in Japanese or Chinese. The automatic choice refuses instead."""
     folder, _, _ = trained
     results = tmp_path / "results"
     shutil.copytree(folder / "results", results)
-    three = {**TINY, "name": "three", "data": {"languages": ["German", "Italian", "Spanish"]}, "grid": None,
-             "train": {**TINY["train"], "max_epochs": 1}}
+    other = {**TINY, "name": "asian", "data": {"languages": ["Japanese", "Chinese"]}, "grid": None,
+             "train": {**TINY["train"], "max_epochs": 1}}  # fmt: skip
+    assert invoke("run", write_experiment(other), "--results", results, "--data-dir", names_dir).exit_code == 0
+    refused = invoke("predict", "Tribbiani", "--results", results)
+    assert_clean_failure(refused, 1, "answer different questions", "German, Italian (tiny)", "Japanese, Chinese (asian)",
+                         "--experiment")  # fmt: skip
+    assert len(refused.stderr.strip().splitlines()) == 1
+    chosen = invoke("predict", "Tribbiani", "--results", results, "--json", "--experiment", "asian")
+    assert chosen.exit_code == 0 and "/asian/" in chosen.stderr
+    assert {p["label"] for p in json.loads(chosen.stdout)[0]["predictions"]} == {"Japanese", "Chinese"}
+    # a superset of languages is another question too: refused, not chosen for its coverage
+    three = {**other, "name": "three", "data": {"languages": ["German", "Italian", "Spanish"]}}
+    shutil.rmtree(results / "asian")
     assert invoke("run", write_experiment(three), "--results", results, "--data-dir", names_dir).exit_code == 0
-    result = invoke("predict", "Rossi", "--results", results, "--json", "--top-k", "5")
-    assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)[0]["predictions"]) == 3
-    assert "/three/" in result.stderr and "4 runs with fewer languages passed over" in result.stderr
-    chosen = invoke("predict", "Rossi", "--results", results, "--json", "--experiment", "tiny")
-    assert "/tiny/" in chosen.stderr and len(json.loads(chosen.stdout)[0]["predictions"]) == 2
+    assert_clean_failure(invoke("predict", "Rossi", "--results", results), 1, "German, Italian, Spanish (three)")
+
+
+def test_predict_passes_over_a_damaged_candidate_with_a_note(trained, tmp_path):
+    folder, _, _ = trained
+    results = tmp_path / "results"
+    shutil.copytree(folder / "results", results)
+
+    def chosen(result) -> Path:
+        assert result.exit_code == 0, result.output
+        return Path(next(line for line in result.stderr.splitlines() if line.startswith("model: ")).split()[1])
+
+    best = chosen(invoke("predict", "Rossi", "--results", results))
+    weights = best / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\x01")  # one byte of a weight changed: the file still parses
+    again = invoke("predict", "Rossi", "--results", results)
+    assert chosen(again) != best
+    assert "passed over a damaged run" in again.stderr and "changed since the run wrote it" in again.stderr
+    assert_clean_failure(invoke("predict", "Rossi", "--run", best), 1, "model.safetensors", "changed since")
+    second = chosen(again)
+    (second / "metrics.json").write_text("{not json")
+    third = invoke("predict", "Rossi", "--results", results)
+    assert chosen(third) not in (best, second)
+    assert "passed over a damaged run" in third.stderr and "metrics.json" in third.stderr
+
+
+def test_output_cut_short_by_its_reader_exits_0_quietly(trained):
+    """`rnnbench compare | head -1`: the reader closes the pipe; every command that prints exits 0, silently."""
+    folder, _, _ = trained
+    results = folder / "results"
+    commands = (["--help"], ["--version"], ["run", "--help"], ["compare", "--results", results],
+                ["compare", "--results", results, "--format", "json"], ["predict", "Rossi", "--results", results, "--json"],
+                ["show", next((results / "tiny").glob("*/seed-0"))])  # fmt: skip
+    for command in commands:
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before the first write
+        done = subprocess.run([sys.executable, "-m", "rnnbench", *map(str, command)], stdout=write,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+        os.close(write)
+        assert done.returncode == 0, (command, done.stderr)
+        assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, command
+    failing = subprocess.run([sys.executable, "-m", "rnnbench", "compare", "--results", folder / "nowhere"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    assert failing.returncode == 1  # an error with output sent to the null device is still an error
 
 
 def test_run_refuses_results_it_cannot_write_before_training(write_experiment, names_dir, tmp_path):

@@ -1,10 +1,15 @@
+import time
+import types
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from rnnbench import config
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
+from rnnbench.tasks import TASKS
 
 from conftest import REPO, TINY
 
@@ -88,7 +93,7 @@ def test_overrides_apply_before_validation(write_experiment):
     assert list(experiment.resolved_variants()) == ["rnn-uni-1x8", "rnn-bi-1x8"]
     assert experiment.model.embedding_dim is None
     assert _problems(write_experiment, TINY, ["train.max_epochs=lots"]) == [
-        "train.max_epochs: input should be a valid integer, unable to parse string as an integer (got 'lots')"]
+        "train.max_epochs: expected a whole number, not text (got 'lots')"]
     assert _problems(write_experiment, TINY, ["train.epochs=2"])[0].startswith("train.epochs: unknown field")
     assert _problems(write_experiment, TINY, ["noequals"]) == ["--set noequals: expected KEY=VALUE, for example train.max_epochs=2"]
 
@@ -221,3 +226,259 @@ def test_split_random_is_read_as_leaky(write_experiment):
     """Runs recorded before `leaky` was named still load; the split they describe is the same."""
     content = {**TINY, "data": {**TINY["data"], "split": "random"}}
     assert config.load(write_experiment(content)).data.split == "leaky"
+
+
+# ------------------------------------------------------------------ the file as written: YAML 1.2, duplicates, hostile files
+
+
+def _load_text(tmp_path, text: str, overrides=()) -> list[str]:
+    """The problems of an experiment file written as `text` (raw: duplicate keys and odd scalars need it)."""
+    path = tmp_path / "exp.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        config.load(path, list(overrides))
+    return error.value.problems
+
+
+NAMES = "name: x\ndata: {languages: [German, Italian]}\n"
+
+
+def test_duplicate_keys_are_refused_naming_both_lines(tmp_path):
+    text = NAMES + "model:\n  hidden_size: 16\n  hidden_size: 256\ntrain: {max_epochs: 2}\ntrain:\n  patience: 0\n"
+    assert _load_text(tmp_path, text) == ["model.hidden_size: given twice (lines 4 and 5); keep one",
+                                          "train: given twice (lines 6 and 7); keep one"]  # fmt: skip
+
+
+def test_anchors_and_merge_keys_keep_working_and_overrides_are_no_duplicates(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text(NAMES + "model: &base\n  cell: lstm\n  hidden_size: 16\nvariants:\n  - {<<: *base, name: small}\n"
+                    "  - <<: *base\n    name: wide\n    hidden_size: 64\n")  # fmt: skip
+    variants = config.load(path).resolved_variants()
+    assert {name: (model.cell, model.hidden_size) for name, model in variants.items()} == {
+        "small": ("lstm", 16), "wide": ("lstm", 64)}
+    assert config.load(path, ["model.hidden_size=32", "model.hidden_size=48"]).model.hidden_size == 48
+
+
+def test_yaml_1_1_words_are_text_and_errors_quote_what_was_written(tmp_path):
+    text = NAMES + "train:\n  learning_rate: on\n  weight_decay: 1e-3\n  max_epochs: 1e1\n  batch_size: 1.0e+1\n"
+    assert _load_text(tmp_path, text) == ["train.learning_rate: expected a number, not text (got 'on')"]
+    path = tmp_path / "ok.yaml"
+    path.write_text("name: off\ndescription: off\ndata: {languages: [German, Italian]}\n"
+                    "train: {learning_rate: 1e-3, max_epochs: 1e1, batch_size: 1.0e+1, weight_decay: 0}\n"
+                    "model: {hidden_size: 010}\n")  # fmt: skip
+    experiment = config.load(path)
+    assert (experiment.name, experiment.description) == ("off", "off")
+    assert experiment.train.max_epochs == 10 and experiment.train.batch_size == 10 and experiment.train.learning_rate == 0.001
+    assert type(experiment.train.max_epochs) is int and experiment.model.hidden_size == 10  # 010 is ten, not eight
+    reversal = tmp_path / "reversal.yaml"
+    reversal.write_text("name: r\ndata: {dataset: reversal, samples: 1e4}\nmodel: {architecture: tagger}\n")
+    assert config.load(reversal).data.samples == 10_000
+
+
+def test_overrides_are_read_like_the_file(write_experiment):
+    path = write_experiment(TINY)
+    assert _problems(write_experiment, TINY, ["train.weight_decay=yes", "train.learning_rate=true", "seeds=[0, 1_000]",
+                                              "model.bidirectional=on", "train.patience=2.5"]) == [
+        "model.bidirectional: write true or false; yes, no, on and off are text (got 'on')",
+        "train.learning_rate: expected a number, not true or false (got true)",
+        "train.patience: expected a whole number (got 2.5)",
+        "train.weight_decay: expected a number, not text (got 'yes')",
+        "seeds[1]: expected a whole number, not text (got '1_000')"]  # fmt: skip
+    experiment = config.load(path, ["name=off", "description=no", "train.max_epochs=1e1", "train.weight_decay=1e-4"])
+    assert (experiment.name, experiment.description, experiment.train.max_epochs) == ("off", "no", 10)
+    assert _problems(write_experiment, TINY, ["name=1e5"]) == [
+        "name: expected text, not a number; write it in quotes to mean the text (got 1e5)"]
+    assert _problems(write_experiment, TINY, ["device=off"]) == ["device: is not one of auto, cpu, cuda, mps (got 'off')"]
+    assert _problems(write_experiment, TINY, ["model={cell: gru, cell: lstm}"]) == [
+        "--set model={cell: gru, cell: lstm}: cell: given twice on line 1; keep one"]
+
+
+# Every field of every section, found by walking the schema: (its schema, how --set names it, how errors name it,
+# the experiment it is set in). A field added later is tested without being listed here.
+CSV = {"name": "c", "data": {"dataset": "csv", "path": "texts.csv"}}
+VARIANTS = {**TINY, "grid": None, "variants": [{"name": "v"}]}
+SECTIONS = [(config.Experiment, "", "", TINY), (config.ModelSpec, "model.", "model.", TINY),
+            (config.Variant, "variants.0.", "variants[0].", VARIANTS), (config.Grid, "grid.", "grid.", TINY),
+            (config.Train, "train.", "train.", TINY), (TASKS["names"].Data, "data.", "data.", TINY),
+            (TASKS["reversal"].Data, "data.", "data.", REVERSAL), (TASKS["csv"].Data, "data.", "data.", CSV)]  # fmt: skip
+
+
+def _leaf(annotation) -> tuple[object, bool]:
+    """(the type under Optional, Annotated and list, whether it is a list). Example: list[Size] | None -> (int, True)."""
+    in_list = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin is list:
+            annotation, in_list = typing.get_args(annotation)[0], True
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation, in_list
+
+
+def _fields(*kinds) -> list:
+    found = []
+    for schema, key, shown, base in SECTIONS:
+        for field, info in schema.model_fields.items():
+            kind, in_list = _leaf(info.annotation)
+            if kind in kinds:
+                found.append(pytest.param(key + field, shown + field + ("[0]" if in_list else ""), in_list, base,
+                                          id=f"{base['name']}:{key + field}"))
+    return found
+
+
+NUMBER_FIELDS, FLAG_FIELDS, TEXT_FIELDS = _fields(int, float), _fields(bool), _fields(str)
+INTEGER_FIELDS = _fields(int)
+
+
+def test_the_schema_walk_finds_every_kind_of_field():
+    names = {param.values[1] for param in NUMBER_FIELDS + FLAG_FIELDS + TEXT_FIELDS}
+    assert {"train.learning_rate", "train.max_epochs", "seeds[0]", "grid.hidden_size[0]", "variants[0].dropout",
+            "data.samples", "data.vocab_size", "model.bidirectional", "grid.sentinels[0]", "train.restore_best",
+            "data.dedupe", "name", "description", "variants[0].name", "data.path", "data.text_column"} <= names
+
+
+def _set(write_experiment, base, key, in_list, text):
+    """Load `base` with --set KEY=TEXT (TEXT as the list's one item for a list field): the experiment, or its problems."""
+    try:
+        return config.load(write_experiment(base), [f"{key}=[{text}]" if in_list else f"{key}={text}"])
+    except ConfigError as error:
+        return error.problems
+
+
+@pytest.mark.parametrize("key, shown, in_list, base", NUMBER_FIELDS)
+def test_every_number_field_refuses_booleans_and_words(write_experiment, key, shown, in_list, base):
+    for text, got, kind in (("true", "true", "true or false"), ("off", "'off'", "text"), ("yes", "'yes'", "text"),
+                            ("1_000", "'1_000'", "text"), ("'3'", "'3'", "text")):  # fmt: skip
+        problems = _set(write_experiment, base, key, in_list, text)
+        assert len(problems) == 1 and problems[0].startswith(f"{shown}: expected a "), problems
+        assert problems[0].endswith(f", not {kind} (got {got})"), problems
+
+
+@pytest.mark.parametrize("key, shown, in_list, base", INTEGER_FIELDS)
+def test_every_integer_field_takes_whole_numbers_however_written(write_experiment, key, shown, in_list, base):
+    for text in ("10", "1e1", "1.0e+1", "10.0", "010"):
+        result = _set(write_experiment, base, key, in_list, text)
+        if isinstance(result, list):  # another field's rule (reversal: min_length 10 > max_length 5) may refuse it
+            assert not any(problem.startswith(f"{shown}:") for problem in result), result
+        else:
+            section = result
+            for part in key.split("."):
+                section = section[int(part)] if part.isdigit() else getattr(section, part)
+            section = section[0] if in_list else section
+            assert section == 10 and type(section) is int, (text, section)
+    assert _set(write_experiment, base, key, in_list, "2.5") == [f"{shown}: expected a whole number (got 2.5)"]
+
+
+@pytest.mark.parametrize("key, shown, in_list, base", FLAG_FIELDS)
+def test_every_flag_field_takes_only_true_or_false(write_experiment, key, shown, in_list, base):
+    for text, got in (("yes", "'yes'"), ("no", "'no'"), ("on", "'on'"), ("off", "'off'"), ("1", "1"), ("0", "0"),
+                      ("'true'", "'true'")):  # fmt: skip
+        problems = _set(write_experiment, base, key, in_list, text)
+        assert len(problems) == 1 and problems[0].startswith(f"{shown}: write true or false"), problems
+        assert problems[0].endswith(f"(got {got})"), problems
+    for text in ("true", "false"):
+        result = _set(write_experiment, base, key, in_list, text)
+        assert not isinstance(result, list) or not any(problem.startswith(f"{shown}:") for problem in result), result
+
+
+@pytest.mark.parametrize("key, shown, in_list, base", TEXT_FIELDS)
+def test_every_text_field_keeps_words_and_refuses_what_is_not_text(write_experiment, key, shown, in_list, base):
+    result = _set(write_experiment, base, key, in_list, "off")
+    if isinstance(result, list):
+        assert not any(problem.startswith(f"{shown}:") for problem in result), result
+    for text in ("1e5", "true", "2024"):
+        problems = _set(write_experiment, base, key, in_list, text)
+        assert problems == [f"{shown}: expected text, not {'true or false' if text == 'true' else 'a number'}; "
+                            f"write it in quotes to mean the text (got {text})"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text, line", [
+    ("".join(f"{chr(97 + level)}: &{chr(97 + level)} [{', '.join(['*' + chr(96 + level)] * 9) if level else 'lol'}]\n"
+             for level in range(9)) + "name: x\n", "expands to more than 100,000 values through aliases"),
+    ("name: x\nmodel: " + "[" * 5000 + "]" * 5000 + "\n", "line 2: nested more than 50 levels deep"),
+    ("name: x\nmodel: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", "line 2: nested more than 50 levels deep"),
+    ("name: x\ndescription: '" + "y" * 1_100_000 + "'\n", "is over 1,000,000 bytes; an experiment file is a few kilobytes"),
+    (b"\xff\xfe\x00garbage\x00\x01", "cannot read: not UTF-8 text (byte 0xff at position 0)"),
+    ("name: x\x00\n", "line 1: not valid YAML: unacceptable character #x0000"),
+    ("- name: x\n- name: y\n", "expected a mapping of fields (name, data, model, ...) at the top level"),
+    ("just words\n", "expected a mapping of fields"),
+    ("", "expected a mapping of fields"),
+    ("name: x\n---\nname: y\n", "not valid YAML: expected a single document in the stream"),
+    ("name: x\ntrain: {learning_rate: !!python/object/apply:os.system [ls]}\n", "line 2: tag !!python/object/apply:os.system"),
+    ("name: x\ndata: {dataset: [names]}\n", "data.dataset: is not one of names, reversal, csv (got ['names'])"),
+    ("name: " + "x" * 2_000_000 + "\n", "is over 1,000,000 bytes"),
+    ("name: " + "x" * 500 + "\n", "name: is 500 characters long; it names a directory, so at most 100 (got 'xxxx"),
+    ("name: ../etc\n", "name: names a directory: letters, digits and _ . - only, starting with a letter or digit (got '../etc')"),
+    ("name: a/b\n", "name: names a directory"),
+    ("name: x\nvariants: [{name: " + "v" * 200 + "}]\n", "variants[0].name: is 200 characters long; it names a directory"),
+    ("name: x\nmodel: {hidden_size: 9" + "9" * 6000 + "}\n", "model.hidden_size: expected a whole number (got 9999"),
+], ids=["alias-bomb", "deep-brackets", "deep-braces", "huge-file", "binary", "nul", "a-list", "a-scalar", "empty",
+        "two-documents", "python-tag", "dataset-list", "huge-name", "long-name", "dotdot-name", "slash-name",
+        "long-variant-name", "huge-number"])  # fmt: skip
+def test_hostile_files_give_one_line_each(tmp_path, text, line):
+    path = tmp_path / "exp.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as error:
+        config.load(path)
+    assert time.perf_counter() - started < 2
+    assert len(error.value.problems) == 1 and line in error.value.problems[0], error.value.problems
+    assert len(error.value.problems[0]) < 200 and "\n" not in error.value.problems[0]
+
+
+def test_an_automatic_variant_name_too_long_for_a_directory_is_refused(write_experiment):
+    many = {"cell": "lstm", "impl": "scratch", "bidirectional": True, "num_layers": 16, "hidden_size": 65536,
+            "embedding_dim": 65536, "dropout": 0.123456, "init": "keras", "attention": "location", "sentinels": True,
+            "readout": "context", "bias": "single", "activation": "relu"}  # fmt: skip
+    problems = _problems(write_experiment, {**REVERSAL, "variants": [many, {"name": "plain"}]})
+    assert len(problems) == 1 and problems[0].startswith("variants[0]: the automatic variant name 'lstm-bi-16x65536")
+    assert "characters long; it names a directory, so at most 100" in problems[0] and "a short `name`" in problems[0]
+
+
+def test_long_override_values_are_cut_in_the_error_line(write_experiment):
+    problems = _problems(write_experiment, TINY, ["model.hidden_size=" + "[" * 3000, "model." + ".".join("a" * 3000) + "=1"])
+    assert len(problems) == 2 and all(len(problem) < 200 for problem in problems), problems
+    assert "nested more than 50 levels deep" in problems[0] and "nested more than 50 levels deep" in problems[1]
+
+
+def test_a_written_experiment_reads_back_as_written(tmp_path):
+    """The report's experiment.yaml: text that YAML would read as a number or boolean is quoted."""
+    path = tmp_path / "experiment.yaml"
+    path.write_text(config.yamlfile.dump({**TINY, "name": "1e5", "description": "on"}), encoding="utf-8")
+    experiment = config.load(path)
+    assert (experiment.name, experiment.description) == ("1e5", "on")
+
+
+def test_validate_through_the_cli_exits_2_with_one_line_per_problem(tmp_path):
+    from typer.testing import CliRunner
+
+    from rnnbench.cli import app
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(NAMES + "model:\n  hidden_size: 16\n  hidden_size: 256\ntrain: {max_epochs: 2}\ntrain: {patience: 0}\n")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {path}: model.hidden_size: given twice (lines 4 and 5); keep one",
+        f"error: {path}: train: given twice (lines 6 and 7); keep one"]  # fmt: skip
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("".join(f"{chr(97 + level)}: &{chr(97 + level)} [{', '.join(['*' + chr(96 + level)] * 9) if level else 'lol'}]\n"
+                            for level in range(9)))  # fmt: skip
+    for command in (["validate", str(bomb)], ["run", str(bomb), "--results", str(tmp_path / "results")],
+                    ["validate", str(tmp_path / "exp.yaml"), "--set", "train.weight_decay=yes"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert all(line.startswith("error: ") for line in result.output.strip().splitlines()), result.output
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_run_config_naming_a_path_is_refused():
+    """`run --repeat` writes a recorded run's names as directories again: a config.yaml naming a path never loads."""
+    spec = config.validate(TINY).run_specs()[0].model_dump(mode="json")
+    for field, value in (("experiment", "../../elsewhere"), ("variant", "a/b"), ("experiment", "x" * 300)):
+        with pytest.raises(ValidationError, match="names a directory|it names a directory"):
+            config.RunSpec.model_validate({**spec, field: value})
+    assert config.RunSpec.model_validate({**spec, "variant": "v" * 150}).variant == "v" * 150  # recorded before the limit

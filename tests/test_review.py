@@ -4,6 +4,7 @@ runs that come out identical. Real tiny runs through the CLI, in temporary folde
 import csv
 import dataclasses
 import io
+import hashlib
 import json
 import shutil
 
@@ -149,6 +150,10 @@ def test_repeat_reports_identical_runs_and_names_what_differs(two_seeds, names_d
     first = next(iter(weights))
     save_file({**weights, first: weights[first] + 1e-3}, copy / "model.safetensors")
     (copy / "metrics.json").write_text(json.dumps(metrics))
+    assert_clean_failure(invoke("run", "--repeat", copy, "--data-dir", names_dir), 1,
+                         "model.safetensors: changed since the run wrote it")  # tampered weights: refused, not compared
+    sha256 = hashlib.sha256((copy / "model.safetensors").read_bytes()).hexdigest()
+    (copy / "metrics.json").write_text(json.dumps({**metrics, "weights_sha256": sha256}))  # as if trained so
     assert_clean_failure(invoke("run", "--repeat", copy, "--data-dir", names_dir), 1,
                          f"weights: 1 of {len(weights)} tensors differ ({first})", "in 1 place")
     assert_clean_failure(invoke("run", "--repeat", run, folder / "tiny.yaml"), 2, "--repeat: repeats one recorded run")

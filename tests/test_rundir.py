@@ -64,8 +64,12 @@ def test_find_runs_skips_incomplete_and_reports_unreadable(tmp_path, spec):
 def test_corrupted_weights_and_wrong_format(tmp_path, spec):
     path, _ = _save(tmp_path, spec)
     (path / "model.safetensors").write_bytes(b"\x00" * 5)
-    with pytest.raises(RnnbenchError, match=r"model\.safetensors: not a readable weights file"):
+    with pytest.raises(RnnbenchError, match=r"model\.safetensors: changed since the run wrote it"):
         rundir.load_model_files(path)
+    metrics = json.loads((path / "metrics.json").read_text())
+    (path / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "weights_sha256"}))
+    with pytest.raises(RnnbenchError, match=r"model\.safetensors: not a readable weights file"):
+        rundir.load_model_files(path)  # a run written before weights were checksummed
     metrics = json.loads((path / "metrics.json").read_text())
     (path / "metrics.json").write_text(json.dumps({**metrics, "format_version": 99}))
     with pytest.raises(RnnbenchError, match=r"written by a newer rnnbench \(format version 99\); this one reads format version 1"):
@@ -114,7 +118,7 @@ def test_a_run_with_damaged_weights_is_refused_before_training(tmp_path, spec):
     assert rundir.finished_run(tmp_path, spec) == path
     weights = (path / "model.safetensors").read_bytes()
     (path / "model.safetensors").write_bytes(weights[: len(weights) // 2])  # truncated
-    with pytest.raises(RnnbenchError, match=f"model.safetensors: not a readable weights file .*; delete {path} to retrain it"):
+    with pytest.raises(RnnbenchError, match=f"model.safetensors: changed since the run wrote it .*; delete {path} to retrain it"):
         rundir.finished_run(tmp_path, spec)
     assert (path / "model.safetensors").read_bytes() == weights[: len(weights) // 2]  # left as it was
 

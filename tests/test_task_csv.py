@@ -191,7 +191,7 @@ def test_an_edited_file_is_not_served_by_runs_of_the_old_one(tmp_path, names_csv
     before = {p.name: p.read_bytes() for p in run.path.iterdir()}
     (tmp_path / "n.csv").write_text("\n".join(lines[:-5]) + "\n", encoding="utf-8")  # the same path, other rows
     result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results")
-    assert_clean_failure(result, 1, "trained on other data (sha256", "the file changed since")
+    assert_clean_failure(result, 1, "trained on other data (sha256", "the data changed since")
     assert {p.name: p.read_bytes() for p in run.path.iterdir()} == before  # nothing overwritten
     repeated = invoke("run", "--repeat", run.path)
     assert "the data changed since the run was recorded" in repeated.output

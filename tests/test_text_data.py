@@ -298,3 +298,35 @@ def test_line_numbers_agree_with_the_csv_module_on_a_random_file(write, line_end
             line = reader.line_num
     table = read_table(path, "text", "label", "class")
     assert table.line_numbers == expected_lines and table.texts == expected_texts
+
+
+def test_the_split_check_is_said_from_the_counts():
+    clean = {"train_validation": 0, "train_test": 0, "validation_test": 0}
+    assert names.describe_overlap({"split": "by_name", "overlap": clean}, "text").startswith("no text is in two splits")
+    shared = {"split": "by_name", "overlap": clean | {"train_test": 2}}
+    said = names.describe_overlap(shared, "text")
+    assert said.startswith("texts in two splits (checked: train ∩ validation 0, train ∩ test 2")
+    alike = {"overlap": clean | {"test_read_as_training": 1, "validation_read_as_training": 0}}  # a regression report
+    said = names.describe_overlap(alike, "text")
+    assert "; but once tokenized, 1 test and 0 validation texts read exactly as a training text does" in said
+
+
+def test_texts_the_tokenizer_makes_one_input_are_counted_across_splits(tmp_path):
+    """A split by distinct text keeps 'Good movie!' apart from 'good movie'; word tokens read both as [good, movie]."""
+    import rnnbench.tasks.text as task
+    from rnnbench.data.text import read_alike
+
+    train = [("good movie", 1.0), ("bad plot", -1.0), ("fine", 0.1), ("okay", 0.0), ("dull", -0.5), (":(", -2.0)]
+    test = [("Good movie!", 1.5), ("dine", 0.3), (":-(", -2.1)]  # ':-(' has no word at all: left out
+    splits = split_numbers(*zip(*train), seed=0, validation_fraction=0, test_fraction=0.2, test=test)
+    words = Tokenizer.fit([text for text, _ in splits.train], "word", None, None, "pre")
+    assert read_alike(splits, words) == {"validation_read_as_training": 0, "test_read_as_training": 1}
+    chars = Tokenizer.fit([text for text, _ in splits.train], "char", None, 2, "pre")  # the last 2 characters
+    assert read_alike(splits, chars)["test_read_as_training"] == 1  # 'dine' cut to 'ne', as 'fine' is
+    (tmp_path / "train.csv").write_text("text,label\n" + "".join(f'"{t}",{v}\n' for t, v in train))
+    (tmp_path / "test.csv").write_text("text,label\n" + "".join(f'"{t}",{v}\n' for t, v in test))
+    data = task.Data(dataset="csv", path=str(tmp_path / "train.csv"), test_path=str(tmp_path / "test.csv"),
+                     target="number", tokenizer="word", validation_fraction=0)
+    prepared = task.prepare(data, task.load(data, None)[0], 0, torch.device("cpu"))
+    assert prepared.report["overlap"]["test_read_as_training"] == 1
+    assert "1 test and 0 validation texts read exactly as a training text does" in task.describe(prepared.sizes, prepared.report)

@@ -194,8 +194,21 @@ def describe_overlap(report: dict, noun: str = "name") -> str:
     overlap = report["overlap"]
     pairs = (f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
              f"validation ∩ test {overlap['validation_test']:,}")  # fmt: skip
-    if report["split"] != "leaky":
-        return f"no {noun} is in two splits (checked: {pairs})"
+    if report.get("split") != "leaky":  # said from the counts: a split by name that shared one would say so
+        shared = overlap["train_validation"] + overlap["train_test"] + overlap["validation_test"]
+        found = f"{noun}s in two splits" if shared else f"no {noun} is in two splits"
+        return f"{found} (checked: {pairs}){_read_alike(overlap, noun)}"
     return (f"split: leaky: lines split at random, repeats included; {noun}s in two splits: {pairs}; "
             f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
             "to measure how much such a split inflates accuracy")
+
+
+def _read_alike(overlap: dict, noun: str) -> str:
+    """What a split by text cannot see: different texts that the tokenizer makes one input (counted by the csv task,
+    after tokenizing). Example: {'test_read_as_training': 2, 'validation_read_as_training': 0} -> '; but once
+    tokenized, 2 test and 0 validation texts read exactly as a training text does (…)'."""
+    alike = {split: overlap.get(f"{split}_read_as_training", 0) for split in ("test", "validation")}
+    if not any(alike.values()):
+        return ""
+    return (f"; but once tokenized, {alike['test']:,} test and {alike['validation']:,} validation {noun}s read exactly "
+            f"as a training {noun} does (the tokenizer makes them equal: case, punctuation or truncation)")

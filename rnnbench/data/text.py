@@ -6,6 +6,9 @@ Why line numbers are computed here rather than taken from pandas: pandas counts 
 span several lines, so its numbers drift from the line an editor shows. Every message names that line.
 Why a regression is split by distinct text: the same text twice, once in training and once in test, turns the
 test score into a memory test (names.py splits the classification tasks the same way, per class).
+Why the inputs are compared after tokenizing as well: a split by text cannot see that the tokenizer makes two
+texts one input (word tokens drop case and punctuation: "Good!" and "good", '(:0' and '(-:0' are both "0"), so
+the data report counts the test texts that read exactly as a training text does.
 Why tokenizers encode whole batches with numpy: a million texts through a per-character Python loop take
 minutes; the same work as a few array operations takes seconds.
 """
@@ -311,6 +314,33 @@ def split_numbers(texts: list[str], values: list[float], *, seed: int, validatio
         "overlap": split_overlap(examples),
     }
     return NumberSplits(examples["train"], examples["validation"], examples["test"], report)
+
+
+def read_alike(splits, tokenizer: Tokenizer) -> dict:
+    """How many validation and test texts are, token for token, a training text once tokenized (the vocabulary
+    aside): different texts that the tokenizer makes one input. A text with no token at all is left out (it reads
+    as one unknown token and carries nothing of its own).
+
+    Example: train 'good movie', test 'Good movie!', word tokens -> {'validation_read_as_training': 0,
+    'test_read_as_training': 1}. Char tokens of distinct texts differ unless truncated, so they are compared only
+    then.
+    """
+    keep = tokenizer.max_length
+
+    def inputs(examples) -> list:
+        if tokenizer.kind == "char":
+            texts = [text for text, _ in examples]
+        else:
+            texts = [tuple(word_tokens(text)) for text, _ in examples]
+        if keep is None:
+            return texts
+        return [text[-keep:] if tokenizer.truncate == "pre" else text[:keep] for text in texts]
+
+    if tokenizer.kind == "char" and keep is None:
+        return {"validation_read_as_training": 0, "test_read_as_training": 0}
+    train = set(inputs(splits.train))
+    return {f"{name}_read_as_training": sum(1 for item in inputs(getattr(splits, name)) if item and item in train)
+            for name in ("validation", "test")}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------

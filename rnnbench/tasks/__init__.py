@@ -8,6 +8,8 @@ What a task module provides (names.py reads as the example):
     canonical(model)     the model with the task's defaults made explicit (so that keys do not drift)
     problems(data, variants) -> list[str]      what its data settings rule out, one line each
     load(data, data_dir, on_download) -> (source, note)   read or locate what it learns from, once per experiment
+    fingerprint(data, source) -> dict   what a finished run must have recorded (in its data sizes) to be reused:
+                         a file's SHA-256, how generated data was drawn; a key not recorded is not the same
     prepare(data, source, seed, device) -> Prepared       one seed's splits as tensors: .tensors, .sizes, .report
     build(model, prepared) -> (architecture, arguments)   a variant's constructor arguments; MODELS builds them
     validator(prepared) -> score(model, split) -> (accuracy or None, loss)   what each epoch measures

@@ -17,7 +17,7 @@ import torch
 from rnnbench import metrics, models
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import REPORT_COLUMNS, SPLITS, TREATMENT, NamesSplits, describe_overlap
-from rnnbench.errors import RnnbenchError, describing_weights
+from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
 from rnnbench.train import classification_score, evaluate
@@ -187,7 +187,7 @@ class Predictor:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a classifier")
         with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
-            model.load_state_dict(state_dict)
+            load_weights(model, state_dict, where)
             encoder, labels = encoder_of(info), list(info["labels"])
         with torch.no_grad():
             classes = model.eval()(*encoder.encode(["a"]))[0].shape[-1]

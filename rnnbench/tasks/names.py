@@ -18,7 +18,7 @@ from rnnbench.data import names
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.data.vocab import Vocab
 from rnnbench.errors import RnnbenchError
-from rnnbench.fields import Fraction, ModelSpec, Strict, ValidationFraction, distinct
+from rnnbench.fields import Flag, Fraction, ModelSpec, Strict, ValidationFraction, distinct
 from rnnbench.tasks import classification
 from rnnbench.views import Table
 
@@ -42,9 +42,9 @@ class Data(Strict):
     multi_language: Literal["drop", "keep"] = "drop"
     validation_fraction: ValidationFraction = 0.1
     test_fraction: Fraction = 0.1
-    strip_accents: bool = False
-    lowercase: bool = False
-    dedupe: bool = True  # false keeps repeated lines (by_name keeps a name's copies together in one split)
+    strip_accents: Flag = False
+    lowercase: Flag = False
+    dedupe: Flag = True  # false keeps repeated lines (by_name keeps a name's copies together in one split)
     split: Literal["by_name", "leaky"] = "by_name"  # leaky: a random split of the lines, repeats included, that
     # puts copies of test names in training; only for measuring how much that inflates accuracy
 
@@ -89,7 +89,7 @@ def split(corpus: dict[str, list[str]], data: Data, seed: int) -> names.NamesSpl
                               split=data.split)  # fmt: skip
 
 
-def fingerprint(source) -> dict:
+def fingerprint(data, source) -> dict:
     """What a finished run must have been trained on to be reused: nothing beyond its config (the corpus is
     verified against its SHA-256 sums; generated data comes from the seed)."""
     return {}
@@ -160,18 +160,12 @@ def predictor(state_dict: dict, info: dict, where: Path) -> classification.Predi
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
-    """The runs `predict` chooses among, and why others were passed over: runs on a leaky split answer only when no
-    other can (their validation scores are inflated by the very leak they measure), and only the runs that know
-    the most languages (a German-vs-Italian model scores higher on an easier question, and would answer every
-    name with one of two languages)."""
+    """The runs `predict` chooses among (all of one label set), and why others were passed over: runs on a leaky
+    split answer only when no other can (their validation scores are inflated by the very leak they measure)."""
     honest = [record for record in records if record.spec.data.split != "leaky"]
     notes = [f"{len(records) - len(honest)} runs on a leaky split passed over"] if honest and len(honest) < len(records) else []
     records = honest or records
-    most = max(len(record.data["labels"]) for record in records)
-    widest = [record for record in records if len(record.data["labels"]) == most]
-    if len(widest) < len(records):
-        notes.insert(0, f"{len(records) - len(widest)} runs with fewer languages passed over (choose with --experiment or --run)")
-    return widest, [f"{len(widest)} runs with {most} languages", *notes]
+    return records, [f"{len(records)} runs with {len(records[0].data['labels'])} languages", *notes]
 
 
 # ------------------------------------------------------------------------------------ what a run shows

@@ -16,8 +16,8 @@ import torch
 
 from rnnbench import metrics, models
 from rnnbench.data.batches import TensorSplit
-from rnnbench.data.names import SPLITS
-from rnnbench.errors import describing_weights
+from rnnbench.data.names import SPLITS, describe_overlap
+from rnnbench.errors import describing_weights, load_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
 from rnnbench.train import outputs
@@ -142,7 +142,7 @@ class Predictor:
                    clean: Callable[[str], str], max_length: int) -> Predictor:  # fmt: skip
         with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
-            model.load_state_dict(state_dict)
+            load_weights(model, state_dict, where)
             encoder, shift, spread = encoder_of(info), float(info["target_shift"]), float(info["target_spread"])
         return cls(model, encoder, clean, shift, spread, max_length)
 
@@ -205,8 +205,6 @@ def data_table(report: dict, title: str) -> Table:
         many = report["conflicting_texts"] > 1
         notes.append(f"{report['conflicting_texts']:,} text{'s are' if many else ' is'} listed with different values (e.g. {examples}): "
                      f"{treatment} (conflicts: {report['conflicts_policy']})")  # fmt: skip
-    overlap = report["overlap"]
-    notes.append(f"no text is in two splits (checked: train ∩ validation {overlap['train_validation']:,}, train ∩ test "
-                 f"{overlap['train_test']:,}, validation ∩ test {overlap['validation_test']:,})")  # fmt: skip
+    notes.append(describe_overlap(report, "text"))
     return Table(title, ["rows", "distinct texts", "duplicates removed", "conflicting", *SPLITS], rows,
                  right=set(range(7)), notes=notes)  # fmt: skip

@@ -1,9 +1,10 @@
 """The reversal task: generated digit sequences such as "3 7 2", to be answered reversed ("2 7 3").
 
-Data: seeded sequences of lengths min_length..max_length, and a `long` test set of lengths never seen in
-training (data/reversal.py). Models: a tagger, the tutorial's repeat decoder, or an encoder-decoder with
-optional attention (sequence_models.py). Scores: exact-sequence accuracy (what early stopping watches), token
-accuracy, exact accuracy per length, and the MSE of the answers read as numbers. `predict` reverses sequences.
+Data: seeded distinct sequences of lengths min_length..max_length, each in one split, and a `long` test set
+of lengths never seen in training (data/reversal.py). Models: a tagger, the tutorial's repeat decoder, or an
+encoder-decoder with optional attention (sequence_models.py). Scores: exact-sequence accuracy (what early
+stopping watches), token accuracy, exact accuracy per length, and the MSE of the answers read as numbers.
+`predict` reverses sequences.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pydantic import Field
 from rnnbench import metrics, sequence_models
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
-from rnnbench.errors import RnnbenchError, describing_weights
-from rnnbench.fields import CLASSIFIER_ONLY, BASELINE_FIELDS, Fraction, ModelSpec, Size, Strict, ValidationFraction, is_default
+from rnnbench.errors import RnnbenchError, describing_weights, load_weights
+from rnnbench.fields import (CLASSIFIER_ONLY, BASELINE_FIELDS, Fraction, Integer, ModelSpec, Size, Strict, ValidationFraction,
+                             is_default)
 from rnnbench.metrics import Metric
 from rnnbench.views import Table, to_markdown
 
@@ -58,15 +60,17 @@ class Data(Strict):
     never seen in training."""
 
     dataset: Literal["reversal"]
-    symbols: Annotated[int, Field(ge=2, le=1000)] = 9  # ids 1..symbols; 0 pads
-    samples: Annotated[int, Field(ge=10, le=10_000_000)] = 1000
+    symbols: Annotated[Integer, Field(ge=2, le=1000)] = 9  # ids 1..symbols; 0 pads
+    samples: Annotated[Integer, Field(ge=10, le=10_000_000)] = 1000
     min_length: Size = 1
     max_length: Size = 5
     validation_fraction: ValidationFraction = 0.1
     test_fraction: Fraction = 0.2
-    long_samples: Annotated[int, Field(ge=0, le=10_000_000)] = 1000
+    long_samples: Annotated[Integer, Field(ge=0, le=10_000_000)] = 1000
     long_min_length: Size = 6
     long_max_length: Size = 10
+    split: Literal["distinct", "leaky"] = "distinct"  # leaky: drawn with repeats, as the tutorials do, so copies of
+    # test sequences sit in training; only for reproducing them and measuring how much that inflates a score
 
 
 def canonical(model: ModelSpec) -> ModelSpec:
@@ -84,6 +88,17 @@ def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
         found.append(f"data.max_length: below min_length {data.min_length} (got {data.max_length})")
     if data.long_samples and data.long_min_length > data.long_max_length:
         found.append(f"data.long_max_length: below long_min_length {data.long_min_length} (got {data.long_max_length})")
+    if data.long_samples and data.min_length <= data.max_length and data.long_min_length <= data.max_length:
+        found.append(f"data.long_min_length: {data.long_min_length} is a training length ({data.min_length}–"
+                     f"{data.max_length}); the longer test set measures lengths never trained on, so it starts above "
+                     "max_length (or set long_samples: 0)")  # fmt: skip
+    # every sequence is in one split only, so there must be as many distinct ones as asked for
+    for field, count, low, high in (("samples", data.samples, data.min_length, data.max_length),
+                                    ("long_samples", data.long_samples, data.long_min_length, data.long_max_length)):
+        exist = reversal.count_sequences(data.symbols, low, high, count)
+        if data.split == "distinct" and low <= high and count > exist:
+            found.append(f"data.{field}: {count:,} distinct sequences asked for, but only {exist:,} of lengths "
+                         f"{low}–{high} over {data.symbols} symbols exist; ask for fewer, or allow longer ones")  # fmt: skip
     for name, model in variants.items():
         kind = model.architecture or ARCHITECTURES[0]
         unused = [field for field in CLASSIFIER_ONLY if not is_default(model, field)]
@@ -113,36 +128,54 @@ class Prepared:
     max_steps: dict[str, int]  # per split: the longest answer plus its end token
     sizes: dict
     length: int  # the longest training sequence: what a regression model pads to and reads in full
-    report: None = None  # generated data has nothing to clean
+    report: dict  # per length, how many sequences exist and each split holds; the split check (data.json)
 
 
 def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[None, None]:
     return None, None  # generated from the seed: nothing to read
 
 
-def fingerprint(source) -> dict:
-    """What a finished run must have been trained on to be reused: nothing beyond its config (the corpus is
-    verified against its SHA-256 sums; generated data comes from the seed)."""
-    return {}
+def fingerprint(data: Data, source) -> dict:
+    """What a finished run must have been trained on to be reused, beyond its config: sequences drawn the way
+    `data.split` says today. Runs from before sequences were drawn distinct recorded no `draw` (their draw was
+    today's leaky one, under the same settings and so the same variant key), and are not reused."""
+    return {"draw": data.split}
 
 
 def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepared:
     generated = reversal.build(seed=seed, samples=data.samples, symbols=data.symbols, min_length=data.min_length,
                                max_length=data.max_length, validation_fraction=data.validation_fraction,
                                test_fraction=data.test_fraction, long_samples=data.long_samples,
-                               long_min_length=data.long_min_length, long_max_length=data.long_max_length)  # fmt: skip
+                               long_min_length=data.long_min_length, long_max_length=data.long_max_length,
+                               split=data.split)  # fmt: skip
     max_steps = {name: (data.long_max_length if name == "long" else data.max_length) + 1 for name in reversal.SPLITS}
     tensors = {name: split.to(device) for name, split in generated.splits.items()}
-    return Prepared(tensors, data.symbols, max_steps, generated.sizes, data.max_length)
+    return Prepared(tensors, data.symbols, max_steps, generated.sizes, data.max_length, generated.report)
 
 
-def describe(sizes: dict, report: None) -> str:
+def describe(sizes: dict, report: dict) -> str:
+    distinct = ", all distinct" if report["split"] == "distinct" else ""
     return (f"generated {sizes['train_size']} / {sizes['validation_size']} / {sizes['test_size']} sequences of symbols "
-            f"1-{sizes['symbols']} and {sizes['long_size']} longer ones")  # fmt: skip
+            f"1-{sizes['symbols']} and {sizes['long_size']} longer ones{distinct}; "
+            f"{reversal.describe_overlap(report)}")  # fmt: skip
 
 
-def data_table(report: None, title: str) -> None:
-    return None
+def data_table(report: dict, title: str) -> Table:
+    """A row per length: how many distinct sequences exist and how many each split holds (a length whose every
+    sequence is used is marked: it cannot give more), a total row; under it, the split check."""
+    rows, used_up = [], []
+    for row in report["lengths"]:
+        drawn = sum(row[split] for split in reversal.SPLITS)
+        if report["split"] == "distinct" and row["exist"] is not None and drawn == row["exist"]:
+            used_up.append(str(row["length"]))
+        rows.append([str(row["length"]), "-" if row["exist"] is None else f"{row['exist']:,}",
+                     *(f"{row[split]:,}" for split in reversal.SPLITS)])  # fmt: skip
+    rows.append(["total", "", *(f"{report['sizes'][split]:,}" for split in reversal.SPLITS)])
+    many = len(used_up) > 1
+    notes = [f"length{'s' if many else ''} {', '.join(used_up)}: every sequence of {'these lengths' if many else 'it'} "
+             "is drawn, so no split can hold more"] if used_up else []  # fmt: skip
+    notes.append(reversal.describe_overlap(report))
+    return Table(title, ["length", "exist", *reversal.SPLITS], rows, right=set(range(1, 6)), bold_last=True, notes=notes)
 
 
 # ------------------------------------------------------------------------------------ model and scores
@@ -190,7 +223,11 @@ def predictor(state_dict: dict, info: dict, where: Path) -> SequencePredictor:
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
-    return records, [f"{len(records)} reversal runs"]
+    """The runs `predict` chooses among: runs on a leaky split only when no other can answer (their validation
+    scores are inflated by the leak), as for names."""
+    honest = [record for record in records if record.spec.data.split != "leaky"]
+    notes = [f"{len(records) - len(honest)} runs on a leaky split passed over"] if honest and len(honest) < len(records) else []
+    return honest or records, [f"{len(honest or records)} reversal runs", *notes]
 
 
 class SequencePredictor:
@@ -203,7 +240,7 @@ class SequencePredictor:
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
         with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
-            model.load_state_dict(state_dict)
+            load_weights(model, state_dict, where)
             symbols = int(info["arguments"]["symbols"])
         return cls(model, symbols)
 
@@ -252,12 +289,22 @@ def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]
 
 
 def report_data(records: list, load_report) -> list[str]:
-    """Markdown: how the data was generated."""
+    """Markdown: how the data was generated, the first seed's sequences per length and each seed's split check."""
     sizes, data = records[0].data, records[0].spec.data
-    return ["## Data", "", f"Generated from each seed: {sizes['train_size']:,} / {sizes['validation_size']:,} / "
+    lines = ["## Data", "", f"Generated from each seed: {sizes['train_size']:,} / {sizes['validation_size']:,} / "
              f"{sizes['test_size']:,} train / validation / test sequences of symbols 1–{sizes['symbols']} with lengths "
              f"{data.min_length}–{data.max_length}, and {sizes['long_size']:,} longer ones (lengths "
              f"{data.long_min_length}–{data.long_max_length}) that no model trains on.", ""]  # fmt: skip
+    reports = {}
+    for record in records:
+        reports.setdefault(record.spec.seed, load_report(record.path))
+    found = {seed: report for seed, report in sorted(reports.items()) if report is not None}
+    if not found:  # before distinct sequences, a test or validation sequence could also be a training one
+        return lines + ["These runs hold no data report: an older rnnbench generated them, whose splits could share "
+                        "sequences (short ones repeat, and copies of test sequences were trained on).", ""]  # fmt: skip
+    seed, report = next(iter(found.items()))
+    lines += to_markdown(data_table(report, ""), f"Seed {seed}, distinct sequences per length:")
+    return lines + [f"- seed {seed}: {reversal.describe_overlap(report)}" for seed, report in found.items()] + [""]
 
 
 def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:

@@ -20,7 +20,7 @@ from pydantic import Field
 from rnnbench.data import names, text
 from rnnbench.data.text import Tokenizer
 from rnnbench.errors import RnnbenchError
-from rnnbench.fields import BASELINE_FIELDS, Fraction, ModelSpec, Size, Strict, ValidationFraction
+from rnnbench.fields import BASELINE_FIELDS, Fraction, Integer, ModelSpec, Size, Strict, Text, ValidationFraction
 from rnnbench.tasks import classification, regression
 from rnnbench.views import Table, to_markdown
 
@@ -41,13 +41,13 @@ class Data(Strict):
     `rnnbench` runs in."""
 
     dataset: Literal["csv"]
-    path: str = Field(min_length=1)
-    test_path: str | None = None  # a separate test file; else the test split is cut from `path`
-    text_column: str = "text"
-    target_column: str = "label"
+    path: Text = Field(min_length=1)
+    test_path: Text | None = None  # a separate test file; else the test split is cut from `path`
+    text_column: Text = "text"
+    target_column: Text = "label"
     target: Literal["class", "number"] = "class"
     tokenizer: Literal["char", "word"] = "char"  # word: lower-cased words, punctuation removed (Keras' Tokenizer)
-    vocab_size: Annotated[int, Field(ge=3)] | None = None  # ids in all, padding and unknown included (Keras' num_words)
+    vocab_size: Annotated[Integer, Field(ge=3)] | None = None  # ids in all, padding and unknown included (Keras' num_words)
     max_length: Size | None = None  # longer texts are cut to this many tokens
     truncate: Literal["pre", "post"] = "pre"  # pre drops a long text's start (keeps its end), as Keras does
     conflicts: Literal["drop", "keep"] = "drop"  # a text listed with several targets: dropped, or kept in one split
@@ -112,7 +112,7 @@ def _check_lengths(file: str | None, table, data: Data) -> None:
                             "to cut texts (every step of every text is kept in memory for training)")  # fmt: skip
 
 
-def fingerprint(source: tuple) -> dict:
+def fingerprint(data: Data, source: tuple) -> dict:
     """What a finished run must have been trained on to be reused: the file's (and test file's) sha256."""
     table, test = source
     return {"sha256": table.sha256} | ({"test_sha256": test.sha256} if test is not None else {})
@@ -121,7 +121,7 @@ def fingerprint(source: tuple) -> dict:
 def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     """Dedupe and split by distinct text with this seed, fit the tokenizer on the training split, encode once."""
     table, test = source
-    file = {"rows": table.rows, "tokenizer": data.tokenizer, **fingerprint(source)}
+    file = {"rows": table.rows, "tokenizer": data.tokenizer, **fingerprint(data, source)}
     if test is not None:
         file["test_file_rows"] = test.rows
     if data.vocab_size:  # the embedding has vocab_size rows, as Keras' Embedding(num_words), used or not
@@ -139,8 +139,11 @@ def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     everything = [item for part in names.SPLITS for item, _ in getattr(splits, part)]
     budget_vocab = data.vocab_size or Tokenizer.fit(everything, data.tokenizer, None, None, data.truncate).size
     if data.target == "class":
-        return classification.prepare(splits, tokenizer, device, budget_vocab, file)
-    return regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
+        prepared = classification.prepare(splits, tokenizer, device, budget_vocab, file)
+    else:
+        prepared = regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
+    prepared.report["overlap"] |= text.read_alike(splits, tokenizer)  # split by text; what the model reads is tokens
+    return prepared
 
 
 def _by_label(table: text.Table) -> dict[str, list[str]]:
@@ -158,7 +161,7 @@ def describe(sizes: dict, report: dict) -> str:
             f"unknown), max length {sizes['max_length']}; split {sizes['train_size']:,} / {sizes['validation_size']:,} "
             f"/ {sizes['test_size']:,} examples; removed {sizes['duplicates_removed']:,} duplicate rows"
             + (f"; {report['test_file_names']:,} texts of the test file held out of training" if report.get("test_file_names")
-               else "") + "; no text is in two splits")  # fmt: skip
+               else "") + f"; {names.describe_overlap(report, 'text')}")  # fmt: skip
 
 
 def data_table(report: dict, title: str) -> Table:
