@@ -1,3 +1,3 @@
-from rnnbench.cli import entry
+from rnnbench import main
 
-entry()
+main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -41,8 +42,12 @@ class _Console(Console):
 
 # Piped output (CI logs, files) gets 200 columns rather than rich's default 80, so tables keep their natural
 # width (a table never grows wider than its contents) and no cell is cut.
-out = _Console(width=None if sys.stdout.isatty() else 200)  # results: tables, JSON, predictions
-err = _Console(stderr=True, width=None if sys.stderr.isatty() else 200)  # progress, notes and errors
+def _width(stream) -> int | None:
+    return None if stream is not None and stream.isatty() else 200  # stdout is None when the shell closed it (>&-)
+
+
+out = _Console(width=_width(sys.stdout))  # results: tables, JSON, predictions
+err = _Console(stderr=True, width=_width(sys.stderr))  # progress, notes and errors
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
 DataDirOption = Annotated[
@@ -75,6 +80,11 @@ def reported(command):
             raise typer.Exit(130) from None
         except BrokenPipeError:  # the reader went away (`rnnbench compare | head -1`): not a failure
             raise _closed_pipe() from None
+        except OSError as error:  # the output cannot be written: a full disk (> /dev/full), a closed stdout
+            _closed_pipe()  # nothing more can go there, at exit either
+            FAILED.append(error)  # a real failure, although stdout is now the null device (see entry)
+            err.print(f"[red]error:[/red] cannot write the output ({escape(error.strerror or str(error))})", highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -83,26 +93,35 @@ def entry() -> None:
     """The `rnnbench` program: the app, except that output cut short by its reader (`rnnbench --help | head -1`)
     exits 0, as `reported` makes every command do. Help and usage are printed by typer, whose consoles exit 1
     there, pointing stdout at the null device first: that change (from something else) is the sign."""
+    for name in ("stdout", "stderr"):  # closed by the shell (`>&-`): what would go there goes nowhere
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     was_null = _stdout_is_null()
     try:
         app(prog_name="rnnbench")
     except SystemExit as done:
-        if done.code == 1 and not was_null and _stdout_is_null():
+        if done.code == 1 and not was_null and _stdout_is_null() and not FAILED:
             raise SystemExit(0) from None
         raise
+
+
+FAILED: list[OSError] = []  # output that could not be written for another reason than a closed pipe
 
 
 def _stdout_is_null() -> bool:
     try:
         return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):  # no stdout (closed by the shell)
         return False
 
 
 def _closed_pipe() -> typer.Exit:
     """What a command that finds its output's reader gone ends with: stdout pointed at the null device (so that
     the flush at exit cannot fail again) and exit status 0."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no stdout at all
+        pass
     return typer.Exit(0)
 
 
@@ -175,11 +194,14 @@ def run(
     exp = config.load(experiment, set_ or [])
     source = _source(exp.data, data_dir)
     with _progress() as progress:
-        finished = run_experiment(exp, source, results, on_event=_progress_printer(progress))
+        counts = Counter()
+        finished = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts))
     summary, _ = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
-    err.print(f"runs and summary in {paths[0].parent}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"runs and summary in {paths[0].parent} (trained now: {counts['trained']}; finished before: "
+              f"{counts['skipped']}; left to another process: {counts['busy']})", markup=False, highlight=False,
+              soft_wrap=True)  # fmt: skip
     diverged = [record for record in map(rundir.load_run, finished) if record.diverged is not None]
     if diverged:
         listed = ", ".join(f"{r.spec.variant} seed {r.spec.seed} (epoch {r.diverged['epoch']})" for r in diverged)
@@ -216,11 +238,12 @@ def _progress() -> Progress:
     return Progress(*columns, console=err)
 
 
-def _progress_printer(progress: Progress):
+def _progress_printer(progress: Progress, counts: Counter | None = None):
     """The handler of run_experiment's events: data reports, a progress bar per run, and skipped runs."""
-    from rnnbench.events import DataPrepared, EpochFinished, RunFinished, RunSkipped, RunStarted
+    from rnnbench.events import DataPrepared, EpochFinished, RunBusy, RunFinished, RunSkipped, RunStarted
 
     tasks, reported_data = {}, []
+    counts = Counter() if counts is None else counts  # runs trained, skipped as finished, left to another process
 
     def show(event):
         match event:
@@ -241,6 +264,7 @@ def _progress_printer(progress: Progress):
                     status += f" val loss {row['validation_loss']:.3f}"
                 progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
             case RunFinished(spec=spec, metrics=m) if m.get("diverged"):
+                counts["trained"] += 1
                 epoch, reason = m["diverged"]["epoch"], m["diverged"]["reason"]
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
                                 status=f"diverged in epoch {epoch}")  # fmt: skip
@@ -248,6 +272,7 @@ def _progress_printer(progress: Progress):
                                        f"epoch {epoch} ({escape(reason)}); stopped, recorded as diverged, not scored",
                                        highlight=False, soft_wrap=True)  # fmt: skip
             case RunFinished(spec=spec, metrics=m):
+                counts["trained"] += 1
                 task = config.task_of(spec.data)
                 column = next((c for c in task.COLUMNS if m.get(c) is not None), task.COLUMNS[0])
                 metric = task.METRICS[column]
@@ -255,7 +280,12 @@ def _progress_printer(progress: Progress):
                                                            + ("%" if metric.scale == 100 else ""))  # fmt: skip
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
                                 status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s")  # fmt: skip
+            case RunBusy(spec=spec):
+                counts["busy"] += 1
+                progress.console.print(f"{spec.variant} seed {spec.seed}: being trained by another rnnbench process; "
+                                       "left to it", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
             case RunSkipped(spec=spec, path=path):
+                counts["skipped"] += 1
                 progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
                                        markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 

@@ -71,9 +71,10 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
             "params": run.parameters,
             "diverged": run.diverged is not None,  # such a run has no scores: none is mixed into a mean
             **{name: None if run.diverged else run.scores.get(name) for name in METRICS if name not in COSTS},
-            "epochs": run.epochs_run,
-            "train_seconds": run.train_seconds,
-            "seconds_per_epoch": run.seconds_per_epoch,
+            # nor its cost: one epoch to NaN says nothing of what the variant costs to train
+            "epochs": None if run.diverged else run.epochs_run,
+            "train_seconds": None if run.diverged else run.train_seconds,
+            "seconds_per_epoch": None if run.diverged else run.seconds_per_epoch,
             "path": str(run.path),
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -205,8 +206,8 @@ def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
         seeds = str(row.seeds) + (f" ({row.diverged} diverged)" if row.diverged else "")
         versus = "diverged" if row.diverged == row.seeds else _versus(row, best)
         rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), f"{row.params:,}",
-                     seeds, scores[0], versus, *scores[1:], f"{row.epochs_mean:.1f}",
-                     f"{row.train_seconds_mean:.2f}"])  # fmt: skip
+                     seeds, scores[0], versus, *scores[1:], _cost(row.epochs_mean, 1),
+                     _cost(row.train_seconds_mean, 2)])  # fmt: skip
     return rows
 
 
@@ -215,7 +216,7 @@ def legend(part: pd.DataFrame) -> str:
     text = _comparison_legend(part)
     if part["diverged"].any():
         text += (" diverged: runs whose loss or weights became NaN or infinite; they have no scores, are left out of "
-                 "every mean and pair, and their variant is never the best.")
+                 "every mean (costs too) and pair, and their variant is never the best.")
     return text
 
 
@@ -301,6 +302,11 @@ def _score(row, column: str, multiline: bool) -> str:
         return shown
     low, high = getattr(row, f"{column}_ci_low") * scale, getattr(row, f"{column}_ci_high") * scale
     return f"{shown} ± {std * scale:.{digits}f}" + ("\n" if multiline else " ") + f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _cost(value: float, digits: int) -> str:
+    """Example: 12.0 -> '12.0'; NaN (every seed of the variant diverged) -> '-'."""
+    return "-" if pd.isna(value) else f"{value:.{digits}f}"
 
 
 def _versus(row, reference_is_best: bool) -> str:

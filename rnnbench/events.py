@@ -46,4 +46,9 @@ class RunSkipped:
     path: Path  # the finished run already there
 
 
-Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped
+@dataclass(frozen=True)
+class RunBusy:
+    spec: RunSpec  # another process is training this run now: this one leaves it
+
+
+Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped | RunBusy

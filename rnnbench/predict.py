@@ -66,7 +66,7 @@ def check_one_question(records: list, results: Path) -> None:
     validation score says nothing about a Japanese-vs-Chinese one's, and neither answers the other's question."""
     questions: dict[tuple, list[str]] = {}
     for record in records:
-        experiments = questions.setdefault((record.task, tuple(record.data.get("labels") or ())), [])
+        experiments = questions.setdefault((record.task, tuple(sorted(record.data.get("labels") or ()))), [])
         if record.spec.experiment not in experiments:
             experiments.append(record.spec.experiment)
     if len(questions) > 1:

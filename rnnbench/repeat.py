@@ -59,12 +59,17 @@ def repeat_run(path: Path, source, on_event: Callable[[Event], None] = runner.ig
         changed = [key for key in row if key != "seconds" and not _same(row[key], row_again.get(key))]
         differences += [f"history epoch {int(row['epoch'])} {key}: recorded {row[key]}, repeated {row_again.get(key)}"
                         for key in changed]  # fmt: skip
-    unequal = [name for name in weights if name not in weights_again or not torch.equal(weights[name], weights_again[name])]
+    unequal = [name for name in weights if name not in weights_again or not _same_tensor(weights[name], weights_again[name])]
     unequal += [name for name in weights_again if name not in weights]
     if unequal:
         differences.append(f"weights: {len(unequal)} of {len(weights)} tensors differ ({', '.join(unequal[:3])}"
                            f"{', ...' if len(unequal) > 3 else ''})")  # fmt: skip
     return Repeated(differences, len(compared), len(history), len(weights), notes)
+
+
+def _same_tensor(recorded: torch.Tensor, repeated: torch.Tensor) -> bool:
+    """Bit for bit the same values, NaN where the other has NaN (a diverged run's weights repeat as NaN)."""
+    return recorded.shape == repeated.shape and torch.allclose(recorded, repeated, rtol=0, atol=0, equal_nan=True)
 
 
 def _same(recorded, repeated) -> bool:

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +43,9 @@ from rnnbench.tasks import TASKS
 from rnnbench.views import to_json
 
 FORMAT_VERSION = 1
-METRICS_KEYS = ("task", "variant_key", "parameters", "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch",
-                "data", "environment")  # fmt: skip  # what every run records; a task's RECORDS names what it adds
+METRICS_KEYS = {"task": str, "variant_key": str, "parameters": int, "epochs_run": int, "best_epoch": int,
+                "train_seconds": (int, float), "seconds_per_epoch": (int, float), "data": dict,
+                "environment": dict}  # fmt: skip  # what every run records, of which type; a task's RECORDS adds its own
 FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
 
 
@@ -93,6 +95,33 @@ def finished_run(results: Path, spec: RunSpec) -> Path | None:
     except RnnbenchError as err:
         raise RnnbenchError(f"{err}; delete {found} to retrain it") from None
     return found
+
+
+@contextmanager
+def claim(results: Path, spec: RunSpec):
+    """Hold one run for this process while it trains it: yields True, or False if another process holds it now.
+
+    An advisory lock (flock) on a file in `.incomplete/`, which the system releases when its process ends, however
+    it ends, so a killed `run` never leaves a run claimed. Where there are no such locks (Windows), yields True:
+    two processes may then train one run, and the first to publish it wins (save_run never replaces a run).
+    """
+    folder = Path(results) / spec.experiment / ".incomplete"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    with open(folder / f"{spec.variant_key()}-seed-{spec.seed}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,
@@ -195,15 +224,16 @@ def load_run(path: Path) -> RunRecord:
     if not is_finished(path):
         raise RnnbenchError(f"{path}: not a finished run directory (no metrics.json)")
     config = _read(path / "config.yaml", yaml.safe_load)
-    metrics = _read(path / "metrics.json", json.loads)
+    metrics = _read(path / "metrics.json", _strict_json)
     for name, content in (("config.yaml", config), ("metrics.json", metrics)):
         _check_version(path / name, content, "a run file")
     try:
         spec = RunSpec.model_validate({k: v for k, v in config.items() if k != "format_version"})
     except ValidationError as err:
         raise RnnbenchError(f"{path / 'config.yaml'}: damaged ({describe(err.errors()[0])})") from None
-    absent = [key for key in METRICS_KEYS if key not in metrics]
-    task = TASKS.get(metrics.get("task"))
+    absent = [key for key, kind in METRICS_KEYS.items()  # missing, or of another type (a hand-edited file)
+              if not isinstance(metrics.get(key), kind) or isinstance(metrics.get(key), bool)]  # fmt: skip
+    task = TASKS.get(metrics["task"]) if "task" not in absent else None
     if task is None and "task" not in absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: a run of task {metrics['task']!r}, which this rnnbench does not "
                             f"know (it knows {', '.join(TASKS)})")  # fmt: skip
@@ -212,8 +242,6 @@ def load_run(path: Path) -> RunRecord:
         absent.append("diverged epoch")
     if diverged is None:  # a diverged run was never scored: it has none of the task's scores
         absent += [key for key, kind in (task.RECORDS.items() if task else ()) if not isinstance(_lookup(metrics, key), kind)]
-    if not isinstance(metrics.get("environment", {}), dict):
-        absent.append("environment")
     if absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: damaged (no {', '.join(absent)})")
     return RunRecord.from_files(path, spec, metrics)
@@ -246,9 +274,9 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     if not (path / "model.json").is_file():
         raise RnnbenchError(f"{path}: not a run directory (no model.json); pass a folder like "
                             "results/<experiment>/<variant>-<key>/seed-0")
-    info = _read(path / "model.json", json.loads)
+    info = _read(path / "model.json", _strict_json)
     _check_version(path / "model.json", info, "a model file")
-    recorded = _read(path / "metrics.json", json.loads) if is_finished(path) else None
+    recorded = _read(path / "metrics.json", _strict_json) if is_finished(path) else None
     recorded = recorded.get("weights_sha256") if isinstance(recorded, dict) else None
     try:
         if recorded is not None and hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest() != recorded:
@@ -286,7 +314,7 @@ def load_data_report(path: Path) -> dict | None:
     """A run's data.json (what cleaning and splitting did), or None if it has none (generated data)."""
     if not (Path(path) / "data.json").is_file():
         return None
-    report = _read(Path(path) / "data.json", json.loads)
+    report = _read(Path(path) / "data.json", _strict_json)
     keys = ("sizes", "overlap")  # what every task's report has; the rest is the task's to read
     if not isinstance(report, dict) or any(key not in report for key in keys):
         raise RnnbenchError(f"{Path(path) / 'data.json'}: damaged (expected {', '.join(keys)})")
@@ -302,6 +330,17 @@ def find_runs(results: Path) -> tuple[list[RunRecord], list[str]]:
         except RnnbenchError as err:
             problems.append(str(err))
     return runs, problems
+
+
+def experiment_runs(results: Path, experiment: str) -> list[RunRecord]:
+    """The finished runs of one experiment that can be read (damaged ones are `find_runs`' to report)."""
+    records = []
+    for metrics_file in sorted((Path(results) / experiment).glob("*/seed-*/metrics.json")):
+        try:
+            records.append(load_run(metrics_file.parent))
+        except RnnbenchError:
+            pass
+    return records
 
 
 def write_summary(results: Path, experiment: str, csv_text: str, markdown: str) -> list[Path]:
@@ -337,6 +376,14 @@ def write_text_atomic(path: Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
+
+
+def _strict_json(text: str):
+    """JSON as rnnbench writes it: NaN, Infinity and -Infinity (which Python's reader takes) are damage."""
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
 
 
 def _read(path: Path, parse):

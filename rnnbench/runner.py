@@ -20,7 +20,7 @@ from rnnbench import metrics, rundir
 from rnnbench.config import Experiment, RunSpec, task_of
 from rnnbench.errors import RnnbenchError
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
-from rnnbench.events import DataPrepared, EpochFinished, Event, RunFinished, RunSkipped, RunStarted
+from rnnbench.events import DataPrepared, EpochFinished, Event, RunBusy, RunFinished, RunSkipped, RunStarted
 from rnnbench.train import fit
 
 
@@ -48,6 +48,7 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
     rundir.check_writable(results)
     specs = experiment.run_specs()
     finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
+    check_one_data_section(experiment, results)
     check_same_data(experiment.data, source, [path for path in finished if path is not None])
     paths = []
     for seed in experiment.seeds:
@@ -64,14 +65,37 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
             continue
         prepared = prepare_seed(experiment.data, source, seed, device, on_event)
         for spec in pending:
-            try:
-                record = run_one(spec, results, source, prepared=prepared, on_event=on_event,
-                                 position=(specs.index(spec) + 1, len(specs)))  # fmt: skip
-                paths.append(record.path)
-            except rundir.AlreadyFinished as done:  # a parallel process finished the same run first
-                paths.append(done.path)
-                on_event(RunSkipped(spec, done.path))
+            with rundir.claim(results, spec) as mine:  # several `run` processes on one folder share the work
+                done = rundir.finished_run(results, spec)  # another process may have finished it since
+                if done is not None:
+                    paths.append(done)
+                    on_event(RunSkipped(spec, done))
+                    continue
+                if not mine:
+                    on_event(RunBusy(spec))
+                    continue
+                try:
+                    record = run_one(spec, results, source, prepared=prepared, on_event=on_event,
+                                     position=(specs.index(spec) + 1, len(specs)))  # fmt: skip
+                    paths.append(record.path)
+                except rundir.AlreadyFinished as done:  # a process without locks (another system) finished it first
+                    paths.append(done.path)
+                    on_event(RunSkipped(spec, done.path))
     return paths
+
+
+def check_one_data_section(experiment: Experiment, results: Path) -> None:
+    """Refuse, before any training, to add runs to an experiment whose finished runs were trained on other data
+    settings (other languages, another split, another file): one experiment's table, its statistics and the run
+    `predict` picks from it must compare runs that answer the same question on the same splits."""
+    for record in rundir.experiment_runs(results, experiment.name):
+        if record.spec.data != experiment.data:
+            now, then = experiment.data.model_dump(mode="json"), record.spec.data.model_dump(mode="json")
+            fields = [f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)]
+            raise RnnbenchError(f"{record.path}: a run of experiment '{experiment.name}' on other data settings "
+                                f"({', '.join(fields)}); an experiment's runs share one data section, so its table "
+                                "compares like with like: name this one otherwise (--set name=...) or move those "
+                                "results away")  # fmt: skip
 
 
 def check_same_data(data, source, paths: list[Path]) -> None:

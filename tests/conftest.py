@@ -5,6 +5,10 @@ that `make demo` fills."""
 from __future__ import annotations
 
 import os
+
+# Tiny models train faster on one thread than on several (and the tests start `rnnbench` subprocesses too, which
+# inherit this): set before torch is imported. A value set outside is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 from pathlib import Path
 
 import pytest

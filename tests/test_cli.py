@@ -189,7 +189,7 @@ def test_predict_never_ranks_runs_that_answer_different_questions(trained, write
              "train": {**TINY["train"], "max_epochs": 1}}  # fmt: skip
     assert invoke("run", write_experiment(other), "--results", results, "--data-dir", names_dir).exit_code == 0
     refused = invoke("predict", "Tribbiani", "--results", results)
-    assert_clean_failure(refused, 1, "answer different questions", "German, Italian (tiny)", "Japanese, Chinese (asian)",
+    assert_clean_failure(refused, 1, "answer different questions", "German, Italian (tiny)", "Chinese, Japanese (asian)",
                          "--experiment")  # fmt: skip
     assert len(refused.stderr.strip().splitlines()) == 1
     chosen = invoke("predict", "Tribbiani", "--results", results, "--json", "--experiment", "asian")
@@ -200,6 +200,37 @@ def test_predict_never_ranks_runs_that_answer_different_questions(trained, write
     shutil.rmtree(results / "asian")
     assert invoke("run", write_experiment(three), "--results", results, "--data-dir", names_dir).exit_code == 0
     assert_clean_failure(invoke("predict", "Rossi", "--results", results), 1, "German, Italian, Spanish (three)")
+    # the same languages listed in another order are the same question
+    shutil.rmtree(results / "three")
+    swapped = {**other, "name": "swapped", "data": {"languages": ["Italian", "German"]}}
+    assert invoke("run", write_experiment(swapped), "--results", results, "--data-dir", names_dir).exit_code == 0
+    assert invoke("predict", "Rossi", "--results", results).exit_code == 0
+
+
+def test_one_experiment_never_mixes_data_settings(trained, write_experiment, names_dir, tmp_path):
+    """Runs on other languages under the same experiment name would share its table and its "best"."""
+    folder, _, _ = trained
+    results = tmp_path / "results"
+    shutil.copytree(folder / "results", results)
+    before = sorted(path.name for path in (results / "tiny").iterdir())
+    other = {**TINY, "data": {"languages": ["Japanese", "Chinese"]}}
+    refused = invoke("run", write_experiment(other), "--results", results, "--data-dir", names_dir)
+    assert_clean_failure(refused, 1, "a run of experiment 'tiny' on other data settings (data.languages)",
+                         "--set name=")  # fmt: skip
+    assert sorted(path.name for path in (results / "tiny").iterdir()) == before  # nothing trained or written
+
+
+def test_output_that_cannot_be_written_is_one_line(trained):
+    folder, _, _ = trained
+    results = folder / "results"
+    command = [sys.executable, "-m", "rnnbench", "compare", "--results", str(results)]
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True)
+        assert done.returncode == 1 and done.stderr.strip() == "error: cannot write the output (No space left on device)"
+    closed = subprocess.run(command, stdout=None, stderr=subprocess.PIPE, text=True, close_fds=True,
+                            preexec_fn=lambda: os.close(1))  # fmt: skip  # `rnnbench compare >&-`
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr
 
 
 def test_predict_passes_over_a_damaged_candidate_with_a_note(trained, tmp_path):

@@ -3,6 +3,7 @@ same command afterwards finishes every run; two `run` commands sharing one resul
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def test_two_runs_into_one_results_folder_finish_every_run_once(write_experiment
     processes = [rnnbench("run", experiment, "--results", tmp_path / "r", "--data-dir", names_dir) for _ in range(2)]
     outputs = [process.communicate(timeout=300)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
+    trained = [int(re.search(r"\(trained now: (\d+);", output).group(1)) for output in outputs]
+    assert sum(trained) == 8, outputs  # no run trained twice: a run one process holds, the other leaves to it
     runs = finished(tmp_path / "r")
     assert len(runs) == 8 and len({run.path for run in runs}) == 8
     for run in runs:  # each directory holds one run's files, written together

@@ -59,6 +59,7 @@ def test_divergence_is_recorded_reported_and_never_served(write_experiment, name
 
     rows = {row["variant"]: row for row in json.loads(invoke("compare", "--results", results, "--format", "json").stdout)}
     assert rows["blowup"]["diverged"] == 2 and rows["blowup"]["test_accuracy_mean"] is None
+    assert rows["blowup"]["epochs_mean"] is None  # its costs are left out too
     assert rows["steady"]["diverged"] == 0 and rows["steady"]["verdict"] == "reference"
     table = invoke("compare", "--results", results).stdout
     assert "2 (2 diverged)" in table and "diverged: runs whose loss" in table
@@ -78,5 +79,7 @@ def test_divergence_is_recorded_reported_and_never_served(write_experiment, name
     assert reported.exit_code == 0, reported.output
     assert "2 runs diverged" in (tmp_path / "report" / "report.md").read_text()
 
+    repeated = invoke("run", "--repeat", blowup[1], "--data-dir", names_dir)  # NaN weights repeat as NaN: identical
+    assert repeated.exit_code == 0 and "repeated, identical" in repeated.output, repeated.output
     again = invoke("run", experiment, "--results", results, "--data-dir", names_dir)  # resumes nothing, says it again
     assert again.exit_code == 1 and again.output.count("already finished") == 4 and "2 runs of 4 diverged" in again.output

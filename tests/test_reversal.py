@@ -126,6 +126,14 @@ def test_validate_refuses_more_sequences_than_exist_and_a_long_set_of_training_l
     assert invoke("validate", write_experiment(content)).exit_code == 0  # repeats allowed: nothing runs out
 
 
+def test_validate_refuses_fractions_that_leave_a_split_empty(write_experiment):
+    content = {"name": "rev", "data": {"dataset": "reversal", "samples": 10, "test_fraction": 0.001,
+                                       "validation_fraction": 0.001}, "train": {"patience": 2}}  # fmt: skip
+    refused = invoke("validate", write_experiment(content))
+    assert_clean_failure(refused, 2, "data.test_fraction: leaves no test sequences of 10 samples",
+                         "data.validation_fraction: leaves no validation sequences of 10 samples")  # fmt: skip
+
+
 def test_a_run_saves_and_reports_the_split_check(write_experiment, tmp_path):
     content = {"name": "rev", "data": {"dataset": "reversal", "samples": 120, "long_samples": 20},
                "model": {"hidden_size": 8, "embedding_dim": 8, "architecture": "tagger"},

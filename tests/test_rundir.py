@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 import torch
@@ -136,6 +137,19 @@ def test_damaged_config_or_metrics_are_reported_by_find_runs(tmp_path, spec):
     assert runs == []
     assert any("config.yaml: damaged" in p for p in problems)
     assert any("metrics.json: damaged (no test_accuracy)" in p for p in problems)
+
+
+def test_metrics_of_the_wrong_type_or_not_strict_json_are_damage(tmp_path, spec):
+    path, _ = _save(tmp_path, spec)
+    metrics = json.loads((path / "metrics.json").read_text())
+    for key, value, said in (("parameters", "x", "damaged (no parameters)"), ("train_seconds", "x", "damaged (no train_seconds)"),
+                             ("task", ["names"], "damaged (no task)"), ("epochs_run", True, "damaged (no epochs_run)")):
+        (path / "metrics.json").write_text(json.dumps({**metrics, key: value}))
+        with pytest.raises(RnnbenchError, match=re.escape(said)):
+            rundir.load_run(path)
+    (path / "metrics.json").write_text(json.dumps({**metrics, "validation_accuracy": float("inf")}))  # Infinity
+    with pytest.raises(RnnbenchError, match="metrics.json: unreadable \\(not strict JSON: Infinity\\)"):
+        rundir.load_run(path)
 
 
 def test_unwritable_results_fail_up_front(tmp_path):

@@ -99,6 +99,16 @@ def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
         if data.split == "distinct" and low <= high and count > exist:
             found.append(f"data.{field}: {count:,} distinct sequences asked for, but only {exist:,} of lengths "
                          f"{low}–{high} over {data.symbols} symbols exist; ask for fewer, or allow longer ones")  # fmt: skip
+    # a split the fractions leave empty would be scored as nothing, or watched as nothing, without a word
+    test, validation = round(data.samples * data.test_fraction), round(data.samples * data.validation_fraction)
+    if test == 0:
+        found.append(f"data.test_fraction: leaves no test sequences of {data.samples:,} samples; raise it or samples "
+                     f"(got {data.test_fraction})")  # fmt: skip
+    if data.validation_fraction > 0 and validation == 0:
+        found.append(f"data.validation_fraction: leaves no validation sequences of {data.samples:,} samples; raise it "
+                     f"or samples, or set it to 0 for none (got {data.validation_fraction})")  # fmt: skip
+    if data.samples - test - validation < 1:
+        found.append(f"data.samples: {data.samples:,} leave no training sequences after the test and validation splits")
     for name, model in variants.items():
         kind = model.architecture or ARCHITECTURES[0]
         unused = [field for field in CLASSIFIER_ONLY if not is_default(model, field)]
