@@ -2,6 +2,7 @@
 and regressed (the VADER valence lexicon shipped in experiments/data), then every kind of bad file."""
 
 import json
+import os
 
 import pytest
 
@@ -161,6 +162,20 @@ def test_a_number_target_that_is_not_a_number(tmp_path):
     (tmp_path / "m.yaml").write_text(missing)
     assert_clean_failure(invoke("run", tmp_path / "m.yaml", "--results", tmp_path / "r"), 1, "nope.csv")
     assert not (tmp_path / "r").exists()
+
+
+def test_targets_too_large_to_train_on_and_files_that_never_end_are_refused(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("text,score\n" + "".join(f"w{i},{value}\n" for i, value in enumerate([1e307, -1e307, 5e306] * 20)))
+    for scale in ("standard", "none"):
+        (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(path, target_column="score", target="number",
+                                                                   scale_target=scale)))  # fmt: skip
+        refused = invoke("validate", tmp_path / "e.yaml")
+        assert_clean_failure(refused, 1, "huge.csv: column 'score': the training targets are too large to train on")
+        assert "RuntimeWarning" not in refused.output
+    if os.path.exists("/dev/zero"):  # a device is read forever: refused at once
+        (tmp_path / "z.yaml").write_text(json.dumps(csv_experiment("/dev/zero")))
+        assert_clean_failure(invoke("validate", tmp_path / "z.yaml"), 1, "/dev/zero: not a regular file")
 
 
 def test_regression_refuses_classification_baselines(tmp_path):

@@ -103,6 +103,8 @@ def read_table(path, text_column: str, target_column: str, target: str) -> Table
 def _read_bytes(path: Path) -> bytes:
     if path.is_dir():
         raise RnnbenchError(f"{path}: is a directory, not a CSV file")
+    if path.exists() and not path.is_file():  # a device (/dev/zero) or a pipe would be read forever
+        raise RnnbenchError(f"{path}: not a regular file (a device or a pipe); give a CSV file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:

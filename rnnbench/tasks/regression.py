@@ -17,7 +17,7 @@ import torch
 from rnnbench import metrics, models
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS, describe_overlap
-from rnnbench.errors import describing_weights, load_weights
+from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
 from rnnbench.train import outputs
@@ -59,7 +59,12 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
     """Encode each split once; with scale "standard", targets are standardised with the training split's mean
     and standard deviation (fitted on training alone, so nothing of the test split leaks into training)."""
     train_values = np.array([value for _, value in splits.train], dtype=float)
-    shift, spread = (float(train_values.mean()), float(train_values.std()) or 1.0) if scale == "standard" else (0.0, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below, in words
+        shift, spread = (float(train_values.mean()), float(train_values.std()) or 1.0) if scale == "standard" else (0.0, 1.0)
+        squares = np.square((train_values - shift) / spread).sum()  # what the loss sums
+    if not (np.isfinite(shift) and np.isfinite(spread) and np.isfinite(squares)):
+        raise RnnbenchError(f"the training targets are too large to train on (their mean or spread overflows a float: "
+                            f"largest {np.abs(train_values).max():.3g}); rescale the target column")  # fmt: skip
     tensors = {}
     for split in SPLITS:
         examples = getattr(splits, split)

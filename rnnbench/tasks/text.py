@@ -141,7 +141,10 @@ def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     if data.target == "class":
         prepared = classification.prepare(splits, tokenizer, device, budget_vocab, file)
     else:
-        prepared = regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
+        try:
+            prepared = regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
+        except RnnbenchError as err:  # the targets cannot be trained on: say which file and column
+            raise RnnbenchError(f"{data.path}: column '{data.target_column}': {err}") from None
     prepared.report["overlap"] |= text.read_alike(splits, tokenizer)  # split by text; what the model reads is tokens
     return prepared
 
