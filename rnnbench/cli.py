@@ -55,6 +55,11 @@ DataDirOption = Annotated[
     typer.Option("--data-dir", help="Folder with the names corpus (DIR/names/*.txt or DIR/*.txt). "
                  "Default: $RNNBENCH_DATA_DIR, else a per-user cache filled by a verified download."),
 ]
+ThreadsOption = Annotated[
+    Optional[int],
+    typer.Option("--threads", min=1, help="CPU threads torch trains with (recorded in each run). Default: "
+                 "$RNNBENCH_THREADS, else torch's default, one per core. On a busy machine, 1 can be many times faster."),
+]
 SetOption = Annotated[
     Optional[list[str]],
     typer.Option("--set", metavar="KEY=VALUE", help="Override a field before validation, e.g. train.max_epochs=2. Repeatable."),
@@ -181,14 +186,17 @@ def run(
     results: ResultsOption = Path("results"),
     data_dir: DataDirOption = None,
     repeat: Annotated[Optional[Path], typer.Option("--repeat", metavar="RUN_DIR", help="Train one recorded run again from its config.yaml, in a temporary folder, and report whether its metrics match (exit 1 if not).")] = None,
+    threads: ThreadsOption = None,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished, and print its table."""
+    from rnnbench.environment import use_threads
     from rnnbench.runner import run_experiment
 
     if repeat is not None:
         if experiment is not None or set_:
             raise UsageError("--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set")
-        return _repeat(repeat, data_dir)
+        return _repeat(repeat, data_dir, threads)
+    use_threads(threads)
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
     exp = config.load(experiment, set_ or [])
@@ -209,11 +217,15 @@ def run(
                             "lower train.learning_rate or set train.grad_clip to train them otherwise")  # fmt: skip
 
 
-def _repeat(path: Path, data_dir: Path | None) -> None:
-    """`run --repeat`: train a recorded run again and say whether it came out the same."""
+def _repeat(path: Path, data_dir: Path | None, threads: int | None) -> None:
+    """`run --repeat`: train a recorded run again and say whether it came out the same (with the thread count it
+    recorded, unless --threads says otherwise: a count of threads can change the last digits)."""
+    from rnnbench.environment import use_threads
     from rnnbench.repeat import repeat_run
 
     recorded = rundir.load_run(path)
+    then = recorded.environment.get("threads")
+    use_threads(threads or (then if isinstance(then, int) and not isinstance(then, bool) and then >= 1 else None))
     source = _source(recorded.spec.data, data_dir)
     err.print(f"repeating {path} ({recorded.spec.experiment} / {recorded.spec.variant}, seed "
               f"{recorded.spec.seed}) in a temporary folder", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
@@ -251,7 +263,11 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
                 if table is not None and not reported_data:  # the data report once: every seed's sizes are alike
                     _print_view(table, progress.console)
                     reported_data.append(seed)
-                progress.console.print(f"seed {seed}: {summary}; device {device}", markup=False, highlight=False,
+                import torch
+
+                threads = torch.get_num_threads()
+                where = f"device {device}" + (f" ({threads} thread{'' if threads == 1 else 's'})" if device.type == "cpu" else "")
+                progress.console.print(f"seed {seed}: {summary}; {where}", markup=False, highlight=False,
                                        soft_wrap=True)  # fmt: skip
             case RunStarted(spec=spec, index=i, total=n, parameters=p):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
@@ -420,7 +436,7 @@ def show(
     kept = ("diverged" if run.diverged else f"weights of the best, epoch {run.best_epoch}" if run.spec.train.restore_best
             else "weights of the last epoch kept")  # fmt: skip
     out.print(f"{run.path}: {run.spec.experiment} / {run.spec.variant}, seed {run.spec.seed}; {run.parameters:,} "
-              f"parameters; {run.epochs_run} epochs ({kept}) in {run.train_seconds:.1f} s",
+              f"parameters; {compare_runs.count(run.epochs_run, 'epoch')} ({kept}) in {run.train_seconds:.1f} s",
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     if run.diverged is not None:
         out.print(f"diverged in epoch {run.diverged['epoch']} ({run.diverged.get('reason', 'not finite')}): no scores; "

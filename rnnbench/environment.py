@@ -31,6 +31,43 @@ def resolve_device(requested: str) -> torch.device:
     return torch.device(requested)
 
 
+THREADS_VARIABLE = "RNNBENCH_THREADS"
+
+
+def use_threads(requested: int | None) -> int:
+    """Set how many threads torch computes with on the CPU in this process, and return it: `requested`, else
+    $RNNBENCH_THREADS, else $OMP_NUM_THREADS (torch's own setting), else the cores the machine has free.
+
+    Free cores: the cores less the load of the last minute (os.getloadavg), at least 1. On an idle 2-core machine a
+    second thread trains a 128-unit GRU 1.4× faster; beside one busy process it makes it 4–5× slower, since the
+    two threads wait on each other (benchmarks/README.md, "threads"). Every run records its thread count, and
+    `run --repeat` reuses it. Raises RnnbenchError for a count below 1 or a variable that is not a whole number.
+    """
+    if requested is None and os.environ.get(THREADS_VARIABLE):
+        text = os.environ[THREADS_VARIABLE]
+        if not text.strip().isdigit():
+            raise RnnbenchError(f"${THREADS_VARIABLE}: expected a whole number of threads (got {text!r})")
+        requested = int(text)
+    if requested is None and not os.environ.get("OMP_NUM_THREADS"):
+        requested = free_cores()
+    if requested is not None:
+        if requested < 1:
+            raise RnnbenchError(f"threads: at least 1 (got {requested})")
+        torch.set_num_threads(requested)
+    return torch.get_num_threads()
+
+
+def free_cores() -> int | None:
+    """The machine's cores less the load of the last minute, at least 1; None where the load is unknown
+    (Windows), which leaves torch's default of one thread per core. Example: 2 cores, load 1.1 -> 1."""
+    cores = os.cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    return max(1, cores - round(load)) if cores else None
+
+
 def peak_memory_mb(device: torch.device) -> tuple[float | None, str]:
     """(megabytes, what was measured): the device allocator's peak on CUDA, else this process's peak RSS."""
     if device.type == "cuda":
