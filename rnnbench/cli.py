@@ -368,6 +368,11 @@ def compare(
     if output_format not in ("table", *compare_runs.RENDERERS):
         raise UsageError(f"--format: '{output_format}' is not one of table, {', '.join(compare_runs.RENDERERS)}")
     summary, runs = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
+    if versus is not None:
+        for name, part in compare_runs.by_experiment(summary):
+            if not (part["variant"] == versus).any():
+                err.print(f"note: --vs {versus}: experiment {name} has no such variant; it is compared with its best",
+                          markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     if output_format == "table":
         _print_table(summary)
     else:

@@ -113,6 +113,9 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
     summary["param_budget"] = summary["param_budget"].astype("Int64")  # whole numbers, or null without a budget
     renamed = summary.duplicated(["experiment", "variant"], keep=False)
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
+    if metric is not None and summary[f"{metric}_mean"].isna().all():
+        recorded = [name for name in COMPARABLE if summary[f"{name}_mean"].notna().any()]
+        raise UsageError(f"--metric: no run here records {metric}; these record {', '.join(recorded) or 'no score'}")
     if reference is not None and not (summary["variant"] == reference).any():
         raise UsageError(f"--vs: no variant '{reference}' in these runs; variants: {', '.join(summary['variant'].unique())}")
     parts = []
@@ -222,6 +225,9 @@ def legend(part: pd.DataFrame) -> str:
 
 def _comparison_legend(part: pd.DataFrame) -> str:
     intervals = "mean ± std [95% interval, clipped to the metric's range] over seeds."
+    if part["seeds"].max() == 1:  # nothing to take a mean, a spread or an interval of
+        return ("One seed per variant: single scores, with no spread, interval or test; run more seeds "
+                "(--set 'seeds=[0,1,2]') to tell differences from noise.")
     if len(part) == 1 or part["reference"].iloc[0] is None:
         return intervals
     comparisons = int(part["p"].notna().sum())

@@ -8,6 +8,7 @@ everything that determines one run's result.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import json
@@ -341,19 +342,37 @@ def describe(error: dict, written: dict[tuple, Written] | None = None) -> str:
     path = field_path(error["loc"])
     if error["type"] == "extra_forbidden":
         valid = _fields_of(error["loc"][:-1])
-        return f"{path}: unknown field" + (f"; valid fields: {', '.join(valid)}" if valid else "")
+        guess = _closest(str(error["loc"][-1]), valid)
+        return f"{path}: unknown field" + (f"; did you mean {guess}?" if guess else "") + (
+            f" valid fields: {', '.join(valid)}" if valid else "")  # fmt: skip
     if error["type"] == "missing":
         return f"{path}: required field is missing"
     if error["type"] == "unknown_dataset":
         got = error["input"].get("dataset") if isinstance(error["input"], dict) else error["input"]
         where = _schema_path(error["loc"]) + ("dataset",)
-        return f"{path}.dataset: is not one of {', '.join(TASKS)} (got {_shown(got, where, written)})"
+        guess = _closest(got, list(TASKS)) if isinstance(got, str) else None
+        return (f"{path}.dataset: is not one of {', '.join(TASKS)} (got {_shown(got, where, written)})"
+                + (f"; did you mean {guess}?" if guess else ""))
     message = error["msg"].removeprefix("Value error, ")
     message = message[0].lower() + message[1:]
+    guess = None
     if error["type"] == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         message = f"is not one of {expected.replace(' or ', ', ')}".replace("'", "")
-    return f"{path}: {message} (got {_shown(error['input'], _schema_path(error['loc']), written)})"
+        choices = [choice.strip() for choice in expected.replace(" or ", ", ").replace("'", "").split(",")]
+        guess = _closest(str(error["input"]), choices) if isinstance(error["input"], str) else None
+    return (f"{path}: {message} (got {_shown(error['input'], _schema_path(error['loc']), written)})"
+            + (f"; did you mean {guess}?" if guess else ""))
+
+
+def _closest(word: str, choices: list[str]) -> str | None:
+    """The valid name a typo most likely meant. Example: ('hiden_size', [..., 'hidden_size', ...]) -> 'hidden_size';
+    ('lstmm', ['rnn', 'gru', 'lstm']) -> 'lstm'; nothing close -> None."""
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.75) or difflib.get_close_matches(
+        word.lower(), [choice.lower() for choice in choices], n=1, cutoff=0.75)  # fmt: skip
+    if not found:
+        return None
+    return next((choice for choice in choices if choice.lower() == found[0].lower()), found[0])
 
 
 def _shown(value, path: tuple, written: dict[tuple, Written] | None, limit: int = 60) -> str:

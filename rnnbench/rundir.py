@@ -221,6 +221,8 @@ class RunRecord:
 def load_run(path: Path) -> RunRecord:
     """The record of a finished run; a damaged or unfinished run directory raises, naming the file."""
     path = Path(path)
+    if not path.exists():
+        raise RnnbenchError(f"{path}: no such run directory")
     if not is_finished(path):
         raise RnnbenchError(f"{path}: not a finished run directory (no metrics.json)")
     config = _read(path / "config.yaml", yaml.safe_load)
@@ -271,6 +273,8 @@ def _check_version(path: Path, content, what: str) -> None:
 def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(state dict, model.json contents) of a finished run."""
     path = Path(path)
+    if not path.exists():
+        raise RnnbenchError(f"{path}: no such run directory")
     if not (path / "model.json").is_file():
         raise RnnbenchError(f"{path}: not a run directory (no model.json); pass a folder like "
                             "results/<experiment>/<variant>-<key>/seed-0")

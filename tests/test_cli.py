@@ -220,6 +220,22 @@ def test_one_experiment_never_mixes_data_settings(trained, write_experiment, nam
     assert sorted(path.name for path in (results / "tiny").iterdir()) == before  # nothing trained or written
 
 
+def test_errors_say_what_they_mean(trained, tmp_path):
+    folder, _, _ = trained
+    results = folder / "results"
+    for command in (("show", tmp_path / "nowhere"), ("predict", "Rossi", "--run", tmp_path / "nowhere")):
+        assert_clean_failure(invoke(*command), 1, f"{tmp_path / 'nowhere'}: no such run directory")
+    assert_clean_failure(invoke("compare", "--results", results, "--metric", "long_accuracy"), 2,
+                         "--metric: no run here records long_accuracy; these record test_accuracy")  # fmt: skip
+    noted = invoke("compare", "--results", results, "--vs", "gru-uni-1x8")
+    assert noted.exit_code == 0 and "note: --vs" not in noted.output
+    one_seed = invoke("compare", "--results", results).stdout
+    assert "One seed per variant: single scores" in one_seed and "95% interval" not in one_seed
+    experiment = tmp_path / "e.yaml"
+    experiment.write_text("name: x\ndata: {dataset: namez}\n")
+    assert_clean_failure(invoke("validate", experiment), 2, "(got 'namez'); did you mean names?")
+
+
 def test_output_that_cannot_be_written_is_one_line(trained):
     folder, _, _ = trained
     results = folder / "results"

@@ -49,9 +49,10 @@ def test_every_error_is_reported_at_once_with_field_and_choices(write_experiment
         "device": "gpu",
     }
     problems = _problems(write_experiment, content)
-    assert "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm')" in problems
-    assert "grid.cell[1]: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'gruu')" in problems
-    assert any(p.startswith("model.hiden_size: unknown field; valid fields: cell, impl, bidirectional") for p in problems)
+    assert "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm'); did you mean lstm?" in problems
+    assert "grid.cell[1]: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'gruu'); did you mean gru?" in problems
+    assert any(p.startswith("model.hiden_size: unknown field; did you mean hidden_size? valid fields: cell, impl, "
+                            "bidirectional") for p in problems)  # fmt: skip
     assert any(p.startswith("train.learning_rate: input should be greater than 0") for p in problems)
     assert "device: is not one of auto, cpu, cuda, mps (got 'gpu')" in problems
     assert len(problems) == 5
@@ -59,7 +60,7 @@ def test_every_error_is_reported_at_once_with_field_and_choices(write_experiment
 
 def test_language_errors(write_experiment):
     assert _problems(write_experiment, {"name": "x", "data": {"languages": ["German", "Italain"]}}) == [
-        "data.languages[1]: is not one of " + ", ".join(LANGUAGES) + " (got 'Italain')"]
+        "data.languages[1]: is not one of " + ", ".join(LANGUAGES) + " (got 'Italain'); did you mean Italian?"]
     problems = _problems(write_experiment, {"name": "x", "data": {"languages": ["German", "German"]}})
     assert problems == ["data.languages: lists German more than once (got ['German', 'German'])"]
     assert _problems(write_experiment, {"name": "x", "data": {"languages": ["German"]}})[0].startswith("data.languages: list should have at least 2 items")
