@@ -338,7 +338,18 @@ def _schema_path(location: tuple) -> tuple:
 
 def describe(error: dict, written: dict[tuple, Written] | None = None) -> str:
     """One pydantic error -> 'field.path: what is wrong (got value)', listing valid choices where there are some.
-    The value is quoted as `written` says it was written (`on`, not what a reader made of it), else as it is."""
+    The value is quoted as `written` says it was written (`on`, not what a reader made of it), else as it is; a
+    value a `--set` override wrote says so ('; set by --set'), since the line names the experiment file."""
+    return _describe(error, written) + _origin(_schema_path(error["loc"]), written)
+
+
+def _origin(path: tuple, written: dict[tuple, Written] | None) -> str:
+    """'; set by --set' for a value a command-line override wrote (it has no line in the file), else ''."""
+    where = (written or {}).get(path)
+    return "; set by --set" if where is not None and where.line is None else ""
+
+
+def _describe(error: dict, written: dict[tuple, Written] | None) -> str:
     path = field_path(error["loc"])
     if error["type"] == "extra_forbidden":
         valid = _fields_of(error["loc"][:-1])

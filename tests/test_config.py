@@ -94,7 +94,7 @@ def test_overrides_apply_before_validation(write_experiment):
     assert list(experiment.resolved_variants()) == ["rnn-uni-1x8", "rnn-bi-1x8"]
     assert experiment.model.embedding_dim is None
     assert _problems(write_experiment, TINY, ["train.max_epochs=lots"]) == [
-        "train.max_epochs: expected a whole number, not text (got 'lots')"]
+        "train.max_epochs: expected a whole number, not text (got 'lots'); set by --set"]
     assert _problems(write_experiment, TINY, ["train.epochs=2"])[0].startswith("train.epochs: unknown field")
     assert _problems(write_experiment, TINY, ["noequals"]) == ["--set noequals: expected KEY=VALUE, for example train.max_epochs=2"]
 
@@ -280,16 +280,16 @@ def test_overrides_are_read_like_the_file(write_experiment):
     path = write_experiment(TINY)
     assert _problems(write_experiment, TINY, ["train.weight_decay=yes", "train.learning_rate=true", "seeds=[0, 1_000]",
                                               "model.bidirectional=on", "train.patience=2.5"]) == [
-        "model.bidirectional: write true or false; yes, no, on and off are text (got 'on')",
-        "train.learning_rate: expected a number, not true or false (got true)",
-        "train.patience: expected a whole number (got 2.5)",
-        "train.weight_decay: expected a number, not text (got 'yes')",
-        "seeds[1]: expected a whole number, not text (got '1_000')"]  # fmt: skip
+        "model.bidirectional: write true or false; yes, no, on and off are text (got 'on'); set by --set",
+        "train.learning_rate: expected a number, not true or false (got true); set by --set",
+        "train.patience: expected a whole number (got 2.5); set by --set",
+        "train.weight_decay: expected a number, not text (got 'yes'); set by --set",
+        "seeds[1]: expected a whole number, not text (got '1_000'); set by --set"]  # fmt: skip
     experiment = config.load(path, ["name=off", "description=no", "train.max_epochs=1e1", "train.weight_decay=1e-4"])
     assert (experiment.name, experiment.description, experiment.train.max_epochs) == ("off", "no", 10)
     assert _problems(write_experiment, TINY, ["name=1e5"]) == [
-        "name: expected text, not a number; write it in quotes to mean the text (got 1e5)"]
-    assert _problems(write_experiment, TINY, ["device=off"]) == ["device: is not one of auto, cpu, cuda, mps (got 'off')"]
+        "name: expected text, not a number; write it in quotes to mean the text (got 1e5); set by --set"]
+    assert _problems(write_experiment, TINY, ["device=off"]) == ["device: is not one of auto, cpu, cuda, mps (got 'off'); set by --set"]
     assert _problems(write_experiment, TINY, ["model={cell: gru, cell: lstm}"]) == [
         "--set model={cell: gru, cell: lstm}: cell: given twice on line 1; keep one"]
 
@@ -341,12 +341,18 @@ def test_the_schema_walk_finds_every_kind_of_field():
             "data.dedupe", "name", "description", "variants[0].name", "data.path", "data.text_column"} <= names
 
 
+def key_shown(key: str) -> str:
+    """Example: 'variants.0.num_layers' -> 'variants[0].num_layers'."""
+    return ".".join(f"[{part}]" if part.isdigit() else part for part in key.split(".")).replace(".[", "[")
+
+
 def _set(write_experiment, base, key, in_list, text):
     """Load `base` with --set KEY=TEXT (TEXT as the list's one item for a list field): the experiment, or its problems."""
     try:
         return config.load(write_experiment(base), [f"{key}=[{text}]" if in_list else f"{key}={text}"])
-    except ConfigError as error:
-        return error.problems
+    except ConfigError as error:  # each problem of the overridden field says the override wrote it
+        return [problem.removesuffix("; set by --set") for problem in error.problems
+                if not problem.startswith(key_shown(key)) or problem.endswith("; set by --set")]
 
 
 @pytest.mark.parametrize("key, shown, in_list, base", NUMBER_FIELDS)
