@@ -340,7 +340,9 @@ def describe(error: dict, written: dict[tuple, Written] | None = None) -> str:
     """One pydantic error -> 'field.path: what is wrong (got value)', listing valid choices where there are some.
     The value is quoted as `written` says it was written (`on`, not what a reader made of it), else as it is; a
     value a `--set` override wrote says so ('; set by --set'), since the line names the experiment file."""
-    return _describe(error, written) + _origin(_schema_path(error["loc"]), written)
+    text, origin = _describe(error, written), _origin(_schema_path(error["loc"]), written)
+    head, guess, rest = text.partition("; did you mean ")  # the origin before the guess, which ends the line
+    return head + origin + guess + rest
 
 
 def _origin(path: tuple, written: dict[tuple, Written] | None) -> str:

@@ -234,6 +234,10 @@ def test_errors_say_what_they_mean(trained, tmp_path):
     experiment = tmp_path / "e.yaml"
     experiment.write_text("name: x\ndata: {dataset: namez}\n")
     assert_clean_failure(invoke("validate", experiment), 2, "(got 'namez'); did you mean names?")
+    experiment.write_text("name: x\n")
+    assert_clean_failure(invoke("validate", experiment, "--set", "model.cell=lstmm"), 2,
+                         "e.yaml: model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm'); "
+                         "set by --set; did you mean lstm?")  # fmt: skip
 
 
 def test_output_that_cannot_be_written_is_one_line(trained):
