@@ -204,13 +204,14 @@ def run(
     with _progress() as progress:
         counts = Counter()
         finished = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts))
-    summary, _ = _summary(results, experiment=exp.name)
+    summary, runs = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
     err.print(f"runs and summary in {paths[0].parent} (trained now: {counts['trained']}; finished before: "
               f"{counts['skipped']}; left to another process: {counts['busy']})", markup=False, highlight=False,
               soft_wrap=True)  # fmt: skip
-    diverged = [record for record in map(rundir.load_run, finished) if record.diverged is not None]
+    ran = set(map(Path, finished))  # this experiment file's runs, read once by _summary
+    diverged = [record for record in runs if record.path in ran and record.diverged is not None]
     if diverged:
         listed = ", ".join(f"{r.spec.variant} seed {r.spec.seed} (epoch {r.diverged['epoch']})" for r in diverged)
         raise RnnbenchError(f"{compare_runs.count(len(diverged), 'run')} of {len(finished)} diverged: {listed}; "

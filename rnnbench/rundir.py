@@ -20,6 +20,7 @@ interrupted experiment resume by skipping finished runs, and parallel processes 
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import json
@@ -325,26 +326,17 @@ def load_data_report(path: Path) -> dict | None:
     return report
 
 
-def find_runs(results: Path) -> tuple[list[RunRecord], list[str]]:
-    """Every finished run under `results`, sorted by path, and one line per run directory that could not be read."""
+def find_runs(results: Path, experiment: str = "*") -> tuple[list[RunRecord], list[str]]:
+    """Every finished run under `results` (of one experiment, if named), sorted by path, and one line per run
+    directory that could not be read."""
     runs, problems = [], []
-    for metrics_file in sorted(Path(results).glob("*/*/seed-*/metrics.json")):
+    folder = experiment if experiment == "*" else glob.escape(experiment)
+    for metrics_file in sorted(Path(results).glob(f"{folder}/*/seed-*/metrics.json")):
         try:
             runs.append(load_run(metrics_file.parent))
         except RnnbenchError as err:
             problems.append(str(err))
     return runs, problems
-
-
-def experiment_runs(results: Path, experiment: str) -> list[RunRecord]:
-    """The finished runs of one experiment that can be read (damaged ones are `find_runs`' to report)."""
-    records = []
-    for metrics_file in sorted((Path(results) / experiment).glob("*/seed-*/metrics.json")):
-        try:
-            records.append(load_run(metrics_file.parent))
-        except RnnbenchError:
-            pass
-    return records
 
 
 def write_summary(results: Path, experiment: str, csv_text: str, markdown: str) -> list[Path]:

@@ -88,7 +88,7 @@ def check_one_data_section(experiment: Experiment, results: Path) -> None:
     """Refuse, before any training, to add runs to an experiment whose finished runs were trained on other data
     settings (other languages, another split, another file): one experiment's table, its statistics and the run
     `predict` picks from it must compare runs that answer the same question on the same splits."""
-    for record in rundir.experiment_runs(results, experiment.name):
+    for record in rundir.find_runs(results, experiment.name)[0]:  # damaged ones are compare's to report
         if record.spec.data != experiment.data:
             now, then = experiment.data.model_dump(mode="json"), record.spec.data.model_dump(mode="json")
             fields = [f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)]
