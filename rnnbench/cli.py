@@ -163,18 +163,24 @@ def validate(
     task = config.task_of(exp.data)
     for column in ("cell", "impl", "direction", "layers", "hidden", "input", task.MODEL_COLUMN, "dropout"):
         table.add_column(column)
-    for name, model in variants.items():
+    changes = {name: config.changed_settings(exp, setting) for name, setting in variants.items()}
+    if any(changes.values()):
+        table.add_column("train / data")
+    for name, (model, _, _) in variants.items():
         baseline = model.cell in BASELINE_FIELDS
         size = f"budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size)
         reads, head = task.describe_model(model)
         table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else
                         [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
-                         str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"]))  # fmt: skip
+                         str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"])
+                      + ([", ".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
     out.print(table)
     if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
         from rnnbench.runner import prepare_seed
 
-        prepare_seed(exp.data, _source(exp.data, None), exp.seeds[0], torch_cpu())
+        source = _source(exp.data, None)
+        for data in config.distinct_data(variants):
+            prepare_seed(data, source, exp.seeds[0], torch_cpu())
     out.print(f"{experiment}: valid", markup=False, highlight=False)
 
 

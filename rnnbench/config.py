@@ -17,7 +17,8 @@ import typing
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, field_validator
+from pydantic import (AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, create_model,
+                      field_validator)
 
 from rnnbench import yamlfile
 from rnnbench.errors import ConfigError
@@ -63,36 +64,53 @@ def task_problems(data, variants: dict) -> list[str]:
 
 
 class Variant(ModelSpec):
-    """An entry of `variants`: the fields it sets override `model`; `name` defaults to one made from them."""
+    """An entry of `variants`: the fields it sets override `model`; `train:` and `data:` override those sections'
+    fields (data: only the task's INPUT_FIELDS); `name` defaults to one made from what it changes."""
 
     name: VariantName | None = None
+    train: Train | None = None  # the fields written here override the experiment's `train:`
+    data: dict[str, object] | None = None  # checked against the task's data schema in validate()
 
 
-class Grid(Strict):
-    """Lists of values; every combination over `model` becomes a variant."""
-
-    cell: list[Cell] | None = None
-    bidirectional: list[Flag] | None = None
-    num_layers: list[Layers] | None = None
-    hidden_size: list[Size] | None = None
-    embedding_dim: list[Size | None] | None = None
-    dropout: list[Dropout] | None = None
-    impl: list[Literal["torch", "scratch"]] | None = None
-    param_budget: list[Annotated[Integer, Field(ge=1)]] | None = None
-    head: list[Literal["last", "mean", "max", "flatten"]] | None = None
-    architecture: list[Architecture] | None = None
-    attention: list[Attention] | None = None
-    sentinels: list[Flag] | None = None
-    readout: list[Literal["state_and_context", "context"]] | None = None
-    regression: list[Flag] | None = None
-    init: list[Literal["torch", "keras"]] | None = None
+class Axes(Strict):
+    """A grid's axes: lists of values, each field's own checks applied to every value."""
 
     @field_validator("*")
     @classmethod
     def _non_empty_and_distinct(cls, values):
+        if not isinstance(values, list):
+            return values
         if values == []:
             raise ValueError("an empty list leaves no variants; remove the field or give at least one value")
-        return values if values is None else distinct(values)
+        return distinct(values)
+
+
+def axes_of(schema: type[BaseModel]) -> type[Axes]:
+    """The grid schema of `schema`: every field becomes an optional list of that field's values (checked alike)."""
+    def value(info):  # the field's type with its checks (bounds, value kind) attached
+        return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+    fields = {name: (list[value(info)] | None, None) for name, info in schema.model_fields.items()}
+    return create_model(f"{schema.__name__}Axes", __base__=Axes, **fields)
+
+
+class Grid(axes_of(ModelSpec)):
+    """Lists of values; every combination becomes a variant. Model fields at the top, `train:` and `data:` for
+    those sections (data: only the task's INPUT_FIELDS, which leave every split as it is)."""
+
+    train: axes_of(Train) | None = None
+    data: dict[str, list[object]] | None = None  # checked against the task's data schema in validate()
+
+
+class Setting(typing.NamedTuple):
+    """What one variant trains: its model, its training settings and its data settings."""
+
+    model: ModelSpec
+    train: Train
+    data: object  # the task's Data
+
+
+SECTIONS = ("model", "train", "data")  # what a variant can set, in the order names show them
 
 
 class RunSpec(Strict):
@@ -128,71 +146,122 @@ class Experiment(Strict):
     seeds: Annotated[list[Seed], AfterValidator(distinct)] = Field(default=[0], min_length=1)
     device: Device = "auto"
 
-    def resolved_variants(self) -> dict[str, ModelSpec]:
-        """Variant name -> model: the grid's combinations, then the listed variants; `model` alone if neither."""
-        defaults = self.model.model_dump()
-        entries = []  # (where it came from, the fields it sets)
+    def resolved_variants(self) -> dict[str, Setting]:
+        """Variant name -> setting: the grid's combinations, then the listed variants; `model` alone if neither.
+        Raise ValueError listing every problem (a name used twice, two variants the same, fields that clash)."""
+        base = Setting(self.model, self.train, self.data)
+        entries = []  # (where it came from, its name or None, {(section, field): value} it sets)
         if self.grid is not None:
-            axes = {k: v for k, v in self.grid.model_dump().items() if v is not None}
-            entries += [("grid", dict(zip(axes, values))) for values in itertools.product(*axes.values())]
-        entries += [(f"variants[{i}]", {k: getattr(v, k) for k in v.model_fields_set}) for i, v in enumerate(self.variants)]
-        entries = entries or [("model", {})]
-        models = [(where, fields.pop("name", None), resolved_model(ModelSpec(**{**defaults, **fields}), self.data))
-                  for where, fields in entries]  # fmt: skip
-        varying = {k for k in defaults if len({getattr(m, k) for _, _, m in models}) > 1}
-        axes = set(self.grid.model_fields_set if self.grid else ())
+            axes = {(section, field): values for section, field, values in grid_axes(self.grid)}
+            entries += [("grid", None, dict(zip(axes, values))) for values in itertools.product(*axes.values())]
+        for i, variant in enumerate(self.variants):
+            fields = {("model", field): getattr(variant, field) for field in variant.model_fields_set - {"name", "train", "data"}}
+            fields |= {("train", field): getattr(variant.train, field) for field in (variant.train.model_fields_set if variant.train else ())}
+            fields |= {("data", field): value for field, value in (variant.data or {}).items()}
+            entries.append((f"variants[{i}]", variant.name, fields))
+        entries = entries or [("model", None, {})]
+        settings = [(where, name, self._setting(fields)) for where, name, fields in entries]
+        varying = {(section, field) for section in SECTIONS for field in type(getattr(base, section)).model_fields
+                   if len({_hashable(getattr(getattr(s, section), field)) for _, _, s in settings}) > 1}  # fmt: skip
+        axes = {(section, field) for section, field, _ in grid_axes(self.grid)} if self.grid else set()
         resolved, problems = {}, []
-        for where, name, model in models:
+        for where, name, setting in settings:
             # a name shows a grid axis always, and any other field that varies where it leaves the defaults
-            shown = {k for k in varying if k in axes or getattr(model, k) != getattr(self.model, k)}
+            shown = {(section, field) for section, field in varying if (section, field) in axes
+                     or getattr(getattr(setting, section), field) != getattr(getattr(base, section), field)}  # fmt: skip
             if name is None:
-                name = variant_name(model, shown)
+                name = variant_name(setting, shown)
                 try:
                     file_name(name, "_.+=-")
                 except ValueError as err:  # a grid varying many fields: the name becomes a directory
                     problems.append(f"{where}: the automatic variant name '{name[:40]}...' {err}; vary fewer fields "
                                     "in one grid, or list the variant under `variants` with a short `name`")
-            if where == "grid" and resolved.get(name) == model:
+            if where == "grid" and resolved.get(name) == setting:
                 continue  # a baseline crossed with axes it does not read, e.g. majority × hidden_size: listed once
-            problems += [f"{where} ({name}): {problem}" for problem in model_problems(model)]
+            problems += [f"{where} ({name}): {problem}" for problem in model_problems(setting.model)]
             if name in resolved:
                 problems.append(f"{where}: variant name '{name}' is used twice; give the variant a distinct name")
-            twin = next((other for other, m in resolved.items() if m == model), None)
+            twin = next((other for other, s in resolved.items() if s == setting), None)
             if twin is not None:
                 problems.append(f"{where}: variant '{name}' has the same settings as '{twin}'; drop one of them")
-            resolved[name] = model
+            resolved[name] = setting
         if problems:
             raise ValueError("\n".join(problems))
         return resolved
+
+    def _setting(self, fields: dict[tuple[str, str], object]) -> Setting:
+        """The experiment's sections with `fields` ({(section, field): value}) written over them."""
+        parts = {section: {field: value for (where, field), value in fields.items() if where == section}
+                 for section in SECTIONS}  # fmt: skip
+        model = resolved_model(ModelSpec(**{**self.model.model_dump(), **parts["model"]}), self.data)
+        train = Train(**{**self.train.model_dump(), **parts["train"]}) if parts["train"] else self.train
+        data = type(self.data).model_validate({**self.data.model_dump(), **parts["data"]}) if parts["data"] else self.data
+        return Setting(model, train, data)
 
     def run_specs(self) -> list[RunSpec]:
         """One spec per (seed, variant), seeds outermost so every variant of a seed shares one data split."""
         variants = self.resolved_variants()
         return [
-            RunSpec(experiment=self.name, description=self.description, variant=name, data=self.data, model=model,
-                    train=self.train, seed=seed, device=self.device)
-            for seed in self.seeds for name, model in variants.items()
+            RunSpec(experiment=self.name, description=self.description, variant=name, data=setting.data,
+                    model=setting.model, train=setting.train, seed=seed, device=self.device)
+            for seed in self.seeds for name, setting in variants.items()
         ]  # fmt: skip
 
 
-def variant_name(model: ModelSpec, shown: set[str]) -> str:
-    """Example: gru, bidirectional, 1 layer of 64 -> 'gru-bi-1x64', plus a suffix for each field in `shown`.
+def changed_settings(experiment: Experiment, setting: Setting) -> list[str]:
+    """The train and data fields a variant sets otherwise than the experiment. Example: ['train.batch_size 32']."""
+    return [f"{section}.{field} {getattr(getattr(setting, section), field)}" for section in ("train", "data")
+            for field in type(getattr(setting, section)).model_fields
+            if getattr(getattr(setting, section), field) != getattr(getattr(experiment, section), field)]  # fmt: skip
 
-    More examples: 'gru-uni-1x64-scratch', 'lstm-uni-1-budget40000', 'linear-3x256', 'majority'.
+
+def distinct_data(variants: dict[str, Setting]) -> list:
+    """The data settings the variants use, each once, in order (one unless variants set INPUT_FIELDS)."""
+    found = []
+    for setting in variants.values():
+        if setting.data not in found:
+            found.append(setting.data)
+    return found
+
+
+def grid_axes(grid: Grid) -> list[tuple[str, str, list]]:
+    """(section, field, values) for every axis a grid sets, model fields first, in the order written."""
+    axes = [("model", field, getattr(grid, field)) for field in ModelSpec.model_fields]
+    axes += [("train", field, getattr(grid.train, field)) for field in Train.model_fields] if grid.train else []
+    axes += [("data", field, values) for field, values in (grid.data or {}).items()]
+    return [(section, field, values) for section, field, values in axes if values is not None]
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def variant_name(setting: Setting, shown: set[tuple[str, str]]) -> str:
+    """Example: gru, bidirectional, 1 layer of 64 -> 'gru-bi-1x64', plus a suffix for each (section, field) in
+    `shown`, model fields first.
+
+    More examples: 'gru-uni-1x64-scratch', 'lstm-uni-1-budget40000', 'gru-uni-1x64-lr0.001-batch32',
+    'gru-uni-1x64-word', 'linear-3x256', 'majority'.
     """
+    model = setting.model
     if model.cell == "majority":
-        return "majority"
-    size = f"-budget{model.param_budget}" if model.param_budget else f"x{model.hidden_size}"
-    if model.cell == "linear":
-        return f"linear-{model.num_layers}{size}"
-    name = f"{model.cell}-{'bi' if model.bidirectional else 'uni'}-{model.num_layers}{size}"
-    for field, suffix in NAME_SUFFIXES.items():
-        if field in shown:
-            name += "-" + suffix(getattr(model, field))
+        name = "majority"
+    else:
+        size = f"-budget{model.param_budget}" if model.param_budget else f"x{model.hidden_size}"
+        if model.cell == "linear":
+            name = f"linear-{model.num_layers}{size}"
+        else:
+            name = f"{model.cell}-{'bi' if model.bidirectional else 'uni'}-{model.num_layers}{size}"
+            name += "".join("-" + suffix(getattr(model, field)) for field, suffix in NAME_SUFFIXES.items()
+                            if ("model", field) in shown)  # fmt: skip
+    suffixes = {"train": TRAIN_SUFFIXES, "data": task_of(setting.data).INPUT_FIELDS}
+    for section in ("train", "data"):
+        name += "".join("-" + suffix(getattr(getattr(setting, section), field))
+                        for field, suffix in suffixes[section].items() if (section, field) in shown)  # fmt: skip
     return name
 
 
-NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differs between variants
+NAME_SUFFIXES = {  # how a model field shows in automatic variant names when it differs between variants
     "impl": str,
     "embedding_dim": lambda dim: f"emb{dim}" if dim else "onehot",
     "dropout": lambda p: f"drop{p:g}",
@@ -209,6 +278,17 @@ NAME_SUFFIXES = {  # how a field shows in automatic variant names when it differ
     "readout": lambda part: f"readout-{part.replace('_', '-')}",
     "regression": lambda on: "regression" if on else "tokens",
     "init": lambda scheme: f"init-{scheme}",
+}
+TRAIN_SUFFIXES = {  # the same for the training fields
+    "learning_rate": lambda rate: f"lr{rate:g}",
+    "batch_size": lambda size: f"batch{size}",
+    "max_epochs": lambda epochs: f"epochs{epochs}",
+    "patience": lambda epochs: f"patience{epochs}",
+    "grad_clip": lambda norm: f"clip{norm:g}" if norm else "noclip",
+    "weight_decay": lambda decay: f"wd{decay:g}",
+    "eval_drop_last": lambda on: "eval-drop-last" if on else "eval-all",
+    "restore_best": lambda on: "restore-best" if on else "keep-last",
+    "stop_on": lambda watched: f"stop-on-{watched.replace('_', '-')}",
 }
 
 
@@ -258,17 +338,65 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
         experiment = Experiment.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(source, [describe(e, written) for e in err.errors()]) from None
-    problems = []
+    problems = data_override_problems(experiment, written)
+    if problems:
+        raise ConfigError(source, problems)
     try:
-        problems += task_problems(experiment.data, experiment.resolved_variants())
+        variants = experiment.resolved_variants()
+        problems += task_problems(experiment.data, {name: setting.model for name, setting in variants.items()})
     except ValueError as err:
         problems += str(err).splitlines()
-    if experiment.data.validation_fraction == 0 and experiment.train.patience and experiment.train.stop_on == "validation":
-        problems.append("train.patience: early stopping needs a validation split; set it to 0 or give "
-                        f"data.validation_fraction > 0 (got {experiment.train.patience})")
+        variants = {}
+    for name, (_, train, data) in [("", (None, experiment.train, experiment.data)), *variants.items()]:
+        if data.validation_fraction == 0 and train.patience and train.stop_on == "validation":
+            problems.append(("train.patience" if not name else f"variant {name}: train.patience") + ": early "
+                            "stopping needs a validation split; set it to 0 or give data.validation_fraction > 0 "
+                            f"(got {train.patience})")  # fmt: skip
+            break
     if problems:
         raise ConfigError(source, problems)
     return experiment
+
+
+def data_override_problems(experiment: Experiment, written: dict[tuple, Written] | None = None) -> list[str]:
+    """What is wrong with the `data:` fields a grid or a variant sets: only the task's INPUT_FIELDS (which leave
+    every split as it is, so every variant is scored on the same test examples), each value valid."""
+    task = task_of(experiment.data)
+    overrides = [(("grid", "data"), experiment.grid.data, True)] if experiment.grid and experiment.grid.data else []
+    overrides += [(("variants", i, "data"), variant.data, False) for i, variant in enumerate(experiment.variants)
+                  if variant.data]  # fmt: skip
+    problems = []
+    for where, fields, listed in overrides:
+        for field, values in fields.items():
+            path = yamlfile.dotted((*where, field))
+            if field not in task.INPUT_FIELDS:
+                problems.append(_not_an_input_field(path, field, task, experiment.data.dataset))
+                continue
+            if listed and (not isinstance(values, list) or not values):
+                problems.append(f"{path}: a grid axis is a list of values (got {_shown(values, (*where, field), written)})")
+                continue
+            for index, value in enumerate(values) if listed else [(None, values)]:
+                location = (*where, field) + ((index,) if listed else ())
+                try:
+                    type(experiment.data).model_validate({**experiment.data.model_dump(), field: value})
+                except ValidationError as err:
+                    problems += [describe({**error, "loc": location}, written) for error in err.errors()]
+            if listed:
+                try:
+                    distinct([_hashable(value) for value in values])
+                except ValueError as err:
+                    problems.append(f"{path}: {err}")
+    return problems
+
+
+def _not_an_input_field(path: str, field: str, task, dataset: str) -> str:
+    inputs = ", ".join(task.INPUT_FIELDS) or "none"
+    if field in task.Data.model_fields:
+        return (f"{path}: changes which examples each split holds, so the variants would not be scored on one test "
+                f"set; give it in `data:` for the whole experiment (data fields a variant can set for {dataset}: "
+                f"{inputs})")  # fmt: skip
+    guess = _closest(field, list(task.Data.model_fields))
+    return f"{path}: unknown field" + (f"; did you mean {guess}?" if guess else "") + f" (data fields a variant can set for {dataset}: {inputs})"
 
 
 def data_options(dataset: str, fields: dict):
@@ -354,6 +482,10 @@ def _origin(path: tuple, written: dict[tuple, Written] | None) -> str:
 def _describe(error: dict, written: dict[tuple, Written] | None) -> str:
     path = field_path(error["loc"])
     if error["type"] == "extra_forbidden":
+        section, field = error["loc"][0], str(error["loc"][-1])
+        if section in ("grid", "variants") and len(error["loc"]) <= 3 and field in Train.model_fields:
+            example = f"{{train: {{{field}: [...]}}}}" if section == "grid" else f"[{{cell: gru, train: {{{field}: ...}}}}]"
+            return f"{path}: a train field; write it under train: ({section}: {example})"
         valid = _fields_of(error["loc"][:-1])
         guess = _closest(str(error["loc"][-1]), valid)
         return f"{path}: unknown field" + (f"; did you mean {guess}?" if guess else "") + (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from rnnbench import metrics
-from rnnbench.config import Experiment, task_of
+from rnnbench.config import Experiment, distinct_data, task_of
 
 
 def parameter_counts(experiment: Experiment, source) -> tuple[dict, list[dict]]:
@@ -21,10 +21,12 @@ def parameter_counts(experiment: Experiment, source) -> tuple[dict, list[dict]]:
     of vocabulary. `source` is what the task loads (runner.load_source).
     """
     task, seed = task_of(experiment.data), experiment.seeds[0]
-    prepared = task.prepare(experiment.data, source, seed, torch.device("cpu"))
+    variants = experiment.resolved_variants()
+    prepared = {data.model_dump_json(): task.prepare(data, source, seed, torch.device("cpu"))
+                for data in distinct_data(variants)}  # one, unless variants set the task's INPUT_FIELDS
     rows = []
-    for name, spec in experiment.resolved_variants().items():
-        architecture, arguments = task.build(spec, prepared)
+    for name, (spec, _, data) in variants.items():
+        architecture, arguments = task.build(spec, prepared[data.model_dump_json()])
         with torch.device("meta"):  # shapes only: no memory, no initialisation cost
             model = task.MODELS[architecture](**arguments)
         row = {"variant": name, "cell": spec.cell, "architecture": architecture,
@@ -41,7 +43,8 @@ def parameter_counts(experiment: Experiment, source) -> tuple[dict, list[dict]]:
             counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
             row["closed_form_matches"] = row["recurrent_closed_form"] == counted
         rows.append(row)
-    sizes = {key: value for key, value in prepared.sizes.items() if not isinstance(value, (list, dict))}
+    first = next(iter(prepared.values()))
+    sizes = {key: value for key, value in first.sizes.items() if not isinstance(value, (list, dict))}
     return {"seed": seed, **sizes}, rows
 
 

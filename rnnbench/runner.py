@@ -61,10 +61,11 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
                 on_event(RunSkipped(spec, done))
             else:
                 pending.append(spec)
-        if not pending:
-            continue
-        prepared = prepare_seed(experiment.data, source, seed, device, on_event)
-        for spec in pending:
+        settings = [spec.data for spec in pending]  # one, unless variants set the task's INPUT_FIELDS
+        data, prepared = None, None  # this seed's data for one data setting at a time
+        for spec in sorted(pending, key=lambda spec: settings.index(spec.data)):
+            if spec.data != data:
+                data, prepared = spec.data, prepare_seed(spec.data, source, seed, device, on_event)
             with rundir.claim(results, spec) as mine:  # several `run` processes on one folder share the work
                 done = rundir.finished_run(results, spec)  # another process may have finished it since
                 if done is not None:
@@ -88,10 +89,12 @@ def check_one_data_section(experiment: Experiment, results: Path) -> None:
     """Refuse, before any training, to add runs to an experiment whose finished runs were trained on other data
     settings (other languages, another split, another file): one experiment's table, its statistics and the run
     `predict` picks from it must compare runs that answer the same question on the same splits."""
+    inputs = task_of(experiment.data).INPUT_FIELDS  # a variant may set these: they leave the splits as they are
     for record in rundir.find_runs(results, experiment.name)[0]:  # damaged ones are compare's to report
-        if record.spec.data != experiment.data:
-            now, then = experiment.data.model_dump(mode="json"), record.spec.data.model_dump(mode="json")
-            fields = [f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)]
+        now, then = experiment.data.model_dump(mode="json"), record.spec.data.model_dump(mode="json")
+        fields = [f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)
+                  and key not in inputs]  # fmt: skip
+        if fields:
             raise RnnbenchError(f"{record.path}: a run of experiment '{experiment.name}' on other data settings "
                                 f"({', '.join(fields)}); an experiment's runs share one data section, so its table "
                                 "compares like with like: name this one otherwise (--set name=...) or move those "

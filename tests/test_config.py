@@ -104,8 +104,8 @@ def test_variants_merge_over_defaults_and_names(write_experiment):
                "variants": [{"cell": "lstm", "bidirectional": True}, {"name": "wide", "hidden_size": 32}]}
     variants = config.load(write_experiment(content)).resolved_variants()
     assert list(variants) == ["gru-uni-1x8", "lstm-bi-1x8", "wide"]
-    assert variants["wide"].hidden_size == 32 and variants["wide"].cell == "gru"
-    assert variants["lstm-bi-1x8"].embedding_dim == 8
+    assert variants["wide"].model.hidden_size == 32 and variants["wide"].model.cell == "gru"
+    assert variants["lstm-bi-1x8"].model.embedding_dim == 8
 
 
 def test_automatic_names_include_fields_that_vary(write_experiment):
@@ -255,7 +255,7 @@ def test_anchors_and_merge_keys_keep_working_and_overrides_are_no_duplicates(tmp
     path.write_text(NAMES + "model: &base\n  cell: lstm\n  hidden_size: 16\nvariants:\n  - {<<: *base, name: small}\n"
                     "  - <<: *base\n    name: wide\n    hidden_size: 64\n")  # fmt: skip
     variants = config.load(path).resolved_variants()
-    assert {name: (model.cell, model.hidden_size) for name, model in variants.items()} == {
+    assert {name: (model.cell, model.hidden_size) for name, (model, _, _) in variants.items()} == {
         "small": ("lstm", 16), "wide": ("lstm", 64)}
     assert config.load(path, ["model.hidden_size=32", "model.hidden_size=48"]).model.hidden_size == 48
 

@@ -5,6 +5,8 @@ the data modules) knows a task by name.
 What a task module provides (names.py reads as the example):
     Data                 the pydantic schema of its `data:` section, discriminated on `dataset`
     ARCHITECTURES        the model architectures it accepts, its default first
+    INPUT_FIELDS         {data field: how it shows in a variant name}: the data fields a grid or a variant can
+                         set, because they change how examples are read, never which examples each split holds
     canonical(model)     the model with the task's defaults made explicit (so that keys do not drift)
     problems(data, variants) -> list[str]      what its data settings rule out, one line each
     load(data, data_dir, on_download) -> (source, note)   read or locate what it learns from, once per experiment

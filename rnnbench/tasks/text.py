@@ -33,6 +33,12 @@ METRICS = classification.METRICS | regression.METRICS
 COLUMNS = classification.COLUMNS + regression.COLUMNS  # a table shows those its runs recorded
 RECORDS = {}
 MAX_TEXT_LENGTH = 100_000
+INPUT_FIELDS = {  # data fields a variant can set (they change how texts are read, not which are in each split),
+    "tokenizer": str,  # and how each shows in an automatic variant name
+    "vocab_size": lambda size: f"vocab{size}" if size else "vocab-all",
+    "max_length": lambda length: f"cut{length}" if length else "uncut",
+    "truncate": lambda end: f"truncate-{end}",
+}
 describe_model = classification.describe_model
 
 
@@ -121,6 +127,8 @@ def fingerprint(data: Data, source: tuple) -> dict:
 def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     """Dedupe and split by distinct text with this seed, fit the tokenizer on the training split, encode once."""
     table, test = source
+    for name, found in ((data.path, table), (data.test_path, test)):  # a variant may set another max_length
+        _check_lengths(name, found, data)
     file = {"rows": table.rows, "tokenizer": data.tokenizer, **fingerprint(data, source)}
     if test is not None:
         file["test_file_rows"] = test.rows
