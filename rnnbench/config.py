@@ -15,16 +15,16 @@ import json
 import types
 import typing
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Union
 
 from pydantic import (AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, create_model,
                       field_validator)
 
 from rnnbench import yamlfile
 from rnnbench.errors import ConfigError
-from rnnbench.fields import (Architecture, Attention, Cell, Device, Dropout, ExperimentName, Flag, Integer, Layers,
-                             ModelSpec, RecordedExperimentName, RecordedVariantName, Seed, Size, Strict, Text, Train,
-                             VariantName, architecture_problems, canonical, distinct, file_name, model_problems)
+from rnnbench.fields import (Device, ExperimentName, ModelSpec, RecordedExperimentName, RecordedVariantName, Seed,
+                             Strict, Text, Train, VariantName, architecture_problems, canonical, distinct, file_name,
+                             model_problems)
 from rnnbench.tasks import TASKS
 from rnnbench.yamlfile import Written
 
