@@ -193,8 +193,10 @@ def run(
     data_dir: DataDirOption = None,
     repeat: Annotated[Optional[Path], typer.Option("--repeat", metavar="RUN_DIR", help="Train one recorded run again from its config.yaml, in a temporary folder, and report whether its metrics match (exit 1 if not).")] = None,
     threads: ThreadsOption = None,
+    keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep each run's last training state (weights, optimizer, random state) as checkpoint.pt in its run directory; by default it is deleted when the run finishes.")] = False,
 ):
-    """Train every variant × seed of an experiment, skipping runs already finished, and print its table."""
+    """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
+    ones from their last finished epoch, and print its table."""
     from rnnbench.environment import use_threads
     from rnnbench.runner import run_experiment
 
@@ -209,11 +211,13 @@ def run(
     source = _source(exp.data, data_dir)
     with _progress() as progress:
         counts = Counter()
-        finished = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts))
+        finished = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts),
+                                  keep_checkpoint=keep_checkpoint)  # fmt: skip
     summary, runs = _summary(results, experiment=exp.name)
     paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
     _print_table(summary)
-    err.print(f"runs and summary in {paths[0].parent} (trained now: {counts['trained']}; finished before: "
+    resumed = f", {counts['resumed']} of them resumed from a checkpoint" if counts["resumed"] else ""
+    err.print(f"runs and summary in {paths[0].parent} (trained now: {counts['trained']}{resumed}; finished before: "
               f"{counts['skipped']}; left to another process: {counts['busy']})", markup=False, highlight=False,
               soft_wrap=True)  # fmt: skip
     ran = set(map(Path, finished))  # this experiment file's runs, read once by _summary
@@ -276,9 +280,16 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
                 where = f"device {device}" + (f" ({threads} thread{'' if threads == 1 else 's'})" if device.type == "cpu" else "")
                 progress.console.print(f"seed {seed}: {summary}; {where}", markup=False, highlight=False,
                                        soft_wrap=True)  # fmt: skip
-            case RunStarted(spec=spec, index=i, total=n, parameters=p):
+            case RunStarted(spec=spec, index=i, total=n, parameters=p, resumed=done):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
-                tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, status="")
+                status = f"resumed after epoch {done}" if done else ""
+                tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, completed=done,
+                                                                   status=status)  # fmt: skip
+                if done:
+                    counts["resumed"] += 1
+                    progress.console.print(f"{spec.variant} seed {spec.seed}: continuing from its checkpoint after "
+                                           f"epoch {done} of {spec.train.max_epochs}", markup=False, highlight=False,
+                                           soft_wrap=True)  # fmt: skip
             case EpochFinished(spec=spec, row=row):
                 status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
                 if row["validation_accuracy"] is not None:

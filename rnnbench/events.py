@@ -25,6 +25,7 @@ class RunStarted:
     index: int  # 1-based position among the experiment's runs
     total: int
     parameters: int
+    resumed: int = 0  # epochs a checkpoint had finished: training continues after them
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,20 @@
             metrics.json                 scores, timing, memory and the environment record
             data.json                    names runs: what cleaning and splitting did (the data hygiene report)
             predictions.csv              names runs: each test name, its language, the prediction and its probability
-        .incomplete/                     runs being written (or interrupted); never read
+            checkpoint.pt                only with `run --keep-checkpoint`: the last epoch's training state
+        .incomplete/                     runs being written, and the state of runs being trained:
+            <key>-seed-<seed>.lock       held by the process training the run
+            <key>-seed-<seed>.checkpoint.pt   the last finished epoch's training state, replaced after each epoch
 
 A run is assembled in `.incomplete/` and moved into place with one rename, so a run directory either holds
 every file or does not exist: a finished run is one whose directory exists, which is what lets an
-interrupted experiment resume by skipping finished runs, and parallel processes share one results tree.
+interrupted experiment resume by skipping finished runs, and parallel processes share one results tree. A run
+interrupted mid-training continues from its checkpoint's epoch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import hashlib
@@ -125,14 +130,61 @@ def claim(results: Path, spec: RunSpec):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def checkpoint_path(results: Path, spec: RunSpec) -> Path:
+    return Path(results) / spec.experiment / ".incomplete" / f"{spec.variant_key()}-seed-{spec.seed}.checkpoint.pt"
+
+
+def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
+    """Replace the run's checkpoint with `state` (train.checkpoint_state) in one rename: a run killed while it
+    writes keeps the previous one whole."""
+    path = checkpoint_path(results, spec)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", delete=False) as file:
+            torch.save({"format_version": FORMAT_VERSION, "variant_key": spec.variant_key(), "seed": spec.seed,
+                        **state}, file)  # fmt: skip
+        os.replace(file.name, path)
+    except OSError as err:
+        raise RnnbenchError(f"{path}: cannot write checkpoint ({err.strerror or err})") from None
+
+
+CHECKPOINT_KEYS = ("model", "optimizer", "generator", "cpu_rng", "cuda_rng", "history", "best_epoch", "best_value",
+                   "train_seconds", "best_state", "stopped")  # fmt: skip
+
+
+def load_checkpoint(results: Path, spec: RunSpec, device: torch.device) -> dict | None:
+    """The checkpoint an interrupted run of this spec left (its tensors on `device`), or None if it left none.
+
+    Read with weights_only (tensors, numbers and text: loading it never runs code). Raises RnnbenchError naming
+    the file if it cannot be read or belongs to another run; nothing is deleted.
+    """
+    path = checkpoint_path(results, spec)
+    if not path.is_file():
+        return None
+    advice = "delete it to train this run from epoch 1"
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # torch raises many kinds (pickle, zip, runtime) for a damaged file
+        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        raise RnnbenchError(f"{path}: cannot resume from this checkpoint ({reason}); {advice}") from None
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise RnnbenchError(f"{path}: not a checkpoint rnnbench wrote (no {missing[0]}); {advice}")
+    if (state.get("variant_key"), state.get("seed")) != (spec.variant_key(), spec.seed):
+        raise RnnbenchError(f"{path}: the checkpoint of another run (key {state.get('variant_key')}, seed "
+                            f"{state.get('seed')}); {advice}")  # fmt: skip
+    return state
+
+
 def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,
              state_dict: dict[str, torch.Tensor], model_info: dict, data_report: dict | None = None,
-             predictions: list[dict] | None = None) -> Path:
+             predictions: list[dict] | None = None, keep_checkpoint: bool = False) -> Path:
     """Write all files of one run, then publish them with one rename; never replaces a finished run.
 
-    `data_report` (names runs) is what cleaning and splitting did; `predictions`, one row per test example.
+    `data_report` (names runs) is what cleaning and splitting did; `predictions`, one row per test example. The
+    run's checkpoint goes with it as checkpoint.pt if `keep_checkpoint`, else is deleted once the run is published.
     """
-    final = run_dir(results, spec)
+    final, checkpoint = run_dir(results, spec), checkpoint_path(results, spec)
     staging = None
     try:
         staging_root = Path(results) / spec.experiment / ".incomplete"
@@ -152,6 +204,8 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         _write_json(staging / "model.json", {"format_version": FORMAT_VERSION, **model_info})
         weights_sha256 = hashlib.sha256((staging / "model.safetensors").read_bytes()).hexdigest()
         _write_json(staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics, "weights_sha256": weights_sha256})
+        if keep_checkpoint and checkpoint.is_file():
+            shutil.copyfile(checkpoint, staging / "checkpoint.pt")
         for file in staging.iterdir():
             file.chmod(0o644)  # mkdtemp and safetensors create owner-only files; runs are meant to be shared
         staging.chmod(0o755)
@@ -163,6 +217,8 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         if is_finished(final):
             raise AlreadyFinished(final) from None
         raise RnnbenchError(f"{final}: cannot write run ({err.strerror or err})") from None
+    with contextlib.suppress(OSError):
+        checkpoint.unlink(missing_ok=True)  # the run is whole: nothing left to resume
     return final
 
 

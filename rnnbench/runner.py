@@ -42,8 +42,10 @@ def prepare_seed(data, source, seed: int, device: torch.device, on_event: Callab
     return prepared
 
 
-def run_experiment(experiment: Experiment, source, results: Path, on_event: Callable[[Event], None] = ignore) -> list[Path]:
-    """Train and save every (seed, variant) run not already finished; return all the experiment's run paths."""
+def run_experiment(experiment: Experiment, source, results: Path, on_event: Callable[[Event], None] = ignore,
+                   keep_checkpoint: bool = False) -> list[Path]:  # fmt: skip
+    """Train and save every (seed, variant) run not already finished, continuing interrupted ones from their
+    checkpoints; return all the experiment's run paths."""
     device = resolve_device(experiment.device)
     rundir.check_writable(results)
     specs = experiment.run_specs()
@@ -77,7 +79,7 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
                     continue
                 try:
                     record = run_one(spec, results, source, prepared=prepared, on_event=on_event,
-                                     position=(specs.index(spec) + 1, len(specs)))  # fmt: skip
+                                     position=(specs.index(spec) + 1, len(specs)), keep_checkpoint=keep_checkpoint)  # fmt: skip
                     paths.append(record.path)
                 except rundir.AlreadyFinished as done:  # a process without locks (another system) finished it first
                     paths.append(done.path)
@@ -118,9 +120,12 @@ def check_same_data(data, source, paths: list[Path]) -> None:
 
 
 def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Callable[[Event], None] = ignore,
-            position: tuple[int, int] = (1, 1)) -> rundir.RunRecord:  # fmt: skip
+            position: tuple[int, int] = (1, 1), keep_checkpoint: bool = False) -> rundir.RunRecord:  # fmt: skip
     """Seed, build, fit, score and save one run; return its record. Without `prepared`, the seed's data is
-    prepared here from `source` (what the task's load returned)."""
+    prepared here from `source` (what the task's load returned).
+
+    Each epoch leaves a checkpoint (rundir.save_checkpoint); a run interrupted mid-training continues from it
+    and ends as the uninterrupted run would have. The finished run deletes it, or keeps it as checkpoint.pt."""
     task = task_of(spec.data)
     device = resolve_device(spec.device)
     if prepared is None:
@@ -129,7 +134,8 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
     architecture, arguments = task.build(spec.model, prepared)
     model = task.MODELS[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
-    on_event(RunStarted(spec, *position, parameters))
+    resume = rundir.load_checkpoint(results, spec, device)
+    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     train = spec.train
@@ -138,7 +144,8 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
                  batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
                  grad_clip=train.grad_clip, weight_decay=train.weight_decay, restore_best=train.restore_best,
                  generator=torch.Generator().manual_seed(spec.seed), score=task.validator(prepared), watch=watch,
-                 on_epoch=lambda row: on_event(EpochFinished(spec, row)))  # fmt: skip
+                 on_epoch=lambda row: on_event(EpochFinished(spec, row)), resume=resume,
+                 on_checkpoint=lambda state: rundir.save_checkpoint(results, spec, state))  # fmt: skip
     memory, memory_kind = peak_memory_mb(device)
     # a diverged model's answers mean nothing: it is recorded, with its history, but never scored
     scores, files = task.score(model, prepared, spec) if result.diverged is None else ({}, {})
@@ -163,12 +170,13 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
         "peak_memory_mb": memory,
         "peak_memory_kind": memory_kind,
         "data": prepared.sizes,
-        "environment": environment_record(device, spec.seed),
+        "environment": environment_record(device, spec.seed) | ({"resumed_after_epoch": len(resume["history"])}
+                                                                if resume else {}),  # fmt: skip
     }
     model_info = {"task": spec.data.dataset, "architecture": architecture, "arguments": arguments,
                   **task.model_info(prepared, spec.data)}  # fmt: skip
     path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics, state_dict=model.state_dict(),
                            model_info=model_info, data_report=prepared.report,
-                           predictions=files.get("predictions"))  # fmt: skip
+                           predictions=files.get("predictions"), keep_checkpoint=keep_checkpoint)  # fmt: skip
     on_event(RunFinished(spec, path, run_metrics))
     return rundir.load_run(path)

@@ -92,6 +92,8 @@ def fit(
     score: Callable[[nn.Module, TensorSplit], tuple[float | None, float]] | None = None,
     watch: tuple[str, str] = ("validation_accuracy", "max"),
     restore_best: bool = True,
+    resume: dict | None = None,
+    on_checkpoint: Callable[[dict], None] | None = None,
 ) -> FitResult:
     """Adam on the training split; stop after `patience` epochs (0 = never) in which the watched history value
     (`watch` = (key, "max" or "min")) did not improve, and leave the model holding the best epoch's weights (the
@@ -102,6 +104,10 @@ def fit(
 
     The first epoch whose loss or weights are not finite ends training: the result says `diverged` (epoch and
     reason), and the model keeps the weights it diverged with, to be recorded as such and never scored.
+
+    After every epoch, `on_checkpoint(state)` receives everything the rest of training depends on (see
+    checkpoint_state); fit(..., resume=state) continues from it and ends exactly as the uninterrupted call would
+    have, on the same device.
     """
     score = score or classification_score
     key, direction = watch
@@ -112,7 +118,10 @@ def fit(
     classes = train.targets.dim() == 1 and not train.targets.is_floating_point()  # one class id per example
     result = FitResult()
     best_state = None
-    for epoch in range(1, max_epochs + 1):
+    if resume is not None:
+        best_state = restore(resume, model, optimizer, generator, result)
+    first = max_epochs + 1 if resume is not None and resume["stopped"] else len(result.history) + 1
+    for epoch in range(first, max_epochs + 1):
         start = time.perf_counter()
         model.train()
         # Sums stay on the device so the loop never waits for it; they are read once per epoch.
@@ -156,8 +165,50 @@ def fit(
             result.best_epoch, result.best_value = epoch, value
             if restore_best:
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        elif patience and epoch - result.best_epoch >= patience:
+        stop = epoch == max_epochs or bool(patience and epoch - result.best_epoch >= patience)
+        if on_checkpoint is not None:
+            on_checkpoint(checkpoint_state(model, optimizer, generator, result, best_state, stop))
+        if stop:
             break
     if best_state is not None:  # restore_best, or nothing to watch: the last epoch's weights stay
         model.load_state_dict(best_state)
     return result
+
+
+def checkpoint_state(model: nn.Module, optimizer, generator: torch.Generator, result: FitResult,
+                     best_state: dict | None, stopped: bool) -> dict:
+    """Everything the epochs after this one depend on: the weights, Adam's moments, the batch-order generator,
+    torch's global random state (dropout draws from it; on CUDA, the device's too), the history, the early
+    stopping state, the best epoch's weights and whether training has stopped. Tensors, numbers, text and None
+    only (torch.load's weights_only reads it)."""
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "generator": generator.get_state(),
+        "cpu_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+        "history": result.history,
+        "best_epoch": result.best_epoch,
+        "best_value": result.best_value,
+        "train_seconds": result.train_seconds,
+        "best_state": best_state,
+        "stopped": stopped,
+    }
+
+
+def restore(state: dict, model: nn.Module, optimizer, generator: torch.Generator, result: FitResult) -> dict | None:
+    """Put a checkpoint_state back: into the model, the optimizer, the generators and `result`; returns the best
+    epoch's weights it held (None if it held none)."""
+    model.load_state_dict(state["model"])
+    if optimizer is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["cpu_rng"])
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    if state["cuda_rng"] is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+    result.history = list(state["history"])
+    result.best_epoch, result.best_value = state["best_epoch"], state["best_value"]
+    result.train_seconds = state["train_seconds"]
+    return state["best_state"]
