@@ -158,23 +158,21 @@ def validate(
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
     count = compare_runs.count
-    table = Table(title=f"{exp.name}: {count(len(variants), 'variant')} × {count(len(exp.seeds), 'seed')} = {count(runs, 'run')}")
-    table.add_column("variant", no_wrap=True)
+    title = f"{exp.name}: {count(len(variants), 'variant')} × {count(len(exp.seeds), 'seed')} = {count(runs, 'run')}"
     task = config.task_of(exp.data)
-    for column in ("cell", "impl", "direction", "layers", "hidden", "input", task.MODEL_COLUMN, "dropout"):
-        table.add_column(column)
+    headers = ["variant", "cell", "impl", "dir", "size", "input", task.MODEL_COLUMN, "dropout"]
     changes = {name: config.changed_settings(exp, setting) for name, setting in variants.items()}
-    if any(changes.values()):
-        table.add_column("train / data")
+    headers += ["train / data"] if any(changes.values()) else []
+    rows = []
     for name, (model, _, _) in variants.items():
         baseline = model.cell in BASELINE_FIELDS
-        size = f"budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size)
+        size = f"{model.num_layers}x" + (f" budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size))
         reads, head = task.describe_model(model)
-        table.add_row(*([name, "majority"] + ["-"] * 7 if model.cell == "majority" else
-                        [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
-                         str(model.num_layers), size, reads, "-" if baseline else head, f"{model.dropout:g}"])
-                      + ([", ".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
-    out.print(table)
+        rows.append(([name, "majority"] + ["-"] * 6 if model.cell == "majority" else
+                     [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
+                      size, reads, "-" if baseline else head, f"{model.dropout:g}"])
+                    + ([", ".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
+    _print_view(views.Table(title, headers, rows), out)
     if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
         from rnnbench.runner import prepare_seed
 
@@ -344,16 +342,12 @@ def params(
         return
     decided = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sizes.items()
                         if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
-    table = Table(title=f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", box=box.SIMPLE_HEAD)
-    table.add_column("variant", no_wrap=True)
-    for column in ("hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total", "budget"):
-        table.add_column(column, justify="right")
-    for row in rows:
-        budget = f"{row['param_budget']:,}" if row["param_budget"] else ""
-        table.add_row(escape(row["variant"]), "-" if row["cell"] == "majority" else str(row["hidden_size"]),  # noqa: E501
-                      *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
-                      budget)  # fmt: skip
-    out.print(table)
+    headers = ["variant", "hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total", "budget"]
+    table = [[row["variant"], "-" if row["cell"] == "majority" else str(row["hidden_size"]),
+              *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
+              f"{row['param_budget']:,}" if row["param_budget"] else ""] for row in rows]  # fmt: skip
+    _print_view(views.Table(f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", headers, table,
+                            right=set(range(1, len(headers)))), out)  # fmt: skip
     out.print("W_ih: input→hidden weights, W_hh: hidden→hidden weights, biases: the recurrent layers' biases; "
               "head: everything after them (a baseline's layers included)", markup=False, soft_wrap=True)
     out.print("recurrent part, closed form (gates × (H·I + H² + biases·H) per layer and direction; an encoder-decoder's "
@@ -545,15 +539,49 @@ def data_names(
 
 
 def _print_view(table: views.Table, console: Console) -> None:
-    """A table built by a task or a view, drawn with rich; the notes under it as plain lines."""
-    drawn = Table(title=escape(table.title) if table.title else None, box=box.SIMPLE_HEAD)
-    for i, header in enumerate(table.headers):
-        drawn.add_column(escape(header), justify="right" if i in table.right else "left", no_wrap=i == 0)
-    for i, row in enumerate(table.rows):
-        drawn.add_row(*map(escape, row), style="bold" if table.bold_last and i == len(table.rows) - 1 else None)
-    console.print(drawn)
+    """A table built by a task or a view, drawn within the console's width without cutting a cell: a table too
+    wide is drawn in blocks of columns, each repeating the first column (the rows' names), as pandas wraps a wide
+    frame; the notes under it as plain lines."""
+    for number, columns in enumerate(_column_blocks(table, console)):
+        title = table.title + (", continued" if number and table.title else "")
+        console.print(_rich_table(table, columns, title))
     for note in table.notes:
         console.print(note, markup=False, highlight=False, soft_wrap=True)
+
+
+WRAPPED_TEXT = 24  # characters: a text column with a longer cell (a list of examples, say) may wrap; others never
+
+
+def _rich_table(table: views.Table, columns: list[int], title: str | None = None) -> Table:
+    """The columns `columns` of `table` as a rich table. Numbers and short text never wrap; long text wraps (at
+    spaces, else folds) rather than being cut with '…'."""
+    drawn = Table(title=escape(title) if title else None, box=box.SIMPLE_HEAD)
+    for i in columns:
+        wraps = i != 0 and i not in table.right and any(len(row[i]) > WRAPPED_TEXT for row in table.rows)
+        words = max((len(word) for row in table.rows for word in row[i].split()), default=0)
+        drawn.add_column(escape(table.headers[i]), justify="right" if i in table.right else "left",
+                         no_wrap=not wraps, overflow="fold", max_width=max(WRAPPED_TEXT, words) if wraps else None)  # fmt: skip
+    for n, row in enumerate(table.rows):
+        drawn.add_row(*(escape(row[i]) for i in columns),
+                      style="bold" if table.bold_last and n == len(table.rows) - 1 else None)  # fmt: skip
+    return drawn
+
+
+def _column_blocks(table: views.Table, console: Console) -> list[list[int]]:
+    """Column indices per block: as many columns as fit the console's width beside the first, in order, text
+    wrapped where it must be. Example: 12 columns at 80 characters -> [[0, 1, ..., 7], [0, 8, ..., 11]]."""
+    from rich.measure import Measurement
+
+    def width(columns: list[int]) -> int:  # its numbers and short text whole, its long text wrapped
+        unbounded = console.options.update_width(10_000)
+        return Measurement.get(console, unbounded, _rich_table(table, columns)).maximum
+
+    blocks = [[0]]
+    for i in range(1, len(table.headers)):
+        if len(blocks[-1]) > 1 and width(blocks[-1] + [i]) > console.width:
+            blocks.append([0])
+        blocks[-1].append(i)
+    return blocks
 
 
 def torch_cpu():
@@ -607,13 +635,6 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
 
 def _print_table(summary) -> None:
     for name, part in compare_runs.by_experiment(summary):
-        table = Table(title=escape(name), box=box.SIMPLE_HEAD)
-        rows = compare_runs.display_rows(part)
-        for i, header in enumerate(compare_runs.headers(part)):
-            # a narrow terminal wraps the numbers' headers, never the variant names they belong to
-            width = max(len(cells[0]) for cells in rows) if i == 0 else None
-            table.add_column(header, justify="right" if i >= 4 else "left", min_width=width)
-        for cells in rows:
-            table.add_row(*map(escape, cells))
-        out.print(table)
+        headers = list(compare_runs.headers(part))
+        _print_view(views.Table(name, headers, compare_runs.display_rows(part), right=set(range(4, len(headers)))), out)
         out.print(compare_runs.legend(part), markup=False, highlight=False, style="dim")
