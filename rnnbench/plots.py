@@ -2,7 +2,7 @@
 matrix, and accuracy per sequence length.
 
 Headless by construction: figures are matplotlib `Figure` objects saved through the Agg renderer; pyplot (and
-with it any window or GUI backend) is never imported. Each variant keeps one colour in every plot.
+with it any window or GUI backend) is never imported. Each variant keeps one colour and marker in every plot.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib import colormaps
+from matplotlib.ticker import MaxNLocator
 
 from rnnbench import compare, rundir
 from rnnbench.compare import METRICS
@@ -65,35 +66,54 @@ def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> l
     return paths
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")  # 7 shapes: with 10 or 20 colours every (colour, shape) pair differs
+
+
 def variant_styles(variants: list[str]) -> dict[str, dict]:
-    """One look per variant, in table order: the ten tab10 colours, then the same colours dashed (with square
-    markers), then dotted (triangles), so that up to 30 variants stay apart."""
-    palette = colormaps["tab10"]
-    return {variant: {"color": to_hex(palette(i % 10)), "linestyle": ("-", "--", ":")[i // 10 % 3],
-                      "marker": ("o", "s", "^")[i // 10 % 3]} for i, variant in enumerate(variants)}  # fmt: skip
+    """One look per variant, in table order: a colour (tab10 up to 10 variants, tab20 beyond), a marker shape
+    cycling through 7 (so no two of 140 variants share colour and shape), and, past 20, dashed and dotted lines."""
+    palette, colours = (colormaps["tab10"], 10) if len(variants) <= 10 else (colormaps["tab20"], 20)
+    return {variant: {"color": to_hex(palette(i % colours)), "linestyle": ("-", "--", ":", "-.")[i // 20 % 4],
+                      "marker": MARKERS[i % len(MARKERS)]} for i, variant in enumerate(variants)}  # fmt: skip
 
 
 def learning_curves(histories: dict[str, list[list[dict]]], styles: dict[str, dict], title: str,
                     key: str = "validation_accuracy", label: str = "validation accuracy %", scale: float = 100) -> Figure:
-    """Training loss and a validation score (`key` of each history row, shown times `scale`) per epoch: a line per
-    variant (the mean over the seeds still training at that epoch) and a band from its lowest to its highest
-    seed."""
+    """Training loss and a validation score (`key` of each history row, shown times `scale`) per epoch.
+
+    A line per variant is the mean over its seeds, drawn only over the epochs *every* seed trained (a mean whose
+    seeds drop out as early stopping ends them would drift for no reason); its band runs from the lowest to the
+    highest seed. Where some seeds trained on after the first stopped, each goes on as a thin line of its own.
+    Epochs are whole numbers on the axis.
+    """
     figure = Figure(figsize=(12, 4.6), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
+    tails = False
     for variant, seeds in histories.items():
         for axes, column, factor in ((loss_axes, "train_loss", 1), (accuracy_axes, key, scale)):
-            epochs, low, mean, high = _band(seeds, column)
-            if not epochs:
-                continue
+            epochs, low, mean, high, after = _band(seeds, column)
             style = styles[variant]
-            axes.plot(epochs, mean * factor, color=style["color"], linestyle=style["linestyle"], label=variant, linewidth=1.6)
-            if len(seeds) > 1:
-                axes.fill_between(epochs, low * factor, high * factor, color=style["color"], alpha=0.12, linewidth=0)
+            if epochs:
+                axes.plot(epochs, mean * factor, color=style["color"], linestyle=style["linestyle"], label=variant,
+                          linewidth=1.6, marker=style["marker"], markersize=4, markevery=max(1, len(epochs) // 8))  # fmt: skip
+                if len(seeds) > 1:
+                    axes.fill_between(epochs, low * factor, high * factor, color=style["color"], alpha=0.12, linewidth=0)
+            for seed_epochs, values in after:
+                axes.plot(seed_epochs, np.asarray(values) * factor, color=style["color"], linestyle=style["linestyle"],
+                          linewidth=0.8, alpha=0.6)  # fmt: skip
+                tails = True
+    for axes in (loss_axes, accuracy_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     loss_axes.set(xlabel="epoch", ylabel="training loss", title="training loss")
     loss_axes.set_yscale("log")
     accuracy_axes.set(xlabel="epoch", ylabel=label, title=label.removesuffix(" %"))
     seeds = max(len(runs) for runs in histories.values())
-    figure.suptitle(f"{title}: mean over seeds" + (", band from the lowest to the highest seed" if seeds > 1 else ""))
+    what = f"{title}: mean over seeds" if seeds > 1 else f"{title}: one seed per variant"
+    if seeds > 1:
+        what += " while every seed trains, band from the lowest to the highest seed"
+    if tails:
+        what += "; thin lines: seeds that trained on after the first stopped"
+    figure.suptitle(what)
     _legend(figure, accuracy_axes if accuracy_axes.lines else loss_axes)
     return figure
 
@@ -112,7 +132,8 @@ def accuracy_vs_parameters(part: pd.DataFrame, metric: str, styles: dict[str, di
         error = None if pd.isna(low) else [[(mean - low) * scale], [(high - mean) * scale]]
         style = styles[row.variant]
         axes.errorbar([row.params], [mean * scale], yerr=error, fmt=style["marker"], color=style["color"], capsize=4,
-                      markersize=7, label=f"{row.variant} ({row.seeds} seed{'s' if row.seeds > 1 else ''})")  # fmt: skip
+                      markersize=7, markerfacecolor="none", markeredgewidth=1.5,  # hollow: overlapping points show
+                      label=f"{row.variant} ({row.seeds} seed{'s' if row.seeds > 1 else ''})")  # fmt: skip
     axes.set_xscale("log")
     axes.set(xlabel="parameters (log scale)", ylabel=label, title=f"{title}: {label} against parameters, 95% intervals")
     axes.grid(True, which="both", alpha=0.3)
@@ -159,6 +180,7 @@ def accuracy_by_length(by_length: dict[str, list[dict[int, float]]], trained: tu
     axes.set(xlabel="sequence length", ylabel="exact-sequence accuracy %", ylim=(-2, 102),
              title=f"{title}: exact accuracy by length (test split and the longer set), mean over seeds")  # fmt: skip
     axes.grid(True, alpha=0.3)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     _legend(figure, axes)
     return figure
 
@@ -174,22 +196,25 @@ def save(figure: Figure, path: Path | str) -> Path:
 
 
 def _band(seeds: list[list[dict]], key: str):
-    """(epochs, lowest, mean, highest) of `key` over the seeds that reached each epoch; empty if never recorded.
-    A diverged run's NaN or infinite values are left out (its curve stops where it diverged)."""
+    """(epochs, lowest, mean, highest, after) of `key` per epoch: over the epochs every seed recorded, and
+    `after` = [(epochs, values)] for each seed that went on past the first seed's last epoch (from that epoch on,
+    so its line joins the mean's end). A diverged run's NaN or infinite values are left out: its curve, and with
+    it the mean, stops where it diverged. Empty if no seed recorded `key`."""
 
-    def recorded(row) -> bool:
-        return row.get(key) is not None and math.isfinite(row[key])
+    def recorded(history: list[dict]) -> dict[int, float]:
+        return {int(row["epoch"]): row[key] for row in history if row.get(key) is not None and math.isfinite(row[key])}
 
-    epochs = sorted({int(row["epoch"]) for history in seeds for row in history if recorded(row)})
-    if not epochs:
-        return [], None, None, None
-    table = np.full((len(seeds), len(epochs)), np.nan)
-    for i, history in enumerate(seeds):
-        for row in history:
-            if recorded(row):
-                table[i, epochs.index(int(row["epoch"]))] = row[key]
-    return epochs, np.nanmin(table, axis=0), np.nanmean(table, axis=0), np.nanmax(table, axis=0)
-
+    series = [found for found in map(recorded, seeds) if found]
+    if not series:
+        return [], None, None, None, []
+    common = sorted(set.intersection(*(set(found) for found in series)))
+    table = np.array([[found[epoch] for epoch in common] for found in series]).reshape(len(series), len(common))
+    last = common[-1] if common else 0
+    after = [([epoch for epoch in sorted(found) if epoch >= last], [found[epoch] for epoch in sorted(found) if epoch >= last])
+             for found in series if max(found) > last]  # fmt: skip
+    if not common:
+        return [], None, None, None, after
+    return common, table.min(axis=0), table.mean(axis=0), table.max(axis=0), after
 
 
 def _legend(figure: Figure, axes) -> None:
