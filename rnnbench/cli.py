@@ -27,7 +27,28 @@ from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.fields import BASELINE_FIELDS
 from rnnbench.tasks import TASKS
 
+class _FlagsTakeNoValue:
+    """Help that shows a flag (--json, --help) with no value after it: typer 0.29 writes `--json <bool>`, which
+    reads as if it took one (and `predict X --json true` then predicts the name "true")."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""  # only what help shows; parsing is unchanged
+        return params
+
+
+class _Command(_FlagsTakeNoValue, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_FlagsTakeNoValue, typer.core.TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Compare RNN, GRU and LSTM models, uni- or bidirectional, from one experiment YAML.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -147,7 +168,7 @@ def main(
     """rnnbench: honest, fast, reproducible RNN / GRU / LSTM comparisons."""
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def validate(
     experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
@@ -182,7 +203,7 @@ def validate(
     out.print(f"{experiment}: valid", markup=False, highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def run(
     experiment: Annotated[Optional[Path], typer.Argument(help="Experiment YAML file.", show_default=False)] = None,
@@ -324,7 +345,7 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
     return show
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def params(
     experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
@@ -361,7 +382,7 @@ def params(
         raise RnnbenchError("a counted recurrent layer does not match its closed form (a bug: please report it)")
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def compare(
     results: ResultsOption = Path("results"),
@@ -396,7 +417,7 @@ def compare(
             err.print(f"plot: {path}", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def predict(
     names: Annotated[list[str], typer.Argument(help="One or more surnames; for a reversal --run, sequences such as '3 7 2'.", show_default=False)],
@@ -434,7 +455,7 @@ def predict(
         out.print(f"{answer['input']}: {shown}", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def show(
     run_path: Annotated[Path, typer.Argument(help="A run directory, e.g. results/<experiment>/<variant>-<key>/seed-0.", show_default=False)],
@@ -476,7 +497,7 @@ def show(
             _print_view(item, out)
 
 
-@app.command()
+@app.command(cls=_Command)
 @reported
 def report(
     experiment: Annotated[str, typer.Argument(help="An experiment YAML file, or the name of an experiment under --results.", show_default=False)],
@@ -497,22 +518,22 @@ def report(
     out.print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 
-data_app = typer.Typer(help="Look at a dataset before training on it.", no_args_is_help=True)
+data_app = typer.Typer(cls=_Group, help="Look at a dataset before training on it.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 
-@data_app.command("names")
+@data_app.command("names", cls=_Command)
 @reported
 def data_names(
     languages: Annotated[Optional[list[str]], typer.Option("--languages", help="Languages, comma-separated or repeated, or all (the default).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="The seed that draws the split.")] = 0,
     multi_language: Annotated[Optional[str], typer.Option("--multi-language", help="Names listed under several languages: drop or keep.")] = None,
     split: Annotated[Optional[str], typer.Option("--split", help="by_name, or leaky (lines split at random: only to measure the leak).")] = None,
-    validation_fraction: Annotated[Optional[float], typer.Option("--validation-fraction")] = None,
-    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction")] = None,
-    dedupe: Annotated[Optional[bool], typer.Option("--dedupe/--no-dedupe", help="Remove repeated lines (default: yes).")] = None,
-    strip_accents: Annotated[Optional[bool], typer.Option("--strip-accents/--keep-accents")] = None,
-    lowercase: Annotated[Optional[bool], typer.Option("--lowercase/--keep-case")] = None,
+    validation_fraction: Annotated[Optional[float], typer.Option("--validation-fraction", help="Share of each language's names held out for validation (default 0.1).")] = None,
+    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction", help="Share held out for testing (default 0.1).")] = None,
+    keep_repeats: Annotated[bool, typer.Option("--keep-repeats", help="Keep repeated lines (by default they are removed).")] = False,
+    strip_accents: Annotated[bool, typer.Option("--strip-accents", help="Map é to e, ñ to n, ...")] = False,
+    lowercase: Annotated[bool, typer.Option("--lowercase", help="Lower-case every name.")] = False,
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     to_csv: Annotated[Optional[Path], typer.Option("--csv", metavar="FILE", help="Instead, write the chosen languages' lines as a CSV (text,label) for the csv task; an existing file is never replaced.")] = None,
@@ -524,7 +545,8 @@ def data_names(
     chosen = [part.strip() for value in languages or [] for part in value.split(",") if part.strip()] or None
     data = config.data_options("names", {"languages": chosen, "multi_language": multi_language, "split": split,
                                          "validation_fraction": validation_fraction, "test_fraction": test_fraction,
-                                         "dedupe": dedupe, "strip_accents": strip_accents, "lowercase": lowercase})  # fmt: skip
+                                         "dedupe": False if keep_repeats else None, "strip_accents": strip_accents or None,
+                                         "lowercase": lowercase or None})  # fmt: skip
     task = config.task_of(data)
     if to_csv is not None:
         rows = task.write_csv(_source(data, data_dir), to_csv)
