@@ -337,7 +337,8 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
     try:
         experiment = Experiment.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(source, [describe(e, written) for e in err.errors()]) from None
+        problems = [describe(e, written) for e in err.errors()]
+        raise ConfigError(source, problems + _data_read_as_closest(raw, err, written)) from None
     problems = data_override_problems(experiment, written)
     if problems:
         raise ConfigError(source, problems)
@@ -356,6 +357,23 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
     if problems:
         raise ConfigError(source, problems)
     return experiment
+
+
+def _data_read_as_closest(raw: dict, err: ValidationError, written: dict[tuple, Written] | None) -> list[str]:
+    """With a `dataset:` that names no task but is close to one (`name` for names), the other `data:` fields
+    checked as that task's, so that every problem is reported at once rather than after the name is fixed."""
+    if not any(error["type"] == "unknown_dataset" for error in err.errors()) or not isinstance(raw.get("data"), dict):
+        return []
+    dataset = raw["data"].get("dataset")
+    guess = _closest(dataset, list(TASKS)) if isinstance(dataset, str) else None
+    if guess is None:
+        return []
+    try:
+        TASKS[guess].Data.model_validate({**raw["data"], "dataset": guess})
+    except ValidationError as found:
+        return [describe({**error, "loc": ("data", guess, *error["loc"])}, written) + f" (checked as dataset {guess})"
+                for error in found.errors()]  # fmt: skip
+    return []
 
 
 def data_override_problems(experiment: Experiment, written: dict[tuple, Written] | None = None) -> list[str]:
