@@ -417,30 +417,62 @@ def compare(
             err.print(f"plot: {path}", markup=False, highlight=False, soft_wrap=True)
 
 
+PREDICT_CHUNK = 4096  # inputs answered at once
+MAX_UNSEEN_NOTES = 20  # notes on unseen characters, for a long file of inputs (--format csv and json list them all)
+
+
 @app.command(cls=_Command)
 @reported
 def predict(
-    names: Annotated[list[str], typer.Argument(help="One or more surnames; for a reversal --run, sequences such as '3 7 2'.", show_default=False)],
+    names: Annotated[Optional[list[str]], typer.Argument(help="Surnames (for a reversal run, sequences such as '3 7 2'; for a csv run, texts).", show_default=False)] = None,
     run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy (all candidates must know the same languages; diverged, leaky and damaged runs are passed over), or the best run of --experiment.")] = None,
     results: ResultsOption = Path("results"),
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Choose the best run of this experiment only.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    input_file: Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Answer every line of FILE too ('-': standard input); a .csv file (or with --column) is read by column.")] = None,
+    column: Annotated[Optional[str], typer.Option("--column", help="With --file: the CSV column to read (default: text, or the only column).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table (one line per input), csv or json.")] = "table",
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ):
-    """Rank the likely languages of surnames with a trained model (or, from a reversal run, reverse sequences)."""
-    from rnnbench.predict import best_run, from_run
+    """Rank the likely languages of surnames with a trained model (or, from a reversal run, reverse sequences;
+    from a csv run, answer a class or a number), for names given here or in a file."""
+    from rnnbench.predict import answers_table, best_run, from_run, read_inputs
 
+    output_format = "json" if as_json else output_format
+    if output_format not in ("table", "csv", "json"):
+        raise UsageError(f"--format: table, csv or json (got {output_format!r})")
+    if column is not None and input_file is None:
+        raise UsageError("--column: reads a column of --file FILE; give the file")
+    texts, where = list(names or []), [f"argument {i}" for i in range(1, len(names or []) + 1)]
+    if input_file is not None:
+        found, lines = read_inputs(input_file, column)
+        texts, where = texts + found, where + lines
+    if not texts:
+        raise UsageError("give names to answer (rnnbench predict Rossi Schmidt) or a file of them (--file names.txt)")
     path, why, notes = (run_path, "given by --run", []) if run_path else best_run(results, experiment)
     for note in notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     predictor = from_run(path)
     err.print(f"model: {path} ({why})", markup=False, highlight=False, soft_wrap=True)
-    answers = predictor.predict(names, top_k=top_k)
-    if as_json:
+    answers = []
+    for start in range(0, len(texts), PREDICT_CHUNK):  # a long file in pieces: memory stays that of one piece
+        piece = slice(start, start + PREDICT_CHUNK)  # errors name a file's line; arguments alone, their position
+        answers += predictor.predict(texts[piece], top_k=top_k, where=where[piece] if input_file else None)
+    if output_format == "json":
         sys.stdout.write(views.to_json(answers) + "\n")
         return
+    if output_format == "csv":
+        import csv
+
+        header, rows = answers_table(answers, top_k)
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    unseen_notes = 0
     for answer in answers:
-        if answer.get("unseen_characters") or answer.get("unseen_words"):
+        if (answer.get("unseen_characters") or answer.get("unseen_words")) and unseen_notes < MAX_UNSEEN_NOTES:
+            unseen_notes += 1
             words = bool(answer.get("unseen_words"))
             unseen = " ".join(answer["unseen_words" if words else "unseen_characters"])
             err.print(f"note: {answer['input']!r} has {'words' if words else 'characters'} "

@@ -4,6 +4,7 @@ sequence, a class or a number for a text."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rnnbench import rundir
@@ -109,3 +110,84 @@ def from_run(path: Path):
     if task is None:
         raise RnnbenchError(f"{where}: a model of task {info.get('task')!r}, which this rnnbench does not know")
     return task.predictor(state_dict, info, where)
+
+
+MAX_INPUT_BYTES = 100_000_000  # a file of inputs to answer: a million names is ~10 MB
+
+
+def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list[str], list[str]]:
+    """(the inputs in a file, where each came from, for errors: 'names.txt line 3').
+
+    One input per line, blank lines skipped; or, for a `.csv` file or with `column`, one column of a CSV file
+    with a header row (`column`, else the column named `text`, else the only column). '-' reads stdin.
+    Raises RnnbenchError naming the file (and the line) for a file that cannot be read, is not UTF-8, or has no
+    such column.
+    """
+    import csv
+    import io
+
+    name = "stdin" if str(path) == "-" else str(path)
+    try:
+        content = (stdin or sys.stdin.buffer).read(MAX_INPUT_BYTES + 1) if name == "stdin" else _read_bytes(Path(path))
+        text = content.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise RnnbenchError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise RnnbenchError(f"{name}: is a folder; give a file of inputs, one per line") from None
+    except UnicodeDecodeError as err:
+        raise RnnbenchError(f"{name}: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})") from None
+    except OSError as err:
+        raise RnnbenchError(f"{name}: cannot read ({err.strerror or err})") from None
+    if len(content) > MAX_INPUT_BYTES:
+        raise RnnbenchError(f"{name}: over {MAX_INPUT_BYTES:,} bytes; split it into smaller files")
+    if column is None and not name.lower().endswith(".csv"):
+        found = [(line, f"{name} line {number}") for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    else:
+        rows = csv.reader(io.StringIO(text, newline=""))
+        header = next(rows, None)
+        if not header:
+            raise RnnbenchError(f"{name}: empty; a CSV file starts with a header row naming its columns")
+        wanted = column or ("text" if "text" in header else header[0] if len(header) == 1 else None)
+        if wanted not in header:
+            asked = f"no column '{column}'" if column else "several columns and none named 'text'"
+            raise RnnbenchError(f"{name}: {asked}; choose one with --column ({', '.join(header)})")
+        index = header.index(wanted)
+        found = []
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) <= index:
+                raise RnnbenchError(f"{name} line {rows.line_num}: {len(row)} cells, no column '{wanted}'")
+            found.append((row[index], f"{name} line {rows.line_num}, column '{wanted}'"))
+    if not found:
+        raise RnnbenchError(f"{name}: no inputs in it")
+    return [item for item, _ in found], [where for _, where in found]
+
+
+def _read_bytes(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(MAX_INPUT_BYTES + 1)
+
+
+def answers_table(answers: list[dict], top_k: int) -> tuple[list[str], list[list]]:
+    """(header, rows) of answers for a CSV file: the input, then what the task answers — each of the top labels
+    with its probability, a number, or a sequence — and what the model never saw. Example (top_k 2):
+    ['input', 'label_1', 'probability_1', 'label_2', 'probability_2'], [['Rossi', 'Italian', 0.97, ...]]."""
+    header = ["input"]
+    if any("predictions" in answer for answer in answers):
+        header += [f"{what}_{rank}" for rank in range(1, top_k + 1) for what in ("label", "probability")]
+    for key in ("value", "output"):
+        if any(key in answer for answer in answers):
+            header.append(key)
+    unseen = next((key for key in ("unseen_characters", "unseen_words") if any(key in a for a in answers)), None)
+    header += [unseen] if unseen else []
+    rows = []
+    for answer in answers:
+        row = [answer["input"]]
+        if "predictions" in answer:
+            ranked = [part for p in answer["predictions"] for part in (p["label"], round(p["probability"], 6))]
+            row += ranked + [""] * (2 * top_k - len(ranked))
+        row += [answer[key] for key in ("value", "output") if key in header]
+        row += [" ".join(answer.get(unseen, []))] if unseen else []
+        rows.append(row)
+    return header, rows

@@ -1,5 +1,7 @@
 """End to end through the CLI: run → compare → predict on a tiny real experiment, and every bad input."""
 
+import csv
+import io
 import json
 import os
 import pickle
@@ -448,3 +450,39 @@ def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path)
     assert answer["output"] == " ".join(str(v) for v in shown if v != 0)
     assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
                          "data.dataset: is not one of names, reversal, csv (got 'revers')")
+
+
+def test_predict_answers_a_file_of_names_as_csv_or_json(trained, tmp_path):
+    folder, _, _ = trained
+    results = folder / "results"
+    (tmp_path / "names.txt").write_text("Rossi\n\nSchmidt, Jr\n  Nakamura  \n", encoding="utf-8")
+    table = invoke("predict", "Tribbiani", "--file", tmp_path / "names.txt", "--results", results, "--top-k", "1")
+    assert table.exit_code == 0, table.output
+    assert [line.split(":")[0] for line in table.stdout.splitlines()] == ["Tribbiani", "Rossi", "Schmidt, Jr", "  Nakamura  "]
+    as_csv = invoke("predict", "--file", tmp_path / "names.txt", "--results", results, "--format", "csv", "--top-k", "2")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [row["input"] for row in rows] == ["Rossi", "Schmidt, Jr", "  Nakamura  "]  # a comma stays in its cell
+    assert {row["label_1"] for row in rows} <= {"German", "Italian"} and all(
+        float(row["probability_1"]) >= float(row["probability_2"]) for row in rows)  # fmt: skip
+    (tmp_path / "people.csv").write_text("id,surname\n1,Rossi\n2,\"Weiß\"\n", encoding="utf-8")
+    as_json = invoke("predict", "--file", tmp_path / "people.csv", "--column", "surname", "--results", results, "--json")
+    assert [answer["input"] for answer in json.loads(as_json.stdout)] == ["Rossi", "Weiß"]
+    same = invoke("predict", "Rossi", "Weiß", "--results", results, "--format", "json")
+    assert json.loads(same.stdout) == json.loads(as_json.stdout)  # a file answers as the same names given here
+
+
+def test_predict_file_errors_name_the_file_and_line(trained, tmp_path):
+    results = trained[0] / "results"
+    (tmp_path / "long.txt").write_text("Rossi\n" + "x" * 500 + "\n", encoding="utf-8")
+    assert_clean_failure(invoke("predict", "--file", tmp_path / "long.txt", "--results", results), 1,
+                         f"{tmp_path / 'long.txt'} line 2: 500 characters")
+    (tmp_path / "two.csv").write_text("id,surname\n1,Rossi\n", encoding="utf-8")
+    assert_clean_failure(invoke("predict", "--file", tmp_path / "two.csv", "--results", results), 1,
+                         "several columns and none named 'text'; choose one with --column (id, surname)")
+    (tmp_path / "latin1.txt").write_bytes("Müller\n".encode("latin-1"))
+    assert_clean_failure(invoke("predict", "--file", tmp_path / "latin1.txt", "--results", results), 1, "not UTF-8 text")
+    assert_clean_failure(invoke("predict", "--file", tmp_path / "missing.txt", "--results", results), 1, "no such file")
+    (tmp_path / "blank.txt").write_text("\n  \n", encoding="utf-8")
+    assert_clean_failure(invoke("predict", "--file", tmp_path / "blank.txt", "--results", results), 1, "no inputs in it")
+    assert_clean_failure(invoke("predict", "--results", results), 2, "give names to answer")
+    assert_clean_failure(invoke("predict", "Rossi", "--format", "xml", "--results", results), 2, "--format: table, csv or json")

@@ -196,9 +196,10 @@ class Predictor:
         return cls(model, encoder, labels, clean, noun, max_length)
 
     @torch.no_grad()
-    def predict(self, texts: list[str], top_k: int = 3) -> list[dict]:
-        """Example: ['Tribbiani'] -> [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}]"""
-        cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length)
+    def predict(self, texts: list[str], top_k: int = 3, where: list[str] | None = None) -> list[dict]:
+        """Example: ['Tribbiani'] -> [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}]
+        `where` names each text in errors (default 'name 1', 'name 2', ...)."""
+        cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
         probabilities = models.probabilities(self.model, tokens, lengths)
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
@@ -214,16 +215,18 @@ class Predictor:
         return answers
 
 
-def cleaned_inputs(texts: list[str], clean: Callable[[str], str], noun: str, max_length: int) -> list[str]:
-    """The texts `predict` was given, as the model reads them; an empty or over-long one is refused, naming its
-    position. Example: ['  Rossi '] -> ['Rossi']; ['  '] -> 'name 1 ('  '): empty after trimming whitespace'."""
+def cleaned_inputs(texts: list[str], clean: Callable[[str], str], noun: str, max_length: int,
+                   where: list[str] | None = None) -> list[str]:  # fmt: skip
+    """The texts `predict` was given, as the model reads them; an empty or over-long one is refused, naming it by
+    `where` (default: its position). Example: ['  Rossi '] -> ['Rossi']; ['  '] -> 'name 1 ('  '): empty after
+    trimming whitespace'; with where=['names.txt line 3'] -> 'names.txt line 3 ('  '): ...'."""
     cleaned = [clean(text) for text in texts]
     for position, (text, item) in enumerate(zip(texts, cleaned), start=1):
+        name = where[position - 1] if where else f"{noun} {position}"
         if not item:
-            raise RnnbenchError(f"{noun} {position} ({text!r}): empty after trimming whitespace; give a {noun}")
+            raise RnnbenchError(f"{name} ({text!r}): empty after trimming whitespace; give a {noun}")
         if len(item) > max_length:
-            raise RnnbenchError(f"{noun} {position}: {len(item):,} characters; {noun}s longer than {max_length:,} "
-                                "are refused")  # fmt: skip
+            raise RnnbenchError(f"{name}: {len(item):,} characters; {noun}s longer than {max_length:,} are refused")
     return cleaned
 
 

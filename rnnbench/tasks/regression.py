@@ -152,11 +152,11 @@ class Predictor:
         return cls(model, encoder, clean, shift, spread, max_length)
 
     @torch.no_grad()
-    def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
-        """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]."""
+    def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
+        """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]. `where` names each text in errors."""
         from rnnbench.tasks.classification import cleaned_inputs, unknown, unseen_key
 
-        cleaned = cleaned_inputs(texts, self.clean, "text", self.max_length)
+        cleaned = cleaned_inputs(texts, self.clean, "text", self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
         values = self.model.eval()(tokens, lengths)[0].squeeze(-1).double() * self.spread + self.shift
         answers = [{"input": text, "value": float(value)} for text, value in zip(texts, values.tolist())]

@@ -255,10 +255,11 @@ class SequencePredictor:
             symbols = int(info["arguments"]["symbols"])
         return cls(model, symbols)
 
-    def predict(self, texts: list[str], top_k: int = 1) -> list[dict]:
+    def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
         """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a
-        regression model adds the raw 'values' its answer was rounded from."""
-        sequences = [self._parse(text, position) for position, text in enumerate(texts, start=1)]
+        regression model adds the raw 'values' its answer was rounded from. `where` names each text in errors."""
+        where = where or [f"sequence {position}" for position in range(1, len(texts) + 1)]
+        sequences = [self._parse(text, name) for text, name in zip(texts, where)]
         lengths = torch.tensor([len(sequence) for sequence in sequences])
         tokens = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
         for row, sequence in enumerate(sequences):
@@ -274,15 +275,15 @@ class SequencePredictor:
                 answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
         return answers
 
-    def _parse(self, text: str, position: int) -> list[int]:
+    def _parse(self, text: str, name: str) -> list[int]:
         parts = text.replace(",", " ").split()
         if not parts:
-            raise RnnbenchError(f"sequence {position} ({text!r}): empty; give symbols such as '3 7 2'")
+            raise RnnbenchError(f"{name} ({text!r}): empty; give symbols such as '3 7 2'")
         if len(parts) > MAX_SYMBOLS:
-            raise RnnbenchError(f"sequence {position}: {len(parts)} symbols; more than {MAX_SYMBOLS} are refused")
+            raise RnnbenchError(f"{name}: {len(parts)} symbols; more than {MAX_SYMBOLS} are refused")
         for part in parts:
             if not (part.isdigit() and 1 <= int(part) <= self.symbols):
-                raise RnnbenchError(f"sequence {position} ({text!r}): {part!r} is not a symbol 1..{self.symbols}")
+                raise RnnbenchError(f"{name} ({text!r}): {part!r} is not a symbol 1..{self.symbols}")
         return [int(part) for part in parts]
 
 
