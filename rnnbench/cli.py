@@ -275,8 +275,15 @@ def _repeat(path: Path, data_dir: Path | None, threads: int | None) -> None:
 
 
 def _progress() -> Progress:
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[status]}"))  # fmt: skip
+    """One bar per run: its name (wrapped, never cut), the bar, the share done, the time (on a wide terminal)
+    and its status (the epoch's loss and validation score, then the test score), which is never cut either."""
+    from rich.table import Column
+
+    wide = err.width >= 120
+    columns = [TextColumn("{task.description}", table_column=Column(overflow="fold")),
+               BarColumn(bar_width=40 if wide else 8), TaskProgressColumn(),
+               *([TimeElapsedColumn()] if wide else []),
+               TextColumn("{task.fields[status]}", table_column=Column(no_wrap=True))]  # fmt: skip
     return Progress(*columns, console=err)
 
 
