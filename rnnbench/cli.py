@@ -189,7 +189,7 @@ def validate(
         baseline = model.cell in BASELINE_FIELDS
         size = f"{model.num_layers}x" + (f" budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size))
         reads, head = task.describe_model(model)
-        rows.append(([name, "majority"] + ["-"] * 6 if model.cell == "majority" else
+        rows.append(([name, model.cell] + ["-"] * 6 if BASELINE_FIELDS.get(model.cell) == ("cell",) else
                      [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                       size, reads, "-" if baseline else head, f"{model.dropout:g}"])
                     + ([", ".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
@@ -454,14 +454,14 @@ def predict(
     if input_file is not None:
         found, lines = read_inputs(input_file, column)
         texts, where = texts + found, where + lines
-    if not texts:
-        raise UsageError("give names to answer (rnnbench predict Rossi Schmidt) or a file of them (--file names.txt)")
     path, why, notes = (run_path, "given by --run", []) if run_path else best_run(results, experiment)
     for note in notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     predictor = from_run(path)
+    if not texts and not getattr(predictor, "answers_without_input", False):  # a forecaster answers with none
+        raise UsageError("give names to answer (rnnbench predict Rossi Schmidt) or a file of them (--file names.txt)")
     err.print(f"model: {path} ({why})", markup=False, highlight=False, soft_wrap=True)
-    answers = []
+    answers = [] if texts else predictor.predict([], top_k=top_k)
     for start in range(0, len(texts), PREDICT_CHUNK):  # a long file in pieces: memory stays that of one piece
         piece = slice(start, start + PREDICT_CHUNK)  # errors name a file's line; arguments alone, their position
         answers += predictor.predict(texts[piece], top_k=top_k, where=where[piece] if input_file else None)

@@ -338,7 +338,7 @@ def count(n: int, noun: str) -> str:
 
 def _size(row) -> str:
     """Example: '1x64'; '1x84 (budget 40,000)' for a variant sized by its parameter budget; '-' for majority."""
-    if row.cell == "majority":
+    if BASELINE_FIELDS.get(row.cell) == ("cell",):  # majority, naive, ...: no layers to size
         return "-"
     size = f"{row.layers}x{row.hidden_size}"
     return size if pd.isna(row.param_budget) else f"{size} (budget {int(row.param_budget):,})"

@@ -22,9 +22,9 @@ from pydantic import (AfterValidator, BaseModel, Discriminator, Field, Tag, Vali
 
 from rnnbench import yamlfile
 from rnnbench.errors import ConfigError
-from rnnbench.fields import (Device, ExperimentName, ModelSpec, RecordedExperimentName, RecordedVariantName, Seed,
-                             Strict, Text, Train, VariantName, architecture_problems, canonical, distinct, file_name,
-                             model_problems)
+from rnnbench.fields import (BASELINE_FIELDS, Device, ExperimentName, ModelSpec, RecordedExperimentName,
+                             RecordedVariantName, Seed, Strict, Text, Train, VariantName, architecture_problems,
+                             canonical, distinct, file_name, model_problems)
 from rnnbench.tasks import TASKS
 from rnnbench.yamlfile import Written
 
@@ -55,10 +55,14 @@ def resolved_model(model: ModelSpec, data) -> ModelSpec:
 
 
 def task_problems(data, variants: dict) -> list[str]:
-    """What the dataset rules out (each task's own checks), and fields that belong to another architecture."""
+    """What the dataset rules out (each task's own checks), baselines of another task, and fields that belong to
+    another architecture."""
     task = task_of(data)
     problems = task.problems(data, variants)
     for name, model in variants.items():
+        if model.cell in BASELINE_FIELDS and model.cell not in task.BASELINES:
+            offered = ", ".join(task.BASELINES) or "none"
+            problems.append(f"variant {name}: cell {model.cell} is another task's baseline ({data.dataset}'s: {offered})")
         problems += architecture_problems(name, model, model.architecture or task.ARCHITECTURES[0])
     return problems
 
@@ -160,6 +164,9 @@ class Experiment(Strict):
             fields |= {("data", field): value for field, value in (variant.data or {}).items()}
             entries.append((f"variants[{i}]", variant.name, fields))
         entries = entries or [("model", None, {})]
+        listed = {fields.get(("model", "cell"), self.model.cell) for _, _, fields in entries}
+        entries += [("baseline", None, {("model", "cell"): cell}) for cell in getattr(task_of(self.data), "SCORED_BESIDE", ())
+                    if cell not in listed]  # a task's benchmarks, beside every experiment of it  # fmt: skip
         settings = [(where, name, self._setting(fields)) for where, name, fields in entries]
         varying = {(section, field) for section in SECTIONS for field in type(getattr(base, section)).model_fields
                    if len({_hashable(getattr(getattr(s, section), field)) for _, _, s in settings}) > 1}  # fmt: skip
@@ -244,8 +251,8 @@ def variant_name(setting: Setting, shown: set[tuple[str, str]]) -> str:
     'gru-uni-1x64-word', 'linear-3x256', 'majority'.
     """
     model = setting.model
-    if model.cell == "majority":
-        name = "majority"
+    if BASELINE_FIELDS.get(model.cell) == ("cell",):  # a baseline that reads nothing else: majority, naive, ...
+        name = model.cell
     else:
         size = f"-budget{model.param_budget}" if model.param_budget else f"x{model.hidden_size}"
         if model.cell == "linear":
@@ -278,6 +285,7 @@ NAME_SUFFIXES = {  # how a model field shows in automatic variant names when it 
     "readout": lambda part: f"readout-{part.replace('_', '-')}",
     "regression": lambda on: "regression" if on else "tokens",
     "init": lambda scheme: f"init-{scheme}",
+    "forecast": str,
 }
 TRAIN_SUFFIXES = {  # the same for the training fields
     "learning_rate": lambda rate: f"lr{rate:g}",
@@ -349,9 +357,10 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
         problems += str(err).splitlines()
         variants = {}
     for name, (_, train, data) in [("", (None, experiment.train, experiment.data)), *variants.items()]:
-        if data.validation_fraction == 0 and train.patience and train.stop_on == "validation":
+        size = next(field for field in ("validation_fraction", "validation_length") if hasattr(data, field))
+        if getattr(data, size) == 0 and train.patience and train.stop_on == "validation":
             problems.append(("train.patience" if not name else f"variant {name}: train.patience") + ": early "
-                            "stopping needs a validation split; set it to 0 or give data.validation_fraction > 0 "
+                            f"stopping needs a validation split; set it to 0 or give data.{size} > 0 "
                             f"(got {train.patience})")  # fmt: skip
             break
     if problems:

@@ -95,7 +95,7 @@ RecordedExperimentName = Annotated[Text, AfterValidator(lambda name: file_name(n
 RecordedVariantName = Annotated[Text, AfterValidator(lambda name: file_name(name, "_.+=-", longest=200))]
 
 # ------------------------------------------------------------------------------------------ shared fields
-Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority"]
+Cell = Literal["rnn", "gru", "lstm", "linear_rnn", "linear", "majority", "naive", "seasonal_naive", "drift", "mean"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Layers = Annotated[Integer, Field(ge=1, le=16)]
 Size = Annotated[Integer, Field(ge=1, le=65536)]
@@ -103,7 +103,7 @@ Dropout = Annotated[Number, Field(ge=0.0, lt=1.0)]
 Fraction = Annotated[Number, Field(gt=0.0, lt=0.5)]
 ValidationFraction = Annotated[Number, Field(ge=0.0, lt=0.5)]  # 0: no validation split, no early stopping
 Seed = Annotated[Integer, Field(ge=0, lt=2**32)]  # what numpy and torch generators both accept
-Architecture = Literal["classifier", "tagger", "encoder_decoder", "repeat_decoder"]
+Architecture = Literal["classifier", "tagger", "encoder_decoder", "repeat_decoder", "forecaster"]
 Attention = Literal["none", "dot", "additive", "location"]
 
 
@@ -144,10 +144,13 @@ class ModelSpec(Strict):
     max_length: Size | None = None  # texts are padded or cut to this length: head flatten and cell linear need it
     softmax_output: Flag = False  # tutorial quirk: the model ends in softmax, and the loss applies it again
     carry_state: Flag = False  # tutorial quirk: a batch starts from the state the previous batch ended in
+    forecast: Literal["direct", "recursive"] = "direct"  # series: all horizon steps from the last state, or one
+    # step at a time, each forecast fed back as the next input
 
 
 BASELINE_FIELDS = {  # the fields each baseline reads; canonical() resets the others to their defaults
-    "majority": ("cell",),
+    "majority": ("cell",),  # names and csv: the training split's most frequent class
+    **{kind: ("cell",) for kind in ("naive", "seasonal_naive", "drift", "mean")},  # series: benchmark forecasts
     "linear": ("cell", "num_layers", "hidden_size", "param_budget", "max_length", "dropout", "softmax_output", "init"),
 }
 CLASSIFIER_ONLY = ("head", "head_hidden", "max_length", "softmax_output", "carry_state", "param_budget")
@@ -190,6 +193,8 @@ def architecture_problems(name: str, model: ModelSpec, kind: str) -> list[str]:
     """Fields that belong to another architecture than the variant's `kind`, whatever the task."""
     problems = [f"variant {name}: {field} needs architecture encoder_decoder (got {kind})"
                 for field in ENCODER_DECODER_ONLY if not is_default(model, field) and kind != "encoder_decoder"]
+    if not is_default(model, "forecast") and kind != "forecaster":
+        problems.append(f"variant {name}: forecast {model.forecast} is for a series (dataset: series)")
     if model.readout != "state_and_context" and model.attention == "none":
         problems.append(f"variant {name}: readout {model.readout} needs attention (got attention none)")
     if model.regression and kind not in ("tagger", "repeat_decoder"):

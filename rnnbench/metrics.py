@@ -243,3 +243,65 @@ def regression_scores(predicted, targets) -> dict:
         "r2": 1 - float(np.sum(errors**2)) / spread if spread > 0 else None,
         "spearman": None if constant else float(spearmanr(predicted, targets).statistic),
     }
+
+
+# ------------------------------------------------------------------------------------------ forecasting
+
+
+def seasonal_naive_scale(history, period: int) -> float:
+    """MASE's denominator: the in-sample mean absolute error of the seasonal naive forecast, (1 / (n − m)) ·
+    Σ_{t=m+1..n} |y_t − y_{t−m}| over `history` with m = `period` (1: the naive forecast). Hyndman & Koehler
+    (2006), "Another look at measures of forecast accuracy", eq. 7. Example: [1, 2, 4, 7], m 1 -> 2.0."""
+    history = np.asarray(history, dtype=float)
+    return float(np.mean(np.abs(history[period:] - history[:-period])))
+
+
+def forecast_errors(actual, forecast, scale: float) -> dict:
+    """MAE, RMSE, MAPE %, sMAPE % and MASE of one forecast, in the series' units.
+
+    MAPE = 100 · mean(|y − ŷ| / |y|) (None if some y is 0); sMAPE = 100 · mean(2 |y − ŷ| / (|y| + |ŷ|)) (the
+    M4 competition's definition, terms with y = ŷ = 0 counted as 0); MASE = MAE / `scale` (seasonal_naive_scale
+    of the history before the test part; None if that is 0). Hyndman & Athanasopoulos, Forecasting: Principles
+    and Practice (3rd ed.), §5.8. Example: actual [10, 20], forecast [12, 18], scale 4 -> MAE 2, RMSE 2,
+    MAPE 15.0, sMAPE 14.35, MASE 0.5.
+    """
+    actual, forecast = np.asarray(actual, dtype=float), np.asarray(forecast, dtype=float)
+    errors = np.abs(actual - forecast)
+    both = np.abs(actual) + np.abs(forecast)
+    terms = np.divide(2 * errors, both, out=np.zeros_like(errors), where=both > 0)
+    return {
+        "mae": float(errors.mean()),
+        "rmse": float(np.sqrt(np.mean(errors**2))),
+        "mape": None if np.any(actual == 0) else float(100 * np.mean(errors / np.abs(actual))),
+        "smape": float(100 * terms.mean()),
+        "mase": float(errors.mean() / scale) if scale > 0 else None,
+    }
+
+
+BASELINE_FORECASTS = ("naive", "seasonal_naive", "drift", "mean")
+
+
+def baseline_forecast(kind: str, history, horizon: int, period: int) -> np.ndarray:
+    """The next `horizon` values by a benchmark method of Hyndman & Athanasopoulos (FPP3 §5.2), from all of
+    `history` (y_1 … y_T):
+
+        naive           ŷ_{T+h} = y_T
+        seasonal_naive  ŷ_{T+h} = y_{T+h−m(k+1)}, k = ⌊(h−1)/m⌋: the value one season (m = `period`) earlier
+        drift           ŷ_{T+h} = y_T + h (y_T − y_1) / (T − 1): the line from the first to the last value
+        mean            ŷ_{T+h} = (y_1 + … + y_T) / T
+
+    Example: history [1, 2, 3, 4], horizon 2, period 2 -> naive [4, 4], seasonal_naive [3, 4], drift [5, 6],
+    mean [2.5, 2.5].
+    """
+    history = np.asarray(history, dtype=float)
+    steps = np.arange(1, horizon + 1)
+    if kind == "naive":
+        return np.full(horizon, history[-1])
+    if kind == "seasonal_naive":
+        return history[len(history) - period + (steps - 1) % period]
+    if kind == "drift":
+        slope = (history[-1] - history[0]) / (len(history) - 1) if len(history) > 1 else 0.0
+        return history[-1] + steps * slope
+    if kind == "mean":
+        return np.full(horizon, history.mean())
+    raise ValueError(f"unknown baseline {kind!r}")

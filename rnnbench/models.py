@@ -265,8 +265,14 @@ def hidden_size_for_budget(spec, vocab_size: int, num_classes: int, class_freque
             model = build(*model_arguments(spec, vocab_size, num_classes, class_frequencies, hidden_size=hidden))
         return sum(p.numel() for p in model.parameters())
 
+    return closest_size(total, spec.param_budget)
+
+
+def closest_size(total, budget: int) -> int:
+    """The hidden size in 1..65536 whose `total(size)` parameter count is closest to `budget` (ties: the smaller);
+    `total` grows with the size, so a bisection finds it."""
     low, high = 1, 65536
     while low < high:  # the smallest size reaching the budget
         middle = (low + high) // 2
-        low, high = (low, middle) if total(middle) >= spec.param_budget else (middle + 1, high)
-    return min({max(low - 1, 1), low}, key=lambda hidden: (abs(total(hidden) - spec.param_budget), hidden))
+        low, high = (low, middle) if total(middle) >= budget else (middle + 1, high)
+    return min({max(low - 1, 1), low}, key=lambda hidden: (abs(total(hidden) - budget), hidden))

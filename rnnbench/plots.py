@@ -185,6 +185,40 @@ def accuracy_by_length(by_length: dict[str, list[dict[int, float]]], trained: tu
     return figure
 
 
+def forecast_plot(report: dict, predictions: list[dict], sizes: dict, title: str) -> Figure:
+    """The series (the last values a run kept), the test forecast from each origin and the actual values after
+    it, with the validation and test parts shaded from the training part."""
+    history = np.asarray(report["history"], dtype=float)
+    first = int(report.get("first_index", 0))
+    steps = np.arange(first, first + len(history))
+    figure = Figure(figsize=(12, 4.8), layout="constrained")
+    axes = figure.subplots()
+    axes.plot(steps, history, color="0.25", linewidth=1.2, label="series (actual)")
+    for start, stop, shade, label in ((sizes["train_end"], sizes["test_start"], "0.93", "validation part"),
+                                      (sizes["test_start"], first + len(history), "0.85", "test part")):
+        if stop > start:
+            axes.axvspan(start - 0.5, stop - 0.5, color=shade, label=label, linewidth=0)
+    by_origin: dict[int, list[dict]] = {}
+    for row in predictions:
+        by_origin.setdefault(int(row["origin"]), []).append(row)
+    colours = colormaps["tab10"]
+    for i, (origin, rows) in enumerate(sorted(by_origin.items())):
+        times = [origin + int(row["step"]) - 1 for row in rows]
+        axes.plot(times, [float(row["predicted"]) for row in rows], color=to_hex(colours((i + 1) % 10)), linewidth=1.8,
+                  marker="o", markersize=3, label=f"forecast from {origin}")  # fmt: skip
+    labels = report.get("times") or []
+    if labels:  # the time column as written, at a few of the ticks
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
+        axes.set_xticks([t for t in axes.get_xticks() if first <= t < first + len(labels)])
+        axes.set_xticklabels([labels[int(t) - first] for t in axes.get_xticks()], rotation=30, ha="right", fontsize=8)
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set(xlabel="time" if labels else "step", ylabel=report["columns"][0], title=title)
+    axes.grid(True, alpha=0.3)
+    _legend(figure, axes)
+    return figure
+
+
 def save(figure: Figure, path: Path | str) -> Path:
     """Write a figure as PNG (through Agg, no display needed) and return its path."""
     path = Path(path)

@@ -144,7 +144,7 @@ def test_validate(write_experiment):
     assert result.exit_code == 0 and "4 variants × 1 seed = 4 runs" in result.output and "valid" in result.output
     bad = write_experiment({**TINY, "model": {"cell": "lstmm"}, "train": {"max_epoch": 3}}, "bad.yaml")
     result = invoke("validate", bad)
-    assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm')", "train.max_epoch: unknown field")
+    assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm')", "train.max_epoch: unknown field")
     assert_clean_failure(invoke("run", bad), 2, "model.cell")
     assert_clean_failure(invoke("validate", good, "--set", "train.batch_size=0"), 2, "train.batch_size: input should be greater than or equal to 1")
     assert_clean_failure(invoke("validate", good.parent / "absent.yaml"), 2, "absent.yaml: no such file")
@@ -238,7 +238,7 @@ def test_errors_say_what_they_mean(trained, tmp_path):
     assert_clean_failure(invoke("validate", experiment), 2, "(got 'namez'); did you mean names?")
     experiment.write_text("name: x\n")
     assert_clean_failure(invoke("validate", experiment, "--set", "model.cell=lstmm"), 2,
-                         "e.yaml: model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm'); "
+                         "e.yaml: model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm'); "
                          "set by --set; did you mean lstm?")  # fmt: skip
 
 
@@ -449,7 +449,7 @@ def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path)
     shown = [min(max(round(v), 0), 9) for v in answer["values"]]
     assert answer["output"] == " ".join(str(v) for v in shown if v != 0)
     assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
-                         "data.dataset: is not one of names, reversal, csv (got 'revers')")
+                         "data.dataset: is not one of names, reversal, csv, series (got 'revers')")
 
 
 def test_predict_answers_a_file_of_names_as_csv_or_json(trained, tmp_path):

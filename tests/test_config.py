@@ -49,8 +49,8 @@ def test_every_error_is_reported_at_once_with_field_and_choices(write_experiment
         "device": "gpu",
     }
     problems = _problems(write_experiment, content)
-    assert "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'lstmm'); did you mean lstm?" in problems
-    assert "grid.cell[1]: is not one of rnn, gru, lstm, linear_rnn, linear, majority (got 'gruu'); did you mean gru?" in problems
+    assert "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm'); did you mean lstm?" in problems
+    assert "grid.cell[1]: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'gruu'); did you mean gru?" in problems
     assert any(p.startswith("model.hiden_size: unknown field; did you mean hidden_size? valid fields: cell, impl, "
                             "bidirectional") for p in problems)  # fmt: skip
     assert any(p.startswith("train.learning_rate: input should be greater than 0") for p in problems)
@@ -415,7 +415,7 @@ def test_every_text_field_keeps_words_and_refuses_what_is_not_text(write_experim
     ("", "expected a mapping of fields"),
     ("name: x\n---\nname: y\n", "not valid YAML: expected a single document in the stream"),
     ("name: x\ntrain: {learning_rate: !!python/object/apply:os.system [ls]}\n", "line 2: tag !!python/object/apply:os.system"),
-    ("name: x\ndata: {dataset: [names]}\n", "data.dataset: is not one of names, reversal, csv (got ['names'])"),
+    ("name: x\ndata: {dataset: [names]}\n", "data.dataset: is not one of names, reversal, csv, series (got ['names'])"),
     ("name: " + "x" * 2_000_000 + "\n", "is over 1,000,000 bytes"),
     ("name: " + "x" * 500 + "\n", "name: is 500 characters long; it names a directory, so at most 100 (got 'xxxx"),
     ("name: ../etc\n", "name: names a directory: letters, digits and _ . - only, starting with a letter or digit (got '../etc')"),

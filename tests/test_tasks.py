@@ -16,7 +16,13 @@ TINY_DATA = {  # a tiny data section and one answerable input per task
     "reversal": ({"dataset": "reversal", "samples": 200, "long_samples": 40}, "3 7 2"),
     "csv": ({"dataset": "csv", "path": str(REPO / "experiments" / "data" / "vader_valence.csv"),
              "target_column": "valence", "target": "number"}, "wonderful"),
+    "series": ({"dataset": "series", "length": 120, "input_length": 6, "horizon": 3, "test_length": 12,
+                "validation_length": 6, "seasonal_period": 25}, "0 0.25 0.48 0.68 0.84 0.95"),
 }
+
+
+def _scored_beside(task: str) -> tuple:
+    return getattr(TASKS[task], "SCORED_BESIDE", ())
 
 
 def test_every_task_has_a_tiny_experiment_here():
@@ -39,11 +45,13 @@ def trained(request, tmp_path_factory, names_dir):
 def test_runs_are_saved_and_reload_as_typed_records(trained):
     name, _, folder, content = trained
     runs, problems = rundir.find_runs(folder / "results")
-    assert len(runs) == 2 and not problems
+    assert len(runs) == 2 + len(_scored_beside(name)) and not problems
     specs = config.validate(content).run_specs()
     for run in runs:
         assert run.task == name and run.spec in specs and run.variant_key == run.spec.variant_key()
-        assert run.parameters > 0 and run.epochs_run == 2 and run.scores  # every task records scores
+        assert run.scores  # every task records scores
+        trained = run.spec.model.cell not in _scored_beside(name)  # a task's added baselines have no parameters
+        assert (run.parameters > 0 and run.epochs_run == 2) if trained else (run.parameters == 0 and run.epochs_run == 1)
         first = TASKS[name].COLUMNS[0] if name != "csv" else "test_rmse"
         assert run.scores[first] is not None
 
@@ -51,7 +59,7 @@ def test_runs_are_saved_and_reload_as_typed_records(trained):
 def test_compare_params_show_and_report(trained, tmp_path, names_dir):
     name, _, folder, _ = trained
     records = json.loads(invoke("compare", "--results", folder / "results", "--format", "json").stdout)
-    assert len(records) == 2 and {record["task"] for record in records} == {name}
+    assert len(records) == 2 + len(_scored_beside(name)) and {record["task"] for record in records} == {name}
     assert {record["verdict"] for record in records} <= {"reference", "untested"}  # one seed: nothing to test
     counted = invoke("params", folder / "e.yaml", "--data-dir", names_dir)
     assert counted.exit_code == 0 and "✓" in counted.stdout and "✗" not in counted.stdout, counted.output

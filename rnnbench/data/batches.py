@@ -10,9 +10,9 @@ import torch
 
 @dataclass(frozen=True)
 class TensorSplit:
-    tokens: torch.Tensor  # (N, T) token ids, padded, on the training device
+    tokens: torch.Tensor  # (N, T) token ids, padded, or (N, T, F) values (series windows); on the training device
     lengths: torch.Tensor  # (N,) real lengths; kept on the CPU, where sequence packing wants them
-    targets: torch.Tensor  # (N,) class ids, or (N, T) ids per step, on the training device
+    targets: torch.Tensor  # (N,) class ids, (N, T) ids per step, or (N, H) values ahead; on the training device
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -43,6 +43,6 @@ class TensorSplit:
             batch_lengths = lengths[start : start + batch_size]
             width = int(batch_lengths.max())
             batch_targets = targets[start : start + batch_size]
-            if batch_targets.dim() == 2:  # one target per step (the reversal task): trimmed like the tokens
+            if batch_targets.dim() == 2 and tokens.dim() == 2:  # one target per step (reversal): trimmed alike
                 batch_targets = batch_targets[:, :width]
             yield TensorSplit(tokens[start : start + batch_size, :width], batch_lengths, batch_targets)

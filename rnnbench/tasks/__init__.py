@@ -5,6 +5,8 @@ the data modules) knows a task by name.
 What a task module provides (names.py reads as the example):
     Data                 the pydantic schema of its `data:` section, discriminated on `dataset`
     ARCHITECTURES        the model architectures it accepts, its default first
+    BASELINES            the baseline cells it can score (cells that read nothing but their data)
+    SCORED_BESIDE        (optional) baselines added to every experiment of the task as variants
     INPUT_FIELDS         {data field: how it shows in a variant name}: the data fields a grid or a variant can
                          set, because they change how examples are read, never which examples each split holds
     canonical(model)     the model with the task's defaults made explicit (so that keys do not drift)
@@ -16,13 +18,15 @@ What a task module provides (names.py reads as the example):
     build(model, prepared) -> (architecture, arguments)   a variant's constructor arguments; MODELS builds them
     validator(prepared) -> score(model, split) -> (accuracy or None, loss)   what each epoch measures
     WATCH                (history key, "max" or "min"): what early stopping watches, and its direction
+    RANK                 (optional) (score, "max" or "min") `predict` ranks runs by, if not the watched one
     score(model, prepared, spec) -> (metrics, files)   a finished model's scores and the files beside them
     METRICS, COLUMNS     how its scores read in tables, and which its tables show (the first is compared)
     model_info(prepared, data) -> dict                  what predict needs beside the weights
-    predictor(state_dict, info, where) -> .predict(texts, top_k)   answers from a run
+    predictor(state_dict, info, where) -> .predict(texts, top_k, where)   answers from a run (a predictor with
+                         `answers_without_input = True` answers with no texts: series forecasts after the series)
     describe, data_table, describe_model, show_tables, report_sections, plots, candidates: its words and tables
 """
 
-from rnnbench.tasks import names, reversal, text
+from rnnbench.tasks import names, reversal, series, text
 
-TASKS = {"names": names, "reversal": reversal, "csv": text}
+TASKS = {"names": names, "reversal": reversal, "csv": text, "series": series}

@@ -25,6 +25,7 @@ from rnnbench.views import Table
 Language = Literal[LANGUAGES]
 ARCHITECTURES = ("classifier",)  # the first is the default
 READ_ON_VALIDATE = False  # the corpus may need a download: `run` and `data names` read it
+BASELINES = ("majority", "linear")  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv

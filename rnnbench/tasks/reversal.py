@@ -28,6 +28,7 @@ from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
 READ_ON_VALIDATE = False  # generated: nothing to read
+BASELINES = ()  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the command line
 MODELS = sequence_models.ARCHITECTURES

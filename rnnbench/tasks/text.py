@@ -33,6 +33,7 @@ METRICS = classification.METRICS | regression.METRICS
 COLUMNS = classification.COLUMNS + regression.COLUMNS  # a table shows those its runs recorded
 RECORDS = {}
 MAX_TEXT_LENGTH = 100_000
+BASELINES = ("majority", "linear")  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {  # data fields a variant can set (they change how texts are read, not which are in each split),
     "tokenizer": str,  # and how each shows in an automatic variant name
     "vocab_size": lambda size: f"vocab{size}" if size else "vocab-all",

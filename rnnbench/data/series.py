@@ -1,0 +1,266 @@
+"""Time series to forecast: a generated sine wave or columns of a CSV file; chronological parts, forecast origins,
+a scaler fitted on the training part alone, and the windows a model reads.
+
+    y_0 … y_{n-1}      the target (column 0 of `values`), features after it (multivariate CSVs)
+    ├── training part ──┼── validation part ──┼── test part ──┤
+                     train_end           test_start           n
+
+A window is `input_length` steps of every column ending at an origin o (y_{o-L} … y_{o-1}) and the `horizon`
+target values after it (y_o … y_{o+H-1}). Training windows have their targets inside the training part,
+validation windows inside the validation part; test origins lie in the test part (see `test_origins`). Inputs
+may reach back into earlier parts (the past is known at forecast time), never forward.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnnbench.errors import RnnbenchError
+
+MAX_FILE_BYTES = 200_000_000
+
+
+@dataclass(frozen=True)
+class Series:
+    values: np.ndarray  # (n, F) float64: the target first, then the features
+    columns: list[str]  # their names
+    times: list[str] | None  # the time column as written, if there is one
+    sha256: str | None  # of the file read; None for a generated series
+
+
+def sine(length: int, period: float, amplitude: float, phase: float, noise: float, seed: int) -> Series:
+    """y_t = amplitude · sin(2π t / period + phase) + ε_t, ε_t ~ N(0, noise²) drawn with `seed` (numpy PCG64)."""
+    steps = np.arange(length, dtype=float)
+    values = amplitude * np.sin(2 * np.pi * steps / period + phase)
+    if noise:
+        values = values + np.random.default_rng(seed).normal(0.0, noise, length)
+    return Series(values[:, None], ["sine"], None, None)
+
+
+def read_csv(path: str, column: str, time_column: str | None = None, features: list[str] = ()) -> Series:
+    """The `column` (and `features`) of a CSV file with a header row, rows in time order.
+
+    Raises RnnbenchError naming the file, and the line and column where it applies, for: a missing file or
+    column, a missing or non-numeric value, a time column that is not increasing (unsorted or repeated times:
+    numbers, or dates and times in ISO 8601 such as 1949-01 or 1949-01-31).
+    """
+    try:
+        with Path(path).open("rb") as file:
+            content = file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise RnnbenchError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise RnnbenchError(f"{path}: is a folder; give a CSV file") from None
+    except OSError as err:
+        raise RnnbenchError(f"{path}: cannot read ({err.strerror or err})") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise RnnbenchError(f"{path}: over {MAX_FILE_BYTES:,} bytes")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RnnbenchError(f"{path}: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})") from None
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(rows, [])]
+    if not header:
+        raise RnnbenchError(f"{path}: empty; a CSV file starts with a header row naming its columns")
+    wanted = [column, *features] + ([time_column] if time_column else [])
+    for name in wanted:
+        if name not in header:
+            raise RnnbenchError(f"{path}: no column '{name}' (columns: {', '.join(header)})")
+    if len(set(wanted)) < len(wanted):
+        raise RnnbenchError(f"{path}: column '{next(n for n in wanted if wanted.count(n) > 1)}' is given twice")
+    indices = [header.index(name) for name in (column, *features)]
+    values, times, lines = [], [], []
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        line = rows.line_num
+        numbers = []
+        for name, index in zip((column, *features), indices):
+            cell = row[index].strip() if index < len(row) else ""
+            if not cell:
+                raise RnnbenchError(f"{path}: line {line}, column '{name}': missing value; fill or drop the row "
+                                    "(a forecaster reads every step)")  # fmt: skip
+            try:
+                number = float(cell)
+            except ValueError:
+                raise RnnbenchError(f"{path}: line {line}, column '{name}': {cell[:40]!r} is not a number") from None
+            if not math.isfinite(number):
+                raise RnnbenchError(f"{path}: line {line}, column '{name}': {cell!r} is not a finite number")
+            numbers.append(number)
+        values.append(numbers)
+        lines.append(line)
+        if time_column:
+            index = header.index(time_column)
+            times.append(row[index].strip() if index < len(row) else "")
+    if not values:
+        raise RnnbenchError(f"{path}: no rows of data under the header")
+    if time_column:
+        _check_times(path, time_column, times, lines)
+    return Series(np.array(values, dtype=float), [column, *features], times if time_column else None,
+                  hashlib.sha256(content).hexdigest())  # fmt: skip
+
+
+def _check_times(path: str, column: str, times: list[str], lines: list[int]) -> None:
+    """Refuse a time column that is not strictly increasing, naming the first row out of order."""
+    keys = [_time_key(time) for time in times]
+    for i, (key, time) in enumerate(zip(keys, times)):
+        if key is None:
+            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time[:40]!r} is not a time (write a "
+                                "number, or a date such as 1949-01 or 1949-01-31)")  # fmt: skip
+        if type(key) is not type(keys[0]):
+            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time!r} mixes numbers and dates")
+        if i and key == keys[i - 1]:
+            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': time {time!r} repeats line "
+                                f"{lines[i - 1]}; one row per time step")  # fmt: skip
+        if i and key < keys[i - 1]:
+            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': time {time!r} comes before "
+                                f"{times[i - 1]!r} (line {lines[i - 1]}); sort the rows in time order")  # fmt: skip
+
+
+def _time_key(text: str):
+    """A sortable key for a time as written: a number, or an ISO 8601 date or date-time (1949-01 counts as
+    1949-01-01). None if it is neither."""
+    from datetime import datetime
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text + "-01" if len(text) == 7 and text[4] == "-" else text)
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------------- parts
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Where each part starts and ends (indices into the series) and the test forecast origins."""
+
+    n: int
+    train_end: int  # the validation part starts here
+    test_start: int
+    origins: list[int]  # test forecast origins: forecast y_o … y_{o+H-1} from the L values before o
+
+
+def parts(n: int, input_length: int, horizon: int, test_length: int, validation_length: int,
+          origins: int | None) -> Parts:  # fmt: skip
+    """Cut a series of length n into parts and place the test origins, or raise RnnbenchError with the numbers.
+
+    Test origins: `origins` of them (default: test_length // horizon, forecasts that tile the test part), spread
+    evenly from the test part's start to the last origin whose forecast ends at the series' end.
+    Example: n 144, test 24, horizon 12, origins 3 -> origins 120, 126, 132.
+    """
+    found = problems(n, input_length, horizon, test_length, validation_length, origins)
+    if found:
+        raise RnnbenchError(found[0])
+    count = origins or test_length // horizon
+    test_start = n - test_length
+    last = n - horizon
+    places = np.linspace(test_start, last, count) if count > 1 else np.array([test_start])
+    return Parts(n, test_start - validation_length, test_start, [int(round(place)) for place in places])
+
+
+def problems(n: int | None, input_length: int, horizon: int, test_length: int, validation_length: int,
+             origins: int | None) -> list[str]:  # fmt: skip
+    """Why these windows and parts do not fit a series of n values (n None: only what holds for any length)."""
+    found = []
+    if test_length < horizon:
+        found.append(f"data.test_length: {test_length} is shorter than the horizon {horizon}; the test part must hold "
+                     "one whole forecast")  # fmt: skip
+    if validation_length and validation_length < horizon:
+        found.append(f"data.validation_length: {validation_length} is shorter than the horizon {horizon}; the "
+                     "validation part must hold one whole forecast (or set it to 0)")  # fmt: skip
+    count = origins or max(test_length // horizon, 1)
+    if test_length >= horizon and count > test_length - horizon + 1:
+        found.append(f"data.origins: {count} forecast origins do not fit a test part of {test_length} steps with "
+                     f"horizon {horizon} (at most {test_length - horizon + 1})")  # fmt: skip
+    needed = input_length + horizon  # the shortest training part that holds one window
+    train = None if n is None else n - test_length - validation_length
+    if train is not None and train < needed:
+        found.append(f"series too short: {n} values leave {max(train, 0)} for training after test_length "
+                     f"{test_length} and validation_length {validation_length}, and one window needs input_length "
+                     f"{input_length} + horizon {horizon} = {needed}; shorten them or give a series of at least "
+                     f"{needed + test_length + validation_length} values")  # fmt: skip
+    return found
+
+
+# ------------------------------------------------------------------------------------------------ scaling
+
+
+def to_model_space(values: np.ndarray, transform: str, difference: bool) -> np.ndarray:
+    """What a model reads and forecasts, per column: z = log y (transform log) or y, then, with `difference`,
+    the change d_t = z_t − z_{t−1} (row 0, which has no predecessor, is NaN and never read). The Box-Jenkins
+    preparation of a series whose level and seasonal swing grow (log), and whose trend the model should not
+    have to extrapolate (differences)."""
+    z = np.log(values) if transform == "log" else values.astype(float)
+    if not difference:
+        return z
+    return np.vstack([np.full((1, z.shape[1]), np.nan), np.diff(z, axis=0)])
+
+
+def from_model_space(forecast: np.ndarray, last: np.ndarray, transform: str, difference: bool) -> np.ndarray:
+    """Forecasts (W, H) in the model's space back in the series' units, given each origin's last actual target
+    value y_{o−1} (W,): z_hat = z_{o−1} + cumulative sum of the forecast changes (with `difference`), then
+    exp (transform log)."""
+    if difference:
+        start = np.log(last) if transform == "log" else last
+        forecast = start[:, None] + np.cumsum(forecast, axis=1)
+    return np.exp(forecast) if transform == "log" else forecast
+
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """x' = (x − shift) / spread per column, fitted on the training part only: what it learns never includes a
+    value of the validation or test part (the classic leak in forecasting pipelines is a scaler fitted on all)."""
+
+    shift: np.ndarray  # (F,)
+    spread: np.ndarray  # (F,)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, kind: str) -> Scaler:
+        """kind: standard (mean, population std), minmax (to [0, 1]) or none. A constant column keeps spread 1."""
+        columns = values.shape[1]
+        if kind == "standard":
+            shift, spread = values.mean(axis=0), values.std(axis=0)
+        elif kind == "minmax":
+            shift, spread = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+        else:
+            shift, spread = np.zeros(columns), np.ones(columns)
+        return cls(shift, np.where(spread > 0, spread, 1.0))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.shift) / self.spread
+
+    def target_back(self, values: np.ndarray) -> np.ndarray:
+        """Values of the target (column 0) in the scaled space, back in the series' units."""
+        return values * self.spread[0] + self.shift[0]
+
+
+def window_origins(first: int, stop: int, input_length: int, horizon: int, skip: int = 0) -> list[int]:
+    """The origins of every window whose forecast y_o … y_{o+H-1} lies in [first, stop) and whose input starts at
+    or after `skip` (1 for differences: row 0 has none), in increasing order."""
+    return list(range(max(first, input_length + skip), stop - horizon + 1))
+
+
+def at_origins(scaled: np.ndarray, origins: list[int], input_length: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs (W, L, F), targets (W, H)) for the given origins (targets cut short past the series' end: NaN)."""
+    columns = scaled.shape[1]
+    inputs = np.zeros((len(origins), input_length, columns))
+    targets = np.full((len(origins), horizon), np.nan)
+    for row, origin in enumerate(origins):
+        inputs[row] = scaled[origin - input_length : origin]
+        ahead = scaled[origin : origin + horizon, 0]
+        targets[row, : len(ahead)] = ahead
+    return inputs, targets

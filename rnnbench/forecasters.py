@@ -1,0 +1,78 @@
+"""Forecasters: a window of a series in, the next `horizon` values of its target out.
+
+    RecurrentForecaster  window (B, L, F) → stacked RNN / GRU / LSTM / LinearRNN (fused or scratch) → forecast
+                         direct:    ŷ_{1..H} = W · h_L + b              (one linear head over the last state)
+                         recursive: ŷ_1 = w · h_L + b; then ŷ_k is fed back as the next input x_{L+k},
+                                    h_{L+k} = cell(x_{L+k}, h_{L+k-1}), ŷ_{k+1} = w · h_{L+k} + b
+    BaselineForecaster   no parameters: the last value of the window (the naive forecast); the series task
+                         scores its baselines from the whole history instead (metrics.baseline_forecast)
+
+Both are trained on the mean squared error of the whole horizon, in the scaled space. Windows have one length,
+so nothing is packed. Constructors take flat arguments, stored in the run directory.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnbench.cells import ScratchRecurrent
+from rnnbench.models import keras_initialise, recurrent_layer
+
+
+class RecurrentForecaster(nn.Module):
+    def __init__(self, features: int, horizon: int, cell: str, hidden_size: int, num_layers: int = 1,
+                 bidirectional: bool = False, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
+                 activation: str = "tanh", init: str = "torch", strategy: str = "direct"):  # fmt: skip
+        super().__init__()
+        self.horizon, self.strategy = horizon, strategy
+        self.directions = 2 if bidirectional else 1
+        self.rnn = recurrent_layer(cell, features, hidden_size, num_layers, bidirectional, dropout, impl=impl,
+                                   bias=bias, activation=activation)  # fmt: skip
+        self.dropout = nn.Dropout(dropout)
+        # direct: all H values from the last state; recursive: one value per step, fed back
+        self.head = nn.Linear(self.directions * hidden_size, horizon if strategy == "direct" else 1)
+        if init == "keras":
+            keras_initialise(self)
+
+    def forward(self, window, lengths, targets=None):
+        # window (B, L, F) float, the target in feature 0; lengths (B,) all L; targets (B, H) or None
+        outputs, state = self._recur(window, None)
+        if self.strategy == "direct":
+            forecast = self.head(self.dropout(self._last(state)))  # (B, H)
+        else:
+            steps = [self.head(self.dropout(self._last(state)))]  # (B, 1) each
+            for _ in range(self.horizon - 1):
+                outputs, state = self._recur(steps[-1][:, None, :], state)  # the forecast read as the next input
+                steps.append(self.head(self.dropout(self._last(state))))
+            forecast = torch.cat(steps, dim=1)  # (B, H)
+        if targets is None:
+            return forecast, None
+        return forecast, F.mse_loss(forecast, targets)
+
+    def _recur(self, x, state):
+        """(outputs, final state) of the recurrent layers over x (B, T, F), starting from `state` (None: zeros)."""
+        if isinstance(self.rnn, ScratchRecurrent):
+            return self.rnn(x, torch.full((x.shape[0],), x.shape[1]), state)
+        return self.rnn(x, state)
+
+    def _last(self, state):
+        """The last layer's final hidden state, both directions concatenated: (B, directions · H)."""
+        h = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
+        return torch.cat(list(h[-self.directions :]), dim=-1)
+
+
+class BaselineForecaster(nn.Module):
+    """Reads the window's last target value and answers it for every step (no parameters, nothing to train)."""
+
+    def __init__(self, kind: str, horizon: int):
+        super().__init__()
+        self.kind, self.horizon = kind, horizon
+
+    def forward(self, window, lengths, targets=None):
+        forecast = window[:, -1, :1].expand(-1, self.horizon)  # (B, H)
+        return forecast, F.mse_loss(forecast, targets) if targets is not None else None
+
+
+ARCHITECTURES = {"RecurrentForecaster": RecurrentForecaster, "BaselineForecaster": BaselineForecaster}

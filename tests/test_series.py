@@ -1,0 +1,169 @@
+"""The series task: chronological parts and windows that never read the future, a scaler fitted on the training
+part alone, forecasting metrics and benchmark forecasts by their published definitions, one-line errors for bad
+series, direct and recursive forecasters, and predict forecasting after the series."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rnnbench import config, metrics, rundir
+from rnnbench.data import series
+from rnnbench.errors import ConfigError, RnnbenchError
+from rnnbench.forecasters import RecurrentForecaster
+from rnnbench.tasks import series as task
+
+from conftest import REPO
+from test_cli import assert_clean_failure, invoke
+
+SINE = {"dataset": "series", "length": 150, "period": 12, "input_length": 12, "horizon": 4, "seasonal_period": 12,
+        "test_length": 16, "validation_length": 8}  # fmt: skip
+TINY = {"name": "tiny_series", "data": SINE, "model": {"hidden_size": 8}, "grid": {"cell": ["gru"]},
+        "train": {"max_epochs": 3, "batch_size": 32, "patience": 0}, "seeds": [0], "device": "cpu"}  # fmt: skip
+
+
+def test_parts_and_origins_say_what_does_not_fit():
+    found = series.parts(144, 24, 12, 24, 12, 3)
+    assert (found.train_end, found.test_start, found.origins) == (108, 120, [120, 126, 132])
+    assert series.parts(144, 24, 12, 24, 12, None).origins == [120, 132]  # forecasts that tile the test part
+    with pytest.raises(RnnbenchError, match=r"series too short: 50 values leave 14 for training after test_length 24 "
+                                            r"and validation_length 12, and one window needs input_length 24 \+ horizon "
+                                            r"12 = 36; .* at least 72 values"):
+        series.parts(50, 24, 12, 24, 12, None)
+    with pytest.raises(RnnbenchError, match="data.test_length: 6 is shorter than the horizon 12"):
+        series.parts(144, 24, 12, 6, 12, None)
+    with pytest.raises(RnnbenchError, match="data.origins: 20 forecast origins do not fit"):
+        series.parts(144, 24, 12, 24, 12, 20)
+
+
+def test_windows_never_read_forward_and_the_scaler_never_sees_later_parts(tmp_path):
+    data = config.validate({**TINY}).data
+    prepared = task.prepare(data, None, 0, torch.device("cpu"))
+    parts, horizon = prepared.parts, data.horizon
+    assert max(prepared.origins["train"]) + horizon <= parts.train_end  # training targets inside the training part
+    assert min(prepared.origins["validation"]) >= parts.train_end
+    assert max(prepared.origins["validation"]) + horizon <= parts.test_start
+    assert prepared.report["overlap"] == {"train ∩ validation": 0, "train ∩ test": 0, "validation ∩ test": 0}
+    # the same series with wild values after the training part: the scaler and every training window are unchanged
+    changed = series.Series(prepared.series.values.copy(), ["sine"], None, None)
+    changed.values[parts.train_end :] *= 1000
+    other = task.Prepared(data, changed, 0, torch.device("cpu"))
+    assert np.array_equal(other.scaler.shift, prepared.scaler.shift) and np.array_equal(other.scaler.spread, prepared.scaler.spread)
+    assert torch.equal(other.tensors["train"].tokens, prepared.tensors["train"].tokens)
+    assert torch.equal(other.tensors["train"].targets, prepared.tensors["train"].targets)
+
+
+def test_log_and_differences_come_back_to_the_series_units():
+    values = np.array([[112.0], [118.0], [132.0], [129.0], [121.0]])
+    for transform in ("none", "log"):
+        for difference in (False, True):
+            modelled = series.to_model_space(values, transform, difference)
+            origins = np.array([2, 3])
+            truth = np.stack([modelled[o : o + 2, 0] for o in origins])  # a perfect forecast of the model's space
+            back = series.from_model_space(truth, values[origins - 1, 0], transform, difference)
+            np.testing.assert_allclose(back, np.stack([values[o : o + 2, 0] for o in origins]), rtol=1e-12)
+
+
+def test_forecast_metrics_and_benchmarks_follow_their_definitions():
+    assert metrics.seasonal_naive_scale([1, 2, 4, 7], 1) == 2.0
+    assert metrics.seasonal_naive_scale([1, 5, 2, 6, 3, 7], 2) == 1.0
+    errors = metrics.forecast_errors([10, 20], [12, 18], 4)
+    assert errors["mae"] == 2 and errors["rmse"] == 2 and errors["mase"] == 0.5
+    assert errors["mape"] == pytest.approx(15.0) and errors["smape"] == pytest.approx(100 * (4 / 22 + 4 / 38) / 2)
+    assert metrics.forecast_errors([0, 1], [0, 1], 1)["mape"] is None  # undefined where an actual value is 0
+    assert metrics.forecast_errors([0, 1], [0, 1], 1)["smape"] == 0.0
+    history, forecast = [1, 2, 3, 4, 5], metrics.baseline_forecast
+    assert forecast("naive", history, 3, 2).tolist() == [5, 5, 5]
+    assert forecast("seasonal_naive", history, 3, 2).tolist() == [4, 5, 4]
+    assert forecast("drift", history, 2, 1).tolist() == [6, 7]
+    assert forecast("mean", history, 2, 1).tolist() == [3, 3]
+
+
+def test_bad_series_files_are_refused_in_one_line_naming_the_row(tmp_path, write_experiment):
+    cases = {
+        "Date,Passengers\n1949-01,112\n1949-02,\n": "line 3, column 'Passengers': missing value",
+        "Date,Passengers\n1949-01,112\n1949-02,lots\n": "line 3, column 'Passengers': 'lots' is not a number",
+        "Date,Passengers\n1949-02,112\n1949-01,118\n": "line 3, column 'Date': time '1949-01' comes before '1949-02' (line 2)",
+        "Date,Passengers\n1949-01,112\n1949-01,118\n": "line 3, column 'Date': time '1949-01' repeats line 2",
+        "Date,Passengers\n1949-01,112\nsoon,118\n": "line 3, column 'Date': 'soon' is not a time",
+        "Date,Count\n1949-01,112\n": "no column 'Passengers' (columns: Date, Count)",
+    }
+    for content, message in cases.items():
+        path = tmp_path / "bad.csv"
+        path.write_text(content, encoding="utf-8")
+        experiment = write_experiment({**TINY, "data": {**SINE, "path": str(path), "column": "Passengers",
+                                                        "time_column": "Date"}})  # fmt: skip
+        assert_clean_failure(invoke("validate", experiment), 1, f"{path}: {message}")
+    short = write_experiment({**TINY, "data": {**SINE, "path": str(REPO / "experiments" / "data" / "airline_passengers.csv"),
+                                               "column": "Passengers", "input_length": 200}})  # fmt: skip
+    assert_clean_failure(invoke("run", short, "--results", tmp_path / "r"), 1, "series too short: 144 values leave 120 "
+                         "for training after test_length 16 and validation_length 8, and one window needs input_length "
+                         "200 + horizon 4 = 204")  # fmt: skip
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("metrics.json"))  # refused before training
+    wide = write_experiment({**TINY, "data": {**SINE, "horizon": 12}})
+    assert_clean_failure(invoke("validate", wide), 2, "data.validation_length: 8 is shorter than the horizon 12")
+
+
+def test_settings_that_cannot_forecast_are_refused():
+    with pytest.raises(ConfigError) as caught:
+        config.validate({**TINY, "grid": None, "variants": [{"cell": "gru", "bidirectional": True, "forecast": "recursive"},
+                                                            {"cell": "majority"}, {"cell": "gru", "head": "mean"}]})  # fmt: skip
+    assert caught.value.problems == [
+        "variant gru-bi-1x8-recursive: forecast recursive cannot be bidirectional (a forecast fed back runs forwards); use forecast: direct",
+        "variant gru-uni-1x8-head-mean: head is for text classifiers; a forecaster reads its window's last state",
+        "variant majority: cell majority is another task's baseline (series's: naive, seasonal_naive, drift, mean)"]
+    with pytest.raises(ConfigError, match="forecast recursive is for a series"):
+        config.validate({**TINY, "data": {"languages": ["German", "Italian"]}, "grid": None,
+                         "variants": [{"forecast": "recursive"}]})  # fmt: skip
+
+
+def test_recursive_forecasts_feed_each_step_back():
+    torch.manual_seed(0)
+    model = RecurrentForecaster(features=1, horizon=3, cell="gru", hidden_size=4, strategy="recursive")
+    window = torch.randn(2, 5, 1)
+    forecast, _ = model(window, torch.full((2,), 5))
+    # the second step is what the model answers after reading the window and then its own first forecast
+    longer = torch.cat([window, forecast[:, :1, None]], dim=1)
+    again, _ = model(longer, torch.full((2,), 6))
+    torch.testing.assert_close(again[:, 0], forecast[:, 1])
+    assert sum(p.numel() for p in model.head.parameters()) == 4 + 1  # one value per step, not the horizon
+
+
+def test_a_sine_experiment_trains_scores_beside_the_baselines_and_forecasts(tmp_path):
+    content = {**TINY, "grid": {"cell": ["gru"], "forecast": ["direct", "recursive"]},
+               "variants": [], "model": {"hidden_size": 8, "impl": "scratch"}}  # fmt: skip
+    (tmp_path / "e.yaml").write_text(json.dumps(content))
+    result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    runs = {run.spec.variant: run for run in rundir.find_runs(tmp_path / "r")[0]}
+    assert sorted(runs) == ["drift", "gru-uni-1x8-direct", "gru-uni-1x8-recursive", "mean", "naive", "seasonal_naive"]
+    assert runs["gru-uni-1x8-direct"].spec.model.impl == "scratch"  # the cells written from the equations forecast too
+    for run in runs.values():
+        assert run.scores["test_mase"] is not None and len(run.details["test_mae_by_step"]) == 4
+    # the seasonal naive forecast by hand, from the recorded predictions: the value one period earlier
+    rows = rundir.load_predictions(runs["seasonal_naive"].path)
+    values = np.asarray(rundir.load_data_report(runs["seasonal_naive"].path)["history"])
+    assert all(float(row["predicted"]) == pytest.approx(values[int(row["origin"]) + int(row["step"]) - 1 - 12]) for row in rows)
+    table = invoke("compare", "--results", tmp_path / "r")
+    assert "MASE" in table.stdout and "seasonal_naive" in table.stdout
+    recurrent = next(run for name, run in runs.items() if name.endswith("direct"))
+    answer = json.loads(invoke("predict", "--run", recurrent.path, "--json").stdout)[0]
+    assert len(answer["forecast"]) == 4 and answer["input"].startswith("the series' end (150 values")
+    given = invoke("predict", "--run", recurrent.path, "--json", "--", *map(str, np.sin(np.arange(12) / 2)))  # "-0.3"
+    assert len(json.loads(given.stdout)[0]["forecast"]) == 4
+    assert_clean_failure(invoke("predict", "--run", recurrent.path, "1", "2"), 1, "2 values given; this model reads the last 12")
+
+
+def test_a_multivariate_csv_reads_its_features_and_its_time_labels(tmp_path):
+    rows = ["t,y,x"] + [f"{2000 + i},{np.sin(i / 3) + 5:.4f},{np.cos(i / 3):.4f}" for i in range(80)]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = {"dataset": "series", "path": str(tmp_path / "m.csv"), "column": "y", "features": ["x"], "time_column": "t",
+            "input_length": 8, "horizon": 4, "test_length": 8, "validation_length": 4, "seasonal_period": 19}  # fmt: skip
+    (tmp_path / "e.yaml").write_text(json.dumps({**TINY, "data": data}))
+    result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    assert "80 values (2 columns)" in result.output
+    gru = next(run for run in rundir.find_runs(tmp_path / "r")[0] if run.spec.model.cell == "gru")
+    assert rundir.load_predictions(gru.path)[0]["time"] == "2072"
+    assert_clean_failure(invoke("predict", "--run", gru.path, "1 2 3 4 5 6 7 8"), 1, "this model reads 2 columns (y, x)")
