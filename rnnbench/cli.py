@@ -371,7 +371,7 @@ def params(
     decided = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sizes.items()
                         if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
     headers = ["variant", "hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total", "budget"]
-    table = [[row["variant"], "-" if row["cell"] == "majority" else str(row["hidden_size"]),
+    table = [[row["variant"], "-" if BASELINE_FIELDS.get(row["cell"]) == ("cell",) else str(row["hidden_size"]),
               *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
               f"{row['param_budget']:,}" if row["param_budget"] else ""] for row in rows]  # fmt: skip
     _print_view(views.Table(f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", headers, table,

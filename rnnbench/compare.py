@@ -304,8 +304,8 @@ def _score(row, column: str, multiline: bool) -> str:
     if mean is None or pd.isna(mean):
         return "-"
     shown = f"{mean * scale:.{digits}f}"
-    if pd.isna(std) or "majority" in column or "baseline" in column:  # a baseline barely varies: its mean says it
-        return shown
+    if pd.isna(std) or std == 0 or "majority" in column or "baseline" in column:  # the same on every seed (a
+        return shown  # deterministic baseline) or a baseline's column: its mean says it
     low, high = getattr(row, f"{column}_ci_low") * scale, getattr(row, f"{column}_ci_high") * scale
     return f"{shown} ± {std * scale:.{digits}f}" + ("\n" if multiline else " ") + f"[{low:.{digits}f}, {high:.{digits}f}]"
 

@@ -201,6 +201,8 @@ class Experiment(Strict):
         parts = {section: {field: value for (where, field), value in fields.items() if where == section}
                  for section in SECTIONS}  # fmt: skip
         model = resolved_model(ModelSpec(**{**self.model.model_dump(), **parts["model"]}), self.data)
+        if BASELINE_FIELDS.get(model.cell) == ("cell",):  # reads no window and trains nothing: one setting only
+            return Setting(model, self.train, self.data)
         train = Train(**{**self.train.model_dump(), **parts["train"]}) if parts["train"] else self.train
         data = type(self.data).model_validate({**self.data.model_dump(), **parts["data"]}) if parts["data"] else self.data
         return Setting(model, train, data)
@@ -262,7 +264,7 @@ def variant_name(setting: Setting, shown: set[tuple[str, str]]) -> str:
             name += "".join("-" + suffix(getattr(model, field)) for field, suffix in NAME_SUFFIXES.items()
                             if ("model", field) in shown)  # fmt: skip
     suffixes = {"train": TRAIN_SUFFIXES, "data": task_of(setting.data).INPUT_FIELDS}
-    for section in ("train", "data"):
+    for section in ("train", "data") if name != model.cell else ():  # a baseline reading nothing: its cell says all
         name += "".join("-" + suffix(getattr(getattr(setting, section), field))
                         for field, suffix in suffixes[section].items() if (section, field) in shown)  # fmt: skip
     return name
