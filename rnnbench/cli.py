@@ -79,7 +79,8 @@ DataDirOption = Annotated[
 ThreadsOption = Annotated[
     Optional[int],
     typer.Option("--threads", min=1, help="CPU threads torch trains with (recorded in each run). Default: "
-                 "$RNNBENCH_THREADS, else torch's default, one per core. On a busy machine, 1 can be many times faster."),
+                 "$RNNBENCH_THREADS, else $OMP_NUM_THREADS, else the free cores (the cores less the last minute's "
+                 "load, at least 1)."),
 ]
 SetOption = Annotated[
     Optional[list[str]],
@@ -192,7 +193,7 @@ def validate(
         rows.append(([name, model.cell] + ["-"] * 6 if BASELINE_FIELDS.get(model.cell) == ("cell",) else
                      [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                       size, reads, "-" if baseline else head, f"{model.dropout:g}"])
-                    + ([", ".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
+                    + (["\n".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
     _print_view(views.Table(title, headers, rows), out)
     if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
         from rnnbench.runner import prepare_seed
@@ -370,16 +371,17 @@ def params(
         return
     decided = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sizes.items()
                         if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
-    headers = ["variant", "hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total", "budget"]
+    budgets = any(row["param_budget"] for row in rows)  # the column only where a variant has a budget
+    headers = ["variant", "hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total"] + (["budget"] if budgets else [])
     table = [[row["variant"], "-" if BASELINE_FIELDS.get(row["cell"]) == ("cell",) else str(row["hidden_size"]),
               *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
-              f"{row['param_budget']:,}" if row["param_budget"] else ""] for row in rows]  # fmt: skip
+              *([f"{row['param_budget']:,}" if row["param_budget"] else ""] if budgets else [])] for row in rows]  # fmt: skip
     _print_view(views.Table(f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", headers, table,
                             right=set(range(1, len(headers)))), out)  # fmt: skip
     out.print("W_ih: input→hidden weights, W_hh: hidden→hidden weights, biases: the recurrent layers' biases; "
-              "head: everything after them (a baseline's layers included)", markup=False, soft_wrap=True)
+              "head: everything after them (a baseline's layers included)", markup=False)
     out.print("recurrent part, closed form (gates × (H·I + H² + biases·H) per layer and direction; an encoder-decoder's "
-              "encoder and decoder added) vs counted tensors:", markup=False, soft_wrap=True)
+              "encoder and decoder added) vs counted tensors:", markup=False)
     for row in (row for row in rows if "recurrent_formula" in row):
         counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
         verdict = "✓" if row["closed_form_matches"] else f"✗ but counted {counted:,}"
@@ -445,6 +447,8 @@ def predict(
     from a csv run, answer a class or a number), for names given here or in a file."""
     from rnnbench.predict import answers_table, best_run, from_run, read_inputs
 
+    if as_json and output_format not in ("table", "json"):
+        raise UsageError(f"--json: the same as --format json; give one of them (got --format {output_format} too)")
     output_format = "json" if as_json else output_format
     if output_format not in ("table", "csv", "json"):
         raise UsageError(f"--format: table, csv or json (got {output_format!r})")
@@ -471,7 +475,7 @@ def predict(
     if output_format == "csv":
         import csv
 
-        header, rows = answers_table(answers, top_k)
+        header, rows = answers_table(answers)
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
@@ -606,11 +610,11 @@ def _print_view(table: views.Table, console: Console) -> None:
     for number, columns in enumerate(_column_blocks(table, console)):
         title = table.title + (", continued" if number and table.title else "")
         console.print(_rich_table(table, columns, title))
-    for note in table.notes:
-        console.print(note, markup=False, highlight=False, soft_wrap=True)
+    for note in table.notes:  # prose: wrapped at the console's width
+        console.print(note, markup=False, highlight=False)
 
 
-WRAPPED_TEXT = 24  # characters: a text column with a longer cell (a list of examples, say) may wrap; others never
+WRAPPED_TEXT = 40  # characters: a text column with a longer line (a list of examples, say) may wrap; others never
 
 
 def _rich_table(table: views.Table, columns: list[int], title: str | None = None) -> Table:
@@ -618,7 +622,8 @@ def _rich_table(table: views.Table, columns: list[int], title: str | None = None
     spaces, else folds) rather than being cut with '…'."""
     drawn = Table(title=escape(title) if title else None, box=box.SIMPLE_HEAD)
     for i in columns:
-        wraps = i != 0 and i not in table.right and any(len(row[i]) > WRAPPED_TEXT for row in table.rows)
+        wraps = i != 0 and i not in table.right and any(len(line) > WRAPPED_TEXT for row in table.rows
+                                                         for line in row[i].splitlines())  # fmt: skip
         words = max((len(word) for row in table.rows for word in row[i].split()), default=0)
         drawn.add_column(escape(table.headers[i]), justify="right" if i in table.right else "left",
                          no_wrap=not wraps, overflow="fold", max_width=max(WRAPPED_TEXT, words) if wraps else None)  # fmt: skip
@@ -697,5 +702,6 @@ def _summary(results: Path, experiment: str | None = None, sort: str | None = No
 def _print_table(summary) -> None:
     for name, part in compare_runs.by_experiment(summary):
         headers = list(compare_runs.headers(part))
-        _print_view(views.Table(name, headers, compare_runs.display_rows(part), right=set(range(4, len(headers)))), out)
+        right = {i for i, header in enumerate(headers) if i >= 4 and header != "settings"}
+        _print_view(views.Table(name, headers, compare_runs.display_rows(part), right=right), out)
         out.print(compare_runs.legend(part), markup=False, highlight=False, style="dim")

@@ -15,7 +15,7 @@ import math
 
 import pandas as pd
 
-from rnnbench import stats
+from rnnbench import stats, yamlfile
 from rnnbench.errors import UsageError
 from rnnbench.fields import BASELINE_FIELDS
 from rnnbench.metrics import Metric
@@ -46,7 +46,7 @@ METRICS = _every_metric()
 COMPARABLE = tuple(name for name in METRICS if name not in COSTS and "majority" not in name and "baseline" not in name)
 STATISTICS = ("mean", "std", "ci_low", "ci_high", "min", "max", "n")
 IDENTITY = ("experiment", "variant", "variant_key", "task", "cell", "impl", "direction", "layers", "hidden_size",
-            "param_budget", "params", "seeds", "diverged")  # fmt: skip  # diverged: how many of its seeds
+            "param_budget", "params", "settings", "seeds", "diverged")  # fmt: skip  # diverged: how many of its seeds
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
 SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON
 
@@ -69,6 +69,9 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
             "hidden_size": run.hidden_size,  # a budget's solved size
             "param_budget": model.param_budget,
             "params": run.parameters,
+            # the training settings and the data fields a variant can set, for the `settings` column of a sweep
+            "settings": {**{f"train.{key}": value for key, value in run.config["train"].items()},
+                         **{f"data.{key}": run.config["data"].get(key) for key in TASKS[run.task].INPUT_FIELDS}},
             "diverged": run.diverged is not None,  # such a run has no scores: none is mixed into a mean
             **{name: None if run.diverged else run.scores.get(name) for name in METRICS if name not in COSTS},
             # nor its cost: one epoch to NaN says nothing of what the variant costs to train
@@ -110,6 +113,7 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
             row |= {f"{name}_{part}": interval[part] for part in STATISTICS}
         rows.append(row)
     summary = pd.DataFrame(rows)
+    summary["settings"] = _settings(summary)
     summary["param_budget"] = summary["param_budget"].astype("Int64")  # whole numbers, or null without a budget
     renamed = summary.duplicated(["experiment", "variant"], keep=False)
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
@@ -135,6 +139,19 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
         ("_mean", "_ci_low", "_ci_high", "_min", "_max"))  # fmt: skip
     ascending = not higher_first
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")
+
+
+def _settings(summary: pd.DataFrame) -> list[str]:
+    """Each row's training and data settings that differ between the rows of its experiment (a sweep), as YAML
+    writes them. Example: 'learning_rate 0.001, tokenizer word'; '' where nothing varies."""
+    shown = []
+    varying = {}
+    for experiment, part in summary.groupby("experiment", sort=False):
+        keys = sorted({key for settings in part["settings"] for key in settings})
+        varying[experiment] = [key for key in keys if len({json.dumps(s.get(key)) for s in part["settings"]}) > 1]
+    for experiment, settings in zip(summary["experiment"], summary["settings"]):
+        shown.append(", ".join(f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key))}" for key in varying[experiment]))
+    return shown
 
 
 def default_metric(part: pd.DataFrame) -> str:
@@ -192,7 +209,13 @@ def headers(part: pd.DataFrame) -> tuple[str, ...]:
     versus = f"vs {'best' if reference is None or _is_best(part) else reference}"
     versus += "" if compared == default_metric(part) else f" ({label(part, compared)})"
     labels = [label(part, column) for column in _score_columns(part)]
-    return ("variant", "cell", "dir", "size", "params", "seeds", labels[0], versus, *labels[1:], "epochs", "train s")
+    settings = ("settings",) if _has_settings(part) else ()
+    return ("variant", "cell", "dir", "size", *settings, "params", "seeds", labels[0], versus, *labels[1:], "epochs",
+            "train s")  # fmt: skip
+
+
+def _has_settings(part: pd.DataFrame) -> bool:
+    return bool(part["settings"].fillna("").astype(str).str.len().gt(0).any())
 
 
 def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
@@ -208,8 +231,9 @@ def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
         baseline = row.cell in BASELINE_FIELDS
         seeds = str(row.seeds) + (f" ({row.diverged} diverged)" if row.diverged else "")
         versus = "diverged" if row.diverged == row.seeds else _versus(row, best)
-        rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), f"{row.params:,}",
-                     seeds, scores[0], versus, *scores[1:], _cost(row.epochs_mean, 1),
+        settings = [row.settings or "-"] if _has_settings(part) else []
+        rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), *settings,
+                     f"{row.params:,}", seeds, scores[0], versus, *scores[1:], _cost(row.epochs_mean, 1),
                      _cost(row.train_seconds_mean, 2)])  # fmt: skip
     return rows
 
@@ -254,7 +278,7 @@ def to_markdown(summary: pd.DataFrame) -> str:
     for name, part in by_experiment(summary):
         columns = headers(part)
         lines = [f"### {name}", "", "| " + " | ".join(columns) + " |",
-                 "|" + "|".join("---" if i < 4 else "---:" for i in range(len(columns))) + "|"]  # fmt: skip
+                 "|" + "|".join("---" if i < 4 or column == "settings" else "---:" for i, column in enumerate(columns)) + "|"]  # fmt: skip
         lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(part, multiline=False)]
         blocks.append("\n".join(lines) + "\n\n" + legend(part) + "\n")
     return "\n".join(blocks)

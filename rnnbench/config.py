@@ -9,6 +9,7 @@ everything that determines one run's result.
 from __future__ import annotations
 
 import difflib
+import re
 import hashlib
 import itertools
 import json
@@ -219,7 +220,7 @@ class Experiment(Strict):
 
 def changed_settings(experiment: Experiment, setting: Setting) -> list[str]:
     """The train and data fields a variant sets otherwise than the experiment. Example: ['train.batch_size 32']."""
-    return [f"{section}.{field} {getattr(getattr(setting, section), field)}" for section in ("train", "data")
+    return [f"{section}.{field} {yamlfile.scalar(getattr(getattr(setting, section), field))}" for section in ("train", "data")
             for field in type(getattr(setting, section)).model_fields
             if getattr(getattr(setting, section), field) != getattr(getattr(experiment, section), field)]  # fmt: skip
 
@@ -278,7 +279,7 @@ NAME_SUFFIXES = {  # how a model field shows in automatic variant names when it 
     "activation": str,
     "head": lambda head: f"head-{head}",
     "head_hidden": lambda width: f"headx{width}" if width else "headx0",
-    "max_length": lambda length: f"len{length}",
+    "max_length": lambda length: f"len{length}" if length else "len-none",
     "softmax_output": lambda on: "softmax-out" if on else "logits-out",
     "carry_state": lambda on: "carry" if on else "fresh",
     "architecture": lambda kind: {"encoder_decoder": "encdec", "repeat_decoder": "repeat", None: "classifier"}.get(kind, kind),
@@ -290,12 +291,12 @@ NAME_SUFFIXES = {  # how a model field shows in automatic variant names when it 
     "forecast": str,
 }
 TRAIN_SUFFIXES = {  # the same for the training fields
-    "learning_rate": lambda rate: f"lr{rate:g}",
+    "learning_rate": lambda rate: f"lr{rate:.12g}",
     "batch_size": lambda size: f"batch{size}",
     "max_epochs": lambda epochs: f"epochs{epochs}",
     "patience": lambda epochs: f"patience{epochs}",
-    "grad_clip": lambda norm: f"clip{norm:g}" if norm else "noclip",
-    "weight_decay": lambda decay: f"wd{decay:g}",
+    "grad_clip": lambda norm: f"clip{norm:.12g}" if norm else "noclip",
+    "weight_decay": lambda decay: f"wd{decay:.12g}",
     "eval_drop_last": lambda on: "eval-drop-last" if on else "eval-all",
     "restore_best": lambda on: "restore-best" if on else "keep-last",
     "stop_on": lambda watched: f"stop-on-{watched.replace('_', '-')}",
@@ -348,7 +349,8 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
         experiment = Experiment.model_validate(raw)
     except ValidationError as err:
         problems = [describe(e, written) for e in err.errors()]
-        raise ConfigError(source, problems + _data_read_as_closest(raw, err, written)) from None
+        problems += _data_read_as_closest(raw, err, written) + _raw_override_problems(raw, written)
+        raise ConfigError(source, problems) from None
     problems = data_override_problems(experiment, written)
     if problems:
         raise ConfigError(source, problems)
@@ -370,13 +372,16 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
     return experiment
 
 
+DATASET_CUTOFF = 0.6  # 'cvs' and 'scv' mean csv
+
+
 def _data_read_as_closest(raw: dict, err: ValidationError, written: dict[tuple, Written] | None) -> list[str]:
     """With a `dataset:` that names no task but is close to one (`name` for names), the other `data:` fields
     checked as that task's, so that every problem is reported at once rather than after the name is fixed."""
     if not any(error["type"] == "unknown_dataset" for error in err.errors()) or not isinstance(raw.get("data"), dict):
         return []
     dataset = raw["data"].get("dataset")
-    guess = _closest(dataset, list(TASKS)) if isinstance(dataset, str) else None
+    guess = _closest(dataset, list(TASKS), DATASET_CUTOFF) if isinstance(dataset, str) else None
     if guess is None:
         return []
     try:
@@ -390,16 +395,40 @@ def _data_read_as_closest(raw: dict, err: ValidationError, written: dict[tuple, 
 def data_override_problems(experiment: Experiment, written: dict[tuple, Written] | None = None) -> list[str]:
     """What is wrong with the `data:` fields a grid or a variant sets: only the task's INPUT_FIELDS (which leave
     every split as it is, so every variant is scored on the same test examples), each value valid."""
-    task = task_of(experiment.data)
-    overrides = [(("grid", "data"), experiment.grid.data, True)] if experiment.grid and experiment.grid.data else []
-    overrides += [(("variants", i, "data"), variant.data, False) for i, variant in enumerate(experiment.variants)
-                  if variant.data]  # fmt: skip
+    grid = experiment.grid.data if experiment.grid and experiment.grid.data else None
+    return _override_problems(experiment.data, grid, [(i, v.data) for i, v in enumerate(experiment.variants) if v.data],
+                              written)  # fmt: skip
+
+
+def _raw_override_problems(raw: dict, written: dict[tuple, Written] | None) -> list[str]:
+    """The same checks on the raw file, when other fields are invalid, so that all problems are told at once;
+    nothing if its `data:` section is invalid itself (then there is nothing to check against)."""
+    from pydantic import TypeAdapter
+
+    try:
+        data = TypeAdapter(Data).validate_python(raw.get("data", {}))
+    except ValidationError:
+        return []
+    grid = raw.get("grid") if isinstance(raw.get("grid"), dict) else {}
+    grid_data = grid.get("data") if isinstance(grid.get("data"), dict) else None
+    if grid_data is not None:  # an axis that is not a list is the schema's to report
+        grid_data = {field: values for field, values in grid_data.items() if isinstance(values, list) and values}
+    variants = raw.get("variants") if isinstance(raw.get("variants"), list) else []
+    listed = [(i, v["data"]) for i, v in enumerate(variants) if isinstance(v, dict) and isinstance(v.get("data"), dict)]
+    return _override_problems(data, grid_data, listed, written)
+
+
+def _override_problems(data, grid_data: dict | None, variants: list[tuple[int, dict]],
+                       written: dict[tuple, Written] | None) -> list[str]:  # fmt: skip
+    task = task_of(data)
+    overrides = [(("grid", "data"), grid_data, True)] if grid_data else []
+    overrides += [(("variants", i, "data"), fields, False) for i, fields in variants]
     problems = []
     for where, fields, listed in overrides:
         for field, values in fields.items():
             path = yamlfile.dotted((*where, field))
             if field not in task.INPUT_FIELDS:
-                problems.append(_not_an_input_field(path, field, task, experiment.data.dataset))
+                problems.append(_not_an_input_field(path, field, task, data.dataset))
                 continue
             if listed and (not isinstance(values, list) or not values):
                 problems.append(f"{path}: a grid axis is a list of values (got {_shown(values, (*where, field), written)})")
@@ -407,7 +436,7 @@ def data_override_problems(experiment: Experiment, written: dict[tuple, Written]
             for index, value in enumerate(values) if listed else [(None, values)]:
                 location = (*where, field) + ((index,) if listed else ())
                 try:
-                    type(experiment.data).model_validate({**experiment.data.model_dump(), field: value})
+                    type(data).model_validate({**data.model_dump(), field: value})
                 except ValidationError as err:
                     problems += [describe({**error, "loc": location}, written) for error in err.errors()]
             if listed:
@@ -512,22 +541,24 @@ def _describe(error: dict, written: dict[tuple, Written] | None) -> str:
     path = field_path(error["loc"])
     if error["type"] == "extra_forbidden":
         section, field = error["loc"][0], str(error["loc"][-1])
-        if section in ("grid", "variants") and len(error["loc"]) <= 3 and field in Train.model_fields:
-            example = f"{{train: {{{field}: [...]}}}}" if section == "grid" else f"[{{cell: gru, train: {{{field}: ...}}}}]"
-            return f"{path}: a train field; write it under train: ({section}: {example})"
+        data_fields = {name for task in TASKS.values() for name in task.INPUT_FIELDS}
+        if section in ("grid", "variants") and len(error["loc"]) <= 3 and field in {*Train.model_fields, *data_fields}:
+            part = "train" if field in Train.model_fields else "data"
+            example = f"{{{part}: {{{field}: [...]}}}}" if section == "grid" else f"[{{cell: gru, {part}: {{{field}: ...}}}}]"
+            return f"{path}: a {part} field; write it under {part}: ({section}: {example})"
         valid = _fields_of(error["loc"][:-1])
         guess = _closest(str(error["loc"][-1]), valid)
         return f"{path}: unknown field" + (f"; did you mean {guess}?" if guess else "") + (
-            f" valid fields: {', '.join(valid)}" if valid else "")  # fmt: skip
+            f"{'' if guess else ';'} valid fields: {', '.join(valid)}" if valid else "")  # fmt: skip
     if error["type"] == "missing":
         return f"{path}: required field is missing"
     if error["type"] == "unknown_dataset":
         got = error["input"].get("dataset") if isinstance(error["input"], dict) else error["input"]
         where = _schema_path(error["loc"]) + ("dataset",)
-        guess = _closest(got, list(TASKS)) if isinstance(got, str) else None
+        guess = _closest(got, list(TASKS), DATASET_CUTOFF) if isinstance(got, str) else None
         return (f"{path}.dataset: is not one of {', '.join(TASKS)} (got {_shown(got, where, written)})"
                 + (f"; did you mean {guess}?" if guess else ""))
-    message = error["msg"].removeprefix("Value error, ")
+    message = re.sub(r" or instance of \w+", "", error["msg"].removeprefix("Value error, "))
     message = message[0].lower() + message[1:]
     guess = None
     if error["type"] == "literal_error":
@@ -539,11 +570,12 @@ def _describe(error: dict, written: dict[tuple, Written] | None) -> str:
             + (f"; did you mean {guess}?" if guess else ""))
 
 
-def _closest(word: str, choices: list[str]) -> str | None:
+def _closest(word: str, choices: list[str], cutoff: float = 0.75) -> str | None:
     """The valid name a typo most likely meant. Example: ('hiden_size', [..., 'hidden_size', ...]) -> 'hidden_size';
-    ('lstmm', ['rnn', 'gru', 'lstm']) -> 'lstm'; nothing close -> None."""
-    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.75) or difflib.get_close_matches(
-        word.lower(), [choice.lower() for choice in choices], n=1, cutoff=0.75)  # fmt: skip
+    ('lstmm', ['rnn', 'gru', 'lstm']) -> 'lstm'; nothing close -> None. Short names (a dataset: 'cvs' for csv)
+    take a lower `cutoff`: two letters swapped in three are a third of the word."""
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff) or difflib.get_close_matches(
+        word.lower(), [choice.lower() for choice in choices], n=1, cutoff=cutoff)  # fmt: skip
     if not found:
         return None
     return next((choice for choice in choices if choice.lower() == found[0].lower()), found[0])

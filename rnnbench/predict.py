@@ -118,8 +118,9 @@ MAX_INPUT_BYTES = 100_000_000  # a file of inputs to answer: a million names is 
 def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list[str], list[str]]:
     """(the inputs in a file, where each came from, for errors: 'names.txt line 3').
 
-    One input per line, blank lines skipped; or, for a `.csv` file or with `column`, one column of a CSV file
-    with a header row (`column`, else the column named `text`, else the only column). '-' reads stdin.
+    One input per line, blank lines skipped; or, for a `.csv` or `.tsv` file or with `column`, one column of a
+    CSV (or tab-separated) file with a header row (`column`, else the column named `text`, else the only column).
+    '-' reads stdin.
     Raises RnnbenchError naming the file (and the line) for a file that cannot be read, is not UTF-8, or has no
     such column.
     """
@@ -135,16 +136,20 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
     except IsADirectoryError:
         raise RnnbenchError(f"{name}: is a folder; give a file of inputs, one per line") from None
     except UnicodeDecodeError as err:
-        raise RnnbenchError(f"{name}: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})") from None
+        line = content[: err.start].count(b"\n") + 1
+        raise RnnbenchError(f"{name} line {line}: not UTF-8 text (byte {content[err.start]:#04x}); save the file as "
+                            "UTF-8") from None  # fmt: skip
     except OSError as err:
         raise RnnbenchError(f"{name}: cannot read ({err.strerror or err})") from None
     if len(content) > MAX_INPUT_BYTES:
         raise RnnbenchError(f"{name}: over {MAX_INPUT_BYTES:,} bytes; split it into smaller files")
-    if column is None and not name.lower().endswith(".csv"):
+    if column is None and not name.lower().endswith((".csv", ".tsv")):
         found = [(line, f"{name} line {number}") for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     else:
-        rows = csv.reader(io.StringIO(text, newline=""))
-        header = next(rows, None)
+        first = text.split("\n", 1)[0]
+        tabs = "\t" in first and "," not in first  # tab-separated, as a training file may be
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tabs else ",", strict=True)
+        header = _next_row(rows, name)
         if not header:
             raise RnnbenchError(f"{name}: empty; a CSV file starts with a header row naming its columns")
         wanted = column or ("text" if "text" in header else header[0] if len(header) == 1 else None)
@@ -153,7 +158,7 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
             raise RnnbenchError(f"{name}: {asked}; choose one with --column ({', '.join(header)})")
         index = header.index(wanted)
         found = []
-        for row in rows:
+        while (row := _next_row(rows, name)) is not None:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) <= index:
@@ -164,30 +169,36 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
     return [item for item, _ in found], [where for _, where in found]
 
 
+def _next_row(rows, name: str) -> list[str] | None:
+    """The next row of a csv.reader, None at the end; a malformed row (a quote never closed) names its line."""
+    import csv
+
+    try:
+        return next(rows, None)
+    except csv.Error as err:
+        raise RnnbenchError(f"{name} line {rows.line_num}: malformed CSV ({err}); check its quotes") from None
+
+
 def _read_bytes(path: Path) -> bytes:
     with path.open("rb") as file:
         return file.read(MAX_INPUT_BYTES + 1)
 
 
-def answers_table(answers: list[dict], top_k: int) -> tuple[list[str], list[list]]:
-    """(header, rows) of answers for a CSV file: the input, then what the task answers — each of the top labels
-    with its probability, a number, or a sequence — and what the model never saw. Example (top_k 2):
-    ['input', 'label_1', 'probability_1', 'label_2', 'probability_2'], [['Rossi', 'Italian', 0.97, ...]]."""
-    header = ["input"]
-    if any("predictions" in answer for answer in answers):
-        header += [f"{what}_{rank}" for rank in range(1, top_k + 1) for what in ("label", "probability")]
-    for key in ("value", "output"):
-        if any(key in answer for answer in answers):
-            header.append(key)
-    unseen = next((key for key in ("unseen_characters", "unseen_words") if any(key in a for a in answers)), None)
-    header += [unseen] if unseen else []
+def answers_table(answers: list[dict]) -> tuple[list[str], list[list]]:
+    """(header, rows) of answers for a CSV file, the same columns whatever the inputs: the input, then what the
+    task answers — each ranked label with its probability (as many as were asked for and the model has), a number,
+    or a sequence — and, for a model that reads text, `unseen`: the characters (or words) it never saw in
+    training. Example (top-k 2): ['input', 'label_1', 'probability_1', 'label_2', 'probability_2', 'unseen']."""
+    ranks = max((len(answer["predictions"]) for answer in answers if "predictions" in answer), default=0)
+    header = ["input"] + [f"{what}_{rank}" for rank in range(1, ranks + 1) for what in ("label", "probability")]
+    header += [key for key in ("value", "output") if any(key in answer for answer in answers)]
+    reads_text = any("predictions" in answer or "value" in answer for answer in answers)
+    header += ["unseen"] if reads_text else []
     rows = []
     for answer in answers:
         row = [answer["input"]]
-        if "predictions" in answer:
-            ranked = [part for p in answer["predictions"] for part in (p["label"], round(p["probability"], 6))]
-            row += ranked + [""] * (2 * top_k - len(ranked))
+        row += [part for p in answer.get("predictions", []) for part in (p["label"], round(p["probability"], 6))]
         row += [answer[key] for key in ("value", "output") if key in header]
-        row += [" ".join(answer.get(unseen, []))] if unseen else []
+        row += [" ".join(answer.get("unseen_characters") or answer.get("unseen_words") or [])] if reads_text else []
         rows.append(row)
     return header, rows

@@ -44,19 +44,27 @@ def write_report(runs: list[RunRecord], folder: Path) -> Path:
 
 def resolved_experiment(runs: list[RunRecord]) -> dict | None:
     """An experiment file naming exactly these runs' variants: their shared data and training settings, each
-    variant's model fields that differ from the defaults, and the seeds. None where one file cannot hold them:
-    runs that differ in data, training settings or device, or a variant that changed its configuration (one
-    name, two keys) or its name (one key, two names) between runs.
+    variant's model fields that differ from the defaults (and its train and data fields that differ from the
+    shared ones: a sweep), and the seeds. None where one file cannot hold them: runs that differ in data fields a
+    variant cannot set (see the task's INPUT_FIELDS) or in device, or a variant that changed its configuration
+    (one name, two keys) or its name (one key, two names) between runs.
     """
     first = runs[0].config
-    if any(run.config[key] != first[key] for run in runs for key in ("data", "train", "device")):
+    inputs = TASKS[runs[0].task].INPUT_FIELDS
+    shared = {key: value for key, value in first["data"].items() if key not in inputs}
+    if any(run.config["device"] != first["device"] or {k: v for k, v in run.config["data"].items() if k not in inputs} != shared
+           for run in runs):  # fmt: skip
         return None
     names_of, keys_of, variants = {}, {}, {}
     for run in runs:
         name, key = run.spec.variant, run.variant_key
         names_of.setdefault(key, set()).add(name)
         keys_of.setdefault(name, set()).add(key)
-        variants.setdefault(name, ModelSpec.model_validate(run.config["model"]).model_dump(mode="json", exclude_defaults=True))
+        if name not in variants:
+            model = ModelSpec.model_validate(run.config["model"]).model_dump(mode="json", exclude_defaults=True)
+            changed = {section: {k: v for k, v in run.config[section].items() if first[section].get(k) != v}
+                       for section in ("train", "data")}  # fmt: skip
+            variants[name] = {**model, **{section: fields for section, fields in changed.items() if fields}}
     if any(len(found) > 1 for found in (*names_of.values(), *keys_of.values())):
         return None
     described = {"description": first["description"]} if first.get("description") else {}
@@ -64,7 +72,7 @@ def resolved_experiment(runs: list[RunRecord]) -> dict | None:
         "name": first["experiment"],
         **described,
         "data": first["data"],
-        "variants": [{"name": name, **model} for name, model in variants.items()],
+        "variants": [{"name": name, **fields} for name, fields in variants.items()],
         "train": first["train"],
         "seeds": sorted({run.config["seed"] for run in runs}),
         "device": first["device"],

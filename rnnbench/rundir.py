@@ -165,8 +165,7 @@ def load_checkpoint(results: Path, spec: RunSpec, device: torch.device) -> dict 
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch raises many kinds (pickle, zip, runtime) for a damaged file
-        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
-        raise RnnbenchError(f"{path}: cannot resume from this checkpoint ({reason}); {advice}") from None
+        raise RnnbenchError(f"{path}: cannot resume from this checkpoint ({_unreadable(err)}); {advice}") from None
     missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
     if missing:
         raise RnnbenchError(f"{path}: not a checkpoint rnnbench wrote (no {missing[0]}); {advice}")
@@ -174,6 +173,13 @@ def load_checkpoint(results: Path, spec: RunSpec, device: torch.device) -> dict 
         raise RnnbenchError(f"{path}: the checkpoint of another run (key {state.get('variant_key')}, seed "
                             f"{state.get('seed')}); {advice}")  # fmt: skip
     return state
+
+
+def _unreadable(err: Exception) -> str:
+    """Why torch.load could not read a file, in a few words (torch's own messages run to paragraphs)."""
+    if "Unsupported global" in str(err):  # a pickle of Python objects, which weights_only refuses to build
+        return "it holds objects other than tensors, numbers and text"
+    return "empty, truncated or not a torch file"
 
 
 def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,

@@ -50,6 +50,9 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
     rundir.check_writable(results)
     specs = experiment.run_specs()
     finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
+    for spec, done in zip(specs, finished):  # and so do damaged checkpoints of the runs still to train
+        if done is None:
+            rundir.load_checkpoint(results, spec, torch.device("cpu"))
     check_one_data_section(experiment, results)
     check_same_data(experiment.data, source, [path for path in finished if path is not None])
     paths = []

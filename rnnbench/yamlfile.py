@@ -312,3 +312,13 @@ def dump(value) -> str:
     Example: {'name': '1e5', 'description': 'on'} -> "name: '1e5'\\ndescription: 'on'\\n".
     """
     return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
+def scalar(value) -> str:
+    """One value as a YAML file writes it, for tables and messages. Examples: None -> 'null', True -> 'true',
+    0.001 -> '0.001', 'word' -> 'word'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -486,3 +486,19 @@ def test_predict_file_errors_name_the_file_and_line(trained, tmp_path):
     assert_clean_failure(invoke("predict", "--file", tmp_path / "blank.txt", "--results", results), 1, "no inputs in it")
     assert_clean_failure(invoke("predict", "--results", results), 2, "give names to answer")
     assert_clean_failure(invoke("predict", "Rossi", "--format", "xml", "--results", results), 2, "--format: table, csv or json")
+
+
+def test_predict_csv_has_the_same_columns_whatever_the_inputs(trained, tmp_path):
+    results = trained[0] / "results"
+    seen = invoke("predict", "Rossi", "--results", results, "--format", "csv")
+    unseen = invoke("predict", "Ωø", "--results", results, "--format", "csv")
+    assert seen.stdout.splitlines()[0] == unseen.stdout.splitlines()[0] == (
+        "input,label_1,probability_1,label_2,probability_2,unseen")  # 2 languages: 2 ranks, though top-k is 3
+    assert sorted(unseen.stdout.splitlines()[1].rsplit(",", 1)[1].split()) == sorted(["Ω", "ø"])
+    (tmp_path / "people.tsv").write_text("id\ttext\n1\tRossi\n", encoding="utf-8")
+    assert invoke("predict", "--file", tmp_path / "people.tsv", "--results", results).stdout.startswith("Rossi: ")
+    (tmp_path / "open.csv").write_text('text\n"Rossi\nSmith\n', encoding="utf-8")
+    assert_clean_failure(invoke("predict", "--file", tmp_path / "open.csv", "--results", results), 1,
+                         f"{tmp_path / 'open.csv'} line 3: malformed CSV")
+    assert_clean_failure(invoke("predict", "Rossi", "--json", "--format", "csv", "--results", results), 2,
+                         "--json: the same as --format json")

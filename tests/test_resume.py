@@ -110,18 +110,20 @@ def test_a_killed_run_process_resumes_where_it_stopped(tmp_path, names_dir):
     assert record.epochs_run == 30 and record.environment["resumed_after_epoch"] == done
 
 
-def test_a_damaged_checkpoint_is_reported_and_kept(tmp_path, names_dir):
+def test_a_damaged_checkpoint_is_reported_before_any_training_and_kept(tmp_path, names_dir):
+    two = {**RESUMABLE, "variants": [{"cell": "gru"}, {"cell": "lstm"}]}
     path = tmp_path / "e.yaml"
-    path.write_text(json.dumps(RESUMABLE))
-    spec = config.validate(RESUMABLE).run_specs()[0]
+    path.write_text(json.dumps(two))
+    spec = config.validate(two).run_specs()[1]  # the second run's: the first is not trained either
     checkpoint = rundir.checkpoint_path(tmp_path / "results", spec)
     checkpoint.parent.mkdir(parents=True)
     for content in (b"not a checkpoint", b""):
         checkpoint.write_bytes(content)
         result = invoke("run", path, "--results", tmp_path / "results", "--data-dir", names_dir)
-        assert_clean_failure(result, 1, f"{checkpoint}: cannot resume from this checkpoint (",
-                             "delete it to train this run from epoch 1")
+        assert_clean_failure(result, 1, f"{checkpoint}: cannot resume from this checkpoint (empty, truncated or not "
+                             "a torch file); delete it to train this run from epoch 1")  # fmt: skip
         assert checkpoint.read_bytes() == content  # nothing is deleted for the user
+        assert not list((tmp_path / "results").rglob("metrics.json"))
     torch.save({"model": {}}, checkpoint)
     assert_clean_failure(invoke("run", path, "--results", tmp_path / "results", "--data-dir", names_dir), 1,
                          "not a checkpoint rnnbench wrote (no optimizer)")

@@ -88,6 +88,14 @@ def test_a_sweep_over_training_and_data_settings_trains_and_shares_one_test_set(
     assert again.exit_code == 0 and "(trained now: 0; finished before: 4" in again.output, again.output
     validated = invoke("validate", tmp_path / "e.yaml")
     assert validated.exit_code == 0 and "data.tokenizer word" in validated.stdout, validated.output
+    # compare says what each row was trained with, and report writes one experiment file that repeats them all
+    records = json.loads(invoke("compare", "--results", tmp_path / "results", "--format", "json").stdout)
+    assert {record["settings"] for record in records} == {f"tokenizer {tokenizer}, learning_rate {rate}"
+                                                          for rate in (0.003, 0.03) for tokenizer in ("char", "word")}
+    reported = invoke("report", "sweep", "--results", tmp_path / "results", "--out", tmp_path / "report")
+    assert reported.exit_code == 0, reported.output
+    again = config.load(tmp_path / "report" / "experiment.yaml").run_specs()
+    assert {spec.variant_key() for spec in again} == {run.variant_key for run in runs.values()}
 
 
 def test_a_mistyped_dataset_does_not_hide_the_other_data_errors():
@@ -96,3 +104,19 @@ def test_a_mistyped_dataset_does_not_hide_the_other_data_errors():
         "data.test_fraction: input should be less than 0.5 (got 0.6) (checked as dataset names)",
         "data.languges: unknown field; did you mean languages? valid fields: dataset, languages, multi_language, "
         "validation_fraction, test_fraction, strip_accents, lowercase, dedupe, split (checked as dataset names)"]
+
+
+def test_every_problem_of_every_variant_is_told_at_once():
+    assert _problems({**TINY, "data": {"dataset": "cvs", "path": "x.csv", "tokenizer": "wrod"}})[:2] == [
+        "data.dataset: is not one of names, reversal, csv, series (got 'cvs'); did you mean csv?",
+        "data.tokenizer: is not one of char, word (got 'wrod'); did you mean word? (checked as dataset csv)"]
+    assert _problems({**TINY, "grid": None, "variants": [{"cell": "gru", "data": {"languages": ["French"]}},
+                                                          {"cell": "gru", "train": {"batch_size": [16]}}]}) == [
+        "variants[1].train.batch_size: expected a whole number, not a list (got [16])",
+        "variants[0].data.languages: changes which examples each split holds, so the variants would not be scored on "
+        "one test set; give it in `data:` for the whole experiment (data fields a variant can set for names: none)"]
+    assert _problems({**TINY, "data": VALENCE, "grid": {"tokenizer": ["char", "word"]}}) == [
+        "grid.tokenizer: a data field; write it under data: (grid: {data: {tokenizer: [...]}})"]
+    assert _problems({**TINY, "data": VALENCE, "grid": {"cell": ["gru"], "max_length": [5]}}) == [
+        "variant gru-uni-1x8: model.max_length is read only by head flatten and cell linear; to cut texts to a "
+        "number of tokens, set data.max_length (in a grid: grid.data.max_length)"]

@@ -70,6 +70,10 @@ def canonical(model: ModelSpec) -> ModelSpec:
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
     found = [f"variant {name}: architecture {model.architecture} is for the reversal task; csv needs classifier"
              for name, model in variants.items() if model.architecture not in (None, "classifier")]  # fmt: skip
+    found += [f"variant {name}: model.max_length is read only by head flatten and cell linear; to cut texts to "
+              "a number of tokens, set data.max_length (in a grid: grid.data.max_length)"
+              for name, model in variants.items() if model.max_length is not None and model.head != "flatten"
+              and model.cell != "linear"]  # fmt: skip
     if data.target == "class" and data.scale_target != "none":
         found.append(f"data.scale_target: scales a number target; target is class (got {data.scale_target!r})")
     if data.target == "number":
