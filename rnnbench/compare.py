@@ -144,14 +144,13 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
 def _settings(summary: pd.DataFrame) -> list[str]:
     """Each row's training and data settings that differ between the rows of its experiment (a sweep), as YAML
     writes them. Example: 'learning_rate 0.001, tokenizer word'; '' where nothing varies."""
-    shown = []
+    reads = ~summary["cell"].map(lambda cell: BASELINE_FIELDS.get(cell) == ("cell",))  # a naive forecast reads none
     varying = {}
-    for experiment, part in summary.groupby("experiment", sort=False):
+    for experiment, part in summary[reads].groupby("experiment", sort=False):
         keys = sorted({key for settings in part["settings"] for key in settings})
         varying[experiment] = [key for key in keys if len({json.dumps(s.get(key)) for s in part["settings"]}) > 1]
-    for experiment, settings in zip(summary["experiment"], summary["settings"]):
-        shown.append(", ".join(f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key))}" for key in varying[experiment]))
-    return shown
+    return [", ".join(f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key))}" for key in varying.get(experiment, []))
+            if read else "" for experiment, settings, read in zip(summary["experiment"], summary["settings"], reads)]
 
 
 def default_metric(part: pd.DataFrame) -> str:

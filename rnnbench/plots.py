@@ -202,11 +202,12 @@ def forecast_plot(report: dict, predictions: list[dict], sizes: dict, title: str
     for row in predictions:
         by_origin.setdefault(int(row["origin"]), []).append(row)
     colours = colormaps["tab10"]
+    labels = report.get("times") or []
     for i, (origin, rows) in enumerate(sorted(by_origin.items())):
+        when = labels[origin - first] if labels and 0 <= origin - first < len(labels) else str(origin)
         times = [origin + int(row["step"]) - 1 for row in rows]
         axes.plot(times, [float(row["predicted"]) for row in rows], color=to_hex(colours((i + 1) % 10)), linewidth=1.8,
-                  marker="o", markersize=3, label=f"forecast from {origin}")  # fmt: skip
-    labels = report.get("times") or []
+                  marker="o", markersize=3, label=f"forecast from {when}")  # fmt: skip
     if labels:  # the time column as written, at a few of the ticks
         axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
         axes.set_xticks([t for t in axes.get_xticks() if first <= t < first + len(labels)])
