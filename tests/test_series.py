@@ -167,3 +167,14 @@ def test_a_multivariate_csv_reads_its_features_and_its_time_labels(tmp_path):
     gru = next(run for run in rundir.find_runs(tmp_path / "r")[0] if run.spec.model.cell == "gru")
     assert rundir.load_predictions(gru.path)[0]["time"] == "2072"
     assert_clean_failure(invoke("predict", "--run", gru.path, "1 2 3 4 5 6 7 8"), 1, "this model reads 2 columns (y, x)")
+
+
+@pytest.mark.slow
+def test_on_air_passengers_a_recurrent_forecaster_beats_every_benchmark(tmp_path):
+    """The shipped AirPassengers experiment, one seed, RNN only: log changes in, MASE below every baseline's."""
+    result = invoke("run", REPO / "experiments" / "series_airline.yaml", "--results", tmp_path, "--set", "seeds=[0]",
+                    "--set", "grid.cell=[rnn]", "--set", "variants=[]")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    mase = {run.spec.variant: run.scores["test_mase"] for run in rundir.find_runs(tmp_path)[0]}
+    assert set(mase) == {"rnn-uni-1x32", "naive", "seasonal_naive", "drift", "mean"}
+    assert mase["rnn-uni-1x32"] < 0.8 * min(mase[name] for name in ("naive", "seasonal_naive", "drift", "mean"))
