@@ -147,8 +147,10 @@ def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[series.Se
     if data.source == "sine":
         return None, None
     found = series.read_csv(data.path, data.column, data.time_column, data.features)
-    series.parts(len(found.values), data.input_length, data.horizon, data.test_length, data.validation_length,
-                 data.origins)  # a series too short is refused here, before anything trains  # fmt: skip
+    short = series.problems(len(found.values), data.input_length, data.horizon, data.test_length,
+                            data.validation_length, data.origins)  # refused here, before anything trains  # fmt: skip
+    if short:
+        raise RnnbenchError(f"{data.path}: {short[0]}")
     return found, f"{data.path}: {len(found.values):,} values of '{data.column}' read and checked (sha256 {found.sha256[:12]})"
 
 
