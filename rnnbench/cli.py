@@ -462,11 +462,12 @@ def predict(
     for note in notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     predictor = from_run(path)
-    if not texts and not getattr(predictor, "answers_without_input", False):  # a forecaster answers with none
+    one_series = getattr(predictor, "one_series", False)  # a forecaster: its inputs are one series, or none
+    if not texts and not one_series:
         raise UsageError("give names to answer (rnnbench predict Rossi Schmidt) or a file of them (--file names.txt)")
     err.print(f"model: {path} ({why})", markup=False, highlight=False, soft_wrap=True)
     answers = [] if texts else predictor.predict([], top_k=top_k)
-    for start in range(0, len(texts), PREDICT_CHUNK):  # a long file in pieces: memory stays that of one piece
+    for start in range(0, len(texts), max(len(texts), 1) if one_series else PREDICT_CHUNK):  # else in pieces: low memory
         piece = slice(start, start + PREDICT_CHUNK)  # errors name a file's line; arguments alone, their position
         answers += predictor.predict(texts[piece], top_k=top_k, where=where[piece] if input_file else None)
     if output_format == "json":

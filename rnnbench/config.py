@@ -152,8 +152,9 @@ class Experiment(Strict):
     device: Device = "auto"
 
     def resolved_variants(self) -> dict[str, Setting]:
-        """Variant name -> setting: the grid's combinations, then the listed variants; `model` alone if neither.
-        Raise ValueError listing every problem (a name used twice, two variants the same, fields that clash)."""
+        """Variant name -> setting: the grid's combinations, then the listed variants (`model` alone if neither),
+        then the task's SCORED_BESIDE baselines the experiment does not list (series: naive, ...). Raise ValueError
+        listing every problem (a name used twice, two variants the same, fields that clash)."""
         base = Setting(self.model, self.train, self.data)
         entries = []  # (where it came from, its name or None, {(section, field): value} it sets)
         if self.grid is not None:
@@ -166,8 +167,9 @@ class Experiment(Strict):
             entries.append((f"variants[{i}]", variant.name, fields))
         entries = entries or [("model", None, {})]
         listed = {fields.get(("model", "cell"), self.model.cell) for _, _, fields in entries}
+        named = {name for _, name, _ in entries if name}
         entries += [("baseline", None, {("model", "cell"): cell}) for cell in getattr(task_of(self.data), "SCORED_BESIDE", ())
-                    if cell not in listed]  # a task's benchmarks, beside every experiment of it  # fmt: skip
+                    if cell not in listed and cell not in named]  # a task's benchmarks, beside every experiment of it  # fmt: skip
         settings = [(where, name, self._setting(fields)) for where, name, fields in entries]
         varying = {(section, field) for section in SECTIONS for field in type(getattr(base, section)).model_fields
                    if len({_hashable(getattr(getattr(s, section), field)) for _, _, s in settings}) > 1}  # fmt: skip
@@ -356,7 +358,9 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
         raise ConfigError(source, problems)
     try:
         variants = experiment.resolved_variants()
-        problems += task_problems(experiment.data, {name: setting.model for name, setting in variants.items()})
+        for data in distinct_data(variants):  # each data setting a variant sets is checked as the experiment's is
+            found = task_problems(data, {name: s.model for name, s in variants.items() if s.data == data})
+            problems += [problem for problem in found if problem not in problems]
     except ValueError as err:
         problems += str(err).splitlines()
         variants = {}

@@ -4,10 +4,10 @@
                          direct:    ŷ_{1..H} = W · h_L + b              (one linear head over the last state)
                          recursive: ŷ_1 = w · h_L + b; then ŷ_k is fed back as the next input x_{L+k},
                                     h_{L+k} = cell(x_{L+k}, h_{L+k-1}), ŷ_{k+1} = w · h_{L+k} + b
-    BaselineForecaster   no parameters: the last value of the window (the naive forecast); the series task
-                         scores its baselines from the whole history instead (metrics.baseline_forecast)
+    BaselineForecaster   no parameters, nothing to train: it lets a benchmark forecast run as a variant; the
+                         series task scores benchmarks from the whole history (metrics.baseline_forecast)
 
-Both are trained on the mean squared error of the whole horizon, in the scaled space. Windows have one length,
+The recurrent forecaster is trained on the mean squared error of the whole horizon, in the scaled space. Windows have one length,
 so nothing is packed. Constructors take flat arguments, stored in the run directory.
 """
 

@@ -295,6 +295,8 @@ def baseline_forecast(kind: str, history, horizon: int, period: int) -> np.ndarr
     """
     history = np.asarray(history, dtype=float)
     steps = np.arange(1, horizon + 1)
+    if kind == "seasonal_naive" and len(history) < period:
+        raise ValueError(f"seasonal naive: {len(history)} values, less than one season of {period}")
     if kind == "naive":
         return np.full(horizon, history[-1])
     if kind == "seasonal_naive":

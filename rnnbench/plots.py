@@ -46,7 +46,8 @@ def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> l
         variants = dict(zip(part["variant_key"], part["variant"]))
         styles = variant_styles(list(part["variant"]))
         stem = str(folder / file_name(experiment))
-        histories = {variants[key]: [rundir.load_history(run.path) for run in found] for key, found in runs_of.items()}
+        histories = {variants[key]: [rundir.load_history(run.path) for run in found] for key, found in runs_of.items()
+                     if any(run.parameters for run in found)}  # a model with nothing to train has no curve to learn
         key = task.watch(runs_of[part["variant_key"].iloc[0]][0].spec.data)[0]
         watched = key if key.startswith("validation_") else "validation_accuracy"
         metric = task.METRICS.get(watched)

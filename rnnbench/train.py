@@ -166,7 +166,7 @@ def fit(
             if restore_best:
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         stop = epoch == max_epochs or bool(patience and epoch - result.best_epoch >= patience)
-        if on_checkpoint is not None:
+        if on_checkpoint is not None and optimizer is not None:  # a model with nothing to train has no state
             on_checkpoint(checkpoint_state(model, optimizer, generator, result, best_state, stop))
         if stop:
             break
@@ -194,6 +194,7 @@ def checkpoint_state(model: nn.Module, optimizer, generator: torch.Generator, re
         "train_seconds": result.train_seconds,
         "best_state": best_state,
         "stopped": stopped,
+        "carried": getattr(model, "carried", None),  # the carry_state quirk: the state the next batch starts from
     }
 
 
@@ -211,4 +212,6 @@ def restore(state: dict, model: nn.Module, optimizer, generator: torch.Generator
     result.history = list(state["history"])
     result.best_epoch, result.best_value = state["best_epoch"], state["best_value"]
     result.train_seconds = state["train_seconds"]
+    if state.get("carried") is not None:
+        model.carried = state["carried"]
     return state["best_state"]

@@ -178,3 +178,34 @@ def test_on_air_passengers_a_recurrent_forecaster_beats_every_benchmark(tmp_path
     mase = {run.spec.variant: run.scores["test_mase"] for run in rundir.find_runs(tmp_path)[0]}
     assert set(mase) == {"rnn-uni-1x32", "naive", "seasonal_naive", "drift", "mean"}
     assert mase["rnn-uni-1x32"] < 0.8 * min(mase[name] for name in ("naive", "seasonal_naive", "drift", "mean"))
+
+
+def test_walkthrough_faults_are_refused_before_training(tmp_path, write_experiment):
+    def problems(data, **more):
+        with pytest.raises(ConfigError) as caught:
+            config.validate({**TINY, "data": {**SINE, **data}, **more})
+        return caught.value.problems
+
+    assert "input_length 12 + horizon 4 + 1 (difference: a change needs the value before it) = 17" in problems(
+        {"length": 40, "difference": True})[0]  # 16 training values hold a window of levels, not of changes
+    assert problems({"seasonal_period": 200})[0].startswith("data.seasonal_period: 200 is not shorter than the 126 values")
+    assert problems({"length": 60}, grid={"cell": ["gru"], "data": {"input_length": [12, 40]}})[0].startswith(
+        "series too short: 60 values leave 36 for training")  # a variant's own data setting is checked too
+    named = config.validate({**TINY, "grid": None, "variants": [{"name": "naive", "cell": "gru"}]}).resolved_variants()
+    assert list(named) == ["naive", "seasonal_naive", "drift", "mean"]  # the user's "naive" stays; no clash
+    (tmp_path / "tz.csv").write_text("t,y\n2000-01-01T00:00,1\n2000-01-01T01:00+00:00,2\n", encoding="utf-8")
+    with pytest.raises(RnnbenchError, match="line 3, column 't': .* mixes times with and without a time zone"):
+        series.read_csv(str(tmp_path / "tz.csv"), "y", "t")
+    with pytest.raises(RnnbenchError, match="MASE is undefined for this series"):
+        task.prepare(config.validate({**TINY, "data": {**SINE, "noise": 0}}).data, None, 0, torch.device("cpu"))
+
+
+def test_a_benchmark_records_no_network_loss_and_a_long_file_is_one_series(tmp_path):
+    (tmp_path / "e.yaml").write_text(json.dumps(TINY))
+    assert invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r").exit_code == 0
+    runs = {run.spec.variant: run for run in rundir.find_runs(tmp_path / "r")[0]}
+    assert runs["drift"].scores["test_loss"] is None and runs["gru-uni-1x8"].scores["test_loss"] is not None
+    (tmp_path / "values.txt").write_text("\n".join(f"{np.sin(i / 2):.4f}" for i in range(5000)) + "\n")
+    answers = json.loads(invoke("predict", "--run", runs["gru-uni-1x8"].path, "--file", tmp_path / "values.txt",
+                                "--json").stdout)  # fmt: skip
+    assert len(answers) == 1 and len(answers[0]["forecast"]) == 4  # one forecast after all 5,000 values

@@ -7,7 +7,7 @@ a scaler fitted on the training part alone, and the windows a model reads.
 
 A window is `input_length` steps of every column ending at an origin o (y_{o-L} … y_{o-1}) and the `horizon`
 target values after it (y_o … y_{o+H-1}). Training windows have their targets inside the training part,
-validation windows inside the validation part; test origins lie in the test part (see `test_origins`). Inputs
+validation windows inside the validation part; test origins lie in the test part (see `parts`). Inputs
 may reach back into earlier parts (the past is known at forecast time), never forward.
 """
 
@@ -117,10 +117,15 @@ def _check_times(path: str, column: str, times: list[str], lines: list[int]) -> 
                                 "number, or a date such as 1949-01 or 1949-01-31)")  # fmt: skip
         if type(key) is not type(keys[0]):
             raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time!r} mixes numbers and dates")
+        try:
+            earlier = bool(i) and key < keys[i - 1]
+        except TypeError:  # 2000-01-01T00:00 and 2000-01-01T00:00+00:00 cannot be ordered
+            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time!r} mixes times with and without "
+                                "a time zone") from None  # fmt: skip
         if i and key == keys[i - 1]:
             raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': time {time!r} repeats line "
                                 f"{lines[i - 1]}; one row per time step")  # fmt: skip
-        if i and key < keys[i - 1]:
+        if earlier:
             raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': time {time!r} comes before "
                                 f"{times[i - 1]!r} (line {lines[i - 1]}); sort the rows in time order")  # fmt: skip
 
@@ -172,8 +177,10 @@ def parts(n: int, input_length: int, horizon: int, test_length: int, validation_
 
 
 def problems(n: int | None, input_length: int, horizon: int, test_length: int, validation_length: int,
-             origins: int | None) -> list[str]:  # fmt: skip
-    """Why these windows and parts do not fit a series of n values (n None: only what holds for any length)."""
+             origins: int | None, difference: bool = False, seasonal_period: int = 1) -> list[str]:  # fmt: skip
+    """Why these windows and parts do not fit a series of n values (n None: only what holds for any length).
+    With `difference`, a window reads one value more (a change needs its predecessor); the seasonal naive
+    forecast and MASE's scale need more than `seasonal_period` values before the validation part."""
     found = []
     if test_length < horizon:
         found.append(f"data.test_length: {test_length} is shorter than the horizon {horizon}; the test part must hold "
@@ -185,13 +192,18 @@ def problems(n: int | None, input_length: int, horizon: int, test_length: int, v
     if test_length >= horizon and count > test_length - horizon + 1:
         found.append(f"data.origins: {count} forecast origins do not fit a test part of {test_length} steps with "
                      f"horizon {horizon} (at most {test_length - horizon + 1})")  # fmt: skip
-    needed = input_length + horizon  # the shortest training part that holds one window
+    needed = input_length + horizon + difference  # the shortest training part that holds one window
     train = None if n is None else n - test_length - validation_length
     if train is not None and train < needed:
+        plus = " + 1 (difference: a change needs the value before it)" if difference else ""
         found.append(f"series too short: {n} values leave {max(train, 0)} for training after test_length "
                      f"{test_length} and validation_length {validation_length}, and one window needs input_length "
-                     f"{input_length} + horizon {horizon} = {needed}; shorten them or give a series of at least "
-                     f"{needed + test_length + validation_length} values")  # fmt: skip
+                     f"{input_length} + horizon {horizon}{plus} = {needed}; shorten them or give a series of at "
+                     f"least {needed + test_length + validation_length} values")  # fmt: skip
+    elif train is not None and seasonal_period >= train:
+        found.append(f"data.seasonal_period: {seasonal_period} is not shorter than the {train} values before the "
+                     "validation part; the seasonal naive forecast and MASE's scale need a whole season before "
+                     "them and more")  # fmt: skip
     return found
 
 

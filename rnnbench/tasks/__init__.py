@@ -23,7 +23,7 @@ What a task module provides (names.py reads as the example):
     METRICS, COLUMNS     how its scores read in tables, and which its tables show (the first is compared)
     model_info(prepared, data) -> dict                  what predict needs beside the weights
     predictor(state_dict, info, where) -> .predict(texts, top_k, where)   answers from a run (a predictor with
-                         `answers_without_input = True` answers with no texts: series forecasts after the series)
+                         `one_series = True` reads all its texts as one series, or none: a forecast after the series)
     describe, data_table, describe_model, show_tables, report_sections, plots, candidates: its words and tables
 """
 

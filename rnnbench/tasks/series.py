@@ -108,7 +108,8 @@ def canonical(model: ModelSpec) -> ModelSpec:
 
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
     found = series.problems(data.length if data.source == "sine" else None, data.input_length, data.horizon,
-                            data.test_length, data.validation_length, data.origins)  # a CSV's length: checked on load
+                            data.test_length, data.validation_length, data.origins, data.difference,
+                            data.seasonal_period)  # a CSV's length: checked on load  # fmt: skip
     if data.source == "csv" and (data.path is None or data.column is None):
         found.append("data.path: a csv series needs path and column (the file and its value column)")
     if data.source == "sine" and (data.path or data.column or data.time_column or data.features):
@@ -148,7 +149,8 @@ def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[series.Se
         return None, None
     found = series.read_csv(data.path, data.column, data.time_column, data.features)
     short = series.problems(len(found.values), data.input_length, data.horizon, data.test_length,
-                            data.validation_length, data.origins)  # refused here, before anything trains  # fmt: skip
+                            data.validation_length, data.origins, data.difference,
+                            data.seasonal_period)  # refused here, before anything trains  # fmt: skip
     if short:
         raise RnnbenchError(f"{data.path}: {short[0]}")
     return found, f"{data.path}: {len(found.values):,} values of '{data.column}' read and checked (sha256 {found.sha256[:12]})"
@@ -168,8 +170,10 @@ class Prepared:
         self.parts = series.parts(len(values), data.input_length, data.horizon, data.test_length,
                                   data.validation_length, data.origins)  # fmt: skip
         if data.transform == "log" and (values <= 0).any():
-            raise RnnbenchError(f"data.transform: log needs positive values; column '{found.columns[np.argwhere(values <= 0)[0][1]]}' "
-                                f"has {values[values <= 0][0]:g} at row {np.argwhere(values <= 0)[0][0] + 1}")  # fmt: skip
+            row, column = np.argwhere(values <= 0)[0]
+            raise RnnbenchError(f"data.transform: log needs positive values; column '{found.columns[column]}' has "
+                                f"{values[row, column]:g} as its value number {row + 1} (the features are logged "
+                                "too)")  # fmt: skip
         modelled = series.to_model_space(values, data.transform, data.difference)
         skip = 1 if data.difference else 0  # a difference has no value at step 0
         self.scaler = series.Scaler.fit(modelled[skip : self.parts.train_end], data.scaling)
@@ -182,6 +186,10 @@ class Prepared:
                         for name, origins in self.origins.items()}  # fmt: skip
         self.validation_origins = self.origins["validation"]
         self.scale = metrics.seasonal_naive_scale(values[: self.parts.test_start, 0], data.seasonal_period)
+        if self.scale <= 1e-9 * max(float(np.abs(values[: self.parts.test_start, 0]).mean()), 1e-300):
+            raise RnnbenchError(f"MASE is undefined for this series: the seasonal naive forecast (seasonal_period "
+                                f"{data.seasonal_period}) is exact before the test part, so its error, MASE's "
+                                "denominator, is 0; give a series that varies otherwise (or noise > 0)")  # fmt: skip
         self.sizes = {
             "length": len(values), "features": values.shape[1], "input_length": data.input_length,
             "horizon": data.horizon, "reads": ("log " if data.transform == "log" else "") + ("changes" if data.difference else "values"),
@@ -304,7 +312,8 @@ def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]
         for name in SCORES:
             found = [errors[name] for errors in per_origin]
             scores[f"{split}_{name}"] = None if None in found else float(np.mean(found))
-        scores[f"{split}_loss"] = outputs(model, prepared.tensors[split])[1]
+        # a benchmark forecast is no network: it has no loss in the scaled space the networks train in
+        scores[f"{split}_loss"] = None if spec.model.cell in BASELINES else outputs(model, prepared.tensors[split])[1]
         if split == "test":
             scores["test_mae_by_step"] = np.abs(actual - forecast).mean(axis=0).tolist()
             times = prepared.series.times
@@ -336,7 +345,7 @@ class ForecastPredictor:
     """Forecasts the `horizon` steps after the series a run trained on, or after values given to it (numbers
     separated by spaces or commas; at least `input_length` of them), in the series' units."""
 
-    answers_without_input = True  # no inputs: forecast after the series' end
+    one_series = True  # its inputs are one series, answered together (none: forecast after the series' end)
 
     def __init__(self, model: torch.nn.Module, info: dict, baseline: str | None):
         self.model, self.info, self.baseline = model.eval(), info, baseline
