@@ -24,7 +24,7 @@ import rnnbench
 from rnnbench import compare as compare_runs
 from rnnbench import config, rundir, views
 from rnnbench.errors import RnnbenchError, UsageError
-from rnnbench.fields import BASELINE_FIELDS
+from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 from rnnbench.tasks import TASKS
 
 class _FlagsTakeNoValue:
@@ -190,7 +190,7 @@ def validate(
         baseline = model.cell in BASELINE_FIELDS
         size = f"{model.num_layers}x" + (f" budget {model.param_budget:,}" if model.param_budget else str(model.hidden_size))
         reads, head = task.describe_model(model)
-        rows.append(([name, model.cell] + ["-"] * 6 if BASELINE_FIELDS.get(model.cell) == ("cell",) else
+        rows.append(([name, model.cell] + ["-"] * 6 if reads_nothing(model.cell) else
                      [name, model.cell, "-" if baseline else model.impl, "-" if baseline else "bi" if model.bidirectional else "uni",
                       size, reads, "-" if baseline else head, f"{model.dropout:g}"])
                     + (["\n".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
@@ -373,7 +373,7 @@ def params(
                         if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
     budgets = any(row["param_budget"] for row in rows)  # the column only where a variant has a budget
     headers = ["variant", "hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total"] + (["budget"] if budgets else [])
-    table = [[row["variant"], "-" if BASELINE_FIELDS.get(row["cell"]) == ("cell",) else str(row["hidden_size"]),
+    table = [[row["variant"], "-" if reads_nothing(row["cell"]) else str(row["hidden_size"]),
               *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
               *([f"{row['param_budget']:,}" if row["param_budget"] else ""] if budgets else [])] for row in rows]  # fmt: skip
     _print_view(views.Table(f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", headers, table,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from rnnbench import stats, yamlfile
 from rnnbench.errors import UsageError
-from rnnbench.fields import BASELINE_FIELDS
+from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 from rnnbench.metrics import Metric
 from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
@@ -144,7 +144,7 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
 def _settings(summary: pd.DataFrame) -> list[str]:
     """Each row's training and data settings that differ between the rows of its experiment (a sweep), as YAML
     writes them. Example: 'learning_rate 0.001, tokenizer word'; '' where nothing varies."""
-    reads = ~summary["cell"].map(lambda cell: BASELINE_FIELDS.get(cell) == ("cell",))  # a naive forecast reads none
+    reads = ~summary["cell"].map(reads_nothing)  # a naive forecast reads none
     varying = {}
     for experiment, part in summary[reads].groupby("experiment", sort=False):
         keys = sorted({key for settings in part["settings"] for key in settings})
@@ -360,8 +360,9 @@ def count(n: int, noun: str) -> str:
 
 
 def _size(row) -> str:
-    """Example: '1x64'; '1x84 (budget 40,000)' for a variant sized by its parameter budget; '-' for majority."""
-    if BASELINE_FIELDS.get(row.cell) == ("cell",):  # majority, naive, ...: no layers to size
+    """Example: "1x64"; "1x84 (budget 40,000)" for a variant sized by its parameter budget; "-" for a baseline that
+    reads nothing (majority, naive, ...)."""
+    if reads_nothing(row.cell):  # majority, naive, ...: no layers to size
         return "-"
     size = f"{row.layers}x{row.hidden_size}"
     return size if pd.isna(row.param_budget) else f"{size} (budget {int(row.param_budget):,})"

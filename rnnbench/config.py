@@ -23,7 +23,7 @@ from pydantic import (AfterValidator, BaseModel, Discriminator, Field, Tag, Vali
 
 from rnnbench import yamlfile
 from rnnbench.errors import ConfigError
-from rnnbench.fields import (BASELINE_FIELDS, Device, ExperimentName, ModelSpec, RecordedExperimentName,
+from rnnbench.fields import (BASELINE_FIELDS, Device, reads_nothing, ExperimentName, ModelSpec, RecordedExperimentName,
                              RecordedVariantName, Seed, Strict, Text, Train, VariantName, architecture_problems,
                              canonical, distinct, file_name, model_problems)
 from rnnbench.tasks import TASKS
@@ -204,7 +204,7 @@ class Experiment(Strict):
         parts = {section: {field: value for (where, field), value in fields.items() if where == section}
                  for section in SECTIONS}  # fmt: skip
         model = resolved_model(ModelSpec(**{**self.model.model_dump(), **parts["model"]}), self.data)
-        if BASELINE_FIELDS.get(model.cell) == ("cell",):  # reads no window and trains nothing: one setting only
+        if reads_nothing(model.cell):  # reads no window and trains nothing: one setting only
             return Setting(model, self.train, self.data)
         train = Train(**{**self.train.model_dump(), **parts["train"]}) if parts["train"] else self.train
         data = type(self.data).model_validate({**self.data.model_dump(), **parts["data"]}) if parts["data"] else self.data
@@ -237,7 +237,8 @@ def distinct_data(variants: dict[str, Setting]) -> list:
 
 
 def grid_axes(grid: Grid) -> list[tuple[str, str, list]]:
-    """(section, field, values) for every axis a grid sets, model fields first, in the order written."""
+    """(section, field, values) for every axis a grid sets: model fields, then train fields (each in schema
+    order), then data fields in the order written."""
     axes = [("model", field, getattr(grid, field)) for field in ModelSpec.model_fields]
     axes += [("train", field, getattr(grid.train, field)) for field in Train.model_fields] if grid.train else []
     axes += [("data", field, values) for field, values in (grid.data or {}).items()]
@@ -256,7 +257,7 @@ def variant_name(setting: Setting, shown: set[tuple[str, str]]) -> str:
     'gru-uni-1x64-word', 'linear-3x256', 'majority'.
     """
     model = setting.model
-    if BASELINE_FIELDS.get(model.cell) == ("cell",):  # a baseline that reads nothing else: majority, naive, ...
+    if reads_nothing(model.cell):  # a baseline that reads nothing else: majority, naive, ...
         name = model.cell
     else:
         size = f"-budget{model.param_budget}" if model.param_budget else f"x{model.hidden_size}"

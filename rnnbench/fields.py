@@ -157,6 +157,11 @@ CLASSIFIER_ONLY = ("head", "head_hidden", "max_length", "softmax_output", "carry
 ENCODER_DECODER_ONLY = ("attention", "sentinels")
 
 
+def reads_nothing(cell: str) -> bool:
+    """A baseline that reads nothing but its data: majority, naive, seasonal_naive, drift, mean (not linear)."""
+    return BASELINE_FIELDS.get(cell) == ("cell",)
+
+
 def canonical(model: ModelSpec) -> ModelSpec:
     """A baseline with the fields it does not read reset, so that they neither rename nor rehash it.
 

@@ -2,7 +2,7 @@
 run_experiment(), the recipe that calls it for every (seed, variant) not already finished.
 
     source = task.load(data)                      once per experiment: the corpus, the user's file, ...
-    for each seed: prepared = task.prepare(...)    one split, encoded once, shared by the seed's variants
+    for each seed and data setting: prepared = task.prepare(...)   one split, encoded once, shared by its variants
         for each variant: run_one(spec, ...)       seed → build → fit → score → save → RunRecord
 
 run_one takes picklable arguments (a RunSpec, paths, the task's source) and returns a small record, so a process

@@ -44,7 +44,8 @@ def divergence(model: nn.Module, row: dict) -> str | None:
 
 @torch.no_grad()
 def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, float]:
-    """(the model's outputs for every example, on the CPU: (N, C) logits or probabilities, or (N, 1) values;
+    """(the model's outputs for every example, on the CPU: (N, C) logits or probabilities, (N, 1) values, or
+    (N, H) forecasts;
     the mean training loss over the split), in eval mode."""
     was_training = model.training
     model.eval()
@@ -105,7 +106,7 @@ def fit(
     The first epoch whose loss or weights are not finite ends training: the result says `diverged` (epoch and
     reason), and the model keeps the weights it diverged with, to be recorded as such and never scored.
 
-    After every epoch, `on_checkpoint(state)` receives everything the rest of training depends on (see
+    After every epoch that did not diverge (of a model with parameters), `on_checkpoint(state)` receives everything the rest of training depends on (see
     checkpoint_state); fit(..., resume=state) continues from it and ends exactly as the uninterrupted call would
     have, on the same device.
     """

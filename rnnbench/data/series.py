@@ -88,13 +88,7 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
             if not cell:
                 raise RnnbenchError(f"{path}: line {line}, column '{name}': missing value; fill or drop the row "
                                     "(a forecaster reads every step)")  # fmt: skip
-            try:
-                number = float(cell)
-            except ValueError:
-                raise RnnbenchError(f"{path}: line {line}, column '{name}': {cell[:40]!r} is not a number") from None
-            if not math.isfinite(number):
-                raise RnnbenchError(f"{path}: line {line}, column '{name}': {cell!r} is not a finite number")
-            numbers.append(number)
+            numbers.append(finite_number(cell, f"{path}: line {line}, column '{name}'"))
         values.append(numbers)
         lines.append(line)
         if time_column:
@@ -106,6 +100,17 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
         _check_times(path, time_column, times, lines)
     return Series(np.array(values, dtype=float), [column, *features], times if time_column else None,
                   hashlib.sha256(content).hexdigest())  # fmt: skip
+
+
+def finite_number(text: str, where: str) -> float:
+    """`text` as a finite float, or RnnbenchError naming `where`. Example: '1e3' -> 1000.0; 'lots', 'inf' refused."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise RnnbenchError(f"{where}: {text[:40]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RnnbenchError(f"{where}: {text[:40]!r} is not a finite number")
+    return number
 
 
 def _check_times(path: str, column: str, times: list[str], lines: list[int]) -> None:

@@ -13,7 +13,6 @@ horizon step. `predict` forecasts the steps after the series' end, or after valu
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -394,14 +393,7 @@ class ForecastPredictor:
         for text, name in zip(texts, where):
             if not text.replace(",", " ").split():
                 raise RnnbenchError(f"{name} ({text!r}): empty; give numbers such as '1.5 2 3.25'")
-            for part in text.replace(",", " ").split():
-                try:
-                    value = float(part)
-                except ValueError:
-                    raise RnnbenchError(f"{name} ({text[:40]!r}): {part[:20]!r} is not a number") from None
-                if not math.isfinite(value):
-                    raise RnnbenchError(f"{name}: {part!r} is not a finite number")
-                values.append(value)
+            values += [series.finite_number(part, name) for part in text.replace(",", " ").split()]
         return np.array(values, dtype=float)[:, None]
 
 
