@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-slow clean-results
+.PHONY: install demo test test-slow test-ray clean-results
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ test: install
 # the long learning checks (models must actually learn the task), left out of `make test`
 test-slow: install
 	$(BIN)/python -m pytest -m slow
+
+# the Ray executor on a real local Ray instance: installs the ray extra first
+test-ray: install
+	$(BIN)/python -m pip install -e ".[ray]"
+	$(BIN)/python -m pytest -m ray
 
 clean-results:
 	find results -mindepth 1 -not -name README.md -delete

@@ -21,11 +21,15 @@ from rich.markup import escape
 from rich.table import Table
 
 import rnnbench
-from rnnbench import compare as compare_runs
-from rnnbench import config, rundir, views
+from rnnbench import views
 from rnnbench.errors import RnnbenchError, UsageError
-from rnnbench.fields import BASELINE_FIELDS, reads_nothing
-from rnnbench.tasks import TASKS
+
+# Commands import what they use when they run (torch, pandas and scipy take seconds to import), so that
+# `rnnbench --help` and a mistyped command answer at once. compare's --metric help lists compare.COMPARABLE
+# (a test keeps the two equal) without importing it.
+COMPARABLE = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "validation_accuracy", "long_accuracy",
+              "test_mse", "test_token_accuracy", "test_rmse", "test_mae", "test_r2", "test_spearman", "validation_loss",
+              "test_mase", "test_smape", "test_mape", "validation_mase")  # fmt: skip
 
 class _FlagsTakeNoValue:
     """Help that shows a flag (--json, --help) with no value after it: typer 0.29 writes `--json <bool>`, which
@@ -176,6 +180,10 @@ def validate(
     set_: SetOption = None,
 ):
     """Check an experiment file and list the runs it resolves to, without training anything."""
+    from rnnbench import compare as compare_runs
+    from rnnbench import config
+    from rnnbench.fields import BASELINE_FIELDS, reads_nothing
+
     exp = config.load(experiment, set_ or [])
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
@@ -214,9 +222,20 @@ def run(
     repeat: Annotated[Optional[Path], typer.Option("--repeat", metavar="RUN_DIR", help="Train one recorded run again from its config.yaml, in a temporary folder, and report whether its metrics match (exit 1 if not).")] = None,
     threads: ThreadsOption = None,
     keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep each run's last training state (weights, optimizer, random state) as checkpoint.pt in its run directory; by default it is deleted when the run finishes.")] = False,
+    jobs: Annotated[str, typer.Option("--jobs", "-j", metavar="N|auto", help="Train N runs at once in worker processes, each with its share of the threads (--threads ÷ N); auto: one per free core. Same metrics as one at a time with that thread count.")] = "1",
+    executor: Annotated[str, typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench[ray]).")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). Default: $RAY_ADDRESS, else a new local Ray.")] = None,
+    cpus_per_run: Annotated[float, typer.Option("--cpus-per-run", min=0.01, help="With --executor ray: CPUs each run asks for (its torch threads).")] = 1,
+    gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", min=0, help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.")] = 0,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
     ones from their last finished epoch, and print its table."""
+    if executor == "local" and (jobs.strip().lower() == "auto" or jobs.strip().isdigit() and int(jobs) > 1):
+        from rnnbench.executors import warm_up
+
+        warm_up()  # the workers' fork server imports torch while this process does
+    from rnnbench import compare as compare_runs
+    from rnnbench import config, rundir
     from rnnbench.environment import use_threads
     from rnnbench.runner import run_experiment
 
@@ -224,33 +243,80 @@ def run(
         if experiment is not None or set_:
             raise UsageError("--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set")
         return _repeat(repeat, data_dir, threads)
-    use_threads(threads)
+    if executor not in ("local", "ray"):
+        raise UsageError(f"--executor: '{executor}' is not one of local, ray")
+    ray_only = [flag for flag, given in (("--address", address is not None), ("--cpus-per-run", cpus_per_run != 1),
+                                         ("--gpus-per-run", gpus_per_run != 0)) if given]  # fmt: skip
+    if ray_only and executor != "ray":
+        raise UsageError(f"{', '.join(ray_only)}: only with --executor ray")
+    if executor == "ray" and jobs != "1":
+        raise UsageError("--jobs: for --executor local; Ray runs as many at once as the cluster has room for")
+    count = use_threads(threads)
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
+    workers = _jobs(jobs, count)
     exp = config.load(experiment, set_ or [])
     source = _source(exp.data, data_dir)
+    if workers > 1:
+        each = max(1, count // workers)
+        err.print(f"{workers} worker processes, {each} thread{'' if each == 1 else 's'} each", markup=False,
+                  highlight=False)  # fmt: skip
     with _progress() as progress:
         counts = Counter()
-        finished = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts),
-                                  keep_checkpoint=keep_checkpoint)  # fmt: skip
-    summary, runs = _summary(results, experiment=exp.name)
-    paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
-    _print_table(summary)
+        outcome = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts),
+                                 keep_checkpoint=keep_checkpoint, jobs=workers, executor=executor, address=address,
+                                 cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run)  # fmt: skip
+    finished = outcome.paths
+    if finished:
+        summary, runs = _summary(results, experiment=exp.name)
+        paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
+        _print_table(summary)
+        where = f"runs and summary in {paths[0].parent}"
+    else:
+        runs, where = [], f"no run finished in {Path(results) / exp.name}"
     resumed = f", {counts['resumed']} of them resumed from a checkpoint" if counts["resumed"] else ""
-    err.print(f"runs and summary in {paths[0].parent} (trained now: {counts['trained']}{resumed}; finished before: "
-              f"{counts['skipped']}; left to another process: {counts['busy']})", markup=False, highlight=False,
-              soft_wrap=True)  # fmt: skip
+    failed = f"; failed: {len(outcome.failures)}" if outcome.failures else ""
+    err.print(f"{where} (trained now: {counts['trained']}{resumed}; finished before: {counts['skipped']}; left to "
+              f"another process: {counts['busy']}{failed})", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    problems = []
+    if outcome.failures:
+        for failure in outcome.failures:
+            err.print(f"failed: {failure.spec.variant} seed {failure.spec.seed}: {failure.error}", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
+        problems.append(f"{compare_runs.count(len(outcome.failures), 'run')} of {len(exp.run_specs())} failed (listed "
+                        f"above; tracebacks in {outcome.failures[0].record.parent}/*.failed.json); run the same "
+                        "command again to retry them")  # fmt: skip
     ran = set(map(Path, finished))  # this experiment file's runs, read once by _summary
     diverged = [record for record in runs if record.path in ran and record.diverged is not None]
     if diverged:
         listed = ", ".join(f"{r.spec.variant} seed {r.spec.seed} (epoch {r.diverged['epoch']})" for r in diverged)
-        raise RnnbenchError(f"{compare_runs.count(len(diverged), 'run')} of {len(finished)} diverged: {listed}; "
-                            "lower train.learning_rate or set train.grad_clip to train them otherwise")  # fmt: skip
+        problems.append(f"{compare_runs.count(len(diverged), 'run')} of {len(finished)} diverged: {listed}; "
+                        "lower train.learning_rate or set train.grad_clip to train them otherwise")  # fmt: skip
+    if problems:
+        raise RnnbenchError("\n".join(problems))
+
+
+def _jobs(text: str, threads: int) -> int:
+    """--jobs: a whole number of worker processes, or auto (one per free core); never more than the cores."""
+    from rnnbench.environment import free_cores
+
+    cores = os.cpu_count() or 1
+    if text.strip().lower() == "auto":
+        return max(1, min(free_cores() or cores, cores))
+    if not text.strip().isdigit() or int(text) < 1:
+        raise UsageError(f"--jobs: a whole number of worker processes (1 or more) or auto (got {text!r})")
+    jobs = int(text)
+    if jobs > cores:
+        err.print(f"note: --jobs {jobs}: this machine has {cores} cores; running {cores} at once (more would only "
+                  "slow each other down)", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        jobs = cores
+    return jobs
 
 
 def _repeat(path: Path, data_dir: Path | None, threads: int | None) -> None:
     """`run --repeat`: train a recorded run again and say whether it came out the same (with the thread count it
     recorded, unless --threads says otherwise: a count of threads can change the last digits)."""
+    from rnnbench import rundir
     from rnnbench.environment import use_threads
     from rnnbench.repeat import repeat_run
 
@@ -275,11 +341,14 @@ def _repeat(path: Path, data_dir: Path | None, threads: int | None) -> None:
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
-def _progress() -> Progress:
-    """One bar per run: its name (wrapped, never cut), the bar, the share done, the time (on a wide terminal)
-    and its status (the epoch's loss and validation score, then the test score), which is never cut either."""
+def _progress():
+    """On a terminal, one bar per run (as many moving at once as runs train at once): its name (wrapped, never
+    cut), the bar, the share done, the time (on a wide terminal) and its status (the epoch's loss and validation
+    score, then the test score), which is never cut either. Elsewhere (a log, CI, `| tee`), plain lines."""
     from rich.table import Column
 
+    if not err.is_terminal:
+        return _Lines(err)
     wide = err.width >= 120
     columns = [TextColumn("{task.description}", table_column=Column(overflow="fold")),
                BarColumn(bar_width=40 if wide else 8), TaskProgressColumn(),
@@ -288,22 +357,49 @@ def _progress() -> Progress:
     return Progress(*columns, console=err)
 
 
+class _Lines:
+    """Progress where stderr is not a terminal: a line per finished epoch and per finished run, as each happens
+    (a progress bar would show nothing until the end). The part of rich's Progress that _progress_printer uses."""
+
+    def __init__(self, console: Console):
+        self.console, self.labels, self.totals = console, {}, {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def add_task(self, description: str, total: int, completed: int = 0, status: str = "") -> int:
+        task = len(self.labels)
+        self.labels[task], self.totals[task] = description, total
+        return task
+
+    def update(self, task: int, completed: int | None = None, total: int | None = None, status: str | None = None):
+        if total is not None:
+            self.totals[task] = total
+        if status:
+            done = f" ({completed}/{self.totals[task]})" if completed is not None and status.startswith("epoch") else ""
+            self.console.print(f"{self.labels[task]}: {escape(status)}{done}", highlight=False, soft_wrap=True)
+
+
 def _progress_printer(progress: Progress, counts: Counter | None = None):
     """The handler of run_experiment's events: data reports, a progress bar per run, and skipped runs."""
-    from rnnbench.events import DataPrepared, EpochFinished, RunBusy, RunFinished, RunSkipped, RunStarted
+    from rnnbench import config
+    from rnnbench.events import DataPrepared, EpochFinished, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted
 
-    tasks, reported_data = {}, []
+    tasks, reported_data, seeds_told = {}, [], set()
     counts = Counter() if counts is None else counts  # runs trained, skipped as finished, left to another process
 
     def show(event):
         match event:
-            case DataPrepared(seed=seed, device=device, summary=summary, table=table):
+            case DataPrepared(seed=seed, device=device, summary=summary, table=table, threads=threads):
                 if table is not None and not reported_data:  # the data report once: every seed's sizes are alike
                     _print_view(table, progress.console)
                     reported_data.append(seed)
-                import torch
-
-                threads = torch.get_num_threads()
+                if (seed, summary) in seeds_told:  # worker processes each prepare the seeds they train
+                    return
+                seeds_told.add((seed, summary))
                 where = f"device {device}" + (f" ({threads} thread{'' if threads == 1 else 's'})" if device.type == "cpu" else "")
                 progress.console.print(f"seed {seed}: {summary}; {where}", markup=False, highlight=False,
                                        soft_wrap=True)  # fmt: skip
@@ -341,6 +437,12 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
                                                            + ("%" if metric.scale == 100 else ""))  # fmt: skip
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
                                 status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s")  # fmt: skip
+            case RunFailed(spec=spec, error=error):
+                counts["failed"] += 1
+                if (spec.variant, spec.seed) in tasks:
+                    progress.update(tasks[spec.variant, spec.seed], status="failed")
+                progress.console.print(f"[red]failed:[/red] {escape(spec.variant)} seed {spec.seed}: {escape(error)}; "
+                                       "the other runs go on", highlight=False, soft_wrap=True)  # fmt: skip
             case RunBusy(spec=spec):
                 counts["busy"] += 1
                 progress.console.print(f"{spec.variant} seed {spec.seed}: being trained by another rnnbench process; "
@@ -362,6 +464,8 @@ def params(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Count every variant's parameters by role, without training, and check the recurrent closed form."""
+    from rnnbench import config
+    from rnnbench.fields import reads_nothing
     from rnnbench.params import parameter_counts
 
     exp = config.load(experiment, set_ or [])
@@ -398,7 +502,7 @@ def compare(
     experiment: Annotated[Optional[str], typer.Option("--experiment", help="Only this experiment.")] = None,
     sort: Annotated[Optional[str], typer.Option("--sort", help="Order by this column, e.g. params or test_accuracy_mean.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
-    metric: Annotated[Optional[str], typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(compare_runs.COMPARABLE) + ". Default: the task's first column (test accuracy; test RMSE for a regressor).")] = None,
+    metric: Annotated[Optional[str], typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(COMPARABLE) + ". Default: the task's first column (test accuracy; test RMSE for a regressor).")] = None,
     versus: Annotated[Optional[str], typer.Option("--vs", help="Compare every variant with this one (default: the best).")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write PNG plots into this folder.")] = None,
 ):
@@ -407,6 +511,8 @@ def compare(
     Every metric gets mean ± std and a 95% interval over seeds; each variant is compared with the best (or
     --vs VARIANT) by a paired t-test over the seeds they share, Holm-adjusted, and marked when the seeds cannot
     tell the difference from noise."""
+    from rnnbench import compare as compare_runs
+
     if output_format not in ("table", *compare_runs.RENDERERS):
         raise UsageError(f"--format: '{output_format}' is not one of table, {', '.join(compare_runs.RENDERERS)}")
     summary, runs = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
@@ -510,6 +616,10 @@ def show(
 
     Names: per-language precision, recall and F1, the most confused language pairs with example names, and the
     confusion matrix. Reversal: exact accuracy per length."""
+    from rnnbench import compare as compare_runs
+    from rnnbench import rundir
+    from rnnbench.tasks import TASKS
+
     run = rundir.load_run(run_path)
     m = run.metrics
     if as_json:
@@ -552,6 +662,8 @@ def report(
 
     How to repeat it, the environment, the data hygiene report, the comparison with statistics, the plots and
     the errors worth reading."""
+    from rnnbench import compare as compare_runs
+    from rnnbench import config
     from rnnbench.report import write_report
 
     name = config.load(Path(experiment)).name if experiment.endswith((".yaml", ".yml")) else experiment
@@ -586,6 +698,8 @@ def data_names(
 
     Per language: lines, distinct names, duplicates removed, names listed under several languages, split sizes;
     then whether any name is in two splits."""
+    from rnnbench import config
+
     chosen = [part.strip() for value in languages or [] for part in value.split(",") if part.strip()] or None
     data = config.data_options("names", {"languages": chosen, "multi_language": multi_language, "split": split,
                                          "validation_fraction": validation_fraction, "test_fraction": test_fraction,
@@ -680,6 +794,8 @@ def _source(data, data_dir: Path | None):
 def _runs(results: Path, experiment: str | None = None) -> list:
     """The finished runs under `results` (of one experiment, if named); damaged run directories are listed as
     skipped and left alone."""
+    from rnnbench import rundir
+
     if not Path(results).is_dir():
         raise RnnbenchError(f"{results}: no such results folder; run an experiment first or pass --results DIR")
     runs, problems = rundir.find_runs(results)
@@ -695,12 +811,16 @@ def _runs(results: Path, experiment: str | None = None) -> list:
 
 def _summary(results: Path, experiment: str | None = None, sort: str | None = None, metric: str | None = None,
              versus: str | None = None):
+    from rnnbench import compare as compare_runs
+
     runs = _runs(results, experiment)
     summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
     return summary, runs
 
 
 def _print_table(summary) -> None:
+    from rnnbench import compare as compare_runs
+
     for name, part in compare_runs.by_experiment(summary):
         headers = list(compare_runs.headers(part))
         right = {i for i, header in enumerate(headers) if i >= 4 and header != "settings"}

@@ -303,6 +303,7 @@ TRAIN_SUFFIXES = {  # the same for the training fields
     "eval_drop_last": lambda on: "eval-drop-last" if on else "eval-all",
     "restore_best": lambda on: "restore-best" if on else "keep-last",
     "stop_on": lambda watched: f"stop-on-{watched.replace('_', '-')}",
+    "batching": str,
 }
 
 

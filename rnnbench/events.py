@@ -17,6 +17,7 @@ class DataPrepared:
     device: torch.device
     summary: str  # the task's one line on what the data decided
     table: object | None  # the task's data report as a views.Table, or None
+    threads: int = 1  # torch's CPU threads in the process that prepared it (and trains its runs)
 
 
 @dataclass(frozen=True)
@@ -52,4 +53,11 @@ class RunBusy:
     spec: RunSpec  # another process is training this run now: this one leaves it
 
 
-Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped | RunBusy
+@dataclass(frozen=True)
+class RunFailed:
+    spec: RunSpec
+    error: str  # one line
+    record: Path  # the file that records it, with its traceback
+
+
+Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped | RunBusy | RunFailed

@@ -86,7 +86,8 @@ class RecurrentClassifier(nn.Module):
 
     def _recur(self, x, lengths):
         """All outputs (zero at padded steps) and the last layer's final states, both directions concatenated."""
-        outputs, state = run_recurrent(self.rnn, x, lengths, self._carried(x.shape[0]), outputs=self.reads != "last")
+        outputs, state = run_recurrent(self.rnn, x, lengths, self._carried(x.shape[0]), outputs=self.reads != "last",
+                                       pack=self.reads == "flatten")  # fmt: skip
         if self.carry_state and self.training:
             self.carried = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         if isinstance(state, tuple):  # the LSTM's state is (h, c); the classifier reads h
@@ -142,11 +143,18 @@ def keras_initialise(model: nn.Module) -> None:
                         parameter[hidden : 2 * hidden] = 1.0
 
 
-def run_recurrent(rnn: nn.Module, x, lengths, initial=None, outputs: bool = True):
+def run_recurrent(rnn: nn.Module, x, lengths, initial=None, outputs: bool = True, pack: bool = False):
     """Run `rnn` over a padded batch (B, T, I) with real `lengths` (CPU): (outputs (B, T, directions * H), zero
-    at padded steps, or None when not asked for; final state in torch's layout, a pair (h, c) for the LSTM)."""
+    at padded steps, or None when not asked for; final state in torch's layout, a pair (h, c) for the LSTM).
+
+    A batch whose sequences all fill its T steps (bucketed batches, mostly) is read as it is, without packing:
+    the same answer, up to float rounding, in about two thirds of the time on a CPU. `pack` packs it all the
+    same (the quirks that read padding as input: their earlier runs were packed and repeat bit for bit)."""
     if isinstance(rnn, ScratchRecurrent):
         return rnn(x, lengths, initial)
+    if not pack and int(lengths.min()) == x.shape[1]:  # lengths are on the CPU: no device sync
+        output, state = rnn(x, initial)
+        return (output if outputs else None), state
     # packing makes each sequence stop at its last real character
     packed, state = rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), initial)
     if not outputs:

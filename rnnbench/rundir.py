@@ -190,12 +190,9 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
     `data_report` (names runs) is what cleaning and splitting did; `predictions`, one row per test example. The
     run's checkpoint goes with it as checkpoint.pt if `keep_checkpoint`, else is deleted once the run is published.
     """
-    final, checkpoint = run_dir(results, spec), checkpoint_path(results, spec)
-    staging = None
-    try:
-        staging_root = Path(results) / spec.experiment / ".incomplete"
-        staging_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{final.parent.name}-{final.name}-"))
+    checkpoint = checkpoint_path(results, spec)
+
+    def write(staging: Path) -> None:
         (staging / "config.yaml").write_text(
             yaml.safe_dump({"format_version": FORMAT_VERSION, **spec.model_dump(mode="json")}, sort_keys=False),
             encoding="utf-8",
@@ -212,6 +209,42 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         _write_json(staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics, "weights_sha256": weights_sha256})
         if keep_checkpoint and checkpoint.is_file():
             shutil.copyfile(checkpoint, staging / "checkpoint.pt")
+
+    final = _publish(results, spec, write)
+    with contextlib.suppress(OSError):
+        checkpoint.unlink(missing_ok=True)  # the run is whole: nothing left to resume
+    return final
+
+
+def run_files(path: Path) -> dict[str, bytes]:
+    """A finished run directory's files by name (a run trained where the driver cannot write: a cluster node)."""
+    return {file.name: file.read_bytes() for file in sorted(Path(path).iterdir()) if file.is_file()}
+
+
+def publish_files(results: Path, spec: RunSpec, files: dict[str, bytes]) -> Path:
+    """Write a run's files (run_files of a run trained elsewhere) as the run of `spec` under `results`, published
+    with one rename as save_run does; raises AlreadyFinished if it is there already, RnnbenchError if the files
+    are not a whole run."""
+    if not set(FILES) <= set(files) or any("/" in name or name.startswith(".") for name in files):
+        raise RnnbenchError(f"{run_dir(results, spec)}: the files sent back are not a whole run ({', '.join(sorted(files))})")
+
+    def write(staging: Path) -> None:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+
+    return _publish(results, spec, write)
+
+
+def _publish(results: Path, spec: RunSpec, write) -> Path:
+    """Let `write(folder)` fill a staging folder beside the experiment's runs, then rename it into the run's
+    place: readers see no run or a whole one, and a finished run is never replaced (AlreadyFinished)."""
+    final = run_dir(results, spec)
+    staging = None
+    try:
+        staging_root = Path(results) / spec.experiment / ".incomplete"
+        staging_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"{final.parent.name}-{final.name}-"))
+        write(staging)
         for file in staging.iterdir():
             file.chmod(0o644)  # mkdtemp and safetensors create owner-only files; runs are meant to be shared
         staging.chmod(0o755)
@@ -223,9 +256,27 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         if is_finished(final):
             raise AlreadyFinished(final) from None
         raise RnnbenchError(f"{final}: cannot write run ({err.strerror or err})") from None
-    with contextlib.suppress(OSError):
-        checkpoint.unlink(missing_ok=True)  # the run is whole: nothing left to resume
     return final
+
+
+def failure_path(results: Path, spec: RunSpec) -> Path:
+    """Where a failed run's error is recorded: beside its checkpoint, until the run finishes."""
+    return Path(results) / spec.experiment / ".incomplete" / f"{spec.variant_key()}-seed-{spec.seed}.failed.json"
+
+
+def record_failure(results: Path, spec: RunSpec, error: str, details: str | None = None) -> Path:
+    """Record why a run failed (one line, and the traceback in `details`); the next `run` trains it again."""
+    path = failure_path(results, spec)
+    with contextlib.suppress(OSError):  # a failure that cannot be recorded is still reported by the command
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, to_json({"variant": spec.variant, "variant_key": spec.variant_key(), "seed": spec.seed,
+                                         "error": error, "traceback": details}) + "\n")  # fmt: skip
+    return path
+
+
+def clear_failure(results: Path, spec: RunSpec) -> None:
+    with contextlib.suppress(OSError):
+        failure_path(results, spec).unlink(missing_ok=True)
 
 
 SPLIT_PREFIXES = ("train_", "validation_", "test_", "long_")

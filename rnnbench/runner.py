@@ -11,7 +11,9 @@ pool or a cluster maps over it as the loop here does; given no `prepared`, it pr
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -20,7 +22,7 @@ from rnnbench import metrics, rundir
 from rnnbench.config import Experiment, RunSpec, task_of
 from rnnbench.errors import RnnbenchError
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
-from rnnbench.events import DataPrepared, EpochFinished, Event, RunBusy, RunFinished, RunSkipped, RunStarted
+from rnnbench.events import DataPrepared, EpochFinished, Event, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted
 from rnnbench.train import fit
 
 
@@ -38,14 +40,45 @@ def prepare_seed(data, source, seed: int, device: torch.device, on_event: Callab
     task = task_of(data)
     prepared = task.prepare(data, source, seed, device)
     table = task.data_table(prepared.report, f"data (seed {seed})")
-    on_event(DataPrepared(seed, device, task.describe(prepared.sizes, prepared.report), table))
+    on_event(DataPrepared(seed, device, task.describe(prepared.sizes, prepared.report), table, torch.get_num_threads()))
     return prepared
 
 
+@dataclass
+class Outcome:
+    """What run_experiment did: the experiment's finished run paths (trained now or before) and its failures."""
+
+    paths: list[Path] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one run: "finished" (trained now, `path`), "skipped" (finished before, `path`), "busy"
+    (another process is training it) or "failed" (`error`, one line, and the traceback in `details`)."""
+
+    spec: RunSpec
+    status: str
+    path: Path | None = None
+    error: str | None = None
+    details: str | None = None
+
+
+EXECUTORS = ("local", "ray")
+
+
 def run_experiment(experiment: Experiment, source, results: Path, on_event: Callable[[Event], None] = ignore,
-                   keep_checkpoint: bool = False) -> list[Path]:  # fmt: skip
+                   keep_checkpoint: bool = False, jobs: int = 1, executor: str = "local",
+                   address: str | None = None, cpus_per_run: float = 1, gpus_per_run: float = 0) -> Outcome:  # fmt: skip
     """Train and save every (seed, variant) run not already finished, continuing interrupted ones from their
-    checkpoints; return all the experiment's run paths."""
+    checkpoints; return all the experiment's run paths and the runs that failed.
+
+    Where the runs go: this process (`jobs` 1), `jobs` local worker processes, or Ray tasks (`executor` "ray",
+    on the cluster at `address`, each run asking for `cpus_per_run` CPUs and `gpus_per_run` GPUs). A run that
+    fails (an exception, out of memory) is recorded as failed (rundir.record_failure) and the others go on.
+    """
+    if executor not in EXECUTORS:
+        raise RnnbenchError(f"--executor: '{executor}' is not one of {', '.join(EXECUTORS)}")
     device = resolve_device(experiment.device)
     rundir.check_writable(results)
     specs = experiment.run_specs()
@@ -55,39 +88,112 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
             rundir.load_checkpoint(results, spec, torch.device("cpu"))
     check_one_data_section(experiment, results)
     check_same_data(experiment.data, source, [path for path in finished if path is not None])
-    paths = []
+    outcome = Outcome()
+    pending = []  # (spec, position), by seed, then by data setting: each seed's data is prepared once per setting
     for seed in experiment.seeds:
-        pending = []
-        for spec, done in zip(specs, finished):
-            if spec.seed != seed:
-                continue
+        mine = [(spec, done) for spec, done in zip(specs, finished) if spec.seed == seed]
+        for spec, done in mine:
             if done is not None:
-                paths.append(done)
+                outcome.paths.append(done)
                 on_event(RunSkipped(spec, done))
-            else:
-                pending.append(spec)
-        settings = [spec.data for spec in pending]  # one, unless variants set the task's INPUT_FIELDS
-        data, prepared = None, None  # this seed's data for one data setting at a time
-        for spec in sorted(pending, key=lambda spec: settings.index(spec.data)):
-            if spec.data != data:
-                data, prepared = spec.data, prepare_seed(spec.data, source, seed, device, on_event)
-            with rundir.claim(results, spec) as mine:  # several `run` processes on one folder share the work
-                done = rundir.finished_run(results, spec)  # another process may have finished it since
-                if done is not None:
-                    paths.append(done)
-                    on_event(RunSkipped(spec, done))
-                    continue
-                if not mine:
-                    on_event(RunBusy(spec))
-                    continue
-                try:
-                    record = run_one(spec, results, source, prepared=prepared, on_event=on_event,
-                                     position=(specs.index(spec) + 1, len(specs)), keep_checkpoint=keep_checkpoint)  # fmt: skip
-                    paths.append(record.path)
-                except rundir.AlreadyFinished as done:  # a process without locks (another system) finished it first
-                    paths.append(done.path)
-                    on_event(RunSkipped(spec, done.path))
-    return paths
+        settings = [spec.data for spec, done in mine if done is None]  # one, unless variants set INPUT_FIELDS
+        pending += sorted(((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
+                          key=lambda item: settings.index(item[0].data))  # fmt: skip
+    if executor == "ray":
+        from rnnbench.executors import run_on_ray
+
+        attempts = run_on_ray(pending, results, source, on_event, keep_checkpoint, address, cpus_per_run, gpus_per_run)
+    elif jobs > 1 and len(pending) > 1:
+        from rnnbench.executors import run_in_pool
+
+        attempts = run_in_pool(pending, results, source, on_event, keep_checkpoint, min(jobs, len(pending)))
+    else:
+        cache = PreparedCache(device)
+        attempts = (attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint)
+                    for spec, position in pending)  # fmt: skip
+    for attempt in attempts:
+        if attempt.status in ("finished", "skipped"):
+            outcome.paths.append(attempt.path)
+        elif attempt.status == "failed":
+            outcome.failures.append(Failure(attempt.spec, attempt.error,
+                                            rundir.failure_path(results, attempt.spec)))  # fmt: skip
+    return outcome
+
+
+@dataclass(frozen=True)
+class Failure:
+    spec: RunSpec
+    error: str  # one line
+    record: Path  # the file that holds it, with its traceback
+
+
+class PreparedCache:
+    """The data of the last (data setting, seed) prepared, for the runs that share it: a process prepares each
+    seed's data once per data setting, as run_experiment orders the runs."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.key, self.prepared = device, None, None
+
+    def get(self, data, source, seed: int, on_event: Callable[[Event], None]):
+        key = (data.model_dump_json(), seed)
+        if key != self.key:
+            self.key, self.prepared = None, None  # the previous one is freed first: one at a time in memory
+            self.prepared = prepare_seed(data, source, seed, self.device, on_event)
+            self.key = key
+        return self.prepared
+
+
+class _FromHandler(Exception):
+    """An exception raised by the caller's event handler (a test interrupting a run, say): not the run's own."""
+
+
+def attempt_run(spec: RunSpec, results: Path, source, cache: PreparedCache, on_event: Callable[[Event], None],
+                position: tuple[int, int], keep_checkpoint: bool = False) -> Attempt:  # fmt: skip
+    """Train and save one run unless it is finished or another process holds it; an exception of the run's own
+    (a bug, out of memory, data a variant's settings cannot read) is recorded as its failure and returned, so
+    that the experiment's other runs go on. Ctrl-C (KeyboardInterrupt) and the handler's exceptions propagate."""
+
+    def forward(event: Event) -> None:
+        try:
+            on_event(event)
+        except Exception as error:
+            raise _FromHandler() from error
+
+    with rundir.claim(results, spec) as mine:  # several `run` processes on one folder share the work
+        done = rundir.finished_run(results, spec)  # another process may have finished it since
+        if done is not None:
+            on_event(RunSkipped(spec, done))
+            return Attempt(spec, "skipped", done)
+        if not mine:
+            on_event(RunBusy(spec))
+            return Attempt(spec, "busy")
+        try:
+            prepared = cache.get(spec.data, source, spec.seed, forward)
+            record = run_one(spec, results, source, prepared=prepared, on_event=forward, position=position,
+                             keep_checkpoint=keep_checkpoint)  # fmt: skip
+        except _FromHandler as handler:
+            raise handler.__cause__ from None
+        except rundir.AlreadyFinished as finished:  # a process without locks (another system) finished it first
+            on_event(RunSkipped(spec, finished.path))
+            return Attempt(spec, "skipped", finished.path)
+        except Exception as error:  # noqa: BLE001 - recorded, reported, and the other runs go on
+            attempt = Attempt(spec, "failed", error=describe_failure(error), details=traceback.format_exc())
+            rundir.record_failure(results, spec, attempt.error, attempt.details)
+            on_event(RunFailed(spec, attempt.error, rundir.failure_path(results, spec)))
+            return attempt
+        rundir.clear_failure(results, spec)
+        return Attempt(spec, "finished", record.path)
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for a run's failure: the message of an rnnbench error, else the exception's type and message
+    (out of memory named as such)."""
+    if isinstance(error, RnnbenchError):
+        return str(error).splitlines()[0]
+    text = f"{type(error).__name__}: {error}".splitlines()[0]
+    if isinstance(error, MemoryError) or any(sign in text.lower() for sign in ("out of memory", "can't allocate memory")):
+        return f"out of memory ({text})"
+    return text
 
 
 def check_one_data_section(experiment: Experiment, results: Path) -> None:
@@ -148,7 +254,8 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
                  grad_clip=train.grad_clip, weight_decay=train.weight_decay, restore_best=train.restore_best,
                  generator=torch.Generator().manual_seed(spec.seed), score=task.validator(prepared), watch=watch,
                  on_epoch=lambda row: on_event(EpochFinished(spec, row)), resume=resume,
-                 on_checkpoint=lambda state: rundir.save_checkpoint(results, spec, state))  # fmt: skip
+                 on_checkpoint=lambda state: rundir.save_checkpoint(results, spec, state),
+                 bucketed=train.batching == "bucketed")  # fmt: skip
     memory, memory_kind = peak_memory_mb(device)
     # a diverged model's answers mean nothing: it is recorded, with its history, but never scored
     scores, files = task.score(model, prepared, spec) if result.diverged is None else ({}, {})

@@ -51,7 +51,8 @@ class Tagger(nn.Module):
         # tokens (B, T); lengths (B,) on the CPU; targets (B, T) the reversed tokens, padded, or None
         if self.regression:
             tokens, lengths, targets = read_in_full(tokens, lengths, targets, self.length)
-        outputs, _ = run_recurrent(self.rnn, step_inputs(self.embedding, tokens), lengths)  # (B, T, directions * H)
+        outputs, _ = run_recurrent(self.rnn, step_inputs(self.embedding, tokens), lengths,
+                                   pack=self.regression)  # (B, T, directions * H); pack: see run_recurrent
         outputs = self.out(self.dropout(outputs))  # (B, T, C) logits, or (B, T, 1) values
         return outputs, step_loss(outputs, targets, self.regression)
 
@@ -81,11 +82,12 @@ class RepeatDecoder(nn.Module):
     def forward(self, tokens, lengths, targets=None):
         if self.regression:
             tokens, lengths, targets = read_in_full(tokens, lengths, targets, self.length)
-        _, state = run_recurrent(self.encoder, step_inputs(self.embedding, tokens), lengths, outputs=False)
+        _, state = run_recurrent(self.encoder, step_inputs(self.embedding, tokens), lengths, outputs=False,
+                                 pack=self.regression)  # fmt: skip
         state = bridge_state(self.bridge, state, self.num_layers)  # (layers, B, H), a pair (h, c) for the LSTM
         final = state[0] if isinstance(state, tuple) else state
         repeated = final[-1][:, None, :].expand(-1, tokens.shape[1], -1)  # (B, T, H): the encoder's final output
-        outputs, _ = run_recurrent(self.decoder, repeated, lengths, state)  # (B, T, H)
+        outputs, _ = run_recurrent(self.decoder, repeated, lengths, state, pack=self.regression)  # (B, T, H)
         outputs = self.out(self.dropout(outputs))  # (B, T, C) logits, or (B, T, 1) values
         return outputs, step_loss(outputs, targets, self.regression)
 

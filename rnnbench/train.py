@@ -42,7 +42,7 @@ def divergence(model: nn.Module, row: dict) -> str | None:
     return None
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, float]:
     """(the model's outputs for every example, on the CPU: (N, C) logits or probabilities, (N, 1) values, or
     (N, H) forecasts;
@@ -58,7 +58,7 @@ def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None)
     return torch.cat(pieces).cpu(), loss_sum / len(split)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def evaluate(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
     """(probabilities (N, C), predicted classes (N,), mean loss) of a classifier over a whole split, in eval mode,
     on the CPU."""
@@ -95,10 +95,14 @@ def fit(
     restore_best: bool = True,
     resume: dict | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
+    bucketed: bool = False,
 ) -> FitResult:
     """Adam on the training split; stop after `patience` epochs (0 = never) in which the watched history value
     (`watch` = (key, "max" or "min")) did not improve, and leave the model holding the best epoch's weights (the
     last epoch's if not restore_best, or if there is no validation split to watch).
+
+    bucketed: batches of one length each, in a random order (TensorSplit.batches' by_length), instead of
+    batches drawn at random.
 
     `score(model, split) -> (accuracy or None, loss)` measures the validation split each epoch; the default is
     classification accuracy. Training accuracy is tracked batch by batch for classifiers only (None otherwise).
@@ -128,7 +132,7 @@ def fit(
         # Sums stay on the device so the loop never waits for it; they are read once per epoch.
         loss_sum = torch.zeros((), device=train.targets.device)
         correct = torch.zeros((), device=train.targets.device, dtype=torch.long)
-        for batch in train.batches(batch_size, generator):
+        for batch in train.batches(batch_size, generator, by_length=bucketed):
             logits, loss = model(batch.tokens, batch.lengths, batch.targets)
             if optimizer is not None:
                 optimizer.zero_grad(set_to_none=True)

@@ -48,7 +48,7 @@ def test_an_interrupted_run_continues_and_ends_as_an_uninterrupted_one(tmp_path,
     assert [row["epoch"] for row in saved["history"]] == [1, 2, 3] and not saved["stopped"]
     assert rundir.finished_run(results, spec) is None
     events = []
-    [path] = run_experiment(experiment, source, results, on_event=events.append)
+    [path] = run_experiment(experiment, source, results, on_event=events.append).paths
     assert [e.row["epoch"] for e in events if isinstance(e, EpochFinished)] == [4, 5, 6]  # epochs 1-3 not trained again
     record = rundir.load_run(path)
     assert record.environment["resumed_after_epoch"] == 3 and record.epochs_run == 6

@@ -101,3 +101,25 @@ def test_restore_best_false_keeps_the_last_epoch(de_it):
         assert result.best_epoch < 4  # so the two choices differ in this setting
         expected = result.best_value if restore_best else result.history[-1]["validation_accuracy"]
         assert accuracy == pytest.approx(expected)
+
+
+def test_bucketed_batching_learns_as_well_and_reads_unpacked_batches(de_it):
+    """train.batching: bucketed. Batches of one length run without packing; the model learns the task as well."""
+    model, result = _fit(de_it, max_epochs=4, bucketed=True)
+    assert result.best_value > 0.85
+    _, shuffled = _fit(de_it, max_epochs=4)
+    assert [row["train_loss"] for row in result.history] != [row["train_loss"] for row in shuffled.history]
+    # one length: read as it is (no packing), and the same answer as packed, since forward arithmetic is alike
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    from rnnbench.models import run_recurrent
+
+    lengths = torch.full((5,), 7)
+    model.eval()
+    with torch.no_grad():
+        embedded = model.embedding(torch.randint(1, 10, (5, 7)))
+        unpacked, state = run_recurrent(model.rnn, embedded, lengths)
+        packed, packed_state = run_recurrent(model.rnn, embedded, lengths, pack=True)
+        assert torch.allclose(unpacked, packed, atol=1e-6) and torch.allclose(state, packed_state, atol=1e-6)
+        _, direct = model.rnn(pack_padded_sequence(embedded, lengths, batch_first=True))
+        assert torch.allclose(state, direct, atol=1e-6)

@@ -29,17 +29,28 @@ class TensorSplit:
         return TensorSplit(self.tokens[order.to(self.tokens.device)], self.lengths[order],
                            self.targets[order.to(self.targets.device)])
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[TensorSplit]:
+    def batches(self, batch_size: int, generator: torch.Generator | None = None,
+                by_length: bool = False) -> Iterator[TensorSplit]:
         """Consecutive batches, in a random order when a generator is given, each trimmed to its longest item.
+
+        by_length (bucketing, with a generator): the shuffled examples are sorted by length (a stable sort, so
+        examples of one length stay shuffled) and cut into batches, which are then drawn in a random order. Each
+        batch holds one length, or two where lengths meet, so it pads (and, with one length, packs) nothing; the
+        batches and their number are otherwise as many as without.
 
         The permutation is applied once per epoch, so every batch is a slice: no per-batch index copies, and
         the trim reads the CPU lengths, so no host-device synchronisation either.
         """
-        tokens, lengths, targets = self.tokens, self.lengths, self.targets
+        starts = list(range(0, len(self), batch_size))
+        split = self
         if generator is not None:
-            shuffled = self.take(torch.randperm(len(self), generator=generator))
-            tokens, lengths, targets = shuffled.tokens, shuffled.lengths, shuffled.targets
-        for start in range(0, len(self), batch_size):
+            order = torch.randperm(len(self), generator=generator)
+            if by_length:
+                order = order[self.lengths[order].sort(stable=True).indices]
+                starts = [starts[i] for i in torch.randperm(len(starts), generator=generator).tolist()]
+            split = self.take(order)
+        tokens, lengths, targets = split.tokens, split.lengths, split.targets
+        for start in starts:
             batch_lengths = lengths[start : start + batch_size]
             width = int(batch_lengths.max())
             batch_targets = targets[start : start + batch_size]
