@@ -4,7 +4,7 @@ whole commands as a user types them (start-up included), each the median of repe
     python benchmarks/speed.py                 # epochs, --help, predict, names_de_it with --jobs 1 and 2 (~6 min)
     python benchmarks/speed.py --ray           # ... and names_de_it on a local Ray instance (pip install ray)
     python benchmarks/speed.py --full          # ... and names_18 (18 runs) and reversal (63 runs), serial and
-                                               #     with --jobs auto and bucketed batches (about an hour on 2 cores)
+                                               #     with --jobs <cores> and bucketed batches (~50 min on 2 cores)
 
 Epochs: the 18-language names data (seed 0) and a GRU with 128 hidden units, embedding 32, batch 64, Adam with
 gradient clipping, as experiments/names_18.yaml trains it: rnnbench's fit() with shuffled batches (the default)
@@ -33,7 +33,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5, help="epochs timed per loop (median reported)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each whole command")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: rnnbench's choice)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads in all (default: the cores; "
+                        "pinned, since the load average this benchmark itself leaves would lower rnnbench's choice)")
     parser.add_argument("--ray", action="store_true", help="also time names_de_it on a local Ray instance")
     parser.add_argument("--full", action="store_true", help="also time names_18 and reversal whole (long)")
     parser.add_argument("--skip-epochs", action="store_true", help="only the whole commands")
@@ -149,21 +150,23 @@ def commands(args, threads: int) -> None:
                    cwd=REPO, capture_output=True, check=True)  # fmt: skip
     report("rnnbench predict Tribbiani", timed(["predict", "Tribbiani", "--results", str(trained)], 5, fresh_results=False))
     shutil.rmtree(trained)
-    de_it = ["run", "experiments/names_de_it.yaml"]
+    de_it = ["run", "experiments/names_de_it.yaml", "--threads", str(threads)]
     one = report(f"run names_de_it.yaml (6 runs), --jobs 1 ({threads} threads)", timed(de_it, args.repeats), runs=6)
-    two = report("run names_de_it.yaml (6 runs), --jobs 2", timed([*de_it, "--jobs", "2"], args.repeats), runs=6)
+    two = report(f"run names_de_it.yaml (6 runs), --jobs 2 ({threads} threads in all)",
+                 timed([*de_it, "--jobs", "2"], args.repeats), runs=6)  # fmt: skip
     print(f"  --jobs 2 vs --jobs 1, runs per minute: {one / two:.2f}x", flush=True)
     if args.ray:
-        ray = report("run names_de_it.yaml (6 runs), --executor ray (a new local Ray instance)",
-                     timed([*de_it, "--executor", "ray"], args.repeats), runs=6)  # fmt: skip
+        ray = report("run names_de_it.yaml (6 runs), --executor ray (a new local Ray instance, 1 CPU per run)",
+                     timed(["run", "experiments/names_de_it.yaml", "--executor", "ray"], args.repeats), runs=6)  # fmt: skip
         print(f"  Ray executor overhead vs the local pool (--jobs 2): {(ray - two) / 6:+.2f} s per run "
               f"({ray - two:+.1f} s for 6 runs, Ray's start included)", flush=True)  # fmt: skip
     if args.full:
+        jobs = str(os.cpu_count())  # what --jobs auto gives on a quiet machine
         for experiment, runs in (("names_18", 18), ("reversal", 63)):
-            command = ["run", f"experiments/{experiment}.yaml"]
-            report(f"run {experiment}.yaml ({runs} runs), default (--jobs 1, shuffled)", timed(command, 1), runs=runs)
-            report(f"run {experiment}.yaml ({runs} runs), --jobs auto --set train.batching=bucketed",
-                   timed([*command, "--jobs", "auto", "--set", "train.batching=bucketed"], 1), runs=runs)  # fmt: skip
+            command = ["run", f"experiments/{experiment}.yaml", "--threads", str(threads)]
+            report(f"run {experiment}.yaml ({runs} runs), --jobs 1, shuffled (the defaults)", timed(command, 1), runs=runs)
+            report(f"run {experiment}.yaml ({runs} runs), --jobs {jobs} --set train.batching=bucketed",
+                   timed([*command, "--jobs", jobs, "--set", "train.batching=bucketed"], 1), runs=runs)  # fmt: skip
 
 
 if __name__ == "__main__":

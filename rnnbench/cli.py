@@ -222,7 +222,7 @@ def run(
     repeat: Annotated[Optional[Path], typer.Option("--repeat", metavar="RUN_DIR", help="Train one recorded run again from its config.yaml, in a temporary folder, and report whether its metrics match (exit 1 if not).")] = None,
     threads: ThreadsOption = None,
     keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep each run's last training state (weights, optimizer, random state) as checkpoint.pt in its run directory; by default it is deleted when the run finishes.")] = False,
-    jobs: Annotated[str, typer.Option("--jobs", "-j", metavar="N|auto", help="Train N runs at once in worker processes, each with its share of the threads (--threads ÷ N); auto: one per free core. Same metrics as one at a time with that thread count.")] = "1",
+    jobs: Annotated[str, typer.Option("--jobs", "-j", metavar="N|auto", help="Train N runs at once in worker processes (at most one per core), each with its share of the threads (--threads ÷ N, at least 1); auto: one per free core. Same metrics as one at a time with that thread count.")] = "1",
     executor: Annotated[str, typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench[ray]).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). Default: $RAY_ADDRESS, else a new local Ray.")] = None,
     cpus_per_run: Annotated[float, typer.Option("--cpus-per-run", min=0.01, help="With --executor ray: CPUs each run asks for (its torch threads).")] = 1,
@@ -249,18 +249,19 @@ def run(
                                          ("--gpus-per-run", gpus_per_run != 0)) if given]  # fmt: skip
     if ray_only and executor != "ray":
         raise UsageError(f"{', '.join(ray_only)}: only with --executor ray")
-    if executor == "ray" and jobs != "1":
-        raise UsageError("--jobs: for --executor local; Ray runs as many at once as the cluster has room for")
-    count = use_threads(threads)
+    if executor == "ray" and (jobs != "1" or threads is not None):
+        raise UsageError(f"{'--jobs' if jobs != '1' else '--threads'}: for --executor local; on Ray, each run's "
+                         "threads are its --cpus-per-run, and as many run at once as the cluster has room for")  # fmt: skip
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
-    workers = _jobs(jobs, count)
+    use_threads(threads)  # with --jobs, the threads the workers share
+    workers = _jobs(jobs)
+    if executor == "ray":
+        from rnnbench.executors import require_ray
+
+        require_ray()  # before any data is read
     exp = config.load(experiment, set_ or [])
     source = _source(exp.data, data_dir)
-    if workers > 1:
-        each = max(1, count // workers)
-        err.print(f"{workers} worker processes, {each} thread{'' if each == 1 else 's'} each", markup=False,
-                  highlight=False)  # fmt: skip
     with _progress() as progress:
         counts = Counter()
         outcome = run_experiment(exp, source, results, on_event=_progress_printer(progress, counts),
@@ -296,7 +297,7 @@ def run(
         raise RnnbenchError("\n".join(problems))
 
 
-def _jobs(text: str, threads: int) -> int:
+def _jobs(text: str) -> int:
     """--jobs: a whole number of worker processes, or auto (one per free core); never more than the cores."""
     from rnnbench.environment import free_cores
 
@@ -386,7 +387,8 @@ class _Lines:
 def _progress_printer(progress: Progress, counts: Counter | None = None):
     """The handler of run_experiment's events: data reports, a progress bar per run, and skipped runs."""
     from rnnbench import config
-    from rnnbench.events import DataPrepared, EpochFinished, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted
+    from rnnbench.events import (DataPrepared, EpochFinished, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted,
+                                 WorkersStarted)  # fmt: skip
 
     tasks, reported_data, seeds_told = {}, [], set()
     counts = Counter() if counts is None else counts  # runs trained, skipped as finished, left to another process
@@ -400,7 +402,8 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
                 if (seed, summary) in seeds_told:  # worker processes each prepare the seeds they train
                     return
                 seeds_told.add((seed, summary))
-                where = f"device {device}" + (f" ({threads} thread{'' if threads == 1 else 's'})" if device.type == "cpu" else "")
+                where = f"device {device}" + (f" ({threads} thread{'' if threads == 1 else 's'})"
+                                              if device.type == "cpu" and threads else "")  # fmt: skip
                 progress.console.print(f"seed {seed}: {summary}; {where}", markup=False, highlight=False,
                                        soft_wrap=True)  # fmt: skip
             case RunStarted(spec=spec, index=i, total=n, parameters=p, resumed=done):
@@ -437,6 +440,9 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
                                                            + ("%" if metric.scale == 100 else ""))  # fmt: skip
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
                                 status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s")  # fmt: skip
+            case WorkersStarted(workers=workers, threads=threads):
+                progress.console.print(f"{workers} worker processes, {threads} thread{'' if threads == 1 else 's'} "
+                                       "each", markup=False, highlight=False)  # fmt: skip
             case RunFailed(spec=spec, error=error):
                 counts["failed"] += 1
                 if (spec.variant, spec.seed) in tasks:

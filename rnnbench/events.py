@@ -17,7 +17,7 @@ class DataPrepared:
     device: torch.device
     summary: str  # the task's one line on what the data decided
     table: object | None  # the task's data report as a views.Table, or None
-    threads: int = 1  # torch's CPU threads in the process that prepared it (and trains its runs)
+    threads: int | None = None  # torch's CPU threads in the process that prepared it (and trains its runs)
 
 
 @dataclass(frozen=True)
@@ -60,4 +60,10 @@ class RunFailed:
     record: Path  # the file that records it, with its traceback
 
 
-Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped | RunBusy | RunFailed
+@dataclass(frozen=True)
+class WorkersStarted:
+    workers: int  # worker processes training runs at once (`run --jobs`)
+    threads: int  # torch's CPU threads in each
+
+
+Event = DataPrepared | RunStarted | EpochFinished | RunFinished | RunSkipped | RunBusy | RunFailed | WorkersStarted

@@ -3,9 +3,9 @@ worker processes (`run --jobs N`), or Ray tasks on a cluster (`run --executor ra
 runner.attempt_run, and yield one runner.Attempt per run as runs finish; events (epochs, finished runs) reach
 the caller's handler in this process as they happen.
 
-    run_in_pool   N spawned processes, each setting torch's threads to its share of the cores before any work;
-                  they write run directories under `results` themselves (one filesystem), claiming each run
-                  with the same lock two `run` commands share.
+    run_in_pool   N worker processes (forked from a fork server that imported torch once; spawned on Windows),
+                  each setting torch's threads to its share before any work; they write run directories under
+                  `results` themselves (one filesystem), claiming each run with the lock two `run`s share.
     run_on_ray    one Ray task per run (num_cpus, and num_gpus as a fraction so that small RNNs share a GPU); the
                   task trains into a temporary folder on its node and returns the run's files, which this process
                   (the driver) publishes under `results`: no filesystem needs to be shared with the cluster.
@@ -16,6 +16,8 @@ Ray is an optional extra, imported only here and only when asked for.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import importlib
 import multiprocessing
 import queue as queues
 import signal
@@ -38,9 +40,10 @@ POLL_SECONDS = 0.1  # how often the driver forwards events while it waits for ru
 
 
 def threads_per_worker(jobs: int, threads: int) -> int:
-    """torch threads for each of `jobs` workers sharing `threads` CPU threads: never more threads than cores
-    altogether (two 2-thread processes on 2 cores slow each other down several times over), at least 1.
-    Example: 4 threads, 2 jobs -> 2; 2 threads, 3 jobs -> 1."""
+    """torch threads for each of `jobs` workers sharing `threads` CPU threads, at least 1 (the caller keeps `jobs`
+    at most the cores, so that with the default threads, one per free core, the workers never run more threads
+    than cores: two 2-thread processes on 2 cores slow each other down several times over).
+    Example: 4 threads, 2 jobs -> 2; 2 threads, 2 jobs -> 1."""
     return max(1, threads // jobs)
 
 
@@ -83,50 +86,102 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
+DEATHS_ALLOWED = 1  # a run whose worker dies once more than this (it was training it each time) is failed
+
+
 def run_in_pool(pending: list, results: Path, source, on_event: Callable[[Event], None], keep_checkpoint: bool,
-                jobs: int, threads: int | None = None) -> Iterator:  # fmt: skip
-    """Attempt every (spec, position) of `pending` in `jobs` worker processes, yielding each runner.Attempt as it
-    comes. Each worker sets torch's threads to `threads` (default: this process's count) ÷ jobs. A worker that
-    dies (killed for memory, say) fails the runs it and its pool had left. Ctrl-C stops the workers at once; a
-    run they leave keeps its last checkpoint, and no half-written run directory."""
-    import torch
+                jobs: int, threads: int) -> Iterator:  # fmt: skip
+    """Attempt every (spec, position) of `pending` in up to `jobs` worker processes, yielding each runner.Attempt
+    as it comes. Each worker sets torch's threads to `threads` ÷ jobs before any work (however few runs are
+    left, so a run trains with the same count however it is scheduled).
 
-    from rnnbench.environment import resolve_device
-    from rnnbench.runner import Attempt
-
+    A worker that dies (killed by the system for memory, say) breaks the pool: the runs left are started again in
+    a new one, continuing from their checkpoints, and a run whose worker died twice while training it is
+    failed. Ctrl-C stops the workers at once; a run they leave keeps its last checkpoint and no half-written run
+    directory."""
     from rnnbench import rundir
-    from rnnbench.events import RunFailed
+    from rnnbench.events import RunFailed, RunFinished, RunStarted, WorkersStarted
+    from rnnbench.runner import Attempt, failed
 
     context = _context()
     events = context.Queue()
-    per_worker = threads_per_worker(jobs, threads or torch.get_num_threads())
-    device = resolve_device(pending[0][0].device).type if pending else "cpu"
-    pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                                                  initargs=(per_worker, events, source, device))  # fmt: skip
-    try:
-        futures = {pool.submit(_work, spec, results, position, keep_checkpoint): spec
-                   for spec, position in longest_first(pending)}  # fmt: skip
-        waiting = set(futures)
-        while waiting:
-            done, waiting = concurrent.futures.wait(waiting, timeout=POLL_SECONDS,
-                                                    return_when=concurrent.futures.FIRST_COMPLETED)  # fmt: skip
-            _forward(events, on_event)
-            for future in done:
-                spec = futures[future]
-                try:
-                    yield future.result()
-                except concurrent.futures.process.BrokenProcessPool:
-                    error = "a worker process died before this run finished (killed by the system: out of memory?)"
-                    record = rundir.record_failure(results, spec, error)
-                    on_event(RunFailed(spec, error, record))
-                    yield Attempt(spec, "failed", error=error)
-        pool.shutdown(wait=True)  # the workers flush what they still hold of the events as they exit
-        _forward(events, on_event)
-    except BaseException:  # Ctrl-C, or the caller's handler: stop every worker now
+    each = threads_per_worker(jobs, threads)
+    device = resolve_device_type(pending[0][0].device)
+    left = {_key(spec): (spec, position) for spec, position in longest_first(pending)}
+    training, deaths = set(), {}  # runs started and not yet finished in the current pool; pools broken under each
+
+    def forward() -> None:
+        for event in _drain(events):
+            if isinstance(event, RunStarted):
+                training.add(_key(event.spec))
+            elif isinstance(event, (RunFinished, RunFailed)):
+                training.discard(_key(event.spec))
+            on_event(event)
+
+    on_event(WorkersStarted(min(jobs, len(left)), each))
+    while left:
+        pool = concurrent.futures.ProcessPoolExecutor(min(jobs, len(left)), mp_context=context,
+                                                      initializer=_start_worker, initargs=(each, events, source, device))  # fmt: skip
+        broken = False
+        try:
+            futures = {pool.submit(_work, spec, results, position, keep_checkpoint): key
+                       for key, (spec, position) in left.items()}  # fmt: skip
+            waiting = set(futures)
+            while waiting:
+                done, waiting = concurrent.futures.wait(waiting, timeout=POLL_SECONDS,
+                                                        return_when=concurrent.futures.FIRST_COMPLETED)  # fmt: skip
+                forward()
+                for future in done:
+                    try:
+                        attempt = future.result()
+                    except concurrent.futures.process.BrokenProcessPool:
+                        broken = True
+                        continue
+                    del left[futures[future]]
+                    yield attempt
+        except BaseException:  # Ctrl-C, the caller's handler, or close(): stop every worker now
+            _stop(pool)
+            raise
+        _stop(pool, events, forward)
+        if broken:  # a worker died: what it and the others were training is left (or published just before)
+            for key in list(left):
+                spec = left[key][0]
+                path = rundir.finished_run(results, spec)
+                if path is not None:
+                    del left[key]
+                    yield Attempt(spec, "finished", path)
+                elif key in training:
+                    deaths[key] = deaths.get(key, 0) + 1
+                    if deaths[key] > DEATHS_ALLOWED:
+                        del left[key]
+                        yield failed(results, spec, "its worker process died twice while training it (killed by "
+                                     "the system: out of memory?)", None, on_event)  # fmt: skip
+            training.clear()
+
+
+def _stop(pool, events=None, forward=None) -> None:
+    """Shut the pool down: at once (terminating its workers) without `events`; else once its idle workers have
+    exited, forwarding what they still send meanwhile (a worker cannot exit with events unsent)."""
+    if events is None:
         for process in multiprocessing.active_children():
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
-        raise
+        return
+    pool.shutdown(wait=False)
+    while multiprocessing.active_children():
+        forward()
+        time.sleep(POLL_SECONDS / 10)
+    forward()
+
+
+def _key(spec) -> tuple[str, int]:
+    return spec.variant_key(), spec.seed
+
+
+def resolve_device_type(requested: str) -> str:
+    from rnnbench.environment import resolve_device
+
+    return resolve_device(requested).type
 
 
 def longest_first(pending: list) -> list:
@@ -148,13 +203,14 @@ def longest_first(pending: list) -> list:
     return [item for group in groups.values() for item in sorted(group, key=lambda item: -cost(item[0]))]
 
 
-def _forward(events, on_event: Callable[[Event], None]) -> None:
+def _drain(events) -> list:
+    """Every event waiting in a multiprocessing queue, without blocking."""
+    found = []
     while True:
         try:
-            event = events.get_nowait()
+            found.append(events.get_nowait())
         except queues.Empty:
-            return
-        on_event(event)
+            return found
 
 
 # ------------------------------------------------------------------------------------------------------ Ray
@@ -163,21 +219,31 @@ def _forward(events, on_event: Callable[[Event], None]) -> None:
 RAY_MISSING = 'Ray is not installed: pip install "rnnbench[ray]" (or pip install ray)'
 
 
+def require_ray() -> None:
+    """Raise a one-line RnnbenchError unless Ray can be imported (checked before any data is read)."""
+    try:
+        importlib.import_module("ray")
+    except ImportError:
+        raise RnnbenchError(f"--executor ray: {RAY_MISSING}") from None
+
+
 def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event], None], keep_checkpoint: bool,
                address: str | None, cpus_per_run: float, gpus_per_run: float) -> Iterator:  # fmt: skip
     """Attempt every (spec, position) of `pending` as a Ray task, yielding each runner.Attempt as it comes.
 
     Connects to the cluster at `address` ("auto": the one `ray start` runs here; None: the one this process
     already joined, else $RAY_ADDRESS, else a new local one). Each task asks for `cpus_per_run` CPUs (its torch
-    threads) and `gpus_per_run` GPUs (a fraction shares one), trains the run into a temporary folder on its node,
-    and returns the run's files; this process publishes them under `results`, so resume, compare and predict
-    read them as any other run. A run interrupted on a node starts over (its checkpoints stay on the node)."""
-    try:
-        import ray
-        from ray.util.queue import Queue
-    except ImportError:
-        raise RnnbenchError(f"--executor ray: {RAY_MISSING}") from None
-    from rnnbench.runner import Attempt
+    threads) and `gpus_per_run` GPUs (a fraction shares one; with none, `device: auto` trains on the CPU), trains
+    the run into a temporary folder on its node, and returns the run's files; this process holds each run's
+    claim meanwhile and publishes the files under `results`, so resume, compare and predict read them as any
+    other run. A run interrupted on a node starts over (its checkpoints stay on the node)."""
+    require_ray()
+    import ray
+    from ray.util.queue import Queue
+
+    from rnnbench import rundir
+    from rnnbench.events import RunBusy, RunFailed, RunSkipped
+    from rnnbench.runner import Attempt, failed
 
     if not ray.is_initialized():
         try:
@@ -187,51 +253,54 @@ def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event],
             raise RnnbenchError(f"--executor ray: cannot join the Ray cluster {where}: {str(error).splitlines()[0]}") from None
     events = Queue()
     task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)(_ray_run)
-    shared = ray.put(source)  # sent to the cluster once, not once per run
     threads = max(1, int(cpus_per_run))
-    refs = {task.remote(spec, position, shared, keep_checkpoint, events, threads): spec
-            for spec, position in longest_first(pending)}  # fmt: skip
-    try:
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1, timeout=POLL_SECONDS)
-            _forward_ray(events, on_event)
-            for ref in ready:
-                spec = refs.pop(ref)
-                try:
-                    attempt, files = ray.get(ref)
-                except ray.exceptions.RayError as error:  # the task or its worker died
-                    attempt, files = Attempt(spec, "failed", error=f"the Ray task died: {str(error).splitlines()[0]}"), None
-                yield _settle(attempt, files, results, on_event, Attempt)
-        time.sleep(POLL_SECONDS)
-        _forward_ray(events, on_event)
-    except BaseException:  # Ctrl-C, or the caller's handler: cancel what is left on the cluster
-        for ref in refs:
-            ray.cancel(ref, force=True)
-        raise
-
-
-def _settle(attempt, files, results: Path, on_event, Attempt):
-    """A Ray task's attempt as it stands in `results`: its files published there, or its failure recorded."""
-    from rnnbench import rundir
-    from rnnbench.events import RunFailed
-
-    spec = attempt.spec
-    if attempt.status == "finished":
+    refs = {}
+    with contextlib.ExitStack() as claims:
         try:
-            path = rundir.publish_files(results, spec, files)
-        except rundir.AlreadyFinished as finished:
-            return Attempt(spec, "skipped", finished.path)
-        rundir.clear_failure(results, spec)
-        return Attempt(spec, "finished", path)
-    if attempt.status == "failed":
-        record = rundir.record_failure(results, spec, attempt.error, attempt.details)
-        on_event(RunFailed(spec, attempt.error, record))
-    return attempt
+            shared = ray.put(source)  # sent to the cluster once, not once per run
+            for spec, position in longest_first(pending):
+                if not claims.enter_context(rundir.claim(results, spec)):  # another `run` is training it
+                    on_event(RunBusy(spec))
+                    continue
+                if (done := rundir.finished_run(results, spec)) is not None:
+                    on_event(RunSkipped(spec, done))
+                    yield Attempt(spec, "skipped", done)
+                    continue
+                on_node = spec if gpus_per_run or spec.device != "auto" else spec.model_copy(update={"device": "cpu"})
+                refs[task.remote(on_node, position, shared, keep_checkpoint, events, threads)] = spec
+            while refs:
+                ready, _ = ray.wait(list(refs), num_returns=1, timeout=POLL_SECONDS)
+                _forward_ray(events, on_event, RunFailed)
+                for ref in ready:
+                    spec = refs.pop(ref)
+                    try:
+                        attempt, files = ray.get(ref)
+                    except ray.exceptions.RayError as error:  # the task or its worker died
+                        last = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+                        yield failed(results, spec, f"the Ray task died: {last}", str(error), on_event)
+                        continue
+                    if attempt.status == "failed":  # recorded here, where the results are, not on the node
+                        yield failed(results, spec, attempt.error, attempt.details, on_event)
+                    elif attempt.status == "finished":
+                        try:
+                            path = rundir.publish_files(results, spec, files)
+                        except rundir.AlreadyFinished as finished:
+                            yield Attempt(spec, "skipped", finished.path)
+                            continue
+                        rundir.clear_failure(results, spec)
+                        yield Attempt(spec, "finished", path)
+                    else:
+                        yield attempt
+            time.sleep(POLL_SECONDS)
+            _forward_ray(events, on_event, RunFailed)
+        except BaseException:  # Ctrl-C, the caller's handler, or close(): cancel what is left on the cluster
+            for ref in refs:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise
 
 
-def _forward_ray(events, on_event: Callable[[Event], None]) -> None:
-    from rnnbench.events import RunFailed
-
+def _forward_ray(events, on_event: Callable[[Event], None], RunFailed) -> None:
     for event in events.get_nowait_batch(events.size()) if events.size() else []:
         if not isinstance(event, RunFailed):  # a node's failure record is its own: the driver records and reports it
             on_event(event)
@@ -251,4 +320,3 @@ def _ray_run(spec, position, source, keep_checkpoint: bool, events, threads: int
         attempt = attempt_run(spec, Path(folder), source, cache, events.put, position, keep_checkpoint)
         files = rundir.run_files(attempt.path) if attempt.status == "finished" else None
     return attempt, files
-

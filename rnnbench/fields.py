@@ -224,6 +224,7 @@ class Train(Strict):
     # needs no validation split and watches the very data it fits; "validation" watches the task's score
     stop_on: Literal["validation", "train_loss"] = "validation"
     # shuffled: batches drawn at random, as every earlier version drew them (so earlier runs repeat bit for bit);
-    # bucketed: each batch holds examples of one length (bucketing), the batches drawn in a random order: no
-    # padding and no packing, so an epoch is faster; the batches differ, and so do the numbers (up to noise)
+    # bucketed: examples sorted by length into batches (bucketing), the batches drawn in a random order: most
+    # batches hold one length, so they need no padding and no packing, and an epoch is faster; the batches
+    # differ, and so do the numbers (up to noise)
     batching: Literal["shuffled", "bucketed"] = "shuffled"

@@ -10,6 +10,9 @@ are what a run directory stores, so `predict` rebuilds any model with `build(arc
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -143,16 +146,33 @@ def keras_initialise(model: nn.Module) -> None:
                         parameter[hidden : 2 * hidden] = 1.0
 
 
+# Whether run_recurrent reads a batch whose sequences all fill it without packing: on while fit() trains with
+# bucketed batches (train.batching: bucketed), where most batches are so; off otherwise, so that every other run
+# packs exactly as earlier versions did and repeats them bit for bit (packed and unpacked kernels round alike
+# going forward, but not in the backward pass, nor for the LSTM, which oneDNN runs unpacked on a CPU).
+_UNPACKED = contextvars.ContextVar("unpacked_batches_of_one_length", default=False)
+
+
+@contextlib.contextmanager
+def unpacked_batches_of_one_length(on: bool = True):
+    """Within this block, run_recurrent reads a batch of one length as it is, without packing."""
+    token = _UNPACKED.set(on)
+    try:
+        yield
+    finally:
+        _UNPACKED.reset(token)
+
+
 def run_recurrent(rnn: nn.Module, x, lengths, initial=None, outputs: bool = True, pack: bool = False):
     """Run `rnn` over a padded batch (B, T, I) with real `lengths` (CPU): (outputs (B, T, directions * H), zero
     at padded steps, or None when not asked for; final state in torch's layout, a pair (h, c) for the LSTM).
 
-    A batch whose sequences all fill its T steps (bucketed batches, mostly) is read as it is, without packing:
-    the same answer, up to float rounding, in about two thirds of the time on a CPU. `pack` packs it all the
-    same (the quirks that read padding as input: their earlier runs were packed and repeat bit for bit)."""
+    Inside unpacked_batches_of_one_length() (bucketed training), a batch whose sequences all fill its T steps is
+    read as it is, without packing: the same answer up to float rounding, in about two thirds of the time on a
+    CPU. `pack` packs it all the same (the quirks that read padding as input: their runs stay as they were)."""
     if isinstance(rnn, ScratchRecurrent):
         return rnn(x, lengths, initial)
-    if not pack and int(lengths.min()) == x.shape[1]:  # lengths are on the CPU: no device sync
+    if _UNPACKED.get() and not pack and int(lengths.min()) == x.shape[1]:  # CPU lengths: no device sync
         output, state = rnn(x, initial)
         return (output if outputs else None), state
     # packing makes each sequence stop at its last real character

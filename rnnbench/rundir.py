@@ -14,6 +14,7 @@
         .incomplete/                     runs being written, and the state of runs being trained:
             <key>-seed-<seed>.lock       held by the process training the run
             <key>-seed-<seed>.checkpoint.pt   the last finished epoch's training state, replaced after each epoch
+            <key>-seed-<seed>.failed.json     a failed run's error and traceback, until it finishes
 
 A run is assembled in `.incomplete/` and moved into place with one rename, so a run directory either holds
 every file or does not exist: a finished run is one whose directory exists, which is what lets an
@@ -57,6 +58,10 @@ FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metri
 
 def run_dir(results: Path, spec: RunSpec) -> Path:
     return Path(results) / spec.experiment / f"{spec.variant}-{spec.variant_key()}" / f"seed-{spec.seed}"
+
+
+class WriteError(RnnbenchError):
+    """The results folder cannot be written (full, read-only, gone): no run could be saved there."""
 
 
 class AlreadyFinished(RnnbenchError):
@@ -145,7 +150,7 @@ def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
                         **state}, file)  # fmt: skip
         os.replace(file.name, path)
     except OSError as err:
-        raise RnnbenchError(f"{path}: cannot write checkpoint ({err.strerror or err})") from None
+        raise WriteError(f"{path}: cannot write checkpoint ({err.strerror or err})") from None
 
 
 CHECKPOINT_KEYS = ("model", "optimizer", "generator", "cpu_rng", "cuda_rng", "history", "best_epoch", "best_value",
@@ -190,7 +195,7 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
     `data_report` (names runs) is what cleaning and splitting did; `predictions`, one row per test example. The
     run's checkpoint goes with it as checkpoint.pt if `keep_checkpoint`, else is deleted once the run is published.
     """
-    checkpoint = checkpoint_path(results, spec)
+    checkpoint = checkpoint_path(results, spec)  # copied into the run if kept; deleted once the run is published
 
     def write(staging: Path) -> None:
         (staging / "config.yaml").write_text(
@@ -210,10 +215,7 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         if keep_checkpoint and checkpoint.is_file():
             shutil.copyfile(checkpoint, staging / "checkpoint.pt")
 
-    final = _publish(results, spec, write)
-    with contextlib.suppress(OSError):
-        checkpoint.unlink(missing_ok=True)  # the run is whole: nothing left to resume
-    return final
+    return _publish(results, spec, write)
 
 
 def run_files(path: Path) -> dict[str, bytes]:
@@ -237,7 +239,8 @@ def publish_files(results: Path, spec: RunSpec, files: dict[str, bytes]) -> Path
 
 def _publish(results: Path, spec: RunSpec, write) -> Path:
     """Let `write(folder)` fill a staging folder beside the experiment's runs, then rename it into the run's
-    place: readers see no run or a whole one, and a finished run is never replaced (AlreadyFinished)."""
+    place: readers see no run or a whole one, and a finished run is never replaced (AlreadyFinished). The run's
+    checkpoint is deleted once it is published. Raises WriteError if the folder cannot be written."""
     final = run_dir(results, spec)
     staging = None
     try:
@@ -255,7 +258,9 @@ def _publish(results: Path, spec: RunSpec, write) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
         if is_finished(final):
             raise AlreadyFinished(final) from None
-        raise RnnbenchError(f"{final}: cannot write run ({err.strerror or err})") from None
+        raise WriteError(f"{final}: cannot write run ({err.strerror or err})") from None
+    with contextlib.suppress(OSError):
+        checkpoint_path(results, spec).unlink(missing_ok=True)  # the run is whole: nothing left to resume
     return final
 
 
@@ -275,6 +280,7 @@ def record_failure(results: Path, spec: RunSpec, error: str, details: str | None
 
 
 def clear_failure(results: Path, spec: RunSpec) -> None:
+    """Forget a run's recorded failure: it has finished since."""
     with contextlib.suppress(OSError):
         failure_path(results, spec).unlink(missing_ok=True)
 

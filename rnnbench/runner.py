@@ -5,12 +5,14 @@ run_experiment(), the recipe that calls it for every (seed, variant) not already
     for each seed and data setting: prepared = task.prepare(...)   one split, encoded once, shared by its variants
         for each variant: run_one(spec, ...)       seed → build → fit → score → save → RunRecord
 
-run_one takes picklable arguments (a RunSpec, paths, the task's source) and returns a small record, so a process
-pool or a cluster maps over it as the loop here does; given no `prepared`, it prepares the seed's data itself.
+attempt_run wraps run_one for one pending run (skip it if finished, leave it if another process holds it, record
+it as failed if it raises); it takes picklable arguments and returns a small Attempt, so that the loop here, a
+pool of worker processes and Ray tasks (executors.py) all run every run through the same code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,32 +101,37 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
         settings = [spec.data for spec, done in mine if done is None]  # one, unless variants set INPUT_FIELDS
         pending += sorted(((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
                           key=lambda item: settings.index(item[0].data))  # fmt: skip
-    if executor == "ray":
+    if not pending:
+        attempts = (attempt for attempt in ())
+    elif executor == "ray":
         from rnnbench.executors import run_on_ray
 
         attempts = run_on_ray(pending, results, source, on_event, keep_checkpoint, address, cpus_per_run, gpus_per_run)
-    elif jobs > 1 and len(pending) > 1:
+    elif jobs > 1:
         from rnnbench.executors import run_in_pool
 
-        attempts = run_in_pool(pending, results, source, on_event, keep_checkpoint, min(jobs, len(pending)))
+        attempts = run_in_pool(pending, results, source, on_event, keep_checkpoint, jobs, torch.get_num_threads())
     else:
         cache = PreparedCache(device)
         attempts = (attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint)
                     for spec, position in pending)  # fmt: skip
-    for attempt in attempts:
-        if attempt.status in ("finished", "skipped"):
-            outcome.paths.append(attempt.path)
-        elif attempt.status == "failed":
-            outcome.failures.append(Failure(attempt.spec, attempt.error,
-                                            rundir.failure_path(results, attempt.spec)))  # fmt: skip
+    with contextlib.closing(attempts):  # Ctrl-C here closes the executor too: its workers stop at once
+        for attempt in attempts:
+            if attempt.status in ("finished", "skipped"):
+                outcome.paths.append(attempt.path)
+            elif attempt.status == "failed":
+                outcome.failures.append(Failure(attempt.spec, attempt.error,
+                                                rundir.failure_path(results, attempt.spec)))  # fmt: skip
     return outcome
 
 
 @dataclass(frozen=True)
 class Failure:
+    """A run that failed: its spec, the error in one line, and the file that records it with its traceback."""
+
     spec: RunSpec
-    error: str  # one line
-    record: Path  # the file that holds it, with its traceback
+    error: str
+    record: Path
 
 
 class PreparedCache:
@@ -176,13 +183,19 @@ def attempt_run(spec: RunSpec, results: Path, source, cache: PreparedCache, on_e
         except rundir.AlreadyFinished as finished:  # a process without locks (another system) finished it first
             on_event(RunSkipped(spec, finished.path))
             return Attempt(spec, "skipped", finished.path)
+        except rundir.WriteError:  # the results folder cannot be written: no other run could be saved either
+            raise
         except Exception as error:  # noqa: BLE001 - recorded, reported, and the other runs go on
-            attempt = Attempt(spec, "failed", error=describe_failure(error), details=traceback.format_exc())
-            rundir.record_failure(results, spec, attempt.error, attempt.details)
-            on_event(RunFailed(spec, attempt.error, rundir.failure_path(results, spec)))
-            return attempt
+            return failed(results, spec, describe_failure(error), traceback.format_exc(), on_event)
         rundir.clear_failure(results, spec)
         return Attempt(spec, "finished", record.path)
+
+
+def failed(results: Path, spec: RunSpec, error: str, details: str | None, on_event: Callable[[Event], None]) -> Attempt:
+    """A run's failure: recorded beside its checkpoint (rundir.record_failure), announced, and returned."""
+    record = rundir.record_failure(results, spec, error, details)
+    on_event(RunFailed(spec, error, record))
+    return Attempt(spec, "failed", error=error, details=details)
 
 
 def describe_failure(error: BaseException) -> str:

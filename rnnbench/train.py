@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from rnnbench.data.batches import TensorSplit
+from rnnbench.models import unpacked_batches_of_one_length
 
 EVAL_BATCH_SIZE = 1024
 HISTORY = ("epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy", "seconds")
@@ -126,55 +127,56 @@ def fit(
     if resume is not None:
         best_state = restore(resume, model, optimizer, generator, result)
     first = max_epochs + 1 if resume is not None and resume["stopped"] else len(result.history) + 1
-    for epoch in range(first, max_epochs + 1):
-        start = time.perf_counter()
-        model.train()
-        # Sums stay on the device so the loop never waits for it; they are read once per epoch.
-        loss_sum = torch.zeros((), device=train.targets.device)
-        correct = torch.zeros((), device=train.targets.device, dtype=torch.long)
-        for batch in train.batches(batch_size, generator, by_length=bucketed):
-            logits, loss = model(batch.tokens, batch.lengths, batch.targets)
-            if optimizer is not None:
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if grad_clip is not None:
-                    nn.utils.clip_grad_norm_(trainable, grad_clip)
-                optimizer.step()
-            loss_sum += loss.detach() * len(batch)
-            if classes:
-                correct += (logits.argmax(dim=-1) == batch.targets).sum()
-        if len(validation):
-            validation_accuracy, validation_loss = score(model, validation)
-        else:  # no validation split: no early stopping on it, and the last epoch's weights are kept
-            validation_loss = validation_accuracy = None
-        seconds = time.perf_counter() - start  # .item() has synchronised with the device
-        result.train_seconds += seconds
-        row = {
-            "epoch": epoch,
-            "train_loss": loss_sum.item() / len(train),
-            "train_accuracy": correct.item() / len(train) if classes else None,
-            "validation_loss": validation_loss,
-            "validation_accuracy": validation_accuracy,
-            "seconds": seconds,
-        }
-        result.history.append(row)
-        if on_epoch:
-            on_epoch(row)
-        reason = divergence(model, row)
-        if reason is not None:  # nothing after this epoch can recover, and nothing before it is the run asked for
-            result.diverged = {"epoch": epoch, "reason": reason}
-            return result
-        value = row[key]
-        if value is None or result.best_value is None or (value > result.best_value if direction == "max" else
-                                                          value < result.best_value):  # fmt: skip
-            result.best_epoch, result.best_value = epoch, value
-            if restore_best:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        stop = epoch == max_epochs or bool(patience and epoch - result.best_epoch >= patience)
-        if on_checkpoint is not None and optimizer is not None:  # a model with nothing to train has no state
-            on_checkpoint(checkpoint_state(model, optimizer, generator, result, best_state, stop))
-        if stop:
-            break
+    with unpacked_batches_of_one_length(bucketed):  # bucketed batches are mostly of one length
+        for epoch in range(first, max_epochs + 1):
+            start = time.perf_counter()
+            model.train()
+            # Sums stay on the device so the loop never waits for it; they are read once per epoch.
+            loss_sum = torch.zeros((), device=train.targets.device)
+            correct = torch.zeros((), device=train.targets.device, dtype=torch.long)
+            for batch in train.batches(batch_size, generator, by_length=bucketed):
+                logits, loss = model(batch.tokens, batch.lengths, batch.targets)
+                if optimizer is not None:
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if grad_clip is not None:
+                        nn.utils.clip_grad_norm_(trainable, grad_clip)
+                    optimizer.step()
+                loss_sum += loss.detach() * len(batch)
+                if classes:
+                    correct += (logits.argmax(dim=-1) == batch.targets).sum()
+            if len(validation):
+                validation_accuracy, validation_loss = score(model, validation)
+            else:  # no validation split: no early stopping on it, and the last epoch's weights are kept
+                validation_loss = validation_accuracy = None
+            seconds = time.perf_counter() - start  # .item() has synchronised with the device
+            result.train_seconds += seconds
+            row = {
+                "epoch": epoch,
+                "train_loss": loss_sum.item() / len(train),
+                "train_accuracy": correct.item() / len(train) if classes else None,
+                "validation_loss": validation_loss,
+                "validation_accuracy": validation_accuracy,
+                "seconds": seconds,
+            }
+            result.history.append(row)
+            if on_epoch:
+                on_epoch(row)
+            reason = divergence(model, row)
+            if reason is not None:  # nothing after this epoch can recover, and nothing before it is the run asked for
+                result.diverged = {"epoch": epoch, "reason": reason}
+                return result
+            value = row[key]
+            if value is None or result.best_value is None or (value > result.best_value if direction == "max" else
+                                                              value < result.best_value):  # fmt: skip
+                result.best_epoch, result.best_value = epoch, value
+                if restore_best:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            stop = epoch == max_epochs or bool(patience and epoch - result.best_epoch >= patience)
+            if on_checkpoint is not None and optimizer is not None:  # a model with nothing to train has no state
+                on_checkpoint(checkpoint_state(model, optimizer, generator, result, best_state, stop))
+            if stop:
+                break
     if best_state is not None:  # restore_best, or nothing to watch: the last epoch's weights stay
         model.load_state_dict(best_state)
     return result

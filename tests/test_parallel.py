@@ -91,18 +91,28 @@ def test_a_run_out_of_memory_is_recorded_as_failed_and_the_others_go_on(tmp_path
         assert failure["variant"] == "huge" and "allocate" in failure["error"] and "Traceback" in failure["traceback"]
 
 
-def test_ctrl_c_stops_the_workers_and_the_next_run_resumes(tmp_path, names_dir, write_experiment):
-    experiment = write_experiment({**TINY, "model": {"hidden_size": 32, "embedding_dim": 16},
-                                   "train": {**TINY["train"], "batch_size": 16, "max_epochs": 6}})  # fmt: skip
-    results = tmp_path / "results"
+# 4 runs of 6 epochs that take seconds each: long enough to interrupt
+SLOWER = {**TINY, "model": {"hidden_size": 32, "embedding_dim": 16},
+          "train": {**TINY["train"], "batch_size": 16, "max_epochs": 6}}  # fmt: skip
+
+
+def _pool_under_way(experiment: Path, results: Path, names_dir: Path, runs_training: int):
+    """A real `rnnbench run --jobs 2`, in a session of its own, once `runs_training` runs have finished epoch 2:
+    (the process, the stderr lines read so far)."""
     command = [sys.executable, "-m", "rnnbench", "run", str(experiment), "--results", str(results), "--data-dir",
                str(names_dir), "--jobs", "2"]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True)
     seen = []
-    for line in process.stderr:  # both workers under way
+    for line in process.stderr:
         seen.append(line)
-        if sum("epoch 2 loss" in line for line in seen) >= 2:
+        if sum("epoch 2 loss" in line for line in seen) >= runs_training:
             break
+    return process, seen
+
+
+def test_ctrl_c_stops_the_workers_and_the_next_run_resumes(tmp_path, names_dir, write_experiment):
+    experiment, results = write_experiment(SLOWER), tmp_path / "results"
+    process, seen = _pool_under_way(experiment, results, names_dir, runs_training=2)  # both workers under way
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C on a terminal does: the whole foreground group
     rest = process.communicate(timeout=60)[1]
     assert process.returncode == 130, "".join(seen) + rest
@@ -123,7 +133,39 @@ def test_ctrl_c_stops_the_workers_and_the_next_run_resumes(tmp_path, names_dir, 
     resumed = rnnbench("run", experiment, "--results", results, "--data-dir", names_dir, "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr
     assert "continuing from its checkpoint after epoch" in resumed.stderr
-    assert len(list(results.glob("tiny/*/seed-0/metrics.json"))) == 4
+    finished = list(results.glob("tiny/*/seed-0/metrics.json"))
+    assert len(finished) == 4
+    # however few runs were left, each trained with its share of the threads (2 ÷ --jobs 2), like the others
+    assert {json.loads(path.read_text())["environment"]["threads"] for path in finished} == {1}
+
+
+def _processes(session: int) -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process in a session (Linux /proc)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # after ")": state, ppid, pgrp, session
+            found[int(stat.parent.name)] = (int(fields[1]), command)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker processes through Linux's /proc")
+def test_a_worker_killed_by_the_system_does_not_stop_the_other_runs(tmp_path, names_dir, write_experiment):
+    experiment, results = write_experiment(SLOWER), tmp_path / "results"
+    process, seen = _pool_under_way(experiment, results, names_dir, runs_training=1)
+    processes = _processes(process.pid)
+    servers = [pid for pid, (_, command) in processes.items() if "forkserver" in command]
+    workers = [pid for pid, (parent, _) in processes.items() if parent in servers]
+    assert workers, processes
+    os.kill(workers[0], signal.SIGKILL)  # as the system's out-of-memory killer would
+    rest = process.communicate(timeout=180)[1]
+    assert process.returncode == 0, "".join(seen) + rest
+    assert len(list(results.glob("tiny/*/seed-0/metrics.json"))) == 4  # every run finished, the killed ones again
+    assert not list(results.glob("tiny/.incomplete/*.failed.json"))
 
 
 def test_jobs_and_executor_errors_are_one_line(tmp_path, write_experiment):

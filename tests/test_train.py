@@ -103,23 +103,28 @@ def test_restore_best_false_keeps_the_last_epoch(de_it):
         assert accuracy == pytest.approx(expected)
 
 
-def test_bucketed_batching_learns_as_well_and_reads_unpacked_batches(de_it):
-    """train.batching: bucketed. Batches of one length run without packing; the model learns the task as well."""
-    model, result = _fit(de_it, max_epochs=4, bucketed=True)
+def test_bucketed_batching_learns_as_well_and_reads_batches_of_one_length_unpacked(de_it, monkeypatch):
+    """train.batching: bucketed learns the task as well; its batches of one length run without packing, while
+    shuffled training packs every batch, one length or not, as earlier versions did (bit for bit)."""
+    import rnnbench.models
+
+    packed = []
+    real_pack = rnnbench.models.pack_padded_sequence
+    monkeypatch.setattr(rnnbench.models, "pack_padded_sequence", lambda x, lengths, **kw: (
+        packed.append(len(set(lengths.tolist())) == 1), real_pack(x, lengths, **kw))[1])  # fmt: skip
+    _, result = _fit(de_it, max_epochs=4, bucketed=True)
     assert result.best_value > 0.85
+    bucketed_uniform = sum(packed)  # batches of one length that were packed anyway
+    packed.clear()
     _, shuffled = _fit(de_it, max_epochs=4)
+    assert bucketed_uniform == 0 and len(packed) > 0
+    # shuffled: a batch of one length (here every validation batch of identical names) is packed all the same
+    vocab, train, _ = de_it
+    same = TensorSplit(train.tokens[:1].repeat(10, 1), train.lengths[:1].repeat(10), train.targets[:1].repeat(10))
+    packed.clear()
+    _fit((vocab, same, same), max_epochs=1)
+    assert packed and all(packed)
+    packed.clear()
+    _fit((vocab, same, same), max_epochs=1, bucketed=True)
+    assert packed == []
     assert [row["train_loss"] for row in result.history] != [row["train_loss"] for row in shuffled.history]
-    # one length: read as it is (no packing), and the same answer as packed, since forward arithmetic is alike
-    from torch.nn.utils.rnn import pack_padded_sequence
-
-    from rnnbench.models import run_recurrent
-
-    lengths = torch.full((5,), 7)
-    model.eval()
-    with torch.no_grad():
-        embedded = model.embedding(torch.randint(1, 10, (5, 7)))
-        unpacked, state = run_recurrent(model.rnn, embedded, lengths)
-        packed, packed_state = run_recurrent(model.rnn, embedded, lengths, pack=True)
-        assert torch.allclose(unpacked, packed, atol=1e-6) and torch.allclose(state, packed_state, atol=1e-6)
-        _, direct = model.rnn(pack_padded_sequence(embedded, lengths, batch_first=True))
-        assert torch.allclose(state, direct, atol=1e-6)

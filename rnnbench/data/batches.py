@@ -34,9 +34,9 @@ class TensorSplit:
         """Consecutive batches, in a random order when a generator is given, each trimmed to its longest item.
 
         by_length (bucketing, with a generator): the shuffled examples are sorted by length (a stable sort, so
-        examples of one length stay shuffled) and cut into batches, which are then drawn in a random order. Each
-        batch holds one length, or two where lengths meet, so it pads (and, with one length, packs) nothing; the
-        batches and their number are otherwise as many as without.
+        examples of one length stay shuffled) and cut into batches, which are then drawn in a random order. Most
+        batches hold one length (those where lengths meet, several), so they pad, and inside
+        models.unpacked_batches_of_one_length() pack, nothing; there are as many batches as without.
 
         The permutation is applied once per epoch, so every batch is a slice: no per-batch index copies, and
         the trim reads the CPU lengths, so no host-device synchronisation either.

@@ -25,14 +25,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import torch
 
 from rnnbench.data.names import SPLITS, clean, split_overlap
 from rnnbench.data.vocab import PAD, UNK
 from rnnbench.errors import RnnbenchError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PAD", "UNK", "NumberSplits", "Table", "Tokenizer", "char_tokens", "read_table", "split_numbers",
            "word_tokens"]  # fmt: skip
@@ -144,6 +147,8 @@ def _parse(path: Path, data: bytes, separator: str, newline: str, rows: int | No
     at most as many fields, instead of silently turning an extra leading field into an index column.
     Blank lines are kept (skip_blank_lines=False) so that record numbers map to line numbers.
     """
+    import pandas as pd  # here, not at the top: `predict` and `--help` need no pandas
+
     try:
         return pd.read_csv(io.BytesIO(data), sep=separator, header=None, dtype=str, keep_default_na=False,
                            na_filter=False, skip_blank_lines=False, encoding="utf-8-sig", engine="c",
@@ -235,6 +240,8 @@ def _check_not_empty(path: Path, values: list[str], line_numbers: list[int], col
 
 
 def _numbers(path: Path, values: list[str], line_numbers: list[int], column: str) -> list[float]:
+    import pandas as pd
+
     numbers = pd.to_numeric(np.asarray(values, dtype=object), errors="coerce").astype(np.float64)
     bad = np.flatnonzero(~np.isfinite(numbers))
     if len(bad):

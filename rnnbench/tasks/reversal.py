@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import pandas as pd
 import torch
 from pydantic import Field
 
@@ -322,6 +321,8 @@ def report_data(records: list, load_report) -> list[str]:
 
 def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
     """Markdown: exact accuracy per length, mean over seeds, a row per variant."""
+    import pandas as pd  # here, not at the top: `predict` and `--help` need no pandas
+
     per_variant = {}
     for record in records:
         per_variant.setdefault(record.spec.variant, []).append(metrics.exact_by_length(record.details))
