@@ -223,14 +223,17 @@ def run(
     threads: ThreadsOption = None,
     keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep each run's last training state (weights, optimizer, random state) as checkpoint.pt in its run directory; by default it is deleted when the run finishes.")] = False,
     jobs: Annotated[str, typer.Option("--jobs", "-j", metavar="N|auto", help="Train N runs at once in worker processes (at most one per core), each with its share of the threads (--threads ÷ N, at least 1); auto: one per free core. Same metrics as one at a time with that thread count.")] = "1",
-    executor: Annotated[str, typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench[ray]).")] = "local",
+    executor: Annotated[str, typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray]).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). Default: $RAY_ADDRESS, else a new local Ray.")] = None,
     cpus_per_run: Annotated[float, typer.Option("--cpus-per-run", min=0.01, help="With --executor ray: CPUs each run asks for (its torch threads).")] = 1,
     gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", min=0, help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.")] = 0,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
     ones from their last finished epoch, and print its table."""
-    if executor == "local" and (jobs.strip().lower() == "auto" or jobs.strip().isdigit() and int(jobs) > 1):
+    jobs = jobs.strip().lower()
+    if jobs.isascii() and jobs.isdigit():
+        jobs = str(int(jobs))  # 01 is 1
+    if executor == "local" and repeat is None and (jobs == "auto" or jobs.isascii() and jobs.isdigit() and int(jobs) > 1):
         from rnnbench.executors import warm_up
 
         warm_up()  # the workers' fork server imports torch while this process does
@@ -242,6 +245,8 @@ def run(
     if repeat is not None:
         if experiment is not None or set_:
             raise UsageError("--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set")
+        if jobs != "1" or executor != "local":
+            raise UsageError("--repeat: trains one run here, one at a time; give no --jobs and no --executor")
         return _repeat(repeat, data_dir, threads)
     if executor not in ("local", "ray"):
         raise UsageError(f"--executor: '{executor}' is not one of local, ray")
@@ -302,9 +307,13 @@ def _jobs(text: str) -> int:
     from rnnbench.environment import free_cores
 
     cores = os.cpu_count() or 1
-    if text.strip().lower() == "auto":
-        return max(1, min(free_cores() or cores, cores))
-    if not text.strip().isdigit() or int(text) < 1:
+    if text == "auto":
+        free = max(1, min(free_cores() or cores, cores))
+        if free < cores:
+            err.print(f"note: --jobs auto: {free} of {cores} cores free (the last minute's load); running {free} at "
+                      "once", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        return free
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise UsageError(f"--jobs: a whole number of worker processes (1 or more) or auto (got {text!r})")
     jobs = int(text)
     if jobs > cores:
@@ -441,14 +450,14 @@ def _progress_printer(progress: Progress, counts: Counter | None = None):
                 progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
                                 status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s")  # fmt: skip
             case WorkersStarted(workers=workers, threads=threads):
-                progress.console.print(f"{workers} worker processes, {threads} thread{'' if threads == 1 else 's'} "
-                                       "each", markup=False, highlight=False)  # fmt: skip
+                progress.console.print(f"{workers} worker process{'' if workers == 1 else 'es'}, {threads} "
+                                       f"thread{'' if threads == 1 else 's'} each", markup=False, highlight=False)  # fmt: skip
             case RunFailed(spec=spec, error=error):
                 counts["failed"] += 1
                 if (spec.variant, spec.seed) in tasks:
                     progress.update(tasks[spec.variant, spec.seed], status="failed")
-                progress.console.print(f"[red]failed:[/red] {escape(spec.variant)} seed {spec.seed}: {escape(error)}; "
-                                       "the other runs go on", highlight=False, soft_wrap=True)  # fmt: skip
+                progress.console.print(f"[red]failed:[/red] {escape(spec.variant)} seed {spec.seed}: {escape(error)}",
+                                       highlight=False, soft_wrap=True)  # fmt: skip
             case RunBusy(spec=spec):
                 counts["busy"] += 1
                 progress.console.print(f"{spec.variant} seed {spec.seed}: being trained by another rnnbench process; "

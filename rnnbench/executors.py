@@ -18,9 +18,11 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import importlib
+import logging
 import multiprocessing
 import queue as queues
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -239,19 +241,19 @@ def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event],
     other run. A run interrupted on a node starts over (its checkpoints stay on the node)."""
     require_ray()
     import ray
-    from ray.util.queue import Queue
 
     from rnnbench import rundir
     from rnnbench.events import RunBusy, RunFailed, RunSkipped
     from rnnbench.runner import Attempt, failed
 
     if not ray.is_initialized():
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        reachable(address)
+        try:  # Ray's own notes (its start, its token) are left out: errors still come through
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         except (ConnectionError, RuntimeError, ValueError) as error:
             where = f"at {address}" if address else "(a new local one)"
             raise RnnbenchError(f"--executor ray: cannot join the Ray cluster {where}: {str(error).splitlines()[0]}") from None
-    events = Queue()
+    events = ray.remote(num_cpus=0)(Mailbox).remote()
     task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)(_ray_run)
     threads = max(1, int(cpus_per_run))
     refs = {}
@@ -300,8 +302,39 @@ def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event],
             raise
 
 
+def reachable(address: str | None, seconds: float = 5) -> None:
+    """Raise a one-line RnnbenchError if `address` is a host:port nothing answers on within `seconds` (Ray
+    itself would retry for minutes); "auto", None and other forms are left to Ray."""
+    host, _, port = (address or "").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.removeprefix("ray://"), int(port)), timeout=seconds).close()
+    except OSError as error:
+        raise RnnbenchError(f"--address {address}: no Ray cluster answers there ({error.strerror or error}); "
+                            "start one with `ray start --head` and pass the address it prints") from None
+
+
+class Mailbox:
+    """A Ray actor (one call at a time, each caller's calls in order) holding the events tasks send to the driver.
+    Tasks send without waiting: a task blocked on a call would hand its CPU back to Ray, which would start another
+    run on it."""
+
+    def __init__(self):
+        self.events = []
+
+    def put(self, event) -> None:
+        self.events.append(event)
+
+    def take(self) -> list:
+        events, self.events = self.events, []
+        return events
+
+
 def _forward_ray(events, on_event: Callable[[Event], None], RunFailed) -> None:
-    for event in events.get_nowait_batch(events.size()) if events.size() else []:
+    import ray
+
+    for event in ray.get(events.take.remote()):
         if not isinstance(event, RunFailed):  # a node's failure record is its own: the driver records and reports it
             on_event(event)
 
@@ -317,6 +350,6 @@ def _ray_run(spec, position, source, keep_checkpoint: bool, events, threads: int
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory(prefix="rnnbench-ray-") as folder:
         cache = PreparedCache(resolve_device(spec.device))
-        attempt = attempt_run(spec, Path(folder), source, cache, events.put, position, keep_checkpoint)
+        attempt = attempt_run(spec, Path(folder), source, cache, events.put.remote, position, keep_checkpoint)
         files = rundir.run_files(attempt.path) if attempt.status == "finished" else None
     return attempt, files

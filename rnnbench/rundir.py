@@ -117,13 +117,18 @@ def claim(results: Path, spec: RunSpec):
     two processes may then train one run, and the first to publish it wins (save_run never replaces a run).
     """
     folder = Path(results) / spec.experiment / ".incomplete"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"{spec.variant_key()}-seed-{spec.seed}.lock", "a")
+    except OSError as err:
+        raise WriteError(f"{folder}: cannot write here ({err.strerror or err}); pass --results DIR") from None
     try:
         import fcntl
     except ImportError:
+        handle.close()
         yield True
         return
-    with open(folder / f"{spec.variant_key()}-seed-{spec.seed}.lock", "a") as handle:
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -10,12 +10,12 @@ from conftest import TINY
 from test_cli import invoke
 from test_parallel import _unallocatable_hidden_size, metrics_of
 
-ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
 
 
 @pytest.fixture(scope="module")
 def local_ray():
+    ray = pytest.importorskip("ray")  # here, so that a run that leaves these tests out never imports it
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     yield
     ray.shutdown()
