@@ -13,26 +13,18 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from rnnbench import config
-from rnnbench.runner import load_source
 from rnnbench.train import fit
-
-REPO = Path(__file__).resolve().parents[1]
+from speed import names_18_gru  # benchmarks/speed.py, beside this file
 
 
 def main() -> None:
     torch.set_num_threads(1)
-    experiment = config.load(REPO / "experiments/names_18.yaml", ["seeds=[0]", "grid.cell=[gru]", "grid.bidirectional=[false]"])
-    spec = experiment.run_specs()[0]
-    task = config.task_of(spec.data)
-    source, _ = load_source(spec.data)
-    prepared = task.prepare(spec.data, source, 0, torch.device("cpu"))
+    spec, task, prepared = names_18_gru()
     train, validation = prepared.tensors["train"], prepared.tensors["validation"]
     print(f"torch {torch.__version__}, 1 thread; names_18 GRU-128, {len(train):,} training names, batch 64\n")
 

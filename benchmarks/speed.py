@@ -55,20 +55,27 @@ def main() -> None:
 # ------------------------------------------------------------------------------------------------ epochs
 
 
+def names_18_gru():
+    """(the run spec, its task, its prepared data: seed 0) of experiments/names_18.yaml's unidirectional GRU-128."""
+    import torch
+
+    from rnnbench import config
+    from rnnbench.runner import load_source
+
+    spec = config.load(REPO / "experiments/names_18.yaml", GRU_128).run_specs()[0]
+    task = config.task_of(spec.data)
+    source, _ = load_source(spec.data)
+    return spec, task, task.prepare(spec.data, source, 0, torch.device("cpu"))
+
+
 def epochs(count: int) -> None:
     import torch
     from torch import nn
     from torch.nn.utils.rnn import pack_padded_sequence
 
-    from rnnbench import config
-    from rnnbench.runner import load_source
     from rnnbench.train import fit
 
-    experiment = config.load(REPO / "experiments/names_18.yaml", GRU_128)
-    spec = experiment.run_specs()[0]
-    task = config.task_of(spec.data)
-    source, _ = load_source(spec.data)
-    prepared = task.prepare(spec.data, source, 0, torch.device("cpu"))
+    spec, task, prepared = names_18_gru()
     train, validation = prepared.tensors["train"], prepared.tensors["validation"]
     print(f"\nepochs: {len(train):,} training names, {len(validation):,} validation, GRU-128, {count} epochs each")
 
