@@ -7,7 +7,7 @@ import json
 import pytest
 from rich.console import Console
 
-from rnnbench import cli, compare, rundir, views
+from rnnbench import cli, compare, rundir, terminal, views
 
 from conftest import TINY
 from test_cli import invoke
@@ -62,12 +62,12 @@ def test_show_on_18_languages_prints_every_label_and_count(eighteen, width):
     [record] = [run for run in rundir.find_runs(eighteen)[0] if run.spec.seed == 0 and run.spec.model.cell == "gru"]
     tables = names.show_tables(record, rundir.load_predictions(record.path), 3)
     for table in [table for table in tables if isinstance(table, views.Table)]:  # the rest are sentences
-        drawn = _drawn(lambda console: cli._print_view(table, console), width)
+        drawn = _drawn(lambda console: terminal.print_view(table, console), width)
         _assert_whole(drawn, table, width)
 
 
 def test_a_table_that_fits_is_one_block_and_a_lone_wide_column_wraps_its_text():
     table = views.Table("t", ["name", "n", "examples"], [["a", "1", "word " * 40], ["b", "22", "x"]], right={1})
-    assert cli._column_blocks(table, Console(width=200)) == [[0, 1, 2]]
-    assert cli._column_blocks(table, Console(width=20)) == [[0, 1], [0, 2]]
-    _assert_whole(_drawn(lambda console: cli._print_view(table, console), 40), table, 40)
+    assert terminal.column_blocks(table, Console(width=200)) == [[0, 1, 2]]
+    assert terminal.column_blocks(table, Console(width=20)) == [[0, 1], [0, 2]]
+    _assert_whole(_drawn(lambda console: terminal.print_view(table, console), 40), table, 40)
