@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-slow test-ray clean-results
+.PHONY: install demo test test-slow test-ray test-export check-light clean-results
 
 install: $(VENV)/.installed
 
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || \
 		$(BIN)/python -m pip install "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,plot]"
 	touch $@
 
 demo: install
@@ -36,6 +36,23 @@ test-slow: install
 test-ray: install
 	$(BIN)/python -m pip install -e ".[ray]"
 	$(BIN)/python -m pytest -m ray
+
+# export to real MLflow and TensorBoard stores: installs those extras first
+test-export: install
+	$(BIN)/python -m pip install -e ".[mlflow,tensorboard]"
+	$(BIN)/python -m pytest -m export
+
+# `pip install .` with no extras, in a virtual environment of its own: run, compare and predict must work
+LIGHT ?= $(VENV)-light
+check-light:
+	test -x $(LIGHT)/bin/python || $(PYTHON) -m venv $(LIGHT)
+	$(LIGHT)/bin/python -c "import torch" 2>/dev/null || \
+		$(LIGHT)/bin/python -m pip install "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(LIGHT)/bin/python -m pip install .
+	cd $(LIGHT) && bin/python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('matplotlib', 'mlflow', 'tensorboard', 'ray')))"
+	$(LIGHT)/bin/rnnbench run experiments/names_de_it.yaml --set train.max_epochs=1 --set 'seeds=[0]' --results $(LIGHT)/results
+	$(LIGHT)/bin/rnnbench compare --results $(LIGHT)/results
+	$(LIGHT)/bin/rnnbench predict Tribbiani --results $(LIGHT)/results
 
 clean-results:
 	find results -mindepth 1 -not -name README.md -delete

@@ -1,8 +1,12 @@
 """rnnbench: compare RNN, GRU and LSTM models from one experiment YAML."""
 
 import sys
+from importlib import metadata
 
-__version__ = "0.1.0"
+try:  # the version is written once, in pyproject.toml, and read from the installed package's metadata
+    __version__ = metadata.version("rnnbench")
+except metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 
 def main() -> None:

@@ -8,9 +8,11 @@ experiment file), never a traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from collections import Counter
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,6 +24,7 @@ from rich.markup import escape
 import rnnbench
 from rnnbench import views
 from rnnbench.errors import RnnbenchError, UsageError
+from rnnbench.extras import require
 from rnnbench.terminal import print_view, progress, progress_printer
 
 # Commands import what they use when they run (torch, pandas and scipy take seconds to import), so that
@@ -30,6 +33,44 @@ from rnnbench.terminal import print_view, progress, progress_printer
 COMPARABLE = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "validation_accuracy", "long_accuracy",
               "test_mse", "test_token_accuracy", "test_rmse", "test_mae", "test_r2", "test_spearman", "validation_loss",
               "test_mase", "test_smape", "test_mape", "validation_mase")  # fmt: skip
+
+
+# Choices as enums, so that --help lists them and shell completion offers them.
+class Format(str, Enum):  # --format of every command that prints results; --json is short for --format json
+    table = "table"
+    json = "json"
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+
+
+class PredictFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Executor(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+class MultiLanguage(str, Enum):
+    drop = "drop"
+    keep = "keep"
+
+
+class Split(str, Enum):
+    by_name = "by_name"
+    leaky = "leaky"
+
+
+Metric = Enum("Metric", {name: name for name in COMPARABLE}, type=str)
+
 
 class _FlagsTakeNoValue:
     """Help that shows a flag (--json, --help) with no value after it: typer 0.29 writes `--json <bool>`, which
@@ -44,7 +85,12 @@ class _FlagsTakeNoValue:
 
 
 class _Command(_FlagsTakeNoValue, typer.core.TyperCommand):
-    pass
+    def __init__(self, *args, **kwargs):
+        """A docstring's lines joined into paragraphs, so that help wraps them to the terminal's width (typer keeps
+        each line break, which ends lines raggedly)."""
+        super().__init__(*args, **kwargs)
+        if self.help:
+            self.help = "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(self.help).split("\n\n"))
 
 
 class _Group(_FlagsTakeNoValue, typer.core.TyperGroup):
@@ -56,7 +102,7 @@ app = typer.Typer(
     help="Compare RNN, GRU and LSTM models, uni- or bidirectional, from one experiment YAML.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # subcommands inherit it
 )
 class _Console(Console):
     def on_broken_pipe(self) -> None:
@@ -74,22 +120,37 @@ def _width(stream) -> int | None:
 out = _Console(width=_width(sys.stdout))  # results: tables, JSON, predictions
 err = _Console(stderr=True, width=_width(sys.stderr))  # progress, notes and errors
 
-ResultsOption = Annotated[Path, typer.Option("--results", help="Folder that holds run directories.")]
+ResultsOption = Annotated[Path, typer.Option("--results", metavar="DIR", help="Folder that holds run directories.")]
 DataDirOption = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", help="Folder with the names corpus (DIR/names/*.txt or DIR/*.txt). "
+    typer.Option("--data-dir", metavar="DIR", help="Folder with the names corpus (DIR/names/*.txt or DIR/*.txt). "
                  "Default: $RNNBENCH_DATA_DIR, else a per-user cache filled by a verified download."),
 ]
 ThreadsOption = Annotated[
     Optional[int],
-    typer.Option("--threads", min=1, help="CPU threads torch trains with (recorded in each run). Default: "
+    typer.Option("--threads", metavar="N", min=1, help="CPU threads torch trains with (recorded in each run). Default: "
                  "$RNNBENCH_THREADS, else $OMP_NUM_THREADS, else the free cores (the cores less the last minute's "
                  "load, at least 1)."),
 ]
+FormatOption = Annotated[Format, typer.Option("--format", help="table, for reading, or json, for programs.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="The same as --format json.")]
 SetOption = Annotated[
     Optional[list[str]],
     typer.Option("--set", metavar="KEY=VALUE", help="Override a field before validation, e.g. train.max_epochs=2. Repeatable."),
 ]
+
+
+def output_format(chosen: Enum, as_json: bool) -> str:
+    """--format, with --json as its other spelling: 'json' if either asks for it. Example: (Format.table, True) ->
+    'json'; --json with another --format is a usage error."""
+    if as_json and chosen.value not in ("table", "json"):
+        raise UsageError(f"--json: the same as --format json; give one of them (got --format {chosen.value} too)")
+    return "json" if as_json else chosen.value
+
+
+def print_json(value) -> None:
+    """Results for programs: strict JSON (views.to_json) on stdout, one document per command."""
+    sys.stdout.write(views.to_json(value) + "\n")
 
 
 def reported(command):
@@ -176,15 +237,24 @@ def main(
 @app.command(cls=_Command)
 @reported
 def validate(
-    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT.yaml", help="Experiment YAML file.")],
     set_: SetOption = None,
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
 ):
     """Check an experiment file and list the runs it resolves to, without training anything."""
     from rnnbench import compare as compare_runs
     from rnnbench import config
+    from rnnbench.errors import ConfigError
     from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 
-    exp = config.load(experiment, set_ or [])
+    shown = output_format(format_, as_json)
+    try:
+        exp = config.load(experiment, set_ or [])
+    except ConfigError as error:
+        if shown == "json":  # the problems for programs too; the lines on stderr and exit status 2 as ever
+            print_json({"experiment": str(experiment), "valid": False, "problems": error.problems})
+        raise
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
     count = compare_runs.count
@@ -193,6 +263,17 @@ def validate(
     headers = ["variant", "cell", "impl", "dir", "size", "input", task.MODEL_COLUMN, "dropout"]
     changes = {name: config.changed_settings(exp, setting) for name, setting in variants.items()}
     headers += ["train / data"] if any(changes.values()) else []
+    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
+        from rnnbench.runner import prepare_seed
+
+        source = _source(exp.data, None)
+        for data in config.distinct_data(variants):
+            prepare_seed(data, source, exp.seeds[0], torch_cpu())
+    if shown == "json":
+        print_json({"experiment": str(experiment), "valid": True, "name": exp.name, "runs": runs, "seeds": exp.seeds,
+                    "variants": [{"variant": name, "model": model.model_dump(mode="json"), "changed": changes[name]}
+                                 for name, (model, _, _) in variants.items()]})  # fmt: skip
+        return
     rows = []
     for name, (model, _, _) in variants.items():
         baseline = model.cell in BASELINE_FIELDS
@@ -203,19 +284,13 @@ def validate(
                       size, reads, "-" if baseline else head, f"{model.dropout:g}"])
                     + (["\n".join(changes[name]) or "-"] if any(changes.values()) else []))  # fmt: skip
     print_view(views.Table(title, headers, rows), out)
-    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
-        from rnnbench.runner import prepare_seed
-
-        source = _source(exp.data, None)
-        for data in config.distinct_data(variants):
-            prepare_seed(data, source, exp.seeds[0], torch_cpu())
     out.print(f"{experiment}: valid", markup=False, highlight=False)
 
 
 @app.command(cls=_Command)
 @reported
 def run(
-    experiment: Annotated[Optional[Path], typer.Argument(help="Experiment YAML file.", show_default=False)] = None,
+    experiment: Annotated[Optional[Path], typer.Argument(metavar="EXPERIMENT.yaml", help="Experiment YAML file.", show_default=False)] = None,
     set_: SetOption = None,
     results: ResultsOption = Path("results"),
     data_dir: DataDirOption = None,
@@ -223,14 +298,16 @@ def run(
     threads: ThreadsOption = None,
     keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep each run's last training state (weights, optimizer, random state) as checkpoint.pt in its run directory; by default it is deleted when the run finishes.")] = False,
     jobs: Annotated[str, typer.Option("--jobs", "-j", metavar="N|auto", help="Train N runs at once in worker processes (at most one per core), each with its share of the threads (--threads ÷ N, at least 1); auto: one per free core. Same metrics as one at a time with that thread count.")] = "1",
-    executor: Annotated[str, typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray]).")] = "local",
-    address: Annotated[Optional[str], typer.Option("--address", help="With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). Default: $RAY_ADDRESS, else a new local Ray.")] = None,
-    cpus_per_run: Annotated[float, typer.Option("--cpus-per-run", min=0.01, help="With --executor ray: CPUs each run asks for (its torch threads).")] = 1,
-    gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", min=0, help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.")] = 0,
+    executor: Annotated[Executor, typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray]).")] = Executor.local,
+    address: Annotated[Optional[str], typer.Option("--address", metavar="HOST:PORT", help="With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). Default: $RAY_ADDRESS, else a new local Ray.")] = None,
+    cpus_per_run: Annotated[float, typer.Option("--cpus-per-run", metavar="N", min=0.01, help="With --executor ray: CPUs each run asks for (its torch threads).")] = 1,
+    gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", metavar="N", min=0, help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.")] = 0,
+    format_: Annotated[Format, typer.Option("--format", help="How the summary at the end is printed: table, or json (with the counts, the failures and every run's directory).")] = Format.table,
+    as_json: JsonOption = False,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
     ones from their last finished epoch, and print its table."""
-    jobs = jobs.strip().lower()
+    jobs, executor, shown = jobs.strip().lower(), executor.value, output_format(format_, as_json)
     if jobs.isascii() and jobs.isdigit():
         jobs = str(int(jobs))  # 01 is 1
     if executor == "local" and repeat is None and (jobs == "auto" or jobs.isascii() and jobs.isdigit() and int(jobs) > 1):
@@ -247,9 +324,7 @@ def run(
             raise UsageError("--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set")
         if jobs != "1" or executor != "local":
             raise UsageError("--repeat: trains one run here, one at a time; give no --jobs and no --executor")
-        return _repeat(repeat, data_dir, threads)
-    if executor not in ("local", "ray"):
-        raise UsageError(f"--executor: '{executor}' is not one of local, ray")
+        return _repeat(repeat, data_dir, threads, shown)
     ray_only = [flag for flag, given in (("--address", address is not None), ("--cpus-per-run", cpus_per_run != 1),
                                          ("--gpus-per-run", gpus_per_run != 0)) if given]  # fmt: skip
     if ray_only and executor != "ray":
@@ -276,10 +351,11 @@ def run(
     if finished:
         summary, runs = _summary(results, experiment=exp.name)
         paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
-        _print_table(summary)
+        if shown == "table":
+            _print_table(summary)
         where = f"runs and summary in {paths[0].parent}"
     else:
-        runs, where = [], f"no run finished in {Path(results) / exp.name}"
+        summary, runs, where = None, [], f"no run finished in {Path(results) / exp.name}"
     resumed = f", {counts['resumed']} of them resumed from a checkpoint" if counts["resumed"] else ""
     failed = f"; failed: {len(outcome.failures)}" if outcome.failures else ""
     err.print(f"{where} (trained now: {counts['trained']}{resumed}; finished before: {counts['skipped']}; left to "
@@ -294,6 +370,14 @@ def run(
                         "command again to retry them")  # fmt: skip
     ran = set(map(Path, finished))  # this experiment file's runs, read once by _summary
     diverged = [record for record in runs if record.path in ran and record.diverged is not None]
+    if shown == "json":
+        print_json({"experiment": exp.name, "folder": str(Path(results) / exp.name), "runs": [str(path) for path in finished],
+                    "trained": counts["trained"], "resumed": counts["resumed"], "finished_before": counts["skipped"],
+                    "left_to_another_process": counts["busy"],
+                    "failed": [{"variant": f.spec.variant, "seed": f.spec.seed, "error": f.error, "record": str(f.record)}
+                               for f in outcome.failures],
+                    "diverged": [{"variant": r.spec.variant, "seed": r.spec.seed, "epoch": r.diverged["epoch"]} for r in diverged],
+                    "summary": [] if summary is None else compare_runs.to_records(summary)})  # fmt: skip
     if diverged:
         listed = ", ".join(f"{r.spec.variant} seed {r.spec.seed} (epoch {r.diverged['epoch']})" for r in diverged)
         problems.append(f"{compare_runs.count(len(diverged), 'run')} of {len(finished)} diverged: {listed}; "
@@ -323,7 +407,7 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def _repeat(path: Path, data_dir: Path | None, threads: int | None) -> None:
+def _repeat(path: Path, data_dir: Path | None, threads: int | None, shown: str) -> None:
     """`run --repeat`: train a recorded run again and say whether it came out the same (with the thread count it
     recorded, unless --threads says otherwise: a count of threads can change the last digits)."""
     from rnnbench import rundir
@@ -340,35 +424,47 @@ def _repeat(path: Path, data_dir: Path | None, threads: int | None) -> None:
         outcome = repeat_run(path, source, on_event=progress_printer(bars))
     for note in outcome.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if shown == "json":
+        print_json({"run": str(path), "identical": not outcome.differences, "differences": outcome.differences,
+                    "metrics": outcome.metrics, "epochs": outcome.epochs, "tensors": outcome.tensors})  # fmt: skip
     if outcome.differences:
-        for difference in outcome.differences:
+        for difference in outcome.differences if shown == "table" else ():
             out.print(f"  {difference}", markup=False, highlight=False, soft_wrap=True)
         raise RnnbenchError(f"{path}: the repeated run differs from the recorded one in {len(outcome.differences)} "
-                            "place(s), listed above")  # fmt: skip
-    out.print(f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs of "
-              f"history match exactly, and so do all {outcome.tensors} weight tensors (timing, memory and the "
-              "environment record left out)",
-              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                            f"place(s), listed {'above' if shown == 'table' else 'in the JSON'}")  # fmt: skip
+    if shown == "table":
+            out.print(f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs "
+                  f"of history match exactly, and so do all {outcome.tensors} weight tensors (timing, memory and the "
+                  "environment record left out)", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @app.command(cls=_Command)
 @reported
 def params(
-    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT.yaml", help="Experiment YAML file.")],
     set_: SetOption = None,
     data_dir: DataDirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
 ):
     """Count every variant's parameters by role, without training, and check the recurrent closed form."""
     from rnnbench import config
-    from rnnbench.fields import reads_nothing
     from rnnbench.params import parameter_counts
 
+    shown = output_format(format_, as_json)
     exp = config.load(experiment, set_ or [])
     sizes, rows = parameter_counts(exp, _source(exp.data, data_dir))
-    if as_json:
-        sys.stdout.write(views.to_json({"data": sizes, "variants": rows}) + "\n")
-        return
+    if shown == "json":
+        print_json({"data": sizes, "variants": rows})
+    else:
+        _print_params(exp.name, sizes, rows)
+    if not all(row.get("closed_form_matches", True) for row in rows):
+        raise RnnbenchError("a counted recurrent layer does not match its closed form (a bug: please report it)")
+
+
+def _print_params(name: str, sizes: dict, rows: list[dict]) -> None:
+    from rnnbench.fields import reads_nothing
+
     decided = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in sizes.items()
                         if key in ("vocab_size", "num_classes", "symbols", "max_length"))  # fmt: skip
     budgets = any(row["param_budget"] for row in rows)  # the column only where a variant has a budget
@@ -376,7 +472,7 @@ def params(
     table = [[row["variant"], "-" if reads_nothing(row["cell"]) else str(row["hidden_size"]),
               *(f"{row[key]:,}" for key in ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head", "total")),
               *([f"{row['param_budget']:,}" if row["param_budget"] else ""] if budgets else [])] for row in rows]  # fmt: skip
-    print_view(views.Table(f"{exp.name}: parameters ({decided}; seed {sizes['seed']})", headers, table,
+    print_view(views.Table(f"{name}: parameters ({decided}; seed {sizes['seed']})", headers, table,
                             right=set(range(1, len(headers)))), out)  # fmt: skip
     out.print("W_ih: input→hidden weights, W_hh: hidden→hidden weights, biases: the recurrent layers' biases; "
               "head: everything after them (a baseline's layers included)", markup=False)
@@ -387,20 +483,19 @@ def params(
         verdict = "✓" if row["closed_form_matches"] else f"✗ but counted {counted:,}"
         out.print(f"  {row['variant']}: {row['recurrent_formula']} = {row['recurrent_closed_form']:,} {verdict}",
                   markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-    if not all(row.get("closed_form_matches", True) for row in rows):
-        raise RnnbenchError("a counted recurrent layer does not match its closed form (a bug: please report it)")
 
 
 @app.command(cls=_Command)
 @reported
 def compare(
     results: ResultsOption = Path("results"),
-    experiment: Annotated[Optional[str], typer.Option("--experiment", help="Only this experiment.")] = None,
-    sort: Annotated[Optional[str], typer.Option("--sort", help="Order by this column, e.g. params or test_accuracy_mean.")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
-    metric: Annotated[Optional[str], typer.Option("--metric", help="The metric variants are compared on: " + ", ".join(COMPARABLE) + ". Default: the task's first column (test accuracy; test RMSE for a regressor).")] = None,
-    versus: Annotated[Optional[str], typer.Option("--vs", help="Compare every variant with this one (default: the best).")] = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write PNG plots into this folder.")] = None,
+    experiment: Annotated[Optional[str], typer.Option("--experiment", metavar="NAME", help="Only this experiment.")] = None,
+    sort: Annotated[Optional[str], typer.Option("--sort", metavar="COLUMN", help="Order by this column, e.g. params or test_accuracy_mean.")] = None,
+    format_: Annotated[CompareFormat, typer.Option("--format", help="table, markdown, csv or json.")] = CompareFormat.table,
+    as_json: JsonOption = False,
+    metric: Annotated[Optional[Metric], typer.Option("--metric", metavar="METRIC", help="The metric variants are compared on: " + ", ".join(COMPARABLE) + ". Default: the task's first column (test accuracy; test RMSE for a regressor).", show_default=False)] = None,
+    versus: Annotated[Optional[str], typer.Option("--vs", metavar="VARIANT", help="Compare every variant with this one (default: the best).")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="DIR", help="Also write PNG plots into this folder.")] = None,
 ):
     """Aggregate finished runs per variant, with statistics over seeds.
 
@@ -409,18 +504,20 @@ def compare(
     tell the difference from noise."""
     from rnnbench import compare as compare_runs
 
-    if output_format not in ("table", *compare_runs.RENDERERS):
-        raise UsageError(f"--format: '{output_format}' is not one of table, {', '.join(compare_runs.RENDERERS)}")
+    shown = output_format(format_, as_json)
+    metric = metric.value if metric is not None else None
+    if plot is not None:
+        require("plot", "--plot")  # before any work
     summary, runs = _summary(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
     if versus is not None:
         for name, part in compare_runs.by_experiment(summary):
             if not (part["variant"] == versus).any():
                 err.print(f"note: --vs {versus}: experiment {name} has no such variant; it is compared with its best",
                           markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-    if output_format == "table":
+    if shown == "table":
         _print_table(summary)
     else:
-        sys.stdout.write(compare_runs.RENDERERS[output_format](summary))
+        sys.stdout.write(compare_runs.RENDERERS[shown](summary))
     if plot is not None:
         from rnnbench.plots import write_plots
 
@@ -435,25 +532,21 @@ MAX_UNSEEN_NOTES = 20  # notes on unseen characters, for a long file of inputs (
 @app.command(cls=_Command)
 @reported
 def predict(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Surnames (for a reversal run, sequences such as '3 7 2'; for a csv run, texts).", show_default=False)] = None,
-    run_path: Annotated[Optional[Path], typer.Option("--run", help="Run directory to answer from. Default: the names run with the best validation accuracy (all candidates must know the same languages; diverged, leaky and damaged runs are passed over), or the best run of --experiment.")] = None,
+    names: Annotated[Optional[list[str]], typer.Argument(metavar="NAMES", help="Surnames (for a reversal run, sequences such as '3 7 2'; for a csv run, texts).", show_default=False)] = None,
+    run_path: Annotated[Optional[Path], typer.Option("--run", metavar="RUN_DIR", help="Run directory to answer from. Default: the names run with the best validation accuracy (all candidates must know the same languages; diverged, leaky and damaged runs are passed over), or the best run of --experiment.")] = None,
     results: ResultsOption = Path("results"),
-    experiment: Annotated[Optional[str], typer.Option("--experiment", help="Choose the best run of this experiment only.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many languages to list per name.")] = 3,
+    experiment: Annotated[Optional[str], typer.Option("--experiment", metavar="NAME", help="Choose the best run of this experiment only.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", metavar="K", min=1, help="How many languages to list per name.")] = 3,
     input_file: Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Answer every line of FILE too ('-': standard input); a .csv file (or with --column) is read by column.")] = None,
-    column: Annotated[Optional[str], typer.Option("--column", help="With --file: the CSV column to read (default: text, or the only column).")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table (one line per input), csv or json.")] = "table",
-    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    column: Annotated[Optional[str], typer.Option("--column", metavar="NAME", help="With --file: the CSV column to read (default: text, or the only column).")] = None,
+    format_: Annotated[PredictFormat, typer.Option("--format", help="table (one line per input), csv or json.")] = PredictFormat.table,
+    as_json: JsonOption = False,
 ):
     """Rank the likely languages of surnames with a trained model (or, from a reversal run, reverse sequences;
     from a csv run, answer a class or a number), for names given here or in a file."""
     from rnnbench.predict import answers_table, best_run, from_run, read_inputs
 
-    if as_json and output_format not in ("table", "json"):
-        raise UsageError(f"--json: the same as --format json; give one of them (got --format {output_format} too)")
-    output_format = "json" if as_json else output_format
-    if output_format not in ("table", "csv", "json"):
-        raise UsageError(f"--format: table, csv or json (got {output_format!r})")
+    shown = output_format(format_, as_json)
     if column is not None and input_file is None:
         raise UsageError("--column: reads a column of --file FILE; give the file")
     texts, where = list(names or []), [f"argument {i}" for i in range(1, len(names or []) + 1)]
@@ -472,10 +565,10 @@ def predict(
     for start in range(0, len(texts), max(len(texts), 1) if one_series else PREDICT_CHUNK):  # else in pieces: low memory
         piece = slice(start, start + PREDICT_CHUNK)  # errors name a file's line; arguments alone, their position
         answers += predictor.predict(texts[piece], top_k=top_k, where=where[piece] if input_file else None)
-    if output_format == "json":
-        sys.stdout.write(views.to_json(answers) + "\n")
+    if shown == "json":
+        print_json(answers)
         return
-    if output_format == "csv":
+    if shown == "csv":
         import csv
 
         header, rows = answers_table(answers)
@@ -504,9 +597,10 @@ def predict(
 @app.command(cls=_Command)
 @reported
 def show(
-    run_path: Annotated[Path, typer.Argument(help="A run directory, e.g. results/<experiment>/<variant>-<key>/seed-0.", show_default=False)],
-    top: Annotated[int, typer.Option("--top", min=1, help="How many confused pairs to list.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run's metrics as JSON.")] = False,
+    run_path: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory, e.g. results/<experiment>/<variant>-<key>/seed-0.", show_default=False)],
+    top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="How many confused pairs to list.")] = 10,
+    format_: Annotated[Format, typer.Option("--format", help="table, or json: the run's metrics.json as recorded.")] = Format.table,
+    as_json: JsonOption = False,
 ):
     """Show one run's scores and the errors worth looking at.
 
@@ -516,10 +610,10 @@ def show(
     from rnnbench import rundir
     from rnnbench.tasks import TASKS
 
+    shown = output_format(format_, as_json)
     run = rundir.load_run(run_path)
-    m = run.metrics
-    if as_json:
-        sys.stdout.write(views.to_json(m) + "\n")
+    if shown == "json":
+        print_json(run.metrics)
         return
     kept = ("diverged" if run.diverged else f"weights of the best, epoch {run.best_epoch}" if run.spec.train.restore_best
             else "weights of the last epoch kept")  # fmt: skip
@@ -550,14 +644,18 @@ def show(
 @app.command(cls=_Command)
 @reported
 def report(
-    experiment: Annotated[str, typer.Argument(help="An experiment YAML file, or the name of an experiment under --results.", show_default=False)],
+    experiment: Annotated[str, typer.Argument(metavar="EXPERIMENT", help="An experiment YAML file, or the name of an experiment under --results.", show_default=False)],
     results: ResultsOption = Path("results"),
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.md and its plots. Default: <results>/<experiment>/report.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Folder for report.md and its plots. Default: <results>/<experiment>/report.")] = None,
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
 ):
     """Write one self-contained Markdown report of an experiment, with its plots.
 
     How to repeat it, the environment, the data hygiene report, the comparison with statistics, the plots and
     the errors worth reading."""
+    shown = output_format(format_, as_json)
+    require("plot", "report")  # its plots; before anything is read or written
     from rnnbench import compare as compare_runs
     from rnnbench import config
     from rnnbench.report import write_report
@@ -565,6 +663,9 @@ def report(
     name = config.load(Path(experiment)).name if experiment.endswith((".yaml", ".yml")) else experiment
     runs = _runs(results, name)
     path = write_report(runs, out_dir or Path(results) / name / "report")
+    if shown == "json":
+        print_json({"report": str(path), "runs": len(runs), "plots": sorted(str(p) for p in path.parent.glob("*.png"))})
+        return
     beside = "its plots and experiment.yaml" if (path.parent / "experiment.yaml").is_file() else "its plots"
     err.print(f"report of {compare_runs.count(len(runs), 'run')}, with {beside} beside it:", markup=False, highlight=False)
     out.print(str(path), markup=False, highlight=False, soft_wrap=True)
@@ -577,17 +678,18 @@ app.add_typer(data_app, name="data")
 @data_app.command("names", cls=_Command)
 @reported
 def data_names(
-    languages: Annotated[Optional[list[str]], typer.Option("--languages", help="Languages, comma-separated or repeated, or all (the default).")] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="The seed that draws the split.")] = 0,
-    multi_language: Annotated[Optional[str], typer.Option("--multi-language", help="Names listed under several languages: drop or keep.")] = None,
-    split: Annotated[Optional[str], typer.Option("--split", help="by_name, or leaky (lines split at random: only to measure the leak).")] = None,
-    validation_fraction: Annotated[Optional[float], typer.Option("--validation-fraction", help="Share of each language's names held out for validation (default 0.1).")] = None,
-    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction", help="Share held out for testing (default 0.1).")] = None,
+    languages: Annotated[Optional[list[str]], typer.Option("--languages", metavar="LANGUAGES", help="Languages, comma-separated or repeated, or all (the default).")] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", min=0, help="The seed that draws the split.")] = 0,
+    multi_language: Annotated[Optional[MultiLanguage], typer.Option("--multi-language", help="Names listed under several languages: drop or keep (default drop).", show_default=False)] = None,
+    split: Annotated[Optional[Split], typer.Option("--split", help="by_name (the default), or leaky (lines split at random: only to measure the leak).", show_default=False)] = None,
+    validation_fraction: Annotated[Optional[float], typer.Option("--validation-fraction", metavar="FRACTION", help="Share of each language's names held out for validation (default 0.1).")] = None,
+    test_fraction: Annotated[Optional[float], typer.Option("--test-fraction", metavar="FRACTION", help="Share held out for testing (default 0.1).")] = None,
     keep_repeats: Annotated[bool, typer.Option("--keep-repeats", help="Keep repeated lines (by default they are removed).")] = False,
     strip_accents: Annotated[bool, typer.Option("--strip-accents", help="Map é to e, ñ to n, ...")] = False,
     lowercase: Annotated[bool, typer.Option("--lowercase", help="Lower-case every name.")] = False,
     data_dir: DataDirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
     to_csv: Annotated[Optional[Path], typer.Option("--csv", metavar="FILE", help="Instead, write the chosen languages' lines as a CSV (text,label) for the csv task; an existing file is never replaced.")] = None,
 ):
     """Report what cleaning and splitting do to the names corpus (or write it as a CSV with --csv).
@@ -596,7 +698,9 @@ def data_names(
     then whether any name is in two splits."""
     from rnnbench import config
 
+    shown = output_format(format_, as_json)
     chosen = [part.strip() for value in languages or [] for part in value.split(",") if part.strip()] or None
+    multi_language, split = (None if value is None else value.value for value in (multi_language, split))
     data = config.data_options("names", {"languages": chosen, "multi_language": multi_language, "split": split,
                                          "validation_fraction": validation_fraction, "test_fraction": test_fraction,
                                          "dedupe": False if keep_repeats else None, "strip_accents": strip_accents or None,
@@ -604,14 +708,79 @@ def data_names(
     task = config.task_of(data)
     if to_csv is not None:
         rows = task.write_csv(_source(data, data_dir), to_csv)
+        if shown == "json":
+            print_json({"file": str(to_csv), "lines": rows, "languages": list(data.languages)})
+            return
         out.print(f"{to_csv}: {rows:,} lines of {len(data.languages)} languages as text,label", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip
         return
     report = task.split(_source(data, data_dir), data, seed).report
-    if as_json:
-        sys.stdout.write(views.to_json({"seed": seed, **report}) + "\n")
+    if shown == "json":
+        print_json({"seed": seed, **report})
         return
     print_view(task.data_table(report, f"names data (seed {seed})"), out)
+
+
+export_app = typer.Typer(cls=_Group, help="Send finished runs to MLflow or TensorBoard.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+ExportExperimentOption = Annotated[Optional[str], typer.Option("--experiment", metavar="NAME", help="Only the runs of this rnnbench experiment.")]
+
+
+@export_app.command("mlflow", cls=_Command)
+@reported
+def export_mlflow(
+    results: ResultsOption = Path("results"),
+    experiment: ExportExperimentOption = None,
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", metavar="URI", help="The MLflow tracking store or server. Default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db (a file here; `mlflow ui` here shows it).", show_default=False)] = None,
+    mlflow_experiment: Annotated[Optional[str], typer.Option("--mlflow-experiment", metavar="NAME", help="The MLflow experiment to log into. Default: the one named after each run's rnnbench experiment (created if missing).", show_default=False)] = None,
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
+):
+    """Log every finished run to MLflow: settings as parameters, per-epoch and final metrics, tags, and the run
+    directory as artefacts. Runs exported before are not logged again (needs rnnbench[mlflow])."""
+    from rnnbench.export import DEFAULT_TRACKING_URI, to_mlflow
+
+    shown = output_format(format_, as_json)
+    require("mlflow", "export mlflow")  # before the runs are read
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    runs = _runs(results, experiment)
+    err.print(f"exporting {len(runs)} runs to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
+    _print_exported(to_mlflow(runs, uri, mlflow_experiment), shown, uri, "mlflow ui --backend-store-uri " + uri
+                    if uri.startswith("sqlite:") else None)  # fmt: skip
+
+
+@export_app.command("tensorboard", cls=_Command)
+@reported
+def export_tensorboard(
+    results: ResultsOption = Path("results"),
+    experiment: ExportExperimentOption = None,
+    logdir: Annotated[Path, typer.Option("--logdir", metavar="DIR", help="Folder for the event files: one folder per run, DIR/EXPERIMENT/VARIANT-KEY/seed-N.")] = Path("tensorboard_logs"),
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
+):
+    """Write TensorBoard event files for every finished run: per-epoch and final scalars, the resolved config
+    as text. Runs exported before are left as they are (needs rnnbench[tensorboard])."""
+    from rnnbench.export import to_tensorboard
+
+    shown = output_format(format_, as_json)
+    require("tensorboard", "export tensorboard")  # before the runs are read
+    runs = _runs(results, experiment)
+    err.print(f"exporting {len(runs)} runs to {logdir}", markup=False, highlight=False, soft_wrap=True)
+    _print_exported(to_tensorboard(runs, logdir), shown, str(logdir), f"tensorboard --logdir {logdir}")
+
+
+def _print_exported(exported: list, shown: str, where: str, look: str | None) -> None:
+    """The export's result: one row per run (key, status, MLflow run id or folder), then what to run to look."""
+    if shown == "json":
+        print_json({"destination": where, "runs": [vars(item) for item in exported]})
+    else:
+        print_view(views.Table(f"exported to {where}", ["run", "status", "where"],
+                               [[item.run_key, item.status, item.where] for item in exported]), out)  # fmt: skip
+    counts = Counter(item.status for item in exported)
+    err.print(f"{counts['exported']} exported, {counts['already there']} already there"
+              + (f", {counts['differs']} differ from what is there under the same run key (left as they were; delete "
+                 "those there to export these)" if counts["differs"] else "")
+              + (f"; look: {look}" if look else ""), markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def torch_cpu():

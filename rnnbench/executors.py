@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import importlib
 import logging
 import multiprocessing
 import queue as queues
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnbench.errors import RnnbenchError
+from rnnbench.extras import require
 
 # rundir and events (torch with them) are imported where used: warm_up runs before this process imports torch
 if TYPE_CHECKING:
@@ -218,15 +218,9 @@ def _drain(events) -> list:
 # ------------------------------------------------------------------------------------------------------ Ray
 
 
-RAY_MISSING = 'Ray is not installed: pip install "rnnbench[ray]" (or pip install ray)'
-
-
 def require_ray() -> None:
     """Raise a one-line RnnbenchError unless Ray can be imported (checked before any data is read)."""
-    try:
-        importlib.import_module("ray")
-    except ImportError:
-        raise RnnbenchError(f"--executor ray: {RAY_MISSING}") from None
+    require("ray", "--executor ray")
 
 
 def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event], None], keep_checkpoint: bool,

@@ -170,7 +170,11 @@ def test_real_subprocess_help_and_version():
     for command in ("run", "validate", "compare", "predict"):
         assert command in help_text
     version = subprocess.run([sys.executable, "-m", "rnnbench", "--version"], capture_output=True, text=True, check=True)
-    assert version.stdout.startswith("rnnbench ")
+    import re
+    from importlib import metadata
+
+    written = re.search(r'^version = "(.+)"$', (Path(__file__).parents[1] / "pyproject.toml").read_text(), re.M)[1]
+    assert version.stdout.strip() == f"rnnbench {written}" == f"rnnbench {metadata.version('rnnbench')}"  # one place
 
 
 def test_text_that_looks_like_markup_is_printed_as_is(trained):
@@ -485,7 +489,7 @@ def test_predict_file_errors_name_the_file_and_line(trained, tmp_path):
     (tmp_path / "blank.txt").write_text("\n  \n", encoding="utf-8")
     assert_clean_failure(invoke("predict", "--file", tmp_path / "blank.txt", "--results", results), 1, "no inputs in it")
     assert_clean_failure(invoke("predict", "--results", results), 2, "give names to answer")
-    assert_clean_failure(invoke("predict", "Rossi", "--format", "xml", "--results", results), 2, "--format: table, csv or json")
+    assert_clean_failure(invoke("predict", "Rossi", "--format", "xml", "--results", results), 2, "Invalid value for '--format'", "'xml' is not one of")
 
 
 def test_predict_csv_has_the_same_columns_whatever_the_inputs(trained, tmp_path):
@@ -502,3 +506,37 @@ def test_predict_csv_has_the_same_columns_whatever_the_inputs(trained, tmp_path)
                          f"{tmp_path / 'open.csv'} line 3: malformed CSV")
     assert_clean_failure(invoke("predict", "Rossi", "--json", "--format", "csv", "--results", results), 2,
                          "--json: the same as --format json")
+
+
+def test_every_command_that_prints_results_speaks_json_one_way(trained, names_dir, tmp_path):
+    """--format json (or its other spelling, --json) on every command that prints results: one strict JSON
+    document on stdout, the same either way; --json with another --format is a usage error."""
+    folder, experiment, _ = trained
+    results = folder / "results"
+    run_dir = sorted((results / "tiny").glob("*/seed-0"))[0]
+    commands = {
+        "validate": ["validate", experiment], "params": ["params", experiment, "--data-dir", names_dir],
+        "run": ["run", experiment, "--results", results, "--data-dir", names_dir],
+        "compare": ["compare", "--results", results], "predict": ["predict", "Rossi", "--results", results],
+        "show": ["show", run_dir], "data names": ["data", "names", "--languages", "German,Italian", "--data-dir", names_dir],
+        "report": ["report", "tiny", "--results", results, "--out", tmp_path / "report"],
+    }  # fmt: skip
+    answers = {}
+    for name, args in commands.items():  # --json for half of them, --format json for the others
+        result = invoke(*args, *(["--json"] if len(answers) % 2 else ["--format", "json"]))
+        assert result.exit_code == 0, (name, result.output)
+        answers[name] = json.loads(result.stdout)
+    for name in ("compare", "show"):  # the same, either way
+        assert json.loads(invoke(*commands[name], "--json").stdout) == answers[name], name
+    assert answers["validate"]["valid"] is True and answers["validate"]["runs"] == 4
+    run = answers["run"]
+    assert run["finished_before"] == 4 and run["trained"] == 0 and len(run["runs"]) == len(run["summary"]) == 4
+    assert answers["report"]["report"].endswith("report.md") and answers["report"]["runs"] == 4
+    assert_clean_failure(invoke("show", run_dir, "--json", "--format", "table"), 0)  # --format table is the default
+    assert_clean_failure(invoke("compare", "--results", results, "--json", "--format", "csv"), 2, "--json: the same as --format json")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nmodel: {cell: lstmm}\n")
+    invalid = invoke("validate", broken, "--json")
+    assert invalid.exit_code == 2 and "error: " in invalid.stderr
+    said = json.loads(invalid.stdout)
+    assert said["valid"] is False and any("model.cell" in problem for problem in said["problems"])

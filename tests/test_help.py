@@ -1,6 +1,7 @@
 """Help that says what each option means, on an 80-column terminal: every option has help text, no text is cut
 to '…', and a flag (which takes no value) shows none."""
 
+import os
 import subprocess
 import sys
 
@@ -39,9 +40,10 @@ def test_help_fits_80_columns_and_every_option_says_what_it_does(path, command):
 
 
 def test_help_imports_neither_torch_nor_pandas_nor_scipy():
-    """`rnnbench --help` answers at once: commands import what they use when they run."""
+    """`rnnbench --help` answers at once: commands import what they use when they run (the extras too)."""
     code = ("import sys; sys.argv = ['rnnbench', '--help']\nfrom rnnbench.cli import entry\ntry:\n    entry()\n"
-            "except SystemExit:\n    pass\nprint(sorted({'torch', 'pandas', 'scipy'} & set(sys.modules)))")  # fmt: skip
+            "except SystemExit:\n    pass\n"
+            "print(sorted({'torch', 'pandas', 'scipy', 'matplotlib', 'mlflow', 'tensorboard', 'ray'} & set(sys.modules)))")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
@@ -51,3 +53,38 @@ def test_compare_metric_help_lists_what_compare_takes():
     from rnnbench import cli, compare
 
     assert cli.COMPARABLE == compare.COMPARABLE
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(path) or "rnnbench" for path, _ in COMMANDS])
+def test_h_is_help_everywhere(path, command):
+    short, long = (runner.invoke(app, [*path, flag], env={"COLUMNS": "80"}) for flag in ("-h", "--help"))
+    assert short.exit_code == 0 and short.output == long.output
+
+
+def test_choices_are_listed_in_help_and_checked():
+    """Choices are enums: help lists them, completion offers them, and any other value is a usage error (2)."""
+    for path, listed in ((["compare"], "<table|markdown|csv|json>"), (["predict"], "<table|csv|json>"),
+                         (["run"], "<local|ray>"), (["data", "names"], "<drop|keep>"), (["data", "names"], "<by_name|leaky>"),
+                         (["validate"], "<table|json>"), (["export", "mlflow"], "<table|json>")):  # fmt: skip
+        assert listed in runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output, (path, listed)
+    wrong = runner.invoke(app, ["compare", "--format", "xml"], env={"COLUMNS": "200"})
+    said = " ".join(wrong.output.replace("│", " ").split())  # the error's box, unwrapped
+    assert wrong.exit_code == 2 and "'xml' is not one of 'table', 'markdown', 'csv', 'json'" in said, said
+    assert runner.invoke(app, ["compare", "--metric", "speed"]).exit_code == 2
+
+
+def test_shell_completion_installs_and_completes_choices():
+    """--install-completion / --show-completion exist, and the completion script's answers are the enums' values."""
+    assert "--install-completion" in runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    script = subprocess.run([sys.executable, "-m", "rnnbench", "--show-completion", "bash"], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert script.returncode == 0 and "_RNNBENCH_COMPLETE=complete_bash" in script.stdout, script.stderr
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_RNNBENCH_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+        done = subprocess.run([sys.executable, "-m", "rnnbench"], env=env, capture_output=True, text=True, timeout=60)
+        return done.stdout.split()
+
+    assert complete("rnnbench compare --format ") == ["table", "markdown", "csv", "json"]
+    assert complete("rnnbench run --executor ") == ["local", "ray"]
+    assert "export" in complete("rnnbench ex")

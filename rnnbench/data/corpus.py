@@ -1,10 +1,11 @@
 """Where the names corpus comes from, and proof that it is the right one.
 
-Lookup order: an explicit directory (`--data-dir`), then `$RNNBENCH_DATA_DIR`, then a per-user cache
-(`$XDG_CACHE_HOME/rnnbench`, else `~/.cache/rnnbench`). Only the cache is ever downloaded into: the tutorial's
-archive is fetched into a temporary folder beside it, every file is checked against the SHA-256 sums shipped
-with the package, and only then is the folder renamed into place, so an interrupted download never leaves a
-half-written cache behind.
+Lookup order: an explicit directory (`--data-dir`), then `$RNNBENCH_DATA_DIR`, then the platform's per-user
+cache folder, as platformdirs names it (Linux: `$XDG_CACHE_HOME/rnnbench`, else `~/.cache/rnnbench`; macOS:
+`~/Library/Caches/rnnbench`; Windows: `%LOCALAPPDATA%/rnnbench/Cache`). Only the cache is ever downloaded
+into: the tutorial's archive is fetched into a temporary folder beside it, every file is checked against the
+SHA-256 sums shipped with the package, and only then is the folder renamed into place, so an interrupted
+download never leaves a half-written cache behind.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import zipfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+
+import platformdirs
 
 from rnnbench.errors import RnnbenchError
 
@@ -39,8 +42,9 @@ def expected_sums() -> dict[str, str]:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "rnnbench"
+    """The per-user cache folder rnnbench downloads into, e.g. ~/.cache/rnnbench on Linux (see the module's
+    docstring for the others)."""
+    return Path(platformdirs.user_cache_dir("rnnbench", appauthor=False))
 
 
 def find_names_dir(root: Path) -> Path | None:

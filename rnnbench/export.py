@@ -1,0 +1,249 @@
+"""`rnnbench export`: finished runs into the trackers people already use, MLflow and TensorBoard.
+
+Each run goes in whole: its resolved settings as parameters, its history as per-epoch metrics (`epoch/<column>`,
+step = epoch), its final scores and costs as metrics, its identity and environment as tags, and (MLflow) its run
+directory as artefacts. A run is known by its run key, `<experiment>/<variant>-<key>/seed-<n>` (its place under
+the results folder), and its content by the SHA-256 of its metrics.json: exporting again adds nothing for a run
+already there, and never replaces a run exported before with other content (a run trained again after its
+directory was deleted), which is reported instead.
+
+MLflow and TensorBoard are extras (`rnnbench[mlflow]`, `rnnbench[tensorboard]`), imported here only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from rnnbench import rundir, yamlfile
+from rnnbench.errors import RnnbenchError
+from rnnbench.extras import require
+from rnnbench.rundir import RunRecord
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # a file beside the command; `mlflow ui` there shows it
+MAX_PARAM_CHARS = 6000  # MLflow's limit on a parameter's value; config.yaml, an artefact, holds it whole
+MARKER = "rnnbench-export.json"  # in each TensorBoard run folder: which run, which content
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What happened to one run: status is 'exported', 'already there' (same content) or 'differs' (the key
+    holds other content, left as it was); `where` is the MLflow run id or the TensorBoard folder."""
+
+    run_key: str
+    status: str
+    where: str
+
+
+# What every tracker receives, from the run record alone.
+
+
+def run_key(run: RunRecord) -> str:
+    """The run's place under its results folder. Example: 'names_de_it/gru-uni-1x64-3f2a9c/seed-0'."""
+    return f"{run.spec.experiment}/{run.path.parent.name}/{run.path.name}"
+
+
+def content_sha256(run: RunRecord) -> str:
+    """SHA-256 of the run's metrics.json: a run trained again gets another (its timing, at least)."""
+    return hashlib.sha256((run.path / "metrics.json").read_bytes()).hexdigest()
+
+
+def params_of(run: RunRecord) -> dict[str, str]:
+    """The resolved config, flattened with dots, as strings (lists as JSON). Example: {'model.cell': 'gru',
+    'train.learning_rate': '0.005', 'data.languages': '["German", "Italian"]', 'seed': '0', ...}; plus the
+    hidden size a parameter budget solved for, as model.hidden_size_resolved."""
+    flat = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            flat[prefix] = text if len(text) <= MAX_PARAM_CHARS else text[: MAX_PARAM_CHARS - 1] + "…"
+
+    walk("", run.config)
+    flat["model.hidden_size_resolved"] = str(run.hidden_size)
+    return flat
+
+
+def curves_of(run: RunRecord) -> list[tuple[str, int, float, int]]:
+    """history.csv as (name `epoch/<column>`, epoch, value, when the epoch ended in ms since the epoch: the run's
+    start plus the seconds its epochs took; 0 if unknown). Example: [('epoch/train_loss', 1, 0.61, 1796...), ...]."""
+    start, _ = times_of(run)
+    curves, clock = [], start
+    for row in rundir.load_history(run.path):
+        clock += int(1000 * (row.get("seconds") or 0.0))
+        curves += [(f"epoch/{column}", int(row["epoch"]), value, clock if start else 0) for column, value in row.items()
+                   if column != "epoch" and value is not None]  # fmt: skip
+    return curves
+
+
+def final_metrics_of(run: RunRecord) -> dict[str, float]:
+    """The run's recorded scores (test_accuracy, validation_loss, test_rmse, ...; empty splits left out) and its
+    costs: parameters, epochs_run, best_epoch, train_seconds, seconds_per_epoch."""
+    costs = {key: getattr(run, key) for key in ("parameters", "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch")}
+    return {**{key: float(value) for key, value in run.scores.items() if value is not None},
+            **{key: float(value) for key, value in costs.items()}}  # fmt: skip
+
+
+def tags_of(run: RunRecord) -> dict[str, str]:
+    """Who the run is (rnnbench.*) and what trained it (environment.*: versions, device, threads, git commit)."""
+    tags = {"rnnbench.run_key": run_key(run), "rnnbench.experiment": run.spec.experiment,
+            "rnnbench.variant": run.spec.variant, "rnnbench.variant_key": run.variant_key, "rnnbench.task": run.task,
+            "rnnbench.seed": str(run.spec.seed), "rnnbench.run_dir": str(run.path.resolve()),
+            "rnnbench.metrics_sha256": content_sha256(run)}  # fmt: skip
+    if run.diverged is not None:
+        tags["rnnbench.diverged"] = f"epoch {run.diverged['epoch']}"
+    tags.update({f"environment.{key}": str(value) for key, value in run.environment.items() if value is not None})
+    return tags
+
+
+def times_of(run: RunRecord) -> tuple[int, int]:
+    """(start, end) in milliseconds since the epoch: end when the run finished, start its training time earlier;
+    (0, 0) for a run that did not record when it finished."""
+    try:
+        end = int(datetime.fromisoformat(run.environment["finished"]).timestamp() * 1000)
+    except (KeyError, TypeError, ValueError):
+        return 0, 0
+    return end - int(run.train_seconds * 1000), end
+
+
+# MLflow
+
+
+def to_mlflow(runs: list[RunRecord], tracking_uri: str, experiment: str | None = None,
+              on_run: Callable[[Exported], None] | None = None) -> list[Exported]:  # fmt: skip
+    """Log every run to the MLflow tracking server or store at `tracking_uri`, into the MLflow experiment named
+    after its rnnbench experiment (or `experiment`, for all). A run whose key is there already, finished, is
+    not logged again; one left unfinished by an export that was interrupted is deleted and logged anew.
+    Raises RnnbenchError if MLflow is not installed or the store cannot be opened."""
+    require("mlflow", "export mlflow")
+    for name in ("mlflow", "alembic"):  # the store's own progress notes ("Creating initial MLflow database tables")
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunStatus
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri)
+        known: dict[str, dict[str, object]] = {}  # MLflow experiment -> {run key: MLflow run}
+        done = []
+        for run in runs:
+            name = experiment or run.spec.experiment
+            if name not in known:
+                found = client.get_experiment_by_name(name)
+                experiment_id = found.experiment_id if found else client.create_experiment(name)
+                known[name] = {"id": experiment_id, **_runs_by_key(client, experiment_id)}
+            key, digest = run_key(run), content_sha256(run)
+            before = known[name].get(key)
+            if before is not None and before.info.status == RunStatus.to_string(RunStatus.FINISHED):
+                same = before.data.tags.get("rnnbench.metrics_sha256") == digest
+                done.append(Exported(key, "already there" if same else "differs", before.info.run_id))
+            else:
+                if before is not None:  # an export interrupted half-way: its run is incomplete
+                    client.delete_run(before.info.run_id)
+                start, end = times_of(run)
+                created = client.create_run(known[name]["id"], start_time=start or None, tags=tags_of(run),
+                                            run_name=f"{run.spec.variant} seed {run.spec.seed}")  # fmt: skip
+                run_id = created.info.run_id
+                metrics = [Metric(name_, value, when, step) for name_, step, value, when in curves_of(run)]
+                metrics += [Metric(name_, value, end, run.epochs_run) for name_, value in final_metrics_of(run).items()]
+                params = [Param(name_, value) for name_, value in params_of(run).items()]
+                for first in range(0, max(len(metrics), len(params)), 100):  # MLflow takes at most 100 params a call
+                    client.log_batch(run_id, metrics=metrics[first:first + 100], params=params[first:first + 100])
+                client.log_artifacts(run_id, str(run.path))
+                client.set_tag(run_id, "rnnbench.exported", "complete")
+                client.set_terminated(run_id, "FINISHED", end_time=end or None)
+                done.append(Exported(key, "exported", run_id))
+            if on_run is not None:
+                on_run(done[-1])
+        return done
+    except MlflowException as error:
+        raise RnnbenchError(f"export mlflow: {tracking_uri}: {str(error).strip().splitlines()[0]}") from None
+
+
+def _runs_by_key(client, experiment_id: str) -> dict[str, object]:
+    """The experiment's active MLflow runs that rnnbench exported, by run key (the latest where several)."""
+    by_key, token = {}, None
+    while True:
+        page = client.search_runs([experiment_id], filter_string="tags.`rnnbench.run_key` != ''", max_results=1000,
+                                  order_by=["attributes.start_time ASC"], page_token=token)  # fmt: skip
+        by_key.update({run.data.tags["rnnbench.run_key"]: run for run in page})
+        token = page.token
+        if not token:
+            return by_key
+
+
+# TensorBoard
+
+
+def to_tensorboard(runs: list[RunRecord], logdir: Path, on_run: Callable[[Exported], None] | None = None) -> list[Exported]:
+    """Write one TensorBoard event folder per run, `logdir/<run key>`: the history as scalars `epoch/<column>`
+    (step = epoch), the final scores and costs as scalars `final/<name>` (step = epochs run), and the resolved
+    config, the scores and the environment as text. Each folder is written beside its place and renamed into
+    it, so an interrupted export leaves no half-written folder; a folder already there is left as it is.
+    Raises RnnbenchError if TensorBoard is not installed or `logdir` cannot be written."""
+    require("tensorboard", "export tensorboard")
+    done = []
+    for run in runs:
+        key, digest = run_key(run), content_sha256(run)
+        target = Path(logdir) / key
+        if target.exists():
+            marker = _read_marker(target)
+            same = marker is not None and marker.get("metrics_sha256") == digest
+            done.append(Exported(key, "already there" if same else "differs", str(target)))
+        else:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as staging:
+                    _write_events(run, Path(staging) / "run", digest)
+                    os.rename(Path(staging) / "run", target)
+            except OSError as error:
+                raise RnnbenchError(f"{target}: cannot write the event files ({error.strerror or error})") from None
+            done.append(Exported(key, "exported", str(target)))
+        if on_run is not None:
+            on_run(done[-1])
+    return done
+
+
+def _write_events(run: RunRecord, folder: Path, digest: str) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    _, end = times_of(run)
+    writer = SummaryWriter(log_dir=str(folder))
+    try:
+        for name, step, value, when in curves_of(run):
+            writer.add_scalar(name, value, step, walltime=when / 1000 if when else None)
+        for name, value in final_metrics_of(run).items():
+            writer.add_scalar(f"final/{name}", value, run.epochs_run, walltime=end / 1000 if end else None)
+        writer.add_text("config", _code_block(yamlfile.dump(run.config)), 0)
+        writer.add_text("scores", _markdown_table(final_metrics_of(run)), 0)
+        writer.add_text("environment", _markdown_table(run.environment), 0)
+    finally:
+        writer.close()
+    (folder / MARKER).write_text(json.dumps({"run_key": run_key(run), "metrics_sha256": digest,
+                                             "run_dir": str(run.path.resolve())}, indent=2) + "\n", encoding="utf-8")  # fmt: skip
+
+
+def _read_marker(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _code_block(text: str) -> str:
+    """TensorBoard's text dashboard renders Markdown: a fenced block keeps YAML's indentation."""
+    return "```yaml\n" + text + "```"
+
+
+def _markdown_table(mapping: dict) -> str:
+    return "| name | value |\n|---|---|\n" + "\n".join(f"| {key} | {value} |" for key, value in mapping.items())
