@@ -738,13 +738,14 @@ def export_mlflow(
 ):
     """Log every finished run to MLflow: settings as parameters, per-epoch and final metrics, tags, and the run
     directory as artefacts. Runs exported before are not logged again (needs rnnbench[mlflow])."""
+    from rnnbench.compare import count
     from rnnbench.export import DEFAULT_TRACKING_URI, to_mlflow
 
     shown = output_format(format_, as_json)
     require("mlflow", "export mlflow")  # before the runs are read
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
     runs = _runs(results, experiment)
-    err.print(f"exporting {len(runs)} runs to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"exporting {count(len(runs), 'run')} to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
     _print_exported(to_mlflow(runs, uri, mlflow_experiment), shown, uri, "mlflow ui --backend-store-uri " + uri
                     if uri.startswith("sqlite:") else None)  # fmt: skip
 
@@ -760,12 +761,13 @@ def export_tensorboard(
 ):
     """Write TensorBoard event files for every finished run: per-epoch and final scalars, the resolved config
     as text. Runs exported before are left as they are (needs rnnbench[tensorboard])."""
+    from rnnbench.compare import count
     from rnnbench.export import to_tensorboard
 
     shown = output_format(format_, as_json)
     require("tensorboard", "export tensorboard")  # before the runs are read
     runs = _runs(results, experiment)
-    err.print(f"exporting {len(runs)} runs to {logdir}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"exporting {count(len(runs), 'run')} to {logdir}", markup=False, highlight=False, soft_wrap=True)
     _print_exported(to_tensorboard(runs, logdir), shown, str(logdir), f"tensorboard --logdir {logdir}")
 
 

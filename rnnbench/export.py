@@ -16,11 +16,13 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rnnbench import rundir, yamlfile
 from rnnbench.errors import RnnbenchError
@@ -126,6 +128,7 @@ def to_mlflow(runs: list[RunRecord], tracking_uri: str, experiment: str | None =
     not logged again; one left unfinished by an export that was interrupted is deleted and logged anew.
     Raises RnnbenchError if MLflow is not installed or the store cannot be opened."""
     require("mlflow", "export mlflow")
+    _check_server(tracking_uri)
     for name in ("mlflow", "alembic"):  # the store's own progress notes ("Creating initial MLflow database tables")
         logging.getLogger(name).setLevel(logging.WARNING)
     from mlflow import MlflowClient
@@ -168,6 +171,22 @@ def to_mlflow(runs: list[RunRecord], tracking_uri: str, experiment: str | None =
         return done
     except MlflowException as error:
         raise RnnbenchError(f"export mlflow: {tracking_uri}: {str(error).strip().splitlines()[0]}") from None
+    except OSError as error:  # the store's folder cannot be made or written, the artefacts cannot be copied
+        raise RnnbenchError(f"export mlflow: {tracking_uri}: {error.strerror or error}"
+                            + (f" ({error.filename})" if error.filename else "")) from None
+
+
+def _check_server(tracking_uri: str, seconds: float = 5) -> None:
+    """Raise a one-line RnnbenchError if `tracking_uri` is an http(s) server nothing answers on within `seconds`
+    (MLflow itself retries for minutes); other stores are left to MLflow."""
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    try:
+        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), timeout=seconds).close()
+    except (OSError, ValueError) as error:
+        raise RnnbenchError(f"--tracking-uri {tracking_uri}: no MLflow server answers there ({getattr(error, 'strerror', None) or error}); "
+                            "start one (mlflow server) or check the address") from None
 
 
 def _runs_by_key(client, experiment_id: str) -> dict[str, object]:

@@ -6,6 +6,7 @@ extras, the commands say what to install (the last tests, in the default suite).
 from __future__ import annotations
 
 import json
+import socket
 import sys
 
 import pytest
@@ -119,6 +120,23 @@ def test_tensorboard_export_reads_back_through_the_event_reader(results, tmp_pat
     again = invoke("export", "tensorboard", "--results", folder, "--logdir", logdir, "--json")
     assert again.exit_code == 0 and set(statuses(again).values()) == {"already there"}, again.output
     assert sorted(logdir.rglob("*")) == files and not list(logdir.rglob(".export-*"))  # nothing added, nothing staged
+
+
+@pytest.mark.export
+def test_a_store_that_cannot_be_reached_or_written_is_one_line(results, tmp_path):
+    pytest.importorskip("mlflow")
+    folder, _ = results
+    with socket.socket() as unused:  # a port nobody listens on (MLflow alone would retry it for minutes)
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    (tmp_path / "a-file").write_text("")
+    for uri, said in ((f"http://127.0.0.1:{port}", "no MLflow server answers there"),
+                      (f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}", "export mlflow: sqlite:///")):  # fmt: skip
+        result = invoke("export", "mlflow", "--results", folder, "--tracking-uri", uri, env={"COLUMNS": "300"})
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert said in result.stderr and len([line for line in result.stderr.splitlines() if "error" in line]) == 1
+    blocked = invoke("export", "tensorboard", "--results", folder, "--logdir", tmp_path / "a-file")
+    assert blocked.exit_code == 1 and "cannot write the event files" in blocked.stderr, blocked.output
 
 
 @pytest.mark.parametrize("args, extra, module", [
