@@ -243,18 +243,24 @@ def validate(
     as_json: JsonOption = False,
 ):
     """Check an experiment file and list the runs it resolves to, without training anything."""
-    from rnnbench import compare as compare_runs
-    from rnnbench import config
     from rnnbench.errors import ConfigError
-    from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 
     shown = output_format(format_, as_json)
     try:
-        exp = config.load(experiment, set_ or [])
-    except ConfigError as error:
-        if shown == "json":  # the problems for programs too; the lines on stderr and exit status 2 as ever
-            print_json({"experiment": str(experiment), "valid": False, "problems": error.problems})
+        _validate(experiment, set_ or [], shown)
+    except RnnbenchError as error:
+        if shown == "json":  # the problems for programs too; the lines on stderr and the exit status as ever
+            problems = error.problems if isinstance(error, ConfigError) else str(error).splitlines()
+            print_json({"experiment": str(experiment), "valid": False, "problems": problems})
         raise
+
+
+def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
+    from rnnbench import compare as compare_runs
+    from rnnbench import config
+    from rnnbench.fields import BASELINE_FIELDS, reads_nothing
+
+    exp = config.load(experiment, overrides)
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
     count = compare_runs.count
@@ -433,7 +439,7 @@ def _repeat(path: Path, data_dir: Path | None, threads: int | None, shown: str) 
         raise RnnbenchError(f"{path}: the repeated run differs from the recorded one in {len(outcome.differences)} "
                             f"place(s), listed {'above' if shown == 'table' else 'in the JSON'}")  # fmt: skip
     if shown == "table":
-            out.print(f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs "
+        out.print(f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs "
                   f"of history match exactly, and so do all {outcome.tensors} weight tensors (timing, memory and the "
                   "environment record left out)", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
@@ -737,7 +743,7 @@ def export_mlflow(
     as_json: JsonOption = False,
 ):
     """Log every finished run to MLflow: settings as parameters, per-epoch and final metrics, tags, and the run
-    directory as artefacts. Runs exported before are not logged again (needs rnnbench[mlflow])."""
+    directory as artefacts. Runs exported before are not logged again (needs rnnbench\\[mlflow])."""
     from rnnbench.compare import count
     from rnnbench.export import DEFAULT_TRACKING_URI, to_mlflow
 
@@ -746,8 +752,8 @@ def export_mlflow(
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
     runs = _runs(results, experiment)
     err.print(f"exporting {count(len(runs), 'run')} to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
-    _print_exported(to_mlflow(runs, uri, mlflow_experiment), shown, uri, "mlflow ui --backend-store-uri " + uri
-                    if uri.startswith("sqlite:") else None)  # fmt: skip
+    look = f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else None
+    _export(functools.partial(to_mlflow, runs, uri, mlflow_experiment), len(runs), shown, uri, look)
 
 
 @export_app.command("tensorboard", cls=_Command)
@@ -760,7 +766,7 @@ def export_tensorboard(
     as_json: JsonOption = False,
 ):
     """Write TensorBoard event files for every finished run: per-epoch and final scalars, the resolved config
-    as text. Runs exported before are left as they are (needs rnnbench[tensorboard])."""
+    as text. Runs exported before are left as they are (needs rnnbench\\[tensorboard])."""
     from rnnbench.compare import count
     from rnnbench.export import to_tensorboard
 
@@ -768,11 +774,22 @@ def export_tensorboard(
     require("tensorboard", "export tensorboard")  # before the runs are read
     runs = _runs(results, experiment)
     err.print(f"exporting {count(len(runs), 'run')} to {logdir}", markup=False, highlight=False, soft_wrap=True)
-    _print_exported(to_tensorboard(runs, logdir), shown, str(logdir), f"tensorboard --logdir {logdir}")
+    _export(functools.partial(to_tensorboard, runs, logdir), len(runs), shown, str(logdir), f"tensorboard --logdir {logdir}")
 
 
-def _print_exported(exported: list, shown: str, where: str, look: str | None) -> None:
-    """The export's result: one row per run (key, status, MLflow run id or folder), then what to run to look."""
+def _export(write, runs: int, shown: str, where: str, look: str | None) -> None:
+    """Run an export (`write(on_run=...)`) and print its result: one row per run (key, status, MLflow run id or
+    folder), then what to run to look; if it fails part-way, how far it got."""
+    from rnnbench.compare import count
+
+    done = []
+    try:
+        exported = write(on_run=done.append)
+    except RnnbenchError:
+        if done:
+            err.print(f"note: {count(len(done), 'run')} of {runs} exported (or there already) before the error; "
+                      "exporting again goes on from there", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        raise
     if shown == "json":
         print_json({"destination": where, "runs": [vars(item) for item in exported]})
     else:

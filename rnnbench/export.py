@@ -12,12 +12,14 @@ MLflow and TensorBoard are extras (`rnnbench[mlflow]`, `rnnbench[tensorboard]`),
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,12 +80,11 @@ def params_of(run: RunRecord) -> dict[str, str]:
 
 def curves_of(run: RunRecord) -> list[tuple[str, int, float, int]]:
     """history.csv as (name `epoch/<column>`, epoch, value, when the epoch ended in ms since the epoch: the run's
-    start plus the seconds its epochs took; 0 if unknown). Example: [('epoch/train_loss', 1, 0.61, 1796...), ...]."""
-    start, _ = times_of(run)
-    curves, clock = [], start
+    start plus the seconds its epochs took). Example: [('epoch/train_loss', 1, 0.61, 1796127563830), ...]."""
+    curves, clock = [], times_of(run)[0]
     for row in rundir.load_history(run.path):
         clock += int(1000 * (row.get("seconds") or 0.0))
-        curves += [(f"epoch/{column}", int(row["epoch"]), value, clock if start else 0) for column, value in row.items()
+        curves += [(f"epoch/{column}", int(row["epoch"]), value, clock) for column, value in row.items()
                    if column != "epoch" and value is not None]  # fmt: skip
     return curves
 
@@ -96,12 +97,13 @@ def final_metrics_of(run: RunRecord) -> dict[str, float]:
             **{key: float(value) for key, value in costs.items()}}  # fmt: skip
 
 
-def tags_of(run: RunRecord) -> dict[str, str]:
-    """Who the run is (rnnbench.*) and what trained it (environment.*: versions, device, threads, git commit)."""
+def tags_of(run: RunRecord, digest: str) -> dict[str, str]:
+    """Who the run is (rnnbench.*; `digest` its content_sha256) and what trained it (environment.*: versions,
+    device, threads, git commit)."""
     tags = {"rnnbench.run_key": run_key(run), "rnnbench.experiment": run.spec.experiment,
             "rnnbench.variant": run.spec.variant, "rnnbench.variant_key": run.variant_key, "rnnbench.task": run.task,
             "rnnbench.seed": str(run.spec.seed), "rnnbench.run_dir": str(run.path.resolve()),
-            "rnnbench.metrics_sha256": content_sha256(run)}  # fmt: skip
+            "rnnbench.metrics_sha256": digest}  # fmt: skip
     if run.diverged is not None:
         tags["rnnbench.diverged"] = f"epoch {run.diverged['epoch']}"
     tags.update({f"environment.{key}": str(value) for key, value in run.environment.items() if value is not None})
@@ -109,12 +111,12 @@ def tags_of(run: RunRecord) -> dict[str, str]:
 
 
 def times_of(run: RunRecord) -> tuple[int, int]:
-    """(start, end) in milliseconds since the epoch: end when the run finished, start its training time earlier;
-    (0, 0) for a run that did not record when it finished."""
+    """(start, end) in milliseconds since the epoch: end when the run finished (now, for a run that did not record
+    it), start its training time earlier."""
     try:
         end = int(datetime.fromisoformat(run.environment["finished"]).timestamp() * 1000)
     except (KeyError, TypeError, ValueError):
-        return 0, 0
+        end = int(time.time() * 1000)
     return end - int(run.train_seconds * 1000), end
 
 
@@ -124,69 +126,98 @@ def times_of(run: RunRecord) -> tuple[int, int]:
 def to_mlflow(runs: list[RunRecord], tracking_uri: str, experiment: str | None = None,
               on_run: Callable[[Exported], None] | None = None) -> list[Exported]:  # fmt: skip
     """Log every run to the MLflow tracking server or store at `tracking_uri`, into the MLflow experiment named
-    after its rnnbench experiment (or `experiment`, for all). A run whose key is there already, finished, is
-    not logged again; one left unfinished by an export that was interrupted is deleted and logged anew.
-    Raises RnnbenchError if MLflow is not installed or the store cannot be opened."""
+    after its rnnbench experiment (or `experiment`, for all); `on_run` hears of each run as it is done. A run
+    whose key is in that MLflow experiment already, finished, is not logged again; one left unfinished by an
+    export that was interrupted is deleted and logged anew. An http(s) server gets 30 s a request and two retries
+    (unless $MLFLOW_HTTP_REQUEST_TIMEOUT / $MLFLOW_HTTP_REQUEST_MAX_RETRIES say otherwise; MLflow's own default
+    retries for minutes). Raises RnnbenchError if MLflow is not installed or the store cannot be opened or
+    written."""
     require("mlflow", "export mlflow")
-    _check_server(tracking_uri)
-    for name in ("mlflow", "alembic"):  # the store's own progress notes ("Creating initial MLflow database tables")
-        logging.getLogger(name).setLevel(logging.WARNING)
+    _check_store(tracking_uri)
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    for name in ("mlflow", "alembic", "databricks", "urllib3"):  # their notes and retry warnings: errors say it all
+        logging.getLogger(name).setLevel(logging.ERROR)
     from mlflow import MlflowClient
-    from mlflow.entities import Metric, Param, RunStatus
+    from mlflow.entities import RunStatus
     from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         client = MlflowClient(tracking_uri=tracking_uri)
-        known: dict[str, dict[str, object]] = {}  # MLflow experiment -> {run key: MLflow run}
+        experiments: dict[str, tuple[str, dict]] = {}  # MLflow experiment name -> (its id, {run key: MLflow run})
         done = []
         for run in runs:
             name = experiment or run.spec.experiment
-            if name not in known:
+            if name not in experiments:
                 found = client.get_experiment_by_name(name)
                 experiment_id = found.experiment_id if found else client.create_experiment(name)
-                known[name] = {"id": experiment_id, **_runs_by_key(client, experiment_id)}
+                experiments[name] = experiment_id, _runs_by_key(client, experiment_id)
+            experiment_id, by_key = experiments[name]
             key, digest = run_key(run), content_sha256(run)
-            before = known[name].get(key)
+            before = by_key.get(key)
             if before is not None and before.info.status == RunStatus.to_string(RunStatus.FINISHED):
                 same = before.data.tags.get("rnnbench.metrics_sha256") == digest
                 done.append(Exported(key, "already there" if same else "differs", before.info.run_id))
             else:
                 if before is not None:  # an export interrupted half-way: its run is incomplete
                     client.delete_run(before.info.run_id)
-                start, end = times_of(run)
-                created = client.create_run(known[name]["id"], start_time=start or None, tags=tags_of(run),
-                                            run_name=f"{run.spec.variant} seed {run.spec.seed}")  # fmt: skip
-                run_id = created.info.run_id
-                metrics = [Metric(name_, value, when, step) for name_, step, value, when in curves_of(run)]
-                metrics += [Metric(name_, value, end, run.epochs_run) for name_, value in final_metrics_of(run).items()]
-                params = [Param(name_, value) for name_, value in params_of(run).items()]
-                for first in range(0, max(len(metrics), len(params)), 100):  # MLflow takes at most 100 params a call
-                    client.log_batch(run_id, metrics=metrics[first:first + 100], params=params[first:first + 100])
-                client.log_artifacts(run_id, str(run.path))
-                client.set_tag(run_id, "rnnbench.exported", "complete")
-                client.set_terminated(run_id, "FINISHED", end_time=end or None)
-                done.append(Exported(key, "exported", run_id))
+                done.append(Exported(key, "exported", _log_run(client, experiment_id, run, digest)))
             if on_run is not None:
                 on_run(done[-1])
         return done
-    except MlflowException as error:
+    except (MlflowException, SQLAlchemyError) as error:
         raise RnnbenchError(f"export mlflow: {tracking_uri}: {str(error).strip().splitlines()[0]}") from None
     except OSError as error:  # the store's folder cannot be made or written, the artefacts cannot be copied
         raise RnnbenchError(f"export mlflow: {tracking_uri}: {error.strerror or error}"
                             + (f" ({error.filename})" if error.filename else "")) from None
 
 
-def _check_server(tracking_uri: str, seconds: float = 5) -> None:
-    """Raise a one-line RnnbenchError if `tracking_uri` is an http(s) server nothing answers on within `seconds`
-    (MLflow itself retries for minutes); other stores are left to MLflow."""
+def _log_run(client, experiment_id: str, run: RunRecord, digest: str) -> str:
+    """One run as a new MLflow run, marked FINISHED once everything is logged; its id."""
+    from mlflow.entities import Metric, Param
+
+    start, end = times_of(run)
+    created = client.create_run(experiment_id, start_time=start, tags=tags_of(run, digest),
+                                run_name=f"{run.path.parent.name} seed {run.spec.seed}")  # fmt: skip
+    run_id = created.info.run_id
+    metrics = [Metric(name, value, when, step) for name, step, value, when in curves_of(run)]
+    metrics += [Metric(name, value, end, run.epochs_run) for name, value in final_metrics_of(run).items()]
+    params = [Param(name, value) for name, value in params_of(run).items()]
+    for first in range(0, max(len(metrics), len(params)), 100):  # MLflow takes at most 100 params a call
+        client.log_batch(run_id, metrics=metrics[first : first + 100], params=params[first : first + 100])
+    client.log_artifacts(run_id, str(run.path))
+    client.set_terminated(run_id, "FINISHED", end_time=end)
+    return run_id
+
+
+def _check_store(tracking_uri: str, seconds: float = 5) -> None:
+    """Raise a one-line RnnbenchError for a store MLflow would fail on slowly or with a traceback: an http(s)
+    server nothing answers on within `seconds` (MLflow retries for minutes), a SQLite path that is a folder or a
+    file that is not a SQLite database. Other stores are left to MLflow."""
     parts = urlsplit(tracking_uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return
-    try:
-        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), timeout=seconds).close()
-    except (OSError, ValueError) as error:
-        raise RnnbenchError(f"--tracking-uri {tracking_uri}: no MLflow server answers there ({getattr(error, 'strerror', None) or error}); "
-                            "start one (mlflow server) or check the address") from None
+    if parts.scheme in ("http", "https") and parts.hostname:
+        try:
+            socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
+                                     timeout=seconds).close()  # fmt: skip
+        except (OSError, ValueError) as error:
+            raise RnnbenchError(f"--tracking-uri {tracking_uri}: no MLflow server answers there "
+                                f"({getattr(error, 'strerror', None) or error}); start one (mlflow server) or check the "
+                                "address") from None  # fmt: skip
+    elif parts.scheme == "sqlite" and tracking_uri.startswith("sqlite:///") and len(tracking_uri) > len("sqlite:///"):
+        path = Path(tracking_uri[len("sqlite:///") :])
+        if path.is_dir():
+            raise RnnbenchError(f"--tracking-uri {tracking_uri}: {path} is a folder; name the database file in it, "
+                                f"e.g. sqlite:///{path / 'mlflow.db'}")  # fmt: skip
+        if path.is_file() and path.stat().st_size:
+            import sqlite3
+
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
+                    database.execute("PRAGMA schema_version")
+            except sqlite3.Error as error:
+                raise RnnbenchError(f"--tracking-uri {tracking_uri}: {path} is not a SQLite database ({error}); name "
+                                    "another file") from None  # fmt: skip
 
 
 def _runs_by_key(client, experiment_id: str) -> dict[str, object]:
@@ -207,23 +238,30 @@ def _runs_by_key(client, experiment_id: str) -> dict[str, object]:
 def to_tensorboard(runs: list[RunRecord], logdir: Path, on_run: Callable[[Exported], None] | None = None) -> list[Exported]:
     """Write one TensorBoard event folder per run, `logdir/<run key>`: the history as scalars `epoch/<column>`
     (step = epoch), the final scores and costs as scalars `final/<name>` (step = epochs run), and the resolved
-    config, the scores and the environment as text. Each folder is written beside its place and renamed into
-    it, so an interrupted export leaves no half-written folder; a folder already there is left as it is.
-    Raises RnnbenchError if TensorBoard is not installed or `logdir` cannot be written."""
+    config, the scores and the environment as text. Each folder is written in a staging folder beside `logdir`
+    (outside it, where TensorBoard does not look) and renamed into place, so an export cut short leaves no
+    half-written run in `logdir`; a folder already there is left as it is. Raises RnnbenchError if TensorBoard is
+    not installed or `logdir` cannot be written."""
     require("tensorboard", "export tensorboard")
+    logdir = Path(logdir)
+    try:
+        logdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RnnbenchError(f"--logdir {logdir}: cannot make the folder ({error.strerror or error})") from None
+    beside = logdir.resolve().parent
     done = []
     for run in runs:
         key, digest = run_key(run), content_sha256(run)
-        target = Path(logdir) / key
+        target = logdir / key
         if target.exists():
             marker = _read_marker(target)
             same = marker is not None and marker.get("metrics_sha256") == digest
             done.append(Exported(key, "already there" if same else "differs", str(target)))
         else:
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as staging:
+                with tempfile.TemporaryDirectory(dir=beside, prefix=f".{logdir.resolve().name}-staging-") as staging:
                     _write_events(run, Path(staging) / "run", digest)
+                    target.parent.mkdir(parents=True, exist_ok=True)
                     os.rename(Path(staging) / "run", target)
             except OSError as error:
                 raise RnnbenchError(f"{target}: cannot write the event files ({error.strerror or error})") from None
@@ -240,9 +278,9 @@ def _write_events(run: RunRecord, folder: Path, digest: str) -> None:
     writer = SummaryWriter(log_dir=str(folder))
     try:
         for name, step, value, when in curves_of(run):
-            writer.add_scalar(name, value, step, walltime=when / 1000 if when else None)
+            writer.add_scalar(name, value, step, walltime=when / 1000)
         for name, value in final_metrics_of(run).items():
-            writer.add_scalar(f"final/{name}", value, run.epochs_run, walltime=end / 1000 if end else None)
+            writer.add_scalar(f"final/{name}", value, run.epochs_run, walltime=end / 1000)
         writer.add_text("config", _code_block(yamlfile.dump(run.config)), 0)
         writer.add_text("scores", _markdown_table(final_metrics_of(run)), 0)
         writer.add_text("environment", _markdown_table(run.environment), 0)

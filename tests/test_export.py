@@ -119,7 +119,7 @@ def test_tensorboard_export_reads_back_through_the_event_reader(results, tmp_pat
     files = sorted(logdir.rglob("*"))
     again = invoke("export", "tensorboard", "--results", folder, "--logdir", logdir, "--json")
     assert again.exit_code == 0 and set(statuses(again).values()) == {"already there"}, again.output
-    assert sorted(logdir.rglob("*")) == files and not list(logdir.rglob(".export-*"))  # nothing added, nothing staged
+    assert sorted(logdir.rglob("*")) == files and not list(tmp_path.glob(".tb-staging-*"))  # nothing added or left
 
 
 @pytest.mark.export
@@ -130,13 +130,17 @@ def test_a_store_that_cannot_be_reached_or_written_is_one_line(results, tmp_path
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     (tmp_path / "a-file").write_text("")
+    (tmp_path / "junk.db").write_text("not a database")
     for uri, said in ((f"http://127.0.0.1:{port}", "no MLflow server answers there"),
-                      (f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}", "export mlflow: sqlite:///")):  # fmt: skip
+                      (f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}", "export mlflow: sqlite:///"),
+                      (f"sqlite:///{tmp_path}", "is a folder; name the database file in it"),
+                      (f"sqlite:///{tmp_path / 'junk.db'}", "is not a SQLite database")):  # fmt: skip
         result = invoke("export", "mlflow", "--results", folder, "--tracking-uri", uri, env={"COLUMNS": "300"})
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
-        assert said in result.stderr and len([line for line in result.stderr.splitlines() if "error" in line]) == 1
+        assert said in result.stderr and len(result.stderr.strip().splitlines()) == 2  # "exporting ..." and the error
+    assert (tmp_path / "junk.db").read_text() == "not a database"  # left as it was
     blocked = invoke("export", "tensorboard", "--results", folder, "--logdir", tmp_path / "a-file")
-    assert blocked.exit_code == 1 and "cannot write the event files" in blocked.stderr, blocked.output
+    assert blocked.exit_code == 1 and f"--logdir {tmp_path / 'a-file'}: cannot make the folder" in blocked.stderr, blocked.output
 
 
 @pytest.mark.parametrize("args, extra, module", [

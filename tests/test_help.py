@@ -67,6 +67,8 @@ def test_choices_are_listed_in_help_and_checked():
                          (["run"], "<local|ray>"), (["data", "names"], "<drop|keep>"), (["data", "names"], "<by_name|leaky>"),
                          (["validate"], "<table|json>"), (["export", "mlflow"], "<table|json>")):  # fmt: skip
         assert listed in runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output, (path, listed)
+    extras = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "200"}).output
+    assert "rnnbench[mlflow]" in extras and "rnnbench[tensorboard]" in extras  # not eaten as markup
     wrong = runner.invoke(app, ["compare", "--format", "xml"], env={"COLUMNS": "200"})
     said = " ".join(wrong.output.replace("│", " ").split())  # the error's box, unwrapped
     assert wrong.exit_code == 2 and "'xml' is not one of 'table', 'markdown', 'csv', 'json'" in said, said
