@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import shlex
 import sys
 from collections import Counter
 from enum import Enum
@@ -752,7 +753,7 @@ def export_mlflow(
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
     runs = _runs(results, experiment)
     err.print(f"exporting {count(len(runs), 'run')} to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
-    look = f"mlflow ui --backend-store-uri {uri}" if uri.startswith("sqlite:") else None
+    look = f"mlflow ui --backend-store-uri {shlex.quote(uri)}" if uri.startswith("sqlite:") else None
     _export(functools.partial(to_mlflow, runs, uri, mlflow_experiment), len(runs), shown, uri, look)
 
 
@@ -774,7 +775,7 @@ def export_tensorboard(
     require("tensorboard", "export tensorboard")  # before the runs are read
     runs = _runs(results, experiment)
     err.print(f"exporting {count(len(runs), 'run')} to {logdir}", markup=False, highlight=False, soft_wrap=True)
-    _export(functools.partial(to_tensorboard, runs, logdir), len(runs), shown, str(logdir), f"tensorboard --logdir {logdir}")
+    _export(functools.partial(to_tensorboard, runs, logdir), len(runs), shown, str(logdir), f"tensorboard --logdir {shlex.quote(str(logdir))}")
 
 
 def _export(write, runs: int, shown: str, where: str, look: str | None) -> None:
@@ -796,7 +797,11 @@ def _export(write, runs: int, shown: str, where: str, look: str | None) -> None:
         print_view(views.Table(f"exported to {where}", ["run", "status", "where"],
                                [[item.run_key, item.status, item.where] for item in exported]), out)  # fmt: skip
     counts = Counter(item.status for item in exported)
+    for item in exported:
+        if item.status == "skipped":
+            err.print(f"[yellow]skipped:[/yellow] {escape(item.where)}", highlight=False, soft_wrap=True)
     err.print(f"{counts['exported']} exported, {counts['already there']} already there"
+              + (f", {counts['skipped']} skipped (damaged, listed above)" if counts["skipped"] else "")
               + (f", {counts['differs']} differ from what is there under the same run key (left as they were; delete "
                  "those there to export these)" if counts["differs"] else "")
               + (f"; look: {look}" if look else ""), markup=False, highlight=False, soft_wrap=True)  # fmt: skip

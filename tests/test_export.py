@@ -6,6 +6,7 @@ extras, the commands say what to install (the last tests, in the default suite).
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
 
@@ -61,6 +62,7 @@ def test_mlflow_export_reads_back_and_never_duplicates(results, tmp_path, monkey
     first = invoke("export", "mlflow", "--results", folder, "--json")  # the default store: sqlite:///mlflow.db, here
     assert first.exit_code == 0, first.output
     assert (tmp_path / "mlflow.db").is_file() and set(statuses(first).values()) == {"exported"}
+    assert not list(tmp_path.glob(".mlflow.db.*"))  # the store was made under another name, then renamed
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in first.stderr
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -120,6 +122,14 @@ def test_tensorboard_export_reads_back_through_the_event_reader(results, tmp_pat
     again = invoke("export", "tensorboard", "--results", folder, "--logdir", logdir, "--json")
     assert again.exit_code == 0 and set(statuses(again).values()) == {"already there"}, again.output
     assert sorted(logdir.rglob("*")) == files and not list(tmp_path.glob(".tb-staging-*"))  # nothing added or left
+    damaged = tmp_path / "damaged"  # one run without its history: skipped with a note, the other exported
+    shutil.copytree(folder, damaged)
+    broken_key = sorted(runs)[0]
+    (damaged / broken_key / "history.csv").unlink()
+    partly = invoke("export", "tensorboard", "--results", damaged, "--logdir", tmp_path / "tb2", "--json")
+    assert partly.exit_code == 0, partly.output
+    assert statuses(partly) == {broken_key: "skipped", sorted(runs)[1]: "exported"}
+    assert "history.csv: missing" in partly.stderr and not (tmp_path / "tb2" / broken_key).exists()
 
 
 @pytest.mark.export
@@ -134,11 +144,17 @@ def test_a_store_that_cannot_be_reached_or_written_is_one_line(results, tmp_path
     for uri, said in ((f"http://127.0.0.1:{port}", "no MLflow server answers there"),
                       (f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}", "export mlflow: sqlite:///"),
                       (f"sqlite:///{tmp_path}", "is a folder; name the database file in it"),
-                      (f"sqlite:///{tmp_path / 'junk.db'}", "is not a SQLite database")):  # fmt: skip
+                      (f"sqlite:///{tmp_path / 'junk.db'}", "is not a SQLite database"),
+                      ("sqlite:///", "names no database file")):  # fmt: skip
         result = invoke("export", "mlflow", "--results", folder, "--tracking-uri", uri, env={"COLUMNS": "300"})
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert said in result.stderr and len(result.stderr.strip().splitlines()) == 2  # "exporting ..." and the error
     assert (tmp_path / "junk.db").read_text() == "not a database"  # left as it was
+    from filelock import FileLock
+
+    with FileLock(tmp_path / "busy.db.lock"):  # another export into the same store: refused at once, not mixed
+        busy = invoke("export", "mlflow", "--results", folder, "--tracking-uri", f"sqlite:///{tmp_path / 'busy.db'}")
+    assert busy.exit_code == 1 and "another rnnbench export is writing to it" in busy.stderr, busy.output
     blocked = invoke("export", "tensorboard", "--results", folder, "--logdir", tmp_path / "a-file")
     assert blocked.exit_code == 1 and f"--logdir {tmp_path / 'a-file'}: cannot make the folder" in blocked.stderr, blocked.output
 
