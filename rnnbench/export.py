@@ -38,8 +38,9 @@ MARKER = "rnnbench-export.json"  # in each TensorBoard run folder: which run, wh
 
 @dataclass(frozen=True)
 class Exported:
-    """What happened to one run: status is 'exported', 'already there' (same content) or 'differs' (the key
-    holds other content, left as it was); `where` is the MLflow run id or the TensorBoard folder."""
+    """What happened to one run: status is 'exported', 'already there' (same content), 'differs' (the key holds
+    other content, left as it was) or 'skipped' (its files could not be read); `where` is the MLflow run id or the
+    TensorBoard folder, or for a skipped run why."""
 
     run_key: str
     status: str
