@@ -746,7 +746,7 @@ def export_mlflow(
     """Log every finished run to MLflow: settings as parameters, per-epoch and final metrics, tags, and the run
     directory as artefacts. Runs exported before are not logged again (needs rnnbench\\[mlflow])."""
     from rnnbench.compare import count
-    from rnnbench.export import DEFAULT_TRACKING_URI, to_mlflow
+    from rnnbench.export.mlflow import DEFAULT_TRACKING_URI, to_mlflow
 
     shown = output_format(format_, as_json)
     require("mlflow", "export mlflow")  # before the runs are read
@@ -769,7 +769,7 @@ def export_tensorboard(
     """Write TensorBoard event files for every finished run: per-epoch and final scalars, the resolved config
     as text. Runs exported before are left as they are (needs rnnbench\\[tensorboard])."""
     from rnnbench.compare import count
-    from rnnbench.export import to_tensorboard
+    from rnnbench.export.tensorboard import to_tensorboard
 
     shown = output_format(format_, as_json)
     require("tensorboard", "export tensorboard")  # before the runs are read
