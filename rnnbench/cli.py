@@ -751,10 +751,11 @@ def export_mlflow(
     shown = output_format(format_, as_json)
     require("mlflow", "export mlflow")  # before the runs are read
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    runs = _runs(results, experiment)
+    unreadable = []
+    runs = _runs(results, experiment, unreadable)
     err.print(f"exporting {count(len(runs), 'run')} to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
     look = f"mlflow ui --backend-store-uri {shlex.quote(uri)}" if uri.startswith("sqlite:") else None
-    _export(functools.partial(to_mlflow, runs, uri, mlflow_experiment), len(runs), shown, uri, look)
+    _export(functools.partial(to_mlflow, runs, uri, mlflow_experiment), len(runs), unreadable, shown, uri, look)
 
 
 @export_app.command("tensorboard", cls=_Command)
@@ -773,14 +774,17 @@ def export_tensorboard(
 
     shown = output_format(format_, as_json)
     require("tensorboard", "export tensorboard")  # before the runs are read
-    runs = _runs(results, experiment)
+    unreadable = []
+    runs = _runs(results, experiment, unreadable)
     err.print(f"exporting {count(len(runs), 'run')} to {logdir}", markup=False, highlight=False, soft_wrap=True)
-    _export(functools.partial(to_tensorboard, runs, logdir), len(runs), shown, str(logdir), f"tensorboard --logdir {shlex.quote(str(logdir))}")
+    _export(functools.partial(to_tensorboard, runs, logdir), len(runs), unreadable, shown, str(logdir),
+            f"tensorboard --logdir {shlex.quote(str(logdir))}")  # fmt: skip
 
 
-def _export(write, runs: int, shown: str, where: str, look: str | None) -> None:
+def _export(write, runs: int, unreadable: list[str], shown: str, where: str, look: str | None) -> None:
     """Run an export (`write(on_run=...)`) and print its result: one row per run (key, status, MLflow run id or
-    folder), then what to run to look; if it fails part-way, how far it got."""
+    folder; `unreadable`, the run directories that could not be read, are skipped too), then what to run to look;
+    if it fails part-way, how far it got."""
     from rnnbench.compare import count
 
     done = []
@@ -792,11 +796,12 @@ def _export(write, runs: int, shown: str, where: str, look: str | None) -> None:
                       "exporting again goes on from there", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         raise
     if shown == "json":
-        print_json({"destination": where, "runs": [vars(item) for item in exported]})
+        print_json({"destination": where, "runs": [vars(item) for item in exported], "unreadable": unreadable})
     else:
         print_view(views.Table(f"exported to {where}", ["run", "status", "where"],
                                [[item.run_key, item.status, item.where] for item in exported]), out)  # fmt: skip
     counts = Counter(item.status for item in exported)
+    counts["skipped"] += len(unreadable)  # listed as they were read
     for item in exported:
         if item.status == "skipped":
             err.print(f"[yellow]skipped:[/yellow] {escape(item.where)}", highlight=False, soft_wrap=True)
@@ -833,9 +838,9 @@ def _source(data, data_dir: Path | None):
     return source
 
 
-def _runs(results: Path, experiment: str | None = None) -> list:
+def _runs(results: Path, experiment: str | None = None, unreadable: list[str] | None = None) -> list:
     """The finished runs under `results` (of one experiment, if named); damaged run directories are listed as
-    skipped and left alone."""
+    skipped (and added to `unreadable`, if given) and left alone."""
     from rnnbench import rundir
 
     if not Path(results).is_dir():
@@ -843,6 +848,8 @@ def _runs(results: Path, experiment: str | None = None) -> list:
     runs, problems = rundir.find_runs(results)
     for problem in problems:
         err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False, soft_wrap=True)
+    if unreadable is not None:
+        unreadable += problems
     if experiment is not None:
         runs = [run for run in runs if run.spec.experiment == experiment]
     if not runs:

@@ -122,14 +122,19 @@ def test_tensorboard_export_reads_back_through_the_event_reader(results, tmp_pat
     again = invoke("export", "tensorboard", "--results", folder, "--logdir", logdir, "--json")
     assert again.exit_code == 0 and set(statuses(again).values()) == {"already there"}, again.output
     assert sorted(logdir.rglob("*")) == files and not list(tmp_path.glob(".tb-staging-*"))  # nothing added or left
-    damaged = tmp_path / "damaged"  # one run without its history: skipped with a note, the other exported
+    damaged = tmp_path / "damaged"  # runs whose files cannot be read: skipped with a line each, the others exported
     shutil.copytree(folder, damaged)
-    broken_key = sorted(runs)[0]
-    (damaged / broken_key / "history.csv").unlink()
+    first, second = sorted(runs)
+    (damaged / first / "history.csv").unlink()
     partly = invoke("export", "tensorboard", "--results", damaged, "--logdir", tmp_path / "tb2", "--json")
     assert partly.exit_code == 0, partly.output
-    assert statuses(partly) == {broken_key: "skipped", sorted(runs)[1]: "exported"}
-    assert "history.csv: missing" in partly.stderr and not (tmp_path / "tb2" / broken_key).exists()
+    assert statuses(partly) == {first: "skipped", second: "exported"}
+    assert "history.csv: missing" in partly.stderr and not (tmp_path / "tb2" / first).exists()
+    (damaged / second / "history.csv").write_text('garbage,"x')
+    (damaged / first / "metrics.json").write_text("{")
+    neither = invoke("export", "tensorboard", "--results", damaged, "--logdir", tmp_path / "tb3", "--json")
+    assert neither.exit_code == 0 and statuses(neither) == {second: "skipped"}, neither.output
+    assert len(json.loads(neither.stdout)["unreadable"]) == 1 and "0 exported, 0 already there, 2 skipped" in neither.stderr
 
 
 @pytest.mark.export

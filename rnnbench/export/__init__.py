@@ -70,9 +70,12 @@ def params_of(run: RunRecord) -> dict[str, str]:
 
 def curves_of(run: RunRecord) -> list[tuple[str, int, float, int]]:
     """history.csv as (name `epoch/<column>`, epoch, value, when the epoch ended in ms since the epoch: the run's
-    start plus the seconds its epochs took). Example: [('epoch/train_loss', 1, 0.61, 1796127563830), ...]."""
-    curves, clock = [], times_of(run)[0]
-    for row in rundir.load_history(run.path):
+    start plus the seconds its epochs took). Example: [('epoch/train_loss', 1, 0.61, 1796127563830), ...].
+    RnnbenchError, naming the file, if history.csv cannot be read or has no epochs."""
+    curves, clock, history = [], times_of(run)[0], rundir.load_history(run.path)
+    if not history or any(row.get("epoch") is None for row in history):
+        raise RnnbenchError(f"{run.path / 'history.csv'}: damaged (no epoch numbers)")
+    for row in history:
         clock += int(1000 * (row.get("seconds") or 0.0))
         curves += [(f"epoch/{column}", int(row["epoch"]), value, clock) for column, value in row.items()
                    if column != "epoch" and value is not None]  # fmt: skip
