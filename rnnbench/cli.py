@@ -823,7 +823,8 @@ def _source(data, data_dir: Path | None):
     names corpus has to be downloaded."""
     from rnnbench.runner import load_source
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True) as bar:
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:  # off a terminal, no bar (nor the blank line it leaves)
         download = None
 
         def show_download(done: int, total: int | None):
