@@ -435,8 +435,9 @@ def _repeat(path: Path, data_dir: Path | None, threads: int | None, shown: str) 
         print_json({"run": str(path), "identical": not outcome.differences, "differences": outcome.differences,
                     "metrics": outcome.metrics, "epochs": outcome.epochs, "tensors": outcome.tensors})  # fmt: skip
     if outcome.differences:
-        for difference in outcome.differences if shown == "table" else ():
-            out.print(f"  {difference}", markup=False, highlight=False, soft_wrap=True)
+        if shown == "table":
+            for difference in outcome.differences:
+                out.print(f"  {difference}", markup=False, highlight=False, soft_wrap=True)
         raise RnnbenchError(f"{path}: the repeated run differs from the recorded one in {len(outcome.differences)} "
                             f"place(s), listed {'above' if shown == 'table' else 'in the JSON'}")  # fmt: skip
     if shown == "table":
@@ -745,17 +746,12 @@ def export_mlflow(
 ):
     """Log every finished run to MLflow: settings as parameters, per-epoch and final metrics, tags, and the run
     directory as artefacts. Runs exported before are not logged again (needs rnnbench\\[mlflow])."""
-    from rnnbench.compare import count
     from rnnbench.export.mlflow import DEFAULT_TRACKING_URI, to_mlflow
 
-    shown = output_format(format_, as_json)
-    require("mlflow", "export mlflow")  # before the runs are read
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    unreadable = []
-    runs = _runs(results, experiment, unreadable)
-    err.print(f"exporting {count(len(runs), 'run')} to MLflow at {uri}", markup=False, highlight=False, soft_wrap=True)
     look = f"mlflow ui --backend-store-uri {shlex.quote(uri)}" if uri.startswith("sqlite:") else None
-    _export(functools.partial(to_mlflow, runs, uri, mlflow_experiment), len(runs), unreadable, shown, uri, look)
+    _export("mlflow", functools.partial(to_mlflow, tracking_uri=uri, experiment=mlflow_experiment), results, experiment,
+            output_format(format_, as_json), uri, look)  # fmt: skip
 
 
 @export_app.command("tensorboard", cls=_Command)
@@ -769,30 +765,29 @@ def export_tensorboard(
 ):
     """Write TensorBoard event files for every finished run: per-epoch and final scalars, the resolved config
     as text. Runs exported before are left as they are (needs rnnbench\\[tensorboard])."""
-    from rnnbench.compare import count
     from rnnbench.export.tensorboard import to_tensorboard
 
-    shown = output_format(format_, as_json)
-    require("tensorboard", "export tensorboard")  # before the runs are read
-    unreadable = []
-    runs = _runs(results, experiment, unreadable)
-    err.print(f"exporting {count(len(runs), 'run')} to {logdir}", markup=False, highlight=False, soft_wrap=True)
-    _export(functools.partial(to_tensorboard, runs, logdir), len(runs), unreadable, shown, str(logdir),
-            f"tensorboard --logdir {shlex.quote(str(logdir))}")  # fmt: skip
+    _export("tensorboard", functools.partial(to_tensorboard, logdir=logdir), results, experiment,
+            output_format(format_, as_json), str(logdir), f"tensorboard --logdir {shlex.quote(str(logdir))}")  # fmt: skip
 
 
-def _export(write, runs: int, unreadable: list[str], shown: str, where: str, look: str | None) -> None:
-    """Run an export (`write(on_run=...)`) and print its result: one row per run (key, status, MLflow run id or
-    folder; `unreadable`, the run directories that could not be read, are skipped too), then what to run to look;
-    if it fails part-way, how far it got."""
+def _export(extra: str, write, results: Path, experiment: str | None, shown: str, where: str, look: str | None) -> None:
+    """`export <extra>`: check the extra is installed, read the finished runs (of `experiment`), export them with
+    `write(runs, on_run=...)` and print the result: one row per run (key, status, MLflow run id or folder; the run
+    directories that could not be read are skipped too), then what to run to look; if it fails part-way, how far
+    it got."""
     from rnnbench.compare import count
 
+    require(extra, f"export {extra}")  # before the runs are read
+    unreadable = []
+    runs = _runs(results, experiment, unreadable)
+    err.print(f"exporting {count(len(runs), 'run')} to {where}", markup=False, highlight=False, soft_wrap=True)
     done = []
     try:
-        exported = write(on_run=done.append)
+        exported = write(runs, on_run=done.append)
     except RnnbenchError:
         if done:
-            err.print(f"note: {count(len(done), 'run')} of {runs} exported (or there already) before the error; "
+            err.print(f"note: {count(len(done), 'run')} of {len(runs)} exported (or there already) before the error; "
                       "exporting again goes on from there", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         raise
     if shown == "json":

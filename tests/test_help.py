@@ -53,6 +53,7 @@ def test_compare_metric_help_lists_what_compare_takes():
     from rnnbench import cli, compare
 
     assert cli.COMPARABLE == compare.COMPARABLE
+    assert [f.value for f in cli.CompareFormat] == ["table", *compare.RENDERERS]  # --format's choices, mirrored too
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(path) or "rnnbench" for path, _ in COMMANDS])

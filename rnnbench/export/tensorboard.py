@@ -66,10 +66,11 @@ def _write_events(run: RunRecord, folder: Path, digest: str) -> None:
     try:
         for name, step, value, when in curves_of(run):
             writer.add_scalar(name, value, step, walltime=when / 1000)
-        for name, value in final_metrics_of(run).items():
+        final = final_metrics_of(run)
+        for name, value in final.items():
             writer.add_scalar(f"final/{name}", value, run.epochs_run, walltime=end / 1000)
         writer.add_text("config", _code_block(yamlfile.dump(run.config)), 0)
-        writer.add_text("scores", _markdown_table(final_metrics_of(run)), 0)
+        writer.add_text("scores", _markdown_table(final), 0)
         writer.add_text("environment", _markdown_table(run.environment), 0)
     finally:
         writer.close()
