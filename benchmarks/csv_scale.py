@@ -82,8 +82,10 @@ def main() -> None:
         path = args.keep or Path(scratch) / "texts.csv"
         start = time.perf_counter()
         write_csv(path, args.rows)
-        print(f"generated {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s"
-              f"; torch threads {torch.get_num_threads()}")  # fmt: skip
+        print(
+            f"generated {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s"
+            f"; torch threads {torch.get_num_threads()}"
+        )
 
         seconds = {}
 
@@ -109,13 +111,17 @@ def main() -> None:
             encoded = [tokenizer.encode(texts) for texts in split_texts]
             stage(f"{kind}: fit + encode 3 splits", started)
             shapes = ", ".join(f"{tuple(ids.shape)}" for ids, _ in encoded)
-            print(f"  {kind} ids: {tokenizer.size:,}; tensors {shapes}, "
-                  f"{sum(ids.numel() for ids, _ in encoded) * 8 / 1e6:,.0f} MB")  # fmt: skip
+            print(
+                f"  {kind} ids: {tokenizer.size:,}; tensors {shapes}, "
+                f"{sum(ids.numel() for ids, _ in encoded) * 8 / 1e6:,.0f} MB"
+            )
             del encoded
 
     total = sum(seconds.values())
-    print(f"total {total:.2f} s for {table.rows:,} rows (train {len(splits.train):,}, validation "
-          f"{len(splits.validation):,}, test {len(splits.test):,}); peak RSS {peak_mb():,.0f} MB")  # fmt: skip
+    print(
+        f"total {total:.2f} s for {table.rows:,} rows (train {len(splits.train):,}, validation "
+        f"{len(splits.validation):,}, test {len(splits.test):,}); peak RSS {peak_mb():,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -15,11 +15,11 @@ from __future__ import annotations
 import time
 
 import torch
+from speed import names_18_gru  # benchmarks/speed.py, beside this file
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnnbench.train import fit
-from speed import names_18_gru  # benchmarks/speed.py, beside this file
 
 
 def main() -> None:
@@ -32,8 +32,19 @@ def main() -> None:
     architecture, arguments = task.build(spec.model, prepared)
     model = task.MODELS[architecture](**arguments)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
-        fit(model, train, validation, learning_rate=3e-3, batch_size=64, max_epochs=1, patience=0, grad_clip=1.0,
-            weight_decay=0.0, generator=torch.Generator().manual_seed(0), score=task.validator(prepared))  # fmt: skip
+        fit(
+            model,
+            train,
+            validation,
+            learning_rate=3e-3,
+            batch_size=64,
+            max_epochs=1,
+            patience=0,
+            grad_clip=1.0,
+            weight_decay=0.0,
+            generator=torch.Generator().manual_seed(0),
+            score=task.validator(prepared),
+        )
     print("1. one epoch of fit(), operators by their own CPU time:")
     print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
 
@@ -43,13 +54,17 @@ def main() -> None:
         print(f"  {label}: {seconds:.2f} s")
 
     print("\n3. Adam's step (after clipping) per batch, GRU-128 on a batch of 64 names of 7 characters:")
-    steps = {name: adam_steps(**options) for name, options in
-             (("for-loop (default)", {}), ("foreach", {"foreach": True}), ("fused", {"fused": True}))}  # fmt: skip
+    steps = {
+        name: adam_steps(**options)
+        for name, options in (("for-loop (default)", {}), ("foreach", {"foreach": True}), ("fused", {"fused": True}))
+    }
     reference = steps["for-loop (default)"][1]
     for name, (milliseconds, weights) in steps.items():
         same = all(torch.equal(a, b) for a, b in zip(weights, reference))
-        print(f"  {name}: {milliseconds:.2f} ms; weights after 50 steps {'identical to' if same else 'differ from'} "
-              "the default's")  # fmt: skip
+        print(
+            f"  {name}: {milliseconds:.2f} ms; weights after 50 steps {'identical to' if same else 'differ from'} "
+            "the default's"
+        )
 
 
 def plain_epoch(train, sort: bool) -> float:

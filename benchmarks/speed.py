@@ -33,8 +33,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5, help="epochs timed per loop (median reported)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each whole command")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads in all (default: the cores; "
-                        "pinned, since the load average this benchmark itself leaves would lower rnnbench's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="torch threads in all (default: the cores; "
+        "pinned, since the load average this benchmark itself leaves would lower rnnbench's choice)",
+    )
     parser.add_argument("--ray", action="store_true", help="also time names_de_it on a local Ray instance")
     parser.add_argument("--full", action="store_true", help="also time names_18 and reversal whole (long)")
     parser.add_argument("--skip-epochs", action="store_true", help="only the whole commands")
@@ -45,8 +50,11 @@ def main() -> None:
     from rnnbench.environment import use_threads
 
     threads = use_threads(args.threads)
-    print(f"{os.cpu_count()} CPUs, torch {torch.__version__}, {threads} thread(s) for the epochs; "
-          f"{time.strftime('%Y-%m-%d')}", flush=True)  # fmt: skip
+    print(
+        f"{os.cpu_count()} CPUs, torch {torch.__version__}, {threads} thread(s) for the epochs; "
+        f"{time.strftime('%Y-%m-%d')}",
+        flush=True,
+    )
     if not args.skip_epochs:
         epochs(args.epochs)
     commands(args, threads)
@@ -83,16 +91,31 @@ def epochs(count: int) -> None:
         torch.manual_seed(0)
         architecture, arguments = task.build(spec.model, prepared)
         model = task.MODELS[architecture](**arguments)
-        result = fit(model, train, validation, learning_rate=spec.train.learning_rate, batch_size=64,
-                     max_epochs=count, patience=0, grad_clip=1.0, weight_decay=0.0,
-                     generator=torch.Generator().manual_seed(0), score=task.validator(prepared), watch=task.watch(spec.data),
-                     bucketed=batching == "bucketed")  # fmt: skip
+        result = fit(
+            model,
+            train,
+            validation,
+            learning_rate=spec.train.learning_rate,
+            batch_size=64,
+            max_epochs=count,
+            patience=0,
+            grad_clip=1.0,
+            weight_decay=0.0,
+            generator=torch.Generator().manual_seed(0),
+            score=task.validator(prepared),
+            watch=task.watch(spec.data),
+            bucketed=batching == "bucketed",
+        )
         return [row["seconds"] for row in result.history], result.best_value
 
     def plain_epochs(batch_size: int) -> list[float]:
         torch.manual_seed(0)
         vocab, classes = int(train.tokens.max()) + 1, int(train.targets.max()) + 1
-        embedding, gru, head = nn.Embedding(vocab, 32, padding_idx=0), nn.GRU(32, 128, batch_first=True), nn.Linear(128, classes)
+        embedding, gru, head = (
+            nn.Embedding(vocab, 32, padding_idx=0),
+            nn.GRU(32, 128, batch_first=True),
+            nn.Linear(128, classes),
+        )
         parameters = [*embedding.parameters(), *gru.parameters(), *head.parameters()]
         optimizer = torch.optim.Adam(parameters, lr=spec.train.learning_rate)
         generator, seconds = torch.Generator().manual_seed(0), []
@@ -113,14 +136,19 @@ def epochs(count: int) -> None:
             seconds.append(time.perf_counter() - start)  # no validation pass: the plain loop only trains
         return seconds
 
-    rows = [("rnnbench fit(), shuffled batches of 64 (default)", *rnnbench_epochs("shuffled")),
-            ("rnnbench fit(), bucketed batches of 64", *rnnbench_epochs("bucketed")),
-            ("plain PyTorch loop, shuffled batches of 64 (no validation)", plain_epochs(64), None),
-            ("plain PyTorch loop, shuffled batches of 128 (no validation)", plain_epochs(128), None)]  # fmt: skip
+    rows = [
+        ("rnnbench fit(), shuffled batches of 64 (default)", *rnnbench_epochs("shuffled")),
+        ("rnnbench fit(), bucketed batches of 64", *rnnbench_epochs("bucketed")),
+        ("plain PyTorch loop, shuffled batches of 64 (no validation)", plain_epochs(64), None),
+        ("plain PyTorch loop, shuffled batches of 128 (no validation)", plain_epochs(128), None),
+    ]
     for label, seconds, best in rows:
         accuracy = f"; best validation accuracy {100 * best:.1f}%" if best is not None else ""
-        print(f"  {label}: median {statistics.median(seconds):.2f} s/epoch (min {min(seconds):.2f}, max "
-              f"{max(seconds):.2f}){accuracy}", flush=True)  # fmt: skip
+        print(
+            f"  {label}: median {statistics.median(seconds):.2f} s/epoch (min {min(seconds):.2f}, max "
+            f"{max(seconds):.2f}){accuracy}",
+            flush=True,
+        )
 
 
 # ------------------------------------------------------------------------------------------ whole commands
@@ -144,8 +172,10 @@ def timed(command: list[str], repeats: int, fresh_results: bool = True, env: dic
 def report(label: str, walls: list[float], runs: int | None = None) -> float:
     median = statistics.median(walls)
     rate = f"; {60 * runs / median:.1f} runs/min" if runs else ""
-    print(f"  {label}: median {median:.2f} s (min {min(walls):.2f}, max {max(walls):.2f}, {len(walls)} repeats){rate}",
-          flush=True)  # fmt: skip
+    print(
+        f"  {label}: median {median:.2f} s (min {min(walls):.2f}, max {max(walls):.2f}, {len(walls)} repeats){rate}",
+        flush=True,
+    )
     return median
 
 
@@ -153,27 +183,47 @@ def commands(args, threads: int) -> None:
     print("\nwhole commands (wall seconds, start-up included)")
     report("rnnbench --help", timed(["--help"], 5, fresh_results=False))
     trained = Path(tempfile.mkdtemp(prefix="rnnbench-speed-"))
-    subprocess.run([sys.executable, "-m", "rnnbench", "run", "experiments/names_de_it.yaml", "--results", str(trained)],
-                   cwd=REPO, capture_output=True, check=True)  # fmt: skip
-    report("rnnbench predict Tribbiani", timed(["predict", "Tribbiani", "--results", str(trained)], 5, fresh_results=False))
+    subprocess.run(
+        [sys.executable, "-m", "rnnbench", "run", "experiments/names_de_it.yaml", "--results", str(trained)],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    )
+    report(
+        "rnnbench predict Tribbiani", timed(["predict", "Tribbiani", "--results", str(trained)], 5, fresh_results=False)
+    )
     shutil.rmtree(trained)
     de_it = ["run", "experiments/names_de_it.yaml", "--threads", str(threads)]
     one = report(f"run names_de_it.yaml (6 runs), --jobs 1 ({threads} threads)", timed(de_it, args.repeats), runs=6)
-    two = report(f"run names_de_it.yaml (6 runs), --jobs 2 ({threads} threads in all)",
-                 timed([*de_it, "--jobs", "2"], args.repeats), runs=6)  # fmt: skip
+    two = report(
+        f"run names_de_it.yaml (6 runs), --jobs 2 ({threads} threads in all)",
+        timed([*de_it, "--jobs", "2"], args.repeats),
+        runs=6,
+    )
     print(f"  --jobs 2 vs --jobs 1, runs per minute: {one / two:.2f}x", flush=True)
     if args.ray:
-        ray = report("run names_de_it.yaml (6 runs), --executor ray (a new local Ray instance, 1 CPU per run)",
-                     timed(["run", "experiments/names_de_it.yaml", "--executor", "ray"], args.repeats), runs=6)  # fmt: skip
-        print(f"  Ray executor overhead vs the local pool (--jobs 2): {(ray - two) / 6:+.2f} s per run "
-              f"({ray - two:+.1f} s for 6 runs, Ray's start included)", flush=True)  # fmt: skip
+        ray = report(
+            "run names_de_it.yaml (6 runs), --executor ray (a new local Ray instance, 1 CPU per run)",
+            timed(["run", "experiments/names_de_it.yaml", "--executor", "ray"], args.repeats),
+            runs=6,
+        )
+        print(
+            f"  Ray executor overhead vs the local pool (--jobs 2): {(ray - two) / 6:+.2f} s per run "
+            f"({ray - two:+.1f} s for 6 runs, Ray's start included)",
+            flush=True,
+        )
     if args.full:
         jobs = str(os.cpu_count())  # what --jobs auto gives on a quiet machine
         for experiment, runs in (("names_18", 18), ("reversal", 63)):
             command = ["run", f"experiments/{experiment}.yaml", "--threads", str(threads)]
-            report(f"run {experiment}.yaml ({runs} runs), --jobs 1, shuffled (the defaults)", timed(command, 1), runs=runs)
-            report(f"run {experiment}.yaml ({runs} runs), --jobs {jobs} --set train.batching=bucketed",
-                   timed([*command, "--jobs", jobs, "--set", "train.batching=bucketed"], 1), runs=runs)  # fmt: skip
+            report(
+                f"run {experiment}.yaml ({runs} runs), --jobs 1, shuffled (the defaults)", timed(command, 1), runs=runs
+            )
+            report(
+                f"run {experiment}.yaml ({runs} runs), --jobs {jobs} --set train.batching=bucketed",
+                timed([*command, "--jobs", jobs, "--set", "train.batching=bucketed"], 1),
+                runs=runs,
+            )
 
 
 if __name__ == "__main__":

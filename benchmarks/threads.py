@@ -31,7 +31,9 @@ def run(experiment: str, overrides: list[str], threads: str) -> tuple[float, dic
     command = [sys.executable, "-m", "rnnbench", "run", experiment, "--results", str(results)]
     command += [] if threads == "auto" else ["--threads", threads]
     command += [item for override in overrides for item in ("--set", override)]
-    environment = {key: value for key, value in os.environ.items() if key not in ("OMP_NUM_THREADS", "RNNBENCH_THREADS")}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("OMP_NUM_THREADS", "RNNBENCH_THREADS")
+    }
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
     wall = time.perf_counter() - start
@@ -59,7 +61,9 @@ def main() -> None:
                 time.sleep(5 if busy is not None else 0)  # let the load average see the busy core
                 wall, per_epoch, used = run(args.experiment, args.overrides, threads)
                 epochs = ", ".join(f"{variant} {seconds:.3f}" for variant, seconds in per_epoch.items())
-                print(f"{load}, threads {threads} (used {used}): wall {wall:.1f} s; seconds/epoch: {epochs}", flush=True)
+                print(
+                    f"{load}, threads {threads} (used {used}): wall {wall:.1f} s; seconds/epoch: {epochs}", flush=True
+                )
         finally:
             if busy is not None:
                 busy.kill()

@@ -44,15 +44,19 @@ def main() -> None:
             sys.exit(f"run failed:\n{log.read().decode(errors='replace')}")
         log.close()
         peak_mb = usage.ru_maxrss / 1024  # KiB on Linux
-        per_epoch = [json.loads(p.read_text())["seconds_per_epoch"] for p in sorted(results.glob("*/*/seed-*/metrics.json"))]
+        per_epoch = [
+            json.loads(p.read_text())["seconds_per_epoch"] for p in sorted(results.glob("*/*/seed-*/metrics.json"))
+        ]
         variants = [p.parent.parent.name.rsplit("-", 1)[0] for p in sorted(results.glob("*/*/seed-*/metrics.json"))]
         walls.append(wall)
         peaks.append(peak_mb)
         epochs = ", ".join(f"{v} {s:.3f}" for v, s in zip(variants, per_epoch))
         print(f"repeat {repeat}: wall {wall:.2f} s, peak RSS {peak_mb:.0f} MB; seconds/epoch: {epochs}")
         shutil.rmtree(results)
-    print(f"median wall {statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}) over {len(walls)} "
-          f"repeats; median peak RSS {statistics.median(peaks):.0f} MB; torch threads default, {os.cpu_count()} CPUs")
+    print(
+        f"median wall {statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}) over {len(walls)} "
+        f"repeats; median peak RSS {statistics.median(peaks):.0f} MB; torch threads default, {os.cpu_count()} CPUs"
+    )
 
 
 if __name__ == "__main__":

@@ -64,12 +64,22 @@ class ScratchRecurrent(nn.Module):
 
     bias: "double" keeps torch's two bias vectors per gate (b_ih and b_hh); "single" keeps only b_ih, one
     vector per gate as in Keras. For the GRU that means n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1})):
-    torch's gate layout without the recurrent bias, not Keras' reset_after=False form. activation: tanh, or relu (for the LSTM this replaces both of its tanh's, as Keras'
-    `activation='relu'` does; for the RNN it is torch's nonlinearity='relu').
+    torch's gate layout without the recurrent bias, not Keras' reset_after=False form. activation: tanh, or relu
+    (for the LSTM this replaces both of its tanh's, as Keras' `activation='relu'` does; for the RNN it is torch's
+    nonlinearity='relu').
     """
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0, bias: str = "double", activation: str = "tanh"):
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        bias: str = "double",
+        activation: str = "tanh",
+    ):
         super().__init__()
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.directions = 2 if bidirectional else 1
@@ -108,8 +118,11 @@ class ScratchRecurrent(nn.Module):
                 # the last real character and ends at the first; padding stays at the end for both.
                 sequence = _reverse_within_length(x, lengths) if suffix else x
                 k = len(finals_h)  # this layer and direction's index in torch's state layout
-                start = None if initial is None else (
-                    (initial[0][k], initial[1][k]) if self.cell == "lstm" else (initial[k], None))
+                start = (
+                    None
+                    if initial is None
+                    else ((initial[0][k], initial[1][k]) if self.cell == "lstm" else (initial[k], None))
+                )
                 out, h, c = self._run(sequence, mask, name, start)
                 outputs.append(_reverse_within_length(out, lengths) if suffix else out)
                 finals_h.append(h)

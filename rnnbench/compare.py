@@ -15,14 +15,12 @@ import math
 
 import pandas as pd
 
-from rnnbench import stats, yamlfile
+from rnnbench import stats, views, yamlfile
 from rnnbench.errors import UsageError
 from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 from rnnbench.metrics import Metric
 from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
-from rnnbench import views
-
 
 # Every metric summarised per variant, as each task's METRICS reads it (label, display scale, decimals, higher
 # is better), after the costs every run has. A name two tasks share reads the same but for its label, which the
@@ -45,8 +43,22 @@ def _every_metric() -> dict[str, Metric]:
 METRICS = _every_metric()
 COMPARABLE = tuple(name for name in METRICS if name not in COSTS and "majority" not in name and "baseline" not in name)
 STATISTICS = ("mean", "std", "ci_low", "ci_high", "min", "max", "n")
-IDENTITY = ("experiment", "variant", "variant_key", "task", "cell", "impl", "direction", "layers", "hidden_size",
-            "param_budget", "params", "settings", "seeds", "diverged")  # fmt: skip  # diverged: how many of its seeds
+IDENTITY = (
+    "experiment",
+    "variant",
+    "variant_key",
+    "task",
+    "cell",
+    "impl",
+    "direction",
+    "layers",
+    "hidden_size",
+    "param_budget",
+    "params",
+    "settings",
+    "seeds",
+    "diverged",
+)  # diverged: how many of its seeds
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
 SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON
 
@@ -56,35 +68,40 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
     rows = []
     for run in runs:
         model = run.spec.model
-        rows.append({
-            "experiment": run.spec.experiment,
-            "variant": run.spec.variant,
-            "variant_key": run.variant_key,
-            "seed": run.spec.seed,
-            "task": run.task,
-            "cell": model.cell,
-            "direction": "bi" if model.bidirectional else "uni",
-            "impl": model.impl,
-            "layers": model.num_layers,
-            "hidden_size": run.hidden_size,  # a budget's solved size
-            "param_budget": model.param_budget,
-            "params": run.parameters,
-            # the training settings and the data fields a variant can set, for the `settings` column of a sweep
-            "settings": {**{f"train.{key}": value for key, value in run.config["train"].items()},
-                         **{f"data.{key}": run.config["data"].get(key) for key in TASKS[run.task].INPUT_FIELDS}},
-            "diverged": run.diverged is not None,  # such a run has no scores: none is mixed into a mean
-            **{name: None if run.diverged else run.scores.get(name) for name in METRICS if name not in COSTS},
-            # nor its cost: one epoch to NaN says nothing of what the variant costs to train
-            "epochs": None if run.diverged else run.epochs_run,
-            "train_seconds": None if run.diverged else run.train_seconds,
-            "seconds_per_epoch": None if run.diverged else run.seconds_per_epoch,
-            "path": str(run.path),
-        })  # fmt: skip
+        rows.append(
+            {
+                "experiment": run.spec.experiment,
+                "variant": run.spec.variant,
+                "variant_key": run.variant_key,
+                "seed": run.spec.seed,
+                "task": run.task,
+                "cell": model.cell,
+                "direction": "bi" if model.bidirectional else "uni",
+                "impl": model.impl,
+                "layers": model.num_layers,
+                "hidden_size": run.hidden_size,  # a budget's solved size
+                "param_budget": model.param_budget,
+                "params": run.parameters,
+                # the training settings and the data fields a variant can set, for the `settings` column of a sweep
+                "settings": {
+                    **{f"train.{key}": value for key, value in run.config["train"].items()},
+                    **{f"data.{key}": run.config["data"].get(key) for key in TASKS[run.task].INPUT_FIELDS},
+                },
+                "diverged": run.diverged is not None,  # such a run has no scores: none is mixed into a mean
+                **{name: None if run.diverged else run.scores.get(name) for name in METRICS if name not in COSTS},
+                # nor its cost: one epoch to NaN says nothing of what the variant costs to train
+                "epochs": None if run.diverged else run.epochs_run,
+                "train_seconds": None if run.diverged else run.train_seconds,
+                "seconds_per_epoch": None if run.diverged else run.seconds_per_epoch,
+                "path": str(run.path),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: str | None = None,
-              sort: str | None = None) -> pd.DataFrame:
+def summarize(
+    per_run: pd.DataFrame, *, metric: str | None = None, reference: str | None = None, sort: str | None = None
+) -> pd.DataFrame:
     """One row per (experiment, variant configuration): every metric's mean, std and 95% interval over seeds,
     and the comparison of the variant with the experiment's reference on `metric` (by default, the first of its
     task's COLUMNS that its runs recorded: test accuracy for a classifier, test RMSE for a regressor).
@@ -121,13 +138,18 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
         recorded = [name for name in COMPARABLE if summary[f"{name}_mean"].notna().any()]
         raise UsageError(f"--metric: no run here records {metric}; these record {', '.join(recorded) or 'no score'}")
     if reference is not None and not (summary["variant"] == reference).any():
-        raise UsageError(f"--vs: no variant '{reference}' in these runs; variants: {', '.join(summary['variant'].unique())}")
+        raise UsageError(
+            f"--vs: no variant '{reference}' in these runs; variants: {', '.join(summary['variant'].unique())}"
+        )
     parts = []
     for _, part in summary.groupby("experiment", sort=True):
         compared = metric or default_metric(part)
         part = _compare(part, per_run, compared, reference)[list(SUMMARY_COLUMNS)]
-        parts.append(part.sort_values(f"{compared}_mean", ascending=not METRICS[compared].higher_is_better,
-                                      kind="stable", na_position="last"))  # fmt: skip
+        parts.append(
+            part.sort_values(
+                f"{compared}_mean", ascending=not METRICS[compared].higher_is_better, kind="stable", na_position="last"
+            )
+        )
     summary = pd.concat(parts, ignore_index=True)
     if sort is None:
         return summary
@@ -135,8 +157,11 @@ def summarize(per_run: pd.DataFrame, *, metric: str | None = None, reference: st
         raise UsageError(f"--sort: '{sort}' is not one of {', '.join(summary.columns)}")
     # best first: a score where higher is better sorts down, everything else (names, sizes, costs, spreads, p) up
     metric_of = next((m for m in METRICS if sort.startswith(f"{m}_")), None)
-    higher_first = metric_of is not None and METRICS[metric_of].higher_is_better and sort.endswith(
-        ("_mean", "_ci_low", "_ci_high", "_min", "_max"))  # fmt: skip
+    higher_first = (
+        metric_of is not None
+        and METRICS[metric_of].higher_is_better
+        and sort.endswith(("_mean", "_ci_low", "_ci_high", "_min", "_max"))
+    )
     ascending = not higher_first
     return summary.sort_values(["experiment", sort], ascending=[True, ascending], ignore_index=True, kind="stable")
 
@@ -149,8 +174,12 @@ def _settings(summary: pd.DataFrame) -> list[str]:
     for experiment, part in summary[reads].groupby("experiment", sort=False):
         keys = sorted({key for settings in part["settings"] for key in settings})
         varying[experiment] = [key for key in keys if len({json.dumps(s.get(key)) for s in part["settings"]}) > 1]
-    return [", ".join(f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key))}" for key in varying.get(experiment, []))
-            if read else "" for experiment, settings, read in zip(summary["experiment"], summary["settings"], reads)]
+    return [
+        ", ".join(f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key))}" for key in varying.get(experiment, []))
+        if read
+        else ""
+        for experiment, settings, read in zip(summary["experiment"], summary["settings"], reads)
+    ]
 
 
 def default_metric(part: pd.DataFrame) -> str:
@@ -172,8 +201,15 @@ def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: 
     else:  # the best (also where an experiment does not have the variant --vs names)
         best = best_row(part, metric)
         if best is None:  # no variant has this metric (a names metric on a reversal experiment, say)
-            return part.assign(compared_on=metric, reference=None, difference=math.nan, pairs=0, p=math.nan,
-                               p_holm=math.nan, verdict="untested")  # fmt: skip
+            return part.assign(
+                compared_on=metric,
+                reference=None,
+                difference=math.nan,
+                pairs=0,
+                p=math.nan,
+                p_holm=math.nan,
+                verdict="untested",
+            )
         reference_key = best["variant_key"]
     tests = [stats.paired_test(by_seed.get(key, {}), by_seed.get(reference_key, {})) for key in part["variant_key"]]
     is_reference = (part["variant_key"] == reference_key).tolist()
@@ -185,8 +221,10 @@ def _compare(part: pd.DataFrame, per_run: pd.DataFrame, metric: str, reference: 
     part["pairs"] = [test["pairs"] for test in tests]
     part["p"] = p_values
     part["p_holm"] = adjusted
-    part["verdict"] = ["reference" if ref else "untested" if math.isnan(p) else "real" if p < stats.ALPHA else "noise"
-                       for ref, p in zip(is_reference, adjusted)]  # fmt: skip
+    part["verdict"] = [
+        "reference" if ref else "untested" if math.isnan(p) else "real" if p < stats.ALPHA else "noise"
+        for ref, p in zip(is_reference, adjusted)
+    ]
     return part
 
 
@@ -209,8 +247,20 @@ def headers(part: pd.DataFrame) -> tuple[str, ...]:
     versus += "" if compared == default_metric(part) else f" ({label(part, compared)})"
     labels = [label(part, column) for column in _score_columns(part)]
     settings = ("settings",) if _has_settings(part) else ()
-    return ("variant", "cell", "dir", "size", *settings, "params", "seeds", labels[0], versus, *labels[1:], "epochs",
-            "train s")  # fmt: skip
+    return (
+        "variant",
+        "cell",
+        "dir",
+        "size",
+        *settings,
+        "params",
+        "seeds",
+        labels[0],
+        versus,
+        *labels[1:],
+        "epochs",
+        "train s",
+    )
 
 
 def _has_settings(part: pd.DataFrame) -> bool:
@@ -231,9 +281,22 @@ def display_rows(part: pd.DataFrame, multiline: bool = True) -> list[list[str]]:
         seeds = str(row.seeds) + (f" ({row.diverged} diverged)" if row.diverged else "")
         versus = "diverged" if row.diverged == row.seeds else _versus(row, best)
         settings = [row.settings or "-"] if _has_settings(part) else []
-        rows.append([row.variant, row.cell, "-" if baseline else row.direction, _size(row), *settings,
-                     f"{row.params:,}", seeds, scores[0], versus, *scores[1:], _cost(row.epochs_mean, 1),
-                     _cost(row.train_seconds_mean, 2)])  # fmt: skip
+        rows.append(
+            [
+                row.variant,
+                row.cell,
+                "-" if baseline else row.direction,
+                _size(row),
+                *settings,
+                f"{row.params:,}",
+                seeds,
+                scores[0],
+                versus,
+                *scores[1:],
+                _cost(row.epochs_mean, 1),
+                _cost(row.train_seconds_mean, 2),
+            ]
+        )
     return rows
 
 
@@ -241,27 +304,35 @@ def legend(part: pd.DataFrame) -> str:
     """What the comparison column means, under each table (and what `diverged` means, where a run did)."""
     text = _comparison_legend(part)
     if part["diverged"].any():
-        text += (" diverged: runs whose loss or weights became NaN or infinite; they have no scores, are left out of "
-                 "every mean (costs too) and pair, and their variant is never the best.")
+        text += (
+            " diverged: runs whose loss or weights became NaN or infinite; they have no scores, are left out of "
+            "every mean (costs too) and pair, and their variant is never the best."
+        )
     return text
 
 
 def _comparison_legend(part: pd.DataFrame) -> str:
     intervals = "mean ± std [95% interval, clipped to the metric's range] over seeds."
     if part["seeds"].max() == 1:  # nothing to take a mean, a spread or an interval of
-        return ("One seed per variant: single scores, with no spread, interval or test; run more seeds "
-                "(--set 'seeds=[0,1,2]') to tell differences from noise.")
+        return (
+            "One seed per variant: single scores, with no spread, interval or test; run more seeds "
+            "(--set 'seeds=[0,1,2]') to tell differences from noise."
+        )
     if len(part) == 1 or part["reference"].iloc[0] is None:
         return intervals
     comparisons = int(part["p"].notna().sum())
     if comparisons == 0:
-        return (f"{intervals} vs: the mean paired difference from the reference, untested: fewer than 2 shared seeds, "
-                "or differences that do not vary from seed to seed (a t-test cannot weigh them).")
+        return (
+            f"{intervals} vs: the mean paired difference from the reference, untested: fewer than 2 shared seeds, "
+            "or differences that do not vary from seed to seed (a t-test cannot weigh them)."
+        )
     compared = label(part, part["compared_on"].iloc[0])
-    return (f"{intervals} vs: the mean paired difference in {compared} from the reference over the seeds both ran, "
-            f"p from a paired t-test, Holm-adjusted over the {comparisons} comparison{'s' if comparisons > 1 else ''}; "
-            "≈: the seeds cannot tell it from noise (p ≥ 0.05); untested: fewer than 2 shared seeds, or differences "
-            "that do not vary from seed to seed (a t-test cannot weigh them).")
+    return (
+        f"{intervals} vs: the mean paired difference in {compared} from the reference over the seeds both ran, "
+        f"p from a paired t-test, Holm-adjusted over the {comparisons} comparison{'s' if comparisons > 1 else ''}; "
+        "≈: the seeds cannot tell it from noise (p ≥ 0.05); untested: fewer than 2 shared seeds, or differences "
+        "that do not vary from seed to seed (a t-test cannot weigh them)."
+    )
 
 
 def by_experiment(summary: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -276,8 +347,14 @@ def to_markdown(summary: pd.DataFrame) -> str:
     blocks = []
     for name, part in by_experiment(summary):
         columns = headers(part)
-        lines = [f"### {name}", "", "| " + " | ".join(columns) + " |",
-                 "|" + "|".join("---" if i < 4 or column == "settings" else "---:" for i, column in enumerate(columns)) + "|"]  # fmt: skip
+        lines = [
+            f"### {name}",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|"
+            + "|".join("---" if i < 4 or column == "settings" else "---:" for i, column in enumerate(columns))
+            + "|",
+        ]
         lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(part, multiline=False)]
         blocks.append("\n".join(lines) + "\n\n" + legend(part) + "\n")
     return "\n".join(blocks)
@@ -309,15 +386,20 @@ def label(part: pd.DataFrame, column: str) -> str:
 def _score_columns(part: pd.DataFrame) -> list[str]:
     """The score columns of an experiment's table (its task's COLUMNS), the compared metric first."""
     compared = part["compared_on"].iloc[0]
-    columns = [column for column in TASKS[part["task"].iloc[0]].COLUMNS
-               if column == compared or part[f"{column}_mean"].notna().any()]  # a regressor has no accuracy, say
+    columns = [
+        column
+        for column in TASKS[part["task"].iloc[0]].COLUMNS
+        if column == compared or part[f"{column}_mean"].notna().any()
+    ]  # a regressor has no accuracy, say
     return [compared] + [column for column in columns if column != compared]
 
 
 def _is_best(part: pd.DataFrame) -> bool:
     """Whether the reference is the best row on the compared metric (no --vs, or --vs named the best)."""
     best = best_row(part, part["compared_on"].iloc[0])
-    return best is not None and bool(part.loc[part["variant_key"] == best["variant_key"], "verdict"].eq("reference").any())
+    return best is not None and bool(
+        part.loc[part["variant_key"] == best["variant_key"], "verdict"].eq("reference").any()
+    )
 
 
 def _score(row, column: str, multiline: bool) -> str:
@@ -330,7 +412,9 @@ def _score(row, column: str, multiline: bool) -> str:
     if pd.isna(std) or std == 0 or "majority" in column or "baseline" in column:  # the same on every seed (a
         return shown  # deterministic baseline) or a baseline's column: its mean says it
     low, high = getattr(row, f"{column}_ci_low") * scale, getattr(row, f"{column}_ci_high") * scale
-    return f"{shown} ± {std * scale:.{digits}f}" + ("\n" if multiline else " ") + f"[{low:.{digits}f}, {high:.{digits}f}]"
+    return (
+        f"{shown} ± {std * scale:.{digits}f}" + ("\n" if multiline else " ") + f"[{low:.{digits}f}, {high:.{digits}f}]"
+    )
 
 
 def _cost(value: float, digits: int) -> str:

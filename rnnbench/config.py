@@ -9,26 +9,49 @@ everything that determines one run's result.
 from __future__ import annotations
 
 import difflib
-import re
 import hashlib
 import itertools
 import json
+import re
 import types
 import typing
 from pathlib import Path
 from typing import Annotated, Union
 
-from pydantic import (AfterValidator, BaseModel, Discriminator, Field, Tag, ValidationError, create_model,
-                      field_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from rnnbench import yamlfile
 from rnnbench.errors import ConfigError
-from rnnbench.fields import (BASELINE_FIELDS, Device, reads_nothing, ExperimentName, ModelSpec, RecordedExperimentName,
-                             RecordedVariantName, Seed, Strict, Text, Train, VariantName, architecture_problems,
-                             canonical, distinct, file_name, model_problems)
+from rnnbench.fields import (
+    BASELINE_FIELDS,
+    Device,
+    ExperimentName,
+    ModelSpec,
+    RecordedExperimentName,
+    RecordedVariantName,
+    Seed,
+    Strict,
+    Text,
+    Train,
+    VariantName,
+    architecture_problems,
+    canonical,
+    distinct,
+    file_name,
+    model_problems,
+    reads_nothing,
+)
 from rnnbench.tasks import TASKS
 from rnnbench.yamlfile import Written
-
 
 DEFAULT_TASK = next(iter(TASKS))  # a `data:` section without `dataset` (files from before there were other tasks)
 
@@ -63,7 +86,9 @@ def task_problems(data, variants: dict) -> list[str]:
     for name, model in variants.items():
         if model.cell in BASELINE_FIELDS and model.cell not in task.BASELINES:
             offered = ", ".join(task.BASELINES) or "none"
-            problems.append(f"variant {name}: cell {model.cell} is another task's baseline ({data.dataset}'s: {offered})")
+            problems.append(
+                f"variant {name}: cell {model.cell} is another task's baseline ({data.dataset}'s: {offered})"
+            )
         problems += architecture_problems(name, model, model.architecture or task.ARCHITECTURES[0])
     return problems
 
@@ -92,6 +117,7 @@ class Axes(Strict):
 
 def axes_of(schema: type[BaseModel]) -> type[Axes]:
     """The grid schema of `schema`: every field becomes an optional list of that field's values (checked alike)."""
+
     def value(info):  # the field's type with its checks (bounds, value kind) attached
         return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
 
@@ -161,31 +187,50 @@ class Experiment(Strict):
             axes = {(section, field): values for section, field, values in grid_axes(self.grid)}
             entries += [("grid", None, dict(zip(axes, values))) for values in itertools.product(*axes.values())]
         for i, variant in enumerate(self.variants):
-            fields = {("model", field): getattr(variant, field) for field in variant.model_fields_set - {"name", "train", "data"}}
-            fields |= {("train", field): getattr(variant.train, field) for field in (variant.train.model_fields_set if variant.train else ())}
+            fields = {
+                ("model", field): getattr(variant, field)
+                for field in variant.model_fields_set - {"name", "train", "data"}
+            }
+            fields |= {
+                ("train", field): getattr(variant.train, field)
+                for field in (variant.train.model_fields_set if variant.train else ())
+            }
             fields |= {("data", field): value for field, value in (variant.data or {}).items()}
             entries.append((f"variants[{i}]", variant.name, fields))
         entries = entries or [("model", None, {})]
         listed = {fields.get(("model", "cell"), self.model.cell) for _, _, fields in entries}
         named = {name for _, name, _ in entries if name}
-        entries += [("baseline", None, {("model", "cell"): cell}) for cell in getattr(task_of(self.data), "SCORED_BESIDE", ())
-                    if cell not in listed and cell not in named]  # a task's benchmarks, beside every experiment of it  # fmt: skip
+        entries += [
+            ("baseline", None, {("model", "cell"): cell})
+            for cell in getattr(task_of(self.data), "SCORED_BESIDE", ())
+            if cell not in listed and cell not in named
+        ]  # a task's benchmarks, beside every experiment of it
         settings = [(where, name, self._setting(fields)) for where, name, fields in entries]
-        varying = {(section, field) for section in SECTIONS for field in type(getattr(base, section)).model_fields
-                   if len({_hashable(getattr(getattr(s, section), field)) for _, _, s in settings}) > 1}  # fmt: skip
+        varying = {
+            (section, field)
+            for section in SECTIONS
+            for field in type(getattr(base, section)).model_fields
+            if len({_hashable(getattr(getattr(s, section), field)) for _, _, s in settings}) > 1
+        }
         axes = {(section, field) for section, field, _ in grid_axes(self.grid)} if self.grid else set()
         resolved, problems = {}, []
         for where, name, setting in settings:
             # a name shows a grid axis always, and any other field that varies where it leaves the defaults
-            shown = {(section, field) for section, field in varying if (section, field) in axes
-                     or getattr(getattr(setting, section), field) != getattr(getattr(base, section), field)}  # fmt: skip
+            shown = {
+                (section, field)
+                for section, field in varying
+                if (section, field) in axes
+                or getattr(getattr(setting, section), field) != getattr(getattr(base, section), field)
+            }
             if name is None:
                 name = variant_name(setting, shown)
                 try:
                     file_name(name, "_.+=-")
                 except ValueError as err:  # a grid varying many fields: the name becomes a directory
-                    problems.append(f"{where}: the automatic variant name '{name[:40]}...' {err}; vary fewer fields "
-                                    "in one grid, or list the variant under `variants` with a short `name`")
+                    problems.append(
+                        f"{where}: the automatic variant name '{name[:40]}...' {err}; vary fewer fields "
+                        "in one grid, or list the variant under `variants` with a short `name`"
+                    )
             if where == "grid" and resolved.get(name) == setting:
                 continue  # a baseline crossed with axes it does not read, e.g. majority × hidden_size: listed once
             problems += [f"{where} ({name}): {problem}" for problem in model_problems(setting.model)]
@@ -201,30 +246,46 @@ class Experiment(Strict):
 
     def _setting(self, fields: dict[tuple[str, str], object]) -> Setting:
         """The experiment's sections with `fields` ({(section, field): value}) written over them."""
-        parts = {section: {field: value for (where, field), value in fields.items() if where == section}
-                 for section in SECTIONS}  # fmt: skip
+        parts = {
+            section: {field: value for (where, field), value in fields.items() if where == section}
+            for section in SECTIONS
+        }
         model = resolved_model(ModelSpec(**{**self.model.model_dump(), **parts["model"]}), self.data)
         if reads_nothing(model.cell):  # reads no window and trains nothing: one setting only
             return Setting(model, self.train, self.data)
         train = Train(**{**self.train.model_dump(), **parts["train"]}) if parts["train"] else self.train
-        data = type(self.data).model_validate({**self.data.model_dump(), **parts["data"]}) if parts["data"] else self.data
+        data = (
+            type(self.data).model_validate({**self.data.model_dump(), **parts["data"]}) if parts["data"] else self.data
+        )
         return Setting(model, train, data)
 
     def run_specs(self) -> list[RunSpec]:
         """One spec per (seed, variant), seeds outermost so every variant of a seed shares one data split."""
         variants = self.resolved_variants()
         return [
-            RunSpec(experiment=self.name, description=self.description, variant=name, data=setting.data,
-                    model=setting.model, train=setting.train, seed=seed, device=self.device)
-            for seed in self.seeds for name, setting in variants.items()
-        ]  # fmt: skip
+            RunSpec(
+                experiment=self.name,
+                description=self.description,
+                variant=name,
+                data=setting.data,
+                model=setting.model,
+                train=setting.train,
+                seed=seed,
+                device=self.device,
+            )
+            for seed in self.seeds
+            for name, setting in variants.items()
+        ]
 
 
 def changed_settings(experiment: Experiment, setting: Setting) -> list[str]:
     """The train and data fields a variant sets otherwise than the experiment. Example: ['train.batch_size 32']."""
-    return [f"{section}.{field} {yamlfile.scalar(getattr(getattr(setting, section), field))}" for section in ("train", "data")
-            for field in type(getattr(setting, section)).model_fields
-            if getattr(getattr(setting, section), field) != getattr(getattr(experiment, section), field)]  # fmt: skip
+    return [
+        f"{section}.{field} {yamlfile.scalar(getattr(getattr(setting, section), field))}"
+        for section in ("train", "data")
+        for field in type(getattr(setting, section)).model_fields
+        if getattr(getattr(setting, section), field) != getattr(getattr(experiment, section), field)
+    ]
 
 
 def distinct_data(variants: dict[str, Setting]) -> list:
@@ -265,12 +326,18 @@ def variant_name(setting: Setting, shown: set[tuple[str, str]]) -> str:
             name = f"linear-{model.num_layers}{size}"
         else:
             name = f"{model.cell}-{'bi' if model.bidirectional else 'uni'}-{model.num_layers}{size}"
-            name += "".join("-" + suffix(getattr(model, field)) for field, suffix in NAME_SUFFIXES.items()
-                            if ("model", field) in shown)  # fmt: skip
+            name += "".join(
+                "-" + suffix(getattr(model, field))
+                for field, suffix in NAME_SUFFIXES.items()
+                if ("model", field) in shown
+            )
     suffixes = {"train": TRAIN_SUFFIXES, "data": task_of(setting.data).INPUT_FIELDS}
     for section in ("train", "data") if name != model.cell else ():  # a baseline reading nothing: its cell says all
-        name += "".join("-" + suffix(getattr(getattr(setting, section), field))
-                        for field, suffix in suffixes[section].items() if (section, field) in shown)  # fmt: skip
+        name += "".join(
+            "-" + suffix(getattr(getattr(setting, section), field))
+            for field, suffix in suffixes[section].items()
+            if (section, field) in shown
+        )
     return name
 
 
@@ -285,7 +352,9 @@ NAME_SUFFIXES = {  # how a model field shows in automatic variant names when it 
     "max_length": lambda length: f"len{length}" if length else "len-none",
     "softmax_output": lambda on: "softmax-out" if on else "logits-out",
     "carry_state": lambda on: "carry" if on else "fresh",
-    "architecture": lambda kind: {"encoder_decoder": "encdec", "repeat_decoder": "repeat", None: "classifier"}.get(kind, kind),
+    "architecture": lambda kind: {"encoder_decoder": "encdec", "repeat_decoder": "repeat", None: "classifier"}.get(
+        kind, kind
+    ),
     "attention": lambda kind: f"attn-{kind}",
     "sentinels": lambda on: "sentinels" if on else "no-sentinels",
     "readout": lambda part: f"readout-{part.replace('_', '-')}",
@@ -323,8 +392,9 @@ def load(path: Path, overrides: list[str] = ()) -> Experiment:
     except FileNotFoundError:
         raise ConfigError(str(path), ["no such file"]) from None
     except UnicodeDecodeError as err:
-        raise ConfigError(str(path), [f"cannot read: not UTF-8 text (byte {content[err.start]:#04x} at position "
-                                      f"{err.start})"]) from None  # fmt: skip
+        raise ConfigError(
+            str(path), [f"cannot read: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})"]
+        ) from None
     except OSError as err:
         raise ConfigError(str(path), [f"cannot read: {err.strerror or err}"]) from None
     if len(content) > MAX_FILE_BYTES:
@@ -369,9 +439,11 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
     for name, (_, train, data) in [("", (None, experiment.train, experiment.data)), *variants.items()]:
         size = next(field for field in ("validation_fraction", "validation_length") if hasattr(data, field))
         if getattr(data, size) == 0 and train.patience and train.stop_on == "validation":
-            problems.append(("train.patience" if not name else f"variant {name}: train.patience") + ": early "
-                            f"stopping needs a validation split; set it to 0 or give data.{size} > 0 "
-                            f"(got {train.patience})")  # fmt: skip
+            problems.append(
+                ("train.patience" if not name else f"variant {name}: train.patience") + ": early "
+                f"stopping needs a validation split; set it to 0 or give data.{size} > 0 "
+                f"(got {train.patience})"
+            )
             break
     if problems:
         raise ConfigError(source, problems)
@@ -393,8 +465,10 @@ def _data_read_as_closest(raw: dict, err: ValidationError, written: dict[tuple, 
     try:
         TASKS[guess].Data.model_validate({**raw["data"], "dataset": guess})
     except ValidationError as found:
-        return [describe({**error, "loc": ("data", guess, *error["loc"])}, written) + f" (checked as dataset {guess})"
-                for error in found.errors()]  # fmt: skip
+        return [
+            describe({**error, "loc": ("data", guess, *error["loc"])}, written) + f" (checked as dataset {guess})"
+            for error in found.errors()
+        ]
     return []
 
 
@@ -402,8 +476,9 @@ def data_override_problems(experiment: Experiment, written: dict[tuple, Written]
     """What is wrong with the `data:` fields a grid or a variant sets: only the task's INPUT_FIELDS (which leave
     every split as it is, so every variant is scored on the same test examples), each value valid."""
     grid = experiment.grid.data if experiment.grid and experiment.grid.data else None
-    return _override_problems(experiment.data, grid, [(i, v.data) for i, v in enumerate(experiment.variants) if v.data],
-                              written)  # fmt: skip
+    return _override_problems(
+        experiment.data, grid, [(i, v.data) for i, v in enumerate(experiment.variants) if v.data], written
+    )
 
 
 def _raw_override_problems(raw: dict, written: dict[tuple, Written] | None) -> list[str]:
@@ -424,8 +499,9 @@ def _raw_override_problems(raw: dict, written: dict[tuple, Written] | None) -> l
     return _override_problems(data, grid_data, listed, written)
 
 
-def _override_problems(data, grid_data: dict | None, variants: list[tuple[int, dict]],
-                       written: dict[tuple, Written] | None) -> list[str]:  # fmt: skip
+def _override_problems(
+    data, grid_data: dict | None, variants: list[tuple[int, dict]], written: dict[tuple, Written] | None
+) -> list[str]:
     task = task_of(data)
     overrides = [(("grid", "data"), grid_data, True)] if grid_data else []
     overrides += [(("variants", i, "data"), fields, False) for i, fields in variants]
@@ -437,7 +513,9 @@ def _override_problems(data, grid_data: dict | None, variants: list[tuple[int, d
                 problems.append(_not_an_input_field(path, field, task, data.dataset))
                 continue
             if listed and (not isinstance(values, list) or not values):
-                problems.append(f"{path}: a grid axis is a list of values (got {_shown(values, (*where, field), written)})")
+                problems.append(
+                    f"{path}: a grid axis is a list of values (got {_shown(values, (*where, field), written)})"
+                )
                 continue
             for index, value in enumerate(values) if listed else [(None, values)]:
                 location = (*where, field) + ((index,) if listed else ())
@@ -456,11 +534,17 @@ def _override_problems(data, grid_data: dict | None, variants: list[tuple[int, d
 def _not_an_input_field(path: str, field: str, task, dataset: str) -> str:
     inputs = ", ".join(task.INPUT_FIELDS) or "none"
     if field in task.Data.model_fields:
-        return (f"{path}: changes which examples each split holds, so the variants would not be scored on one test "
-                f"set; give it in `data:` for the whole experiment (data fields a variant can set for {dataset}: "
-                f"{inputs})")  # fmt: skip
+        return (
+            f"{path}: changes which examples each split holds, so the variants would not be scored on one test "
+            f"set; give it in `data:` for the whole experiment (data fields a variant can set for {dataset}: "
+            f"{inputs})"
+        )
     guess = _closest(field, list(task.Data.model_fields))
-    return f"{path}: unknown field" + (f"; did you mean {guess}?" if guess else "") + f" (data fields a variant can set for {dataset}: {inputs})"
+    return (
+        f"{path}: unknown field"
+        + (f"; did you mean {guess}?" if guess else "")
+        + f" (data fields a variant can set for {dataset}: {inputs})"
+    )
 
 
 def data_options(dataset: str, fields: dict):
@@ -498,7 +582,7 @@ def apply_override(raw: dict, assignment: str, written: dict[tuple, Written] | N
         last = i == len(parts) - 1
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ValueError(f"'{'.'.join(parts[:i + 1])}' is not an index of a list of {len(node)}")
+                raise ValueError(f"'{'.'.join(parts[: i + 1])}' is not an index of a list of {len(node)}")
             part = int(part)
         elif not isinstance(node, dict):
             raise ValueError(f"'{'.'.join(parts[:i])}' is not a mapping")
@@ -511,7 +595,7 @@ def apply_override(raw: dict, assignment: str, written: dict[tuple, Written] | N
             node = node[part]
     if written is not None:
         target = tuple(target)
-        for path in [path for path in written if path[:len(target)] == target or target[:len(path)] == path]:
+        for path in [path for path in written if path[: len(target)] == target or target[: len(path)] == path]:
             del written[path]  # what the file wrote there, or at a scalar the override turned into a mapping
         written.update({target + path: Written(where.text, None) for path, where in texts.items()})
 
@@ -550,20 +634,26 @@ def _describe(error: dict, written: dict[tuple, Written] | None) -> str:
         data_fields = {name for task in TASKS.values() for name in task.INPUT_FIELDS}
         if section in ("grid", "variants") and len(error["loc"]) <= 3 and field in {*Train.model_fields, *data_fields}:
             part = "train" if field in Train.model_fields else "data"
-            example = f"{{{part}: {{{field}: [...]}}}}" if section == "grid" else f"[{{cell: gru, {part}: {{{field}: ...}}}}]"
+            example = (
+                f"{{{part}: {{{field}: [...]}}}}" if section == "grid" else f"[{{cell: gru, {part}: {{{field}: ...}}}}]"
+            )
             return f"{path}: a {part} field; write it under {part}: ({section}: {example})"
         valid = _fields_of(error["loc"][:-1])
         guess = _closest(str(error["loc"][-1]), valid)
-        return f"{path}: unknown field" + (f"; did you mean {guess}?" if guess else "") + (
-            f"{'' if guess else ';'} valid fields: {', '.join(valid)}" if valid else "")  # fmt: skip
+        return (
+            f"{path}: unknown field"
+            + (f"; did you mean {guess}?" if guess else "")
+            + (f"{'' if guess else ';'} valid fields: {', '.join(valid)}" if valid else "")
+        )
     if error["type"] == "missing":
         return f"{path}: required field is missing"
     if error["type"] == "unknown_dataset":
         got = error["input"].get("dataset") if isinstance(error["input"], dict) else error["input"]
         where = _schema_path(error["loc"]) + ("dataset",)
         guess = _closest(got, list(TASKS), DATASET_CUTOFF) if isinstance(got, str) else None
-        return (f"{path}.dataset: is not one of {', '.join(TASKS)} (got {_shown(got, where, written)})"
-                + (f"; did you mean {guess}?" if guess else ""))
+        return f"{path}.dataset: is not one of {', '.join(TASKS)} (got {_shown(got, where, written)})" + (
+            f"; did you mean {guess}?" if guess else ""
+        )
     message = re.sub(r" or instance of \w+", "", error["msg"].removeprefix("Value error, "))
     message = message[0].lower() + message[1:]
     guess = None
@@ -572,8 +662,9 @@ def _describe(error: dict, written: dict[tuple, Written] | None) -> str:
         message = f"is not one of {expected.replace(' or ', ', ')}".replace("'", "")
         choices = [choice.strip() for choice in expected.replace(" or ", ", ").replace("'", "").split(",")]
         guess = _closest(str(error["input"]), choices) if isinstance(error["input"], str) else None
-    return (f"{path}: {message} (got {_shown(error['input'], _schema_path(error['loc']), written)})"
-            + (f"; did you mean {guess}?" if guess else ""))
+    return f"{path}: {message} (got {_shown(error['input'], _schema_path(error['loc']), written)})" + (
+        f"; did you mean {guess}?" if guess else ""
+    )
 
 
 def _closest(word: str, choices: list[str], cutoff: float = 0.75) -> str | None:
@@ -581,7 +672,8 @@ def _closest(word: str, choices: list[str], cutoff: float = 0.75) -> str | None:
     ('lstmm', ['rnn', 'gru', 'lstm']) -> 'lstm'; nothing close -> None. Short names (a dataset: 'cvs' for csv)
     take a lower `cutoff`: two letters swapped in three are a third of the word."""
     found = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff) or difflib.get_close_matches(
-        word.lower(), [choice.lower() for choice in choices], n=1, cutoff=cutoff)  # fmt: skip
+        word.lower(), [choice.lower() for choice in choices], n=1, cutoff=cutoff
+    )
     if not found:
         return None
     return next((choice for choice in choices if choice.lower() == found[0].lower()), found[0])
@@ -597,7 +689,7 @@ def _shown(value, path: tuple, written: dict[tuple, Written] | None, limit: int 
         shown = repr(value)
     else:
         shown = repr(where.text) if isinstance(value, str) else where.text or "nothing"
-    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 def _fields_of(location: tuple) -> list[str]:
@@ -609,7 +701,10 @@ def _fields_of(location: tuple) -> list[str]:
         annotation = _unwrap(annotation)
         if isinstance(part, int):
             continue
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or part not in annotation.model_fields:
+        if (
+            not (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+            or part not in annotation.model_fields
+        ):
             return []
         annotation = annotation.model_fields[part].annotation
     annotation = _unwrap(annotation)

@@ -25,9 +25,13 @@ def resolve_device(requested: str) -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if cuda else "cpu")
     if requested == "cuda" and not cuda:
-        raise RnnbenchError(f"device: 'cuda' requested but torch {torch.__version__} sees no CUDA GPU; use device: auto or cpu")
+        raise RnnbenchError(
+            f"device: 'cuda' requested but torch {torch.__version__} sees no CUDA GPU; use device: auto or cpu"
+        )
     if requested == "mps" and not mps:
-        raise RnnbenchError("device: 'mps' requested but this machine has no Apple-silicon GPU; use device: auto or cpu")
+        raise RnnbenchError(
+            "device: 'mps' requested but this machine has no Apple-silicon GPU; use device: auto or cpu"
+        )
     return torch.device(requested)
 
 
@@ -87,8 +91,13 @@ def git_commit() -> str | None:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=5)
         if commit.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit.stdout.strip() + ("+dirty" if dirty else "")
@@ -102,7 +111,9 @@ def environment_record(device: torch.device, seed: int) -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "seed": seed,

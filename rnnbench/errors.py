@@ -47,10 +47,14 @@ def load_weights(model, state_dict: dict, where: Path) -> None:
         if name not in state_dict:
             raise RnnbenchError(f"{where}: does not describe the weights beside it: {weights} has no tensor {name!r}")
         if tuple(state_dict[name].shape) != tuple(tensor.shape):
-            raise RnnbenchError(f"{where}: does not describe the weights beside it: tensor {name!r} in {weights} has "
-                                f"shape {tuple(state_dict[name].shape)}, the model expects {tuple(tensor.shape)}")
+            raise RnnbenchError(
+                f"{where}: does not describe the weights beside it: tensor {name!r} in {weights} has "
+                f"shape {tuple(state_dict[name].shape)}, the model expects {tuple(tensor.shape)}"
+            )
     extra = [name for name in state_dict if name not in expected]
     if extra:
-        raise RnnbenchError(f"{where}: does not describe the weights beside it: {weights} has tensor {extra[0]!r}, "
-                            "which the model it describes does not")  # fmt: skip
+        raise RnnbenchError(
+            f"{where}: does not describe the weights beside it: {weights} has tensor {extra[0]!r}, "
+            "which the model it describes does not"
+        )
     model.load_state_dict(state_dict)

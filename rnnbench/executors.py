@@ -65,8 +65,9 @@ def _start_worker(threads: int, events, source, device_name: str) -> None:
 def _work(spec, results: Path, position: tuple[int, int], keep_checkpoint: bool):
     from rnnbench.runner import attempt_run
 
-    return attempt_run(spec, results, _worker["source"], _worker["cache"], _worker["events"].put, position,
-                       keep_checkpoint)  # fmt: skip
+    return attempt_run(
+        spec, results, _worker["source"], _worker["cache"], _worker["events"].put, position, keep_checkpoint
+    )
 
 
 def _context():
@@ -91,8 +92,15 @@ def warm_up() -> None:
 DEATHS_ALLOWED = 1  # a run whose worker dies once more than this (it was training it each time) is failed
 
 
-def run_in_pool(pending: list, results: Path, source, on_event: Callable[[Event], None], keep_checkpoint: bool,
-                jobs: int, threads: int) -> Iterator:  # fmt: skip
+def run_in_pool(
+    pending: list,
+    results: Path,
+    source,
+    on_event: Callable[[Event], None],
+    keep_checkpoint: bool,
+    jobs: int,
+    threads: int,
+) -> Iterator:
     """Attempt every (spec, position) of `pending` in up to `jobs` worker processes, yielding each runner.Attempt
     as it comes. Each worker sets torch's threads to `threads` ÷ jobs before any work (however few runs are
     left, so a run trains with the same count however it is scheduled).
@@ -122,16 +130,20 @@ def run_in_pool(pending: list, results: Path, source, on_event: Callable[[Event]
 
     on_event(WorkersStarted(min(jobs, len(left)), each))
     while left:
-        pool = concurrent.futures.ProcessPoolExecutor(min(jobs, len(left)), mp_context=context,
-                                                      initializer=_start_worker, initargs=(each, events, source, device))  # fmt: skip
+        pool = concurrent.futures.ProcessPoolExecutor(
+            min(jobs, len(left)), mp_context=context, initializer=_start_worker, initargs=(each, events, source, device)
+        )
         broken = False
         try:
-            futures = {pool.submit(_work, spec, results, position, keep_checkpoint): key
-                       for key, (spec, position) in left.items()}  # fmt: skip
+            futures = {
+                pool.submit(_work, spec, results, position, keep_checkpoint): key
+                for key, (spec, position) in left.items()
+            }
             waiting = set(futures)
             while waiting:
-                done, waiting = concurrent.futures.wait(waiting, timeout=POLL_SECONDS,
-                                                        return_when=concurrent.futures.FIRST_COMPLETED)  # fmt: skip
+                done, waiting = concurrent.futures.wait(
+                    waiting, timeout=POLL_SECONDS, return_when=concurrent.futures.FIRST_COMPLETED
+                )
                 forward()
                 for future in done:
                     try:
@@ -156,8 +168,13 @@ def run_in_pool(pending: list, results: Path, source, on_event: Callable[[Event]
                     deaths[key] = deaths.get(key, 0) + 1
                     if deaths[key] > DEATHS_ALLOWED:
                         del left[key]
-                        yield failed(results, spec, "its worker process died twice while training it (killed by "
-                                     "the system: out of memory?)", None, on_event)  # fmt: skip
+                        yield failed(
+                            results,
+                            spec,
+                            "its worker process died twice while training it (killed by the system: out of memory?)",
+                            None,
+                            on_event,
+                        )
             training.clear()
 
 
@@ -194,7 +211,7 @@ def longest_first(pending: list) -> list:
 
     def cost(spec) -> float:
         model = spec.model
-        hidden = model.hidden_size if model.param_budget is None else model.param_budget ** 0.5
+        hidden = model.hidden_size if model.param_budget is None else model.param_budget**0.5
         gates = {"lstm": 4, "gru": 3, "rnn": 1, "linear_rnn": 1}.get(model.cell, 0)
         width = hidden * (hidden + (model.embedding_dim or hidden))
         return gates * (2 if model.bidirectional else 1) * model.num_layers * width * spec.train.max_epochs
@@ -223,8 +240,16 @@ def require_ray() -> None:
     require("ray", "--executor ray")
 
 
-def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event], None], keep_checkpoint: bool,
-               address: str | None, cpus_per_run: float, gpus_per_run: float) -> Iterator:  # fmt: skip
+def run_on_ray(
+    pending: list,
+    results: Path,
+    source,
+    on_event: Callable[[Event], None],
+    keep_checkpoint: bool,
+    address: str | None,
+    cpus_per_run: float,
+    gpus_per_run: float,
+) -> Iterator:
     """Attempt every (spec, position) of `pending` as a Ray task, yielding each runner.Attempt as it comes.
 
     Connects to the cluster at `address` ("auto": the one `ray start` runs here; None: the one this process
@@ -246,7 +271,9 @@ def run_on_ray(pending: list, results: Path, source, on_event: Callable[[Event],
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         except (ConnectionError, RuntimeError, ValueError) as error:
             where = f"at {address}" if address else "(a new local one)"
-            raise RnnbenchError(f"--executor ray: cannot join the Ray cluster {where}: {str(error).splitlines()[0]}") from None
+            raise RnnbenchError(
+                f"--executor ray: cannot join the Ray cluster {where}: {str(error).splitlines()[0]}"
+            ) from None
     events = ray.remote(num_cpus=0)(Mailbox).remote()
     task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)(_ray_run)
     threads = max(1, int(cpus_per_run))
@@ -305,8 +332,10 @@ def reachable(address: str | None, seconds: float = 5) -> None:
     try:
         socket.create_connection((host.removeprefix("ray://"), int(port)), timeout=seconds).close()
     except OSError as error:
-        raise RnnbenchError(f"--address {address}: no Ray cluster answers there ({error.strerror or error}); "
-                            "start one with `ray start --head` and pass the address it prints") from None
+        raise RnnbenchError(
+            f"--address {address}: no Ray cluster answers there ({error.strerror or error}); "
+            "start one with `ray start --head` and pass the address it prints"
+        ) from None
 
 
 class Mailbox:

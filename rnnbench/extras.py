@@ -23,4 +23,6 @@ def require(extra: str, what: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise RnnbenchError(f"{what}: needs {module}, which is not installed: pip install 'rnnbench[{extra}]'") from None
+        raise RnnbenchError(
+            f"{what}: needs {module}, which is not installed: pip install 'rnnbench[{extra}]'"
+        ) from None

@@ -82,8 +82,9 @@ def file_name(name: str, punctuation: str = "_.-", longest: int = MAX_NAME_LENGT
     if len(name) > longest:
         raise ValueError(f"is {len(name):,} characters long; it names a directory, so at most {longest}")
     if not re.fullmatch(rf"[A-Za-z0-9][A-Za-z0-9{re.escape(punctuation)}]*", name):
-        raise ValueError(f"names a directory: letters, digits and {' '.join(punctuation)} only, starting with a "
-                         "letter or digit")  # fmt: skip
+        raise ValueError(
+            f"names a directory: letters, digits and {' '.join(punctuation)} only, starting with a letter or digit"
+        )
     return name
 
 
@@ -128,7 +129,9 @@ class ModelSpec(Strict):
     bidirectional: Flag = False
     num_layers: Layers = 1
     hidden_size: Size = 64
-    param_budget: Annotated[Integer, Field(ge=1)] | None = None  # instead of hidden_size: the size whose total is closest
+    param_budget: Annotated[Integer, Field(ge=1)] | None = (
+        None  # instead of hidden_size: the size whose total is closest
+    )
     embedding_dim: Size | None = 32
     dropout: Dropout = 0.0
     bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
@@ -179,32 +182,43 @@ def is_default(model: ModelSpec, field: str) -> bool:
 def model_problems(model: ModelSpec) -> list[str]:
     """What is wrong with a combination of model fields that are each valid alone."""
     problems = []
-    needs_scratch = [what for what, used in (
-        (f"cell {model.cell}", model.cell == "linear_rnn"),
-        ("bias: single", model.bias == "single"),
-        (f"activation: relu for {model.cell}", model.activation == "relu" and model.cell in ("gru", "lstm")),
-    ) if used]  # fmt: skip
+    needs_scratch = [
+        what
+        for what, used in (
+            (f"cell {model.cell}", model.cell == "linear_rnn"),
+            ("bias: single", model.bias == "single"),
+            (f"activation: relu for {model.cell}", model.activation == "relu" and model.cell in ("gru", "lstm")),
+        )
+        if used
+    ]
     if model.impl == "torch" and needs_scratch:
         problems.append(f"{', '.join(needs_scratch)}: only impl: scratch has this (torch's fused kernels do not)")
     if model.cell == "linear" and model.num_layers == 1 and model.param_budget is not None:
         problems.append("cell linear with num_layers 1 has no hidden size for param_budget to choose")
     if (model.head == "flatten" or model.cell == "linear") and model.max_length is None:
-        problems.append(f"{'head flatten' if model.head == 'flatten' else 'cell linear'} needs max_length "
-                        "(the fixed length texts are padded or cut to)")  # fmt: skip
+        problems.append(
+            f"{'head flatten' if model.head == 'flatten' else 'cell linear'} needs max_length "
+            "(the fixed length texts are padded or cut to)"
+        )
     return problems
 
 
 def architecture_problems(name: str, model: ModelSpec, kind: str) -> list[str]:
     """Fields that belong to another architecture than the variant's `kind`, whatever the task."""
-    problems = [f"variant {name}: {field} needs architecture encoder_decoder (got {kind})"
-                for field in ENCODER_DECODER_ONLY if not is_default(model, field) and kind != "encoder_decoder"]
+    problems = [
+        f"variant {name}: {field} needs architecture encoder_decoder (got {kind})"
+        for field in ENCODER_DECODER_ONLY
+        if not is_default(model, field) and kind != "encoder_decoder"
+    ]
     if not is_default(model, "forecast") and kind != "forecaster":
         problems.append(f"variant {name}: forecast {model.forecast} is for a series (dataset: series)")
     if model.readout != "state_and_context" and model.attention == "none":
         problems.append(f"variant {name}: readout {model.readout} needs attention (got attention none)")
     if model.regression and kind not in ("tagger", "repeat_decoder"):
-        problems.append(f"variant {name}: regression needs architecture tagger or repeat_decoder (got {kind}): "
-                        "a decoder that stops at an end token needs tokens")
+        problems.append(
+            f"variant {name}: regression needs architecture tagger or repeat_decoder (got {kind}): "
+            "a decoder that stops at an end token needs tokens"
+        )
     return problems
 
 

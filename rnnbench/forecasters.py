@@ -7,8 +7,8 @@
     BaselineForecaster   no parameters, nothing to train: it lets a benchmark forecast run as a variant; the
                          series task scores benchmarks from the whole history (metrics.baseline_forecast)
 
-The recurrent forecaster is trained on the mean squared error of the whole horizon, in the scaled space. Windows have one length,
-so nothing is packed. Constructors take flat arguments, stored in the run directory.
+The recurrent forecaster is trained on the mean squared error of the whole horizon, in the scaled space. Windows have
+one length, so nothing is packed. Constructors take flat arguments, stored in the run directory.
 """
 
 from __future__ import annotations
@@ -22,14 +22,27 @@ from rnnbench.models import keras_initialise, recurrent_layer
 
 
 class RecurrentForecaster(nn.Module):
-    def __init__(self, features: int, horizon: int, cell: str, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
-                 activation: str = "tanh", init: str = "torch", strategy: str = "direct"):  # fmt: skip
+    def __init__(
+        self,
+        features: int,
+        horizon: int,
+        cell: str,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        impl: str = "torch",
+        bias: str = "double",
+        activation: str = "tanh",
+        init: str = "torch",
+        strategy: str = "direct",
+    ):
         super().__init__()
         self.horizon, self.strategy = horizon, strategy
         self.directions = 2 if bidirectional else 1
-        self.rnn = recurrent_layer(cell, features, hidden_size, num_layers, bidirectional, dropout, impl=impl,
-                                   bias=bias, activation=activation)  # fmt: skip
+        self.rnn = recurrent_layer(
+            cell, features, hidden_size, num_layers, bidirectional, dropout, impl=impl, bias=bias, activation=activation
+        )
         self.dropout = nn.Dropout(dropout)
         # direct: all H values from the last state; recursive: one value per step, fed back
         self.head = nn.Linear(self.directions * hidden_size, horizon if strategy == "direct" else 1)

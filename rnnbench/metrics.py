@@ -64,8 +64,10 @@ def per_class_scores(confusion, labels: list[str]) -> list[dict]:
     precision = true_positive / np.maximum(predicted, 1)
     recall = true_positive / np.maximum(support, 1)
     f1 = 2 * true_positive / np.maximum(support + predicted, 1)
-    return [{"label": label, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
-            for label, p, r, f, n in zip(labels, precision, recall, f1, support)]  # fmt: skip
+    return [
+        {"label": label, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support)
+    ]
 
 
 def worst_first(per_class: list[dict]) -> list[dict]:
@@ -73,7 +75,9 @@ def worst_first(per_class: list[dict]) -> list[dict]:
     return sorted(per_class, key=lambda row: (row["support"] == 0, row["f1"], row["label"]))
 
 
-def confused_pairs(names: list[str], true: list[str], predicted: list[str], top: int = 10, examples: int = 5) -> list[dict]:
+def confused_pairs(
+    names: list[str], true: list[str], predicted: list[str], top: int = 10, examples: int = 5
+) -> list[dict]:
     """The most frequent (true, predicted) mistakes, with their share of the true class and example names.
 
     Ties go alphabetically; examples are the first distinct names in alphabetical order (lists from several
@@ -87,16 +91,25 @@ def confused_pairs(names: list[str], true: list[str], predicted: list[str], top:
         if truth != guess:
             mistakes[truth, guess].append(name)
     ranked = sorted(mistakes.items(), key=lambda item: (-len(item[1]), item[0]))[:top]
-    return [{"true": truth, "predicted": guess, "count": len(found), "rate": len(found) / support[truth],
-             "examples": sorted(set(found))[:examples]} for (truth, guess), found in ranked]  # fmt: skip
+    return [
+        {
+            "true": truth,
+            "predicted": guess,
+            "count": len(found),
+            "rate": len(found) / support[truth],
+            "examples": sorted(set(found))[:examples],
+        }
+        for (truth, guess), found in ranked
+    ]
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def recurrent_parameters(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
-                         biases: int = 2) -> int:
+def recurrent_parameters(
+    cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, biases: int = 2
+) -> int:
     """Closed form, per layer and direction: gates × (H·I + H·H + biases·H).
 
     Layers above the first read the concatenated directions (I = directions × H); torch keeps two bias
@@ -106,12 +119,15 @@ def recurrent_parameters(cell: str, input_size: int, hidden_size: int, num_layer
     total = 0
     for layer in range(num_layers):
         layer_input = input_size if layer == 0 else directions * hidden_size
-        total += directions * GATES[cell] * (hidden_size * layer_input + hidden_size * hidden_size + biases * hidden_size)
+        total += (
+            directions * GATES[cell] * (hidden_size * layer_input + hidden_size * hidden_size + biases * hidden_size)
+        )
     return total
 
 
-def recurrent_formula(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
-                      biases: int = 2) -> str:
+def recurrent_formula(
+    cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, biases: int = 2
+) -> str:
     """recurrent_parameters as arithmetic to read. Example: ('gru', 32, 64, 1, False) -> '3×(64·32 + 64² + 2·64)'."""
     directions = 2 if bidirectional else 1
     terms = []
@@ -123,17 +139,32 @@ def recurrent_formula(cell: str, input_size: int, hidden_size: int, num_layers: 
     return " + ".join(terms)
 
 
-def classifier_parameters(vocab_size: int, num_classes: int, cell: str, hidden_size: int, num_layers: int = 1,
-                          bidirectional: bool = False, embedding_dim: int | None = None, dropout: float = 0.0,
-                          impl: str = "torch", bias: str = "double", activation: str = "tanh", head: str = "last",
-                          head_hidden: int | None = None, max_length: int | None = None,
-                          softmax_output: bool = False, carry_state: bool = False, init: str = "torch") -> int:  # fmt: skip
+def classifier_parameters(
+    vocab_size: int,
+    num_classes: int,
+    cell: str,
+    hidden_size: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    embedding_dim: int | None = None,
+    dropout: float = 0.0,
+    impl: str = "torch",
+    bias: str = "double",
+    activation: str = "tanh",
+    head: str = "last",
+    head_hidden: int | None = None,
+    max_length: int | None = None,
+    softmax_output: bool = False,
+    carry_state: bool = False,
+    init: str = "torch",
+) -> int:
     """Closed form for a whole RecurrentClassifier, from its constructor arguments (dropout, impl, activation,
     init and the quirks change no count)."""
     directions = 2 if bidirectional else 1
     embedding = vocab_size * embedding_dim if embedding_dim else 0
-    recurrent = recurrent_parameters(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional,
-                                     biases=2 if bias == "double" else 1)  # fmt: skip
+    recurrent = recurrent_parameters(
+        cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional, biases=2 if bias == "double" else 1
+    )
     features = directions * hidden_size * (max_length if head == "flatten" else 1)
     widths = [features] + ([head_hidden] if head_hidden else []) + [num_classes]
     return embedding + recurrent + sum(w_in * w_out + w_out for w_in, w_out in zip(widths, widths[1:]))
@@ -152,10 +183,17 @@ def parameter_breakdown(model: nn.Module) -> dict[str, int]:
     counts = dict.fromkeys(BREAKDOWN, 0)
     for name, parameter in model.named_parameters():
         last = name.rsplit(".", 1)[-1]
-        role = ("embedding" if name.startswith("embedding.") else
-                "input_to_hidden" if last.startswith("weight_ih") else
-                "hidden_to_hidden" if last.startswith("weight_hh") else
-                "biases" if last.startswith(("bias_ih", "bias_hh")) else "head")  # fmt: skip
+        role = (
+            "embedding"
+            if name.startswith("embedding.")
+            else "input_to_hidden"
+            if last.startswith("weight_ih")
+            else "hidden_to_hidden"
+            if last.startswith("weight_hh")
+            else "biases"
+            if last.startswith(("bias_ih", "bias_hh"))
+            else "head"
+        )
         counts[role] += parameter.numel()
     return {**counts, "total": sum(counts.values())}
 
@@ -188,7 +226,9 @@ def exact_by_length(run_metrics: dict) -> dict[int, float]:
     """
     found = {}
     for split in ("test", "long"):
-        found |= {int(length): value for length, value in (run_metrics.get(f"{split}_accuracy_by_length") or {}).items()}
+        found |= {
+            int(length): value for length, value in (run_metrics.get(f"{split}_accuracy_by_length") or {}).items()
+        }
     return dict(sorted(found.items()))
 
 
@@ -200,6 +240,7 @@ def sequence_mse(values: torch.Tensor, targets: torch.Tensor, width: int) -> flo
     Both are padded with 0 or cut to `width`. Example: values [[2.5, 7.0]], targets [[2, 7, 3]], width 3 ->
     ((0.5)² + 0² + 3²) / 3 = 3.0833…
     """
+
     def fixed(tensor):
         tensor = tensor.detach().cpu().double()
         return F.pad(tensor, (0, width - tensor.shape[1])) if tensor.shape[1] < width else tensor[:, :width]

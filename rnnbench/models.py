@@ -54,8 +54,17 @@ class RecurrentClassifier(nn.Module):
         self.softmax_output = softmax_output
         # embedding_dim None means one-hot input: no embedding parameters, the RNN reads vocab_size features
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD) if embedding_dim else None
-        self.rnn = recurrent_layer(cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional, dropout,
-                                   impl=impl, bias=bias, activation=activation)  # fmt: skip
+        self.rnn = recurrent_layer(
+            cell,
+            embedding_dim or vocab_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            impl=impl,
+            bias=bias,
+            activation=activation,
+        )
         self.dropout = nn.Dropout(dropout)  # on the features the head reads
         features = self.directions * hidden_size * (max_length if head == "flatten" else 1)
         self.head = _mlp(features, num_classes, head_hidden)
@@ -89,8 +98,9 @@ class RecurrentClassifier(nn.Module):
 
     def _recur(self, x, lengths):
         """All outputs (zero at padded steps) and the last layer's final states, both directions concatenated."""
-        outputs, state = run_recurrent(self.rnn, x, lengths, self._carried(x.shape[0]), outputs=self.reads != "last",
-                                       pack=self.reads == "flatten")  # fmt: skip
+        outputs, state = run_recurrent(
+            self.rnn, x, lengths, self._carried(x.shape[0]), outputs=self.reads != "last", pack=self.reads == "flatten"
+        )
         if self.carry_state and self.training:
             self.carried = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         if isinstance(state, tuple):  # the LSTM's state is (h, c); the classifier reads h
@@ -107,16 +117,34 @@ class RecurrentClassifier(nn.Module):
         return self.carried if h.shape[1] == batch_size else None
 
 
-def recurrent_layer(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                    dropout: float = 0.0, *, impl: str = "torch", bias: str = "double", activation: str = "tanh") -> nn.Module:
+def recurrent_layer(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    *,
+    impl: str = "torch",
+    bias: str = "double",
+    activation: str = "tanh",
+) -> nn.Module:
     """Stacked recurrent layers: torch's fused nn.RNN/GRU/LSTM, or the scratch cells (same parameter names)."""
     between_layers = dropout if num_layers > 1 else 0.0  # dropout acts between stacked layers only
     if impl == "torch":
         options = {"nonlinearity": activation} if cell == "rnn" else {}
-        return FUSED[cell](input_size, hidden_size, num_layers, batch_first=True, bidirectional=bidirectional,
-                           dropout=between_layers, **options)  # fmt: skip
-    return ScratchRecurrent(cell, input_size, hidden_size, num_layers, bidirectional, between_layers, bias=bias,
-                            activation=activation)  # fmt: skip
+        return FUSED[cell](
+            input_size,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=between_layers,
+            **options,
+        )
+    return ScratchRecurrent(
+        cell, input_size, hidden_size, num_layers, bidirectional, between_layers, bias=bias, activation=activation
+    )
 
 
 @torch.no_grad()
@@ -185,14 +213,25 @@ def run_recurrent(rnn: nn.Module, x, lengths, initial=None, outputs: bool = True
 class LinearClassifier(nn.Module):
     """The one-hot name, padded or cut to `max_length`, flattened → num_layers linear layers with ReLU between."""
 
-    def __init__(self, vocab_size: int, num_classes: int, max_length: int, hidden_size: int, num_layers: int = 1,
-                 dropout: float = 0.0, softmax_output: bool = False, init: str = "torch"):  # fmt: skip
+    def __init__(
+        self,
+        vocab_size: int,
+        num_classes: int,
+        max_length: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        softmax_output: bool = False,
+        init: str = "torch",
+    ):
         super().__init__()
         self.vocab_size, self.max_length, self.softmax_output = vocab_size, max_length, softmax_output
         widths = [max_length * vocab_size] + [hidden_size] * (num_layers - 1) + [num_classes]
         layers = []
         for i, (width_in, width_out) in enumerate(zip(widths, widths[1:])):
-            layers += [nn.Linear(width_in, width_out)] + ([nn.ReLU(), nn.Dropout(dropout)] if i < num_layers - 1 else [])
+            layers += [nn.Linear(width_in, width_out)] + (
+                [nn.ReLU(), nn.Dropout(dropout)] if i < num_layers - 1 else []
+            )
         self.layers = nn.Sequential(*layers)
         if init == "keras":
             keras_initialise(self)
@@ -218,16 +257,25 @@ class MajorityClassifier(nn.Module):
         return logits, F.cross_entropy(logits, targets) if targets is not None else None
 
 
-ARCHITECTURES = {"RecurrentClassifier": RecurrentClassifier, "LinearClassifier": LinearClassifier,
-                 "MajorityClassifier": MajorityClassifier}  # fmt: skip
+ARCHITECTURES = {
+    "RecurrentClassifier": RecurrentClassifier,
+    "LinearClassifier": LinearClassifier,
+    "MajorityClassifier": MajorityClassifier,
+}
 
 
 def build(architecture: str, arguments: dict) -> nn.Module:
     return ARCHITECTURES[architecture](**arguments)
 
 
-def model_arguments(spec, vocab_size: int, num_classes: int, class_frequencies: list[float],
-                    hidden_size: int | None = None, regression: bool = False) -> tuple[str, dict]:
+def model_arguments(
+    spec,
+    vocab_size: int,
+    num_classes: int,
+    class_frequencies: list[float],
+    hidden_size: int | None = None,
+    regression: bool = False,
+) -> tuple[str, dict]:
     """A model config plus what the data decided -> (architecture, the constructor's keyword arguments).
 
     `hidden_size` overrides the config's (a parameter budget is turned into a size by `budget.py`); `regression`
@@ -237,17 +285,36 @@ def model_arguments(spec, vocab_size: int, num_classes: int, class_frequencies: 
     if spec.cell == "majority":
         return "MajorityClassifier", {"class_frequencies": class_frequencies}
     if spec.cell == "linear":
-        return "LinearClassifier", {"vocab_size": vocab_size, "num_classes": num_classes, "max_length": spec.max_length,
-                                    "hidden_size": hidden, "num_layers": spec.num_layers, "dropout": spec.dropout,
-                                    "softmax_output": spec.softmax_output, "init": spec.init}  # fmt: skip
+        return "LinearClassifier", {
+            "vocab_size": vocab_size,
+            "num_classes": num_classes,
+            "max_length": spec.max_length,
+            "hidden_size": hidden,
+            "num_layers": spec.num_layers,
+            "dropout": spec.dropout,
+            "softmax_output": spec.softmax_output,
+            "init": spec.init,
+        }
     return "RecurrentClassifier", {
-        "vocab_size": vocab_size, "num_classes": num_classes, "cell": spec.cell, "hidden_size": hidden,
-        "num_layers": spec.num_layers, "bidirectional": spec.bidirectional, "embedding_dim": spec.embedding_dim,
-        "dropout": spec.dropout, "impl": spec.impl, "bias": spec.bias, "activation": spec.activation,
-        "head": spec.head, "head_hidden": spec.head_hidden, "max_length": spec.max_length,
-        "softmax_output": spec.softmax_output, "carry_state": spec.carry_state, "init": spec.init,
+        "vocab_size": vocab_size,
+        "num_classes": num_classes,
+        "cell": spec.cell,
+        "hidden_size": hidden,
+        "num_layers": spec.num_layers,
+        "bidirectional": spec.bidirectional,
+        "embedding_dim": spec.embedding_dim,
+        "dropout": spec.dropout,
+        "impl": spec.impl,
+        "bias": spec.bias,
+        "activation": spec.activation,
+        "head": spec.head,
+        "head_hidden": spec.head_hidden,
+        "max_length": spec.max_length,
+        "softmax_output": spec.softmax_output,
+        "carry_state": spec.carry_state,
+        "init": spec.init,
         **({"regression": True} if regression else {}),  # absent otherwise: model.json stays as before
-    }  # fmt: skip
+    }
 
 
 @torch.no_grad()
@@ -288,6 +355,7 @@ def hidden_size_for_budget(spec, vocab_size: int, num_classes: int, class_freque
     allocates no memory. Example: a GRU (embedding 32) with a 40,000 budget on German vs Italian -> hidden
     size 96, 39,682 parameters.
     """
+
     def total(hidden: int) -> int:
         with torch.device("meta"):
             model = build(*model_arguments(spec, vocab_size, num_classes, class_frequencies, hidden_size=hidden))

@@ -22,22 +22,37 @@ def parameter_counts(experiment: Experiment, source) -> tuple[dict, list[dict]]:
     """
     task, seed = task_of(experiment.data), experiment.seeds[0]
     variants = experiment.resolved_variants()
-    prepared = {data.model_dump_json(): task.prepare(data, source, seed, torch.device("cpu"))
-                for data in distinct_data(variants)}  # one, unless variants set the task's INPUT_FIELDS
+    prepared = {
+        data.model_dump_json(): task.prepare(data, source, seed, torch.device("cpu"))
+        for data in distinct_data(variants)
+    }  # one, unless variants set the task's INPUT_FIELDS
     rows = []
     for name, (spec, _, data) in variants.items():
         architecture, arguments = task.build(spec, prepared[data.model_dump_json()])
         with torch.device("meta"):  # shapes only: no memory, no initialisation cost
             model = task.MODELS[architecture](**arguments)
-        row = {"variant": name, "cell": spec.cell, "architecture": architecture,
-               "hidden_size": arguments.get("hidden_size", spec.hidden_size), "param_budget": spec.param_budget,
-               **metrics.parameter_breakdown(model)}  # fmt: skip
+        row = {
+            "variant": name,
+            "cell": spec.cell,
+            "architecture": architecture,
+            "hidden_size": arguments.get("hidden_size", spec.hidden_size),
+            "param_budget": spec.param_budget,
+            **metrics.parameter_breakdown(model),
+        }
         layers = recurrent_layers(model)
         if layers:
             biases = 2 if spec.bias == "double" else 1
-            forms = [(metrics.recurrent_formula(spec.cell, size, layer.hidden_size, layer.num_layers, directions == 2, biases),
-                      metrics.recurrent_parameters(spec.cell, size, layer.hidden_size, layer.num_layers, directions == 2, biases))
-                     for layer, size, directions in layers]  # fmt: skip
+            forms = [
+                (
+                    metrics.recurrent_formula(
+                        spec.cell, size, layer.hidden_size, layer.num_layers, directions == 2, biases
+                    ),
+                    metrics.recurrent_parameters(
+                        spec.cell, size, layer.hidden_size, layer.num_layers, directions == 2, biases
+                    ),
+                )
+                for layer, size, directions in layers
+            ]
             row["recurrent_formula"] = " + ".join(form for form, _ in forms)
             row["recurrent_closed_form"] = sum(count for _, count in forms)
             counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]

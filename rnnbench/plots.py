@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from matplotlib import colormaps
 from matplotlib.ticker import MaxNLocator
 
 from rnnbench import compare, rundir
@@ -41,28 +41,51 @@ def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> l
     paths = []
     for experiment, part in summary.groupby("experiment", sort=True):
         task = TASKS[part["task"].iloc[0]]
-        runs_of = {key: [run for run in runs if run.spec.experiment == experiment and run.variant_key == key]
-                   for key in part["variant_key"]}  # fmt: skip
+        runs_of = {
+            key: [run for run in runs if run.spec.experiment == experiment and run.variant_key == key]
+            for key in part["variant_key"]
+        }
         variants = dict(zip(part["variant_key"], part["variant"]))
         styles = variant_styles(list(part["variant"]))
         stem = str(folder / file_name(experiment))
-        histories = {variants[key]: [rundir.load_history(run.path) for run in found] for key, found in runs_of.items()
-                     if any(run.parameters for run in found)}  # a model with nothing to train has no curve to learn
+        histories = {
+            variants[key]: [rundir.load_history(run.path) for run in found]
+            for key, found in runs_of.items()
+            if any(run.parameters for run in found)
+        }  # a model with nothing to train has no curve to learn
         key = task.watch(runs_of[part["variant_key"].iloc[0]][0].spec.data)[0]
         watched = key if key.startswith("validation_") else "validation_accuracy"
         metric = task.METRICS.get(watched)
-        paths.append(save(learning_curves(histories, styles, title=experiment, key=watched,
-                                          label=metric.label if metric else watched.replace("_", " "),
-                                          scale=metric.scale if metric else 1), f"{stem}-learning-curves.png"))  # fmt: skip
+        paths.append(
+            save(
+                learning_curves(
+                    histories,
+                    styles,
+                    title=experiment,
+                    key=watched,
+                    label=metric.label if metric else watched.replace("_", " "),
+                    scale=metric.scale if metric else 1,
+                ),
+                f"{stem}-learning-curves.png",
+            )
+        )
         compared = part["compared_on"].iloc[0]
-        paths.append(save(accuracy_vs_parameters(part, compared, styles, title=experiment),
-                          f"{stem}-{compared.replace('_', '-')}-vs-parameters.png"))  # fmt: skip
+        paths.append(
+            save(
+                accuracy_vs_parameters(part, compared, styles, title=experiment),
+                f"{stem}-{compared.replace('_', '-')}-vs-parameters.png",
+            )
+        )
         best = compare.best_row(part, compared)
         if best is None:  # no variant has the compared metric: nothing to single out
             continue
-        by_variant = {variants[key]: [run for run in found if run.diverged is None]  # a diverged run has no scores
-                      for key, found in runs_of.items()}  # fmt: skip
-        for figure, path in task.plots(experiment, best["variant"], runs_of[best["variant_key"]], stem, by_variant, styles):
+        by_variant = {
+            variants[key]: [run for run in found if run.diverged is None]  # a diverged run has no scores
+            for key, found in runs_of.items()
+        }
+        for figure, path in task.plots(
+            experiment, best["variant"], runs_of[best["variant_key"]], stem, by_variant, styles
+        ):
             paths.append(save(figure, path))
     return paths
 
@@ -74,12 +97,24 @@ def variant_styles(variants: list[str]) -> dict[str, dict]:
     """One look per variant, in table order: a colour (tab10 up to 10 variants, tab20 beyond), a marker shape
     cycling through 7 (so no two of 140 variants share colour and shape), and, past 20, dashed and dotted lines."""
     palette, colours = (colormaps["tab10"], 10) if len(variants) <= 10 else (colormaps["tab20"], 20)
-    return {variant: {"color": to_hex(palette(i % colours)), "linestyle": ("-", "--", ":", "-.")[i // 20 % 4],
-                      "marker": MARKERS[i % len(MARKERS)]} for i, variant in enumerate(variants)}  # fmt: skip
+    return {
+        variant: {
+            "color": to_hex(palette(i % colours)),
+            "linestyle": ("-", "--", ":", "-.")[i // 20 % 4],
+            "marker": MARKERS[i % len(MARKERS)],
+        }
+        for i, variant in enumerate(variants)
+    }
 
 
-def learning_curves(histories: dict[str, list[list[dict]]], styles: dict[str, dict], title: str,
-                    key: str = "validation_accuracy", label: str = "validation accuracy %", scale: float = 100) -> Figure:
+def learning_curves(
+    histories: dict[str, list[list[dict]]],
+    styles: dict[str, dict],
+    title: str,
+    key: str = "validation_accuracy",
+    label: str = "validation accuracy %",
+    scale: float = 100,
+) -> Figure:
     """Training loss and a validation score (`key` of each history row, shown times `scale`) per epoch.
 
     A line per variant is the mean over its seeds, drawn only over the epochs *every* seed trained (a mean whose
@@ -95,13 +130,30 @@ def learning_curves(histories: dict[str, list[list[dict]]], styles: dict[str, di
             epochs, low, mean, high, after = _band(seeds, column)
             style = styles[variant]
             if epochs:
-                axes.plot(epochs, mean * factor, color=style["color"], linestyle=style["linestyle"], label=variant,
-                          linewidth=1.6, marker=style["marker"], markersize=4, markevery=max(1, len(epochs) // 8))  # fmt: skip
+                axes.plot(
+                    epochs,
+                    mean * factor,
+                    color=style["color"],
+                    linestyle=style["linestyle"],
+                    label=variant,
+                    linewidth=1.6,
+                    marker=style["marker"],
+                    markersize=4,
+                    markevery=max(1, len(epochs) // 8),
+                )
                 if len(seeds) > 1:
-                    axes.fill_between(epochs, low * factor, high * factor, color=style["color"], alpha=0.12, linewidth=0)
+                    axes.fill_between(
+                        epochs, low * factor, high * factor, color=style["color"], alpha=0.12, linewidth=0
+                    )
             for seed_epochs, values in after:
-                axes.plot(seed_epochs, np.asarray(values) * factor, color=style["color"], linestyle=style["linestyle"],
-                          linewidth=0.8, alpha=0.6)  # fmt: skip
+                axes.plot(
+                    seed_epochs,
+                    np.asarray(values) * factor,
+                    color=style["color"],
+                    linestyle=style["linestyle"],
+                    linewidth=0.8,
+                    alpha=0.6,
+                )
                 tails = True
     for axes in (loss_axes, accuracy_axes):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -132,9 +184,18 @@ def accuracy_vs_parameters(part: pd.DataFrame, metric: str, styles: dict[str, di
         low, high = getattr(row, f"{metric}_ci_low"), getattr(row, f"{metric}_ci_high")
         error = None if pd.isna(low) else [[(mean - low) * scale], [(high - mean) * scale]]
         style = styles[row.variant]
-        axes.errorbar([row.params], [mean * scale], yerr=error, fmt=style["marker"], color=style["color"], capsize=4,
-                      markersize=7, markerfacecolor="none", markeredgewidth=1.5,  # hollow: overlapping points show
-                      label=f"{row.variant} ({row.seeds} seed{'s' if row.seeds > 1 else ''})")  # fmt: skip
+        axes.errorbar(
+            [row.params],
+            [mean * scale],
+            yerr=error,
+            fmt=style["marker"],
+            color=style["color"],
+            capsize=4,
+            markersize=7,
+            markerfacecolor="none",
+            markeredgewidth=1.5,  # hollow: overlapping points show
+            label=f"{row.variant} ({row.seeds} seed{'s' if row.seeds > 1 else ''})",
+        )
     axes.set_xscale("log")
     axes.set(xlabel="parameters (log scale)", ylabel=label, title=f"{title}: {label} against parameters, 95% intervals")
     axes.grid(True, which="both", alpha=0.3)
@@ -153,33 +214,55 @@ def confusion_heatmap(matrix, labels: list[str], title: str) -> Figure:
     axes = figure.subplots()
     image = axes.imshow(shares * 100, cmap="Blues", vmin=0, vmax=100)
     axes.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-    axes.set_yticks(range(len(labels)), [f"{label} ({int(total)})" for label, total in zip(labels, totals[:, 0])], fontsize=8)
+    axes.set_yticks(
+        range(len(labels)), [f"{label} ({int(total)})" for label, total in zip(labels, totals[:, 0])], fontsize=8
+    )
     axes.set(xlabel="predicted", ylabel="true (test examples)", title=title)
     for (i, j), share in np.ndenumerate(shares):
         if not math.isnan(share) and share >= 0.01:
-            axes.text(j, i, f"{100 * share:.0f}", ha="center", va="center", fontsize=7,
-                      color="white" if share > 0.6 else "black")  # fmt: skip
+            axes.text(
+                j,
+                i,
+                f"{100 * share:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if share > 0.6 else "black",
+            )
     figure.colorbar(image, ax=axes, label="% of the true language's examples", shrink=0.8)
     return figure
 
 
-def accuracy_by_length(by_length: dict[str, list[dict[int, float]]], trained: tuple[int, int],
-                       styles: dict[str, dict], title: str) -> Figure:
+def accuracy_by_length(
+    by_length: dict[str, list[dict[int, float]]], trained: tuple[int, int], styles: dict[str, dict], title: str
+) -> Figure:
     """Exact-sequence accuracy per input length: a line per variant (mean over seeds), a band from its lowest to
     its highest seed, and the lengths seen in training shaded."""
     figure = Figure(figsize=(11, 5.2), layout="constrained")
     axes = figure.subplots()
-    axes.axvspan(trained[0] - 0.5, trained[1] + 0.5, color="0.9", label=f"lengths trained on ({trained[0]}-{trained[1]})")
+    axes.axvspan(
+        trained[0] - 0.5, trained[1] + 0.5, color="0.9", label=f"lengths trained on ({trained[0]}-{trained[1]})"
+    )
     for variant, seeds in by_length.items():
         lengths = sorted({length for seed in seeds for length in seed})
         values = np.array([[seed.get(length, np.nan) for length in lengths] for seed in seeds]) * 100
         style = styles[variant]
         axes.plot(lengths, np.nanmean(values, axis=0), markersize=3, label=variant, **style)
         if len(seeds) > 1:
-            axes.fill_between(lengths, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=style["color"],
-                              alpha=0.10, linewidth=0)  # fmt: skip
-    axes.set(xlabel="sequence length", ylabel="exact-sequence accuracy %", ylim=(-2, 102),
-             title=f"{title}: exact accuracy by length (test split and the longer set), mean over seeds")  # fmt: skip
+            axes.fill_between(
+                lengths,
+                np.nanmin(values, axis=0),
+                np.nanmax(values, axis=0),
+                color=style["color"],
+                alpha=0.10,
+                linewidth=0,
+            )
+    axes.set(
+        xlabel="sequence length",
+        ylabel="exact-sequence accuracy %",
+        ylim=(-2, 102),
+        title=f"{title}: exact accuracy by length (test split and the longer set), mean over seeds",
+    )
     axes.grid(True, alpha=0.3)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     _legend(figure, axes)
@@ -195,8 +278,10 @@ def forecast_plot(report: dict, predictions: list[dict], sizes: dict, title: str
     figure = Figure(figsize=(12, 4.8), layout="constrained")
     axes = figure.subplots()
     axes.plot(steps, history, color="0.25", linewidth=1.2, label="series (actual)")
-    for start, stop, shade, label in ((sizes["train_end"], sizes["test_start"], "0.93", "validation part"),
-                                      (sizes["test_start"], first + len(history), "0.85", "test part")):
+    for start, stop, shade, label in (
+        (sizes["train_end"], sizes["test_start"], "0.93", "validation part"),
+        (sizes["test_start"], first + len(history), "0.85", "test part"),
+    ):
         if stop > start:
             axes.axvspan(start - 0.5, stop - 0.5, color=shade, label=label, linewidth=0)
     by_origin: dict[int, list[dict]] = {}
@@ -207,8 +292,15 @@ def forecast_plot(report: dict, predictions: list[dict], sizes: dict, title: str
     for i, (origin, rows) in enumerate(sorted(by_origin.items())):
         when = labels[origin - first] if labels and 0 <= origin - first < len(labels) else str(origin)
         times = [origin + int(row["step"]) - 1 for row in rows]
-        axes.plot(times, [float(row["predicted"]) for row in rows], color=to_hex(colours((i + 1) % 10)), linewidth=1.8,
-                  marker="o", markersize=3, label=f"forecast from {when}")  # fmt: skip
+        axes.plot(
+            times,
+            [float(row["predicted"]) for row in rows],
+            color=to_hex(colours((i + 1) % 10)),
+            linewidth=1.8,
+            marker="o",
+            markersize=3,
+            label=f"forecast from {when}",
+        )
     if labels:  # the time column as written, at a few of the ticks
         axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
         axes.set_xticks([t for t in axes.get_xticks() if first <= t < first + len(labels)])
@@ -246,8 +338,14 @@ def _band(seeds: list[list[dict]], key: str):
     common = sorted(set.intersection(*(set(found) for found in series)))
     table = np.array([[found[epoch] for epoch in common] for found in series]).reshape(len(series), len(common))
     last = common[-1] if common else 0
-    after = [([epoch for epoch in sorted(found) if epoch >= last], [found[epoch] for epoch in sorted(found) if epoch >= last])
-             for found in series if max(found) > last]  # fmt: skip
+    after = [
+        (
+            [epoch for epoch in sorted(found) if epoch >= last],
+            [found[epoch] for epoch in sorted(found) if epoch >= last],
+        )
+        for found in series
+        if max(found) > last
+    ]
     if not common:
         return [], None, None, None, after
     return common, table.min(axis=0), table.mean(axis=0), table.max(axis=0), after

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from rnnbench import rundir
-from rnnbench.errors import RnnbenchError
 from rnnbench.config import DEFAULT_TASK
+from rnnbench.errors import RnnbenchError
 from rnnbench.tasks import TASKS
 
 
@@ -33,15 +33,19 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
     else:
         chosen = [run for run in runs if TASKS[run.task].PREDICT_BY_DEFAULT]
     if not chosen and experiment is None and runs:
-        raise RnnbenchError(f"{results}: no names run to answer from by default; choose an experiment with --experiment "
-                            f"({', '.join(experiments)}) or a run with --run DIR")  # fmt: skip
+        raise RnnbenchError(
+            f"{results}: no names run to answer from by default; choose an experiment with --experiment "
+            f"({', '.join(experiments)}) or a run with --run DIR"
+        )
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
     trained = [run for run in chosen if run.diverged is None]
     if not trained:
-        raise RnnbenchError(f"{results}: every candidate run diverged (its loss became NaN or infinite), so none can "
-                            "answer; train again with a lower learning_rate or with grad_clip")  # fmt: skip
+        raise RnnbenchError(
+            f"{results}: every candidate run diverged (its loss became NaN or infinite), so none can "
+            "answer; train again with a lower learning_rate or with grad_clip"
+        )
     if len(trained) < len(chosen):
         notes.append(f"{len(chosen) - len(trained)} diverged run(s) passed over")
     check_one_question(trained, results)
@@ -56,10 +60,17 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
             continue
         label = task.METRICS.get(key)
         value = best.scores.get(key)
-        shown = ("none: these runs have no validation split" if value is None else
-                 f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}" if label else f"{value:.4g}")  # fmt: skip
+        shown = (
+            "none: these runs have no validation split"
+            if value is None
+            else f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}"
+            if label
+            else f"{value:.4g}"
+        )
         return best.path, f"best {key.replace('_', ' ')} ({shown}) of " + "; ".join(why), notes
-    raise RnnbenchError(f"{results}: no candidate run has readable weights (see the notes above); retrain or pass --run DIR")
+    raise RnnbenchError(
+        f"{results}: no candidate run has readable weights (see the notes above); retrain or pass --run DIR"
+    )
 
 
 def check_one_question(records: list, results: Path) -> None:
@@ -71,9 +82,13 @@ def check_one_question(records: list, results: Path) -> None:
         if record.spec.experiment not in experiments:
             experiments.append(record.spec.experiment)
     if len(questions) > 1:
-        listed = "; ".join(f"{_labels(task, labels)} ({', '.join(experiments)})" for (task, labels), experiments in questions.items())
-        raise RnnbenchError(f"{results}: these runs answer different questions: {listed}; choose one with "
-                            "--experiment NAME or --run DIR")  # fmt: skip
+        listed = "; ".join(
+            f"{_labels(task, labels)} ({', '.join(experiments)})" for (task, labels), experiments in questions.items()
+        )
+        raise RnnbenchError(
+            f"{results}: these runs answer different questions: {listed}; choose one with "
+            "--experiment NAME or --run DIR"
+        )
 
 
 def _labels(task: str, labels: tuple) -> str:
@@ -88,6 +103,7 @@ def _labels(task: str, labels: tuple) -> str:
 
 def ranked(records: list, key: str, direction: str) -> list:
     """The records best `key` score first (ties keep their order); runs without it (no validation split) last."""
+
     def rank(record):
         value = record.scores.get(key)
         if value is None or value != value:  # None or NaN
@@ -102,8 +118,10 @@ def from_run(path: Path):
     if rundir.is_finished(path):
         diverged = rundir.load_run(path).diverged
         if diverged is not None:
-            raise RnnbenchError(f"{path}: this run diverged in epoch {diverged['epoch']} ({diverged.get('reason', 'not finite')}) "
-                                "and cannot answer; train again with a lower learning_rate or with grad_clip")  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: this run diverged in epoch {diverged['epoch']} ({diverged.get('reason', 'not finite')}) "
+                "and cannot answer; train again with a lower learning_rate or with grad_clip"
+            )
     state_dict, info = rundir.load_model_files(path)
     where = Path(path) / "model.json"
     task = TASKS.get(info.get("task", DEFAULT_TASK))  # model.json of the first runs named no task: names
@@ -137,14 +155,17 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
         raise RnnbenchError(f"{name}: is a folder; give a file of inputs, one per line") from None
     except UnicodeDecodeError as err:
         line = content[: err.start].count(b"\n") + 1
-        raise RnnbenchError(f"{name} line {line}: not UTF-8 text (byte {content[err.start]:#04x}); save the file as "
-                            "UTF-8") from None  # fmt: skip
+        raise RnnbenchError(
+            f"{name} line {line}: not UTF-8 text (byte {content[err.start]:#04x}); save the file as UTF-8"
+        ) from None
     except OSError as err:
         raise RnnbenchError(f"{name}: cannot read ({err.strerror or err})") from None
     if len(content) > MAX_INPUT_BYTES:
         raise RnnbenchError(f"{name}: over {MAX_INPUT_BYTES:,} bytes; split it into smaller files")
     if column is None and not name.lower().endswith((".csv", ".tsv")):
-        found = [(line, f"{name} line {number}") for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        found = [
+            (line, f"{name} line {number}") for number, line in enumerate(text.splitlines(), start=1) if line.strip()
+        ]
     else:
         first = text.split("\n", 1)[0]
         tabs = "\t" in first and "," not in first  # tab-separated, as a training file may be

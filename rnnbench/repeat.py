@@ -16,8 +16,15 @@ from rnnbench.config import task_of
 from rnnbench.environment import environment_record, resolve_device
 from rnnbench.events import Event
 
-NOT_REPEATABLE = ("train_seconds", "seconds_per_epoch", "peak_memory_mb", "peak_memory_kind", "environment",
-                  "format_version", "weights_sha256")  # fmt: skip  # not expected to reproduce, or compared tensor by tensor
+NOT_REPEATABLE = (
+    "train_seconds",
+    "seconds_per_epoch",
+    "peak_memory_mb",
+    "peak_memory_kind",
+    "environment",
+    "format_version",
+    "weights_sha256",
+)  # not expected to reproduce, or compared tensor by tensor
 
 
 @dataclass(frozen=True)
@@ -40,30 +47,49 @@ def repeat_run(path: Path, source, on_event: Callable[[Event], None] = runner.ig
     with tempfile.TemporaryDirectory(prefix="rnnbench-repeat-") as scratch:
         prepared = runner.prepare_seed(spec.data, source, spec.seed, device, on_event)
         repeated = runner.run_one(spec, Path(scratch), source, prepared=prepared, on_event=on_event).path
-        again, history, history_again = rundir.load_run(repeated), rundir.load_history(path), rundir.load_history(repeated)
+        again, history, history_again = (
+            rundir.load_run(repeated),
+            rundir.load_history(path),
+            rundir.load_history(repeated),
+        )
         weights_again, _ = rundir.load_model_files(repeated)
     now = environment_record(device, spec.seed)
     now_data = task_of(spec.data).fingerprint(spec.data, source)
     changed = [key for key, value in now_data.items() if recorded.data.get(key) != value]
-    notes = [f"the data changed since the run was recorded ({key} {str(recorded.data.get(key, 'not recorded'))[:12]}, "
-             f"now {str(now_data[key])[:12]}): identical numbers are not expected" for key in changed]
-    notes += [f"recorded with {key} {recorded.environment.get(key)}, repeated with {now[key]}: identical "
-             "numbers are not expected" for key in ("torch", "device", "threads")
-             if recorded.environment.get(key) not in (None, now[key])]  # fmt: skip
+    notes = [
+        f"the data changed since the run was recorded ({key} {str(recorded.data.get(key, 'not recorded'))[:12]}, "
+        f"now {str(now_data[key])[:12]}): identical numbers are not expected"
+        for key in changed
+    ]
+    notes += [
+        f"recorded with {key} {recorded.environment.get(key)}, repeated with {now[key]}: identical "
+        "numbers are not expected"
+        for key in ("torch", "device", "threads")
+        if recorded.environment.get(key) not in (None, now[key])
+    ]
     compared = [key for key in recorded.metrics if key not in NOT_REPEATABLE]
-    differences = [f"{key}: recorded {_short(recorded.metrics[key])}, repeated {_short(again.metrics.get(key))}"
-                   for key in compared if not _same(recorded.metrics[key], again.metrics.get(key))]  # fmt: skip
+    differences = [
+        f"{key}: recorded {_short(recorded.metrics[key])}, repeated {_short(again.metrics.get(key))}"
+        for key in compared
+        if not _same(recorded.metrics[key], again.metrics.get(key))
+    ]
     if len(history) != len(history_again):
         differences.append(f"history: recorded {len(history)} epochs, repeated {len(history_again)}")
     for row, row_again in zip(history, history_again):
         changed = [key for key in row if key != "seconds" and not _same(row[key], row_again.get(key))]
-        differences += [f"history epoch {int(row['epoch'])} {key}: recorded {row[key]}, repeated {row_again.get(key)}"
-                        for key in changed]  # fmt: skip
-    unequal = [name for name in weights if name not in weights_again or not _same_tensor(weights[name], weights_again[name])]
+        differences += [
+            f"history epoch {int(row['epoch'])} {key}: recorded {row[key]}, repeated {row_again.get(key)}"
+            for key in changed
+        ]
+    unequal = [
+        name for name in weights if name not in weights_again or not _same_tensor(weights[name], weights_again[name])
+    ]
     unequal += [name for name in weights_again if name not in weights]
     if unequal:
-        differences.append(f"weights: {len(unequal)} of {len(weights)} tensors differ ({', '.join(unequal[:3])}"
-                           f"{', ...' if len(unequal) > 3 else ''})")  # fmt: skip
+        differences.append(
+            f"weights: {len(unequal)} of {len(weights)} tensors differ ({', '.join(unequal[:3])}"
+            f"{', ...' if len(unequal) > 3 else ''})"
+        )
     return Repeated(differences, len(compared), len(history), len(weights), notes)
 
 
@@ -74,7 +100,9 @@ def _same_tensor(recorded: torch.Tensor, repeated: torch.Tensor) -> bool:
 
 def _same(recorded, repeated) -> bool:
     """Equal, counting NaN equal to NaN (a diverged run's loss repeats as NaN)."""
-    both_nan = isinstance(recorded, float) and isinstance(repeated, float) and math.isnan(recorded) and math.isnan(repeated)
+    both_nan = (
+        isinstance(recorded, float) and isinstance(repeated, float) and math.isnan(recorded) and math.isnan(repeated)
+    )
     return both_nan or recorded == repeated
 
 

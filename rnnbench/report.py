@@ -52,8 +52,11 @@ def resolved_experiment(runs: list[RunRecord]) -> dict | None:
     first = runs[0].config
     inputs = TASKS[runs[0].task].INPUT_FIELDS
     shared = {key: value for key, value in first["data"].items() if key not in inputs}
-    if any(run.config["device"] != first["device"] or {k: v for k, v in run.config["data"].items() if k not in inputs} != shared
-           for run in runs):  # fmt: skip
+    if any(
+        run.config["device"] != first["device"]
+        or {k: v for k, v in run.config["data"].items() if k not in inputs} != shared
+        for run in runs
+    ):
         return None
     names_of, keys_of, variants = {}, {}, {}
     for run in runs:
@@ -62,8 +65,10 @@ def resolved_experiment(runs: list[RunRecord]) -> dict | None:
         keys_of.setdefault(name, set()).add(key)
         if name not in variants:
             model = ModelSpec.model_validate(run.config["model"]).model_dump(mode="json", exclude_defaults=True)
-            changed = {section: {k: v for k, v in run.config[section].items() if first[section].get(k) != v}
-                       for section in ("train", "data")}  # fmt: skip
+            changed = {
+                section: {k: v for k, v in run.config[section].items() if first[section].get(k) != v}
+                for section in ("train", "data")
+            }
             variants[name] = {**model, **{section: fields for section, fields in changed.items() if fields}}
     if any(len(found) > 1 for found in (*names_of.values(), *keys_of.values())):
         return None
@@ -88,19 +93,29 @@ def render(runs: list[RunRecord], summary: pd.DataFrame, images: list[str], expe
     if first.get("description"):
         lines += [first["description"], ""]
     count = compare.count
-    lines += [f"{count(len(summary), 'variant')} × {count(len(seeds), 'seed')} ({', '.join(map(str, seeds))}) = "
-              f"{count(len(runs), 'run')} "
-              f"of the {task} task.", ""]  # fmt: skip
+    lines += [
+        f"{count(len(summary), 'variant')} × {count(len(seeds), 'seed')} ({', '.join(map(str, seeds))}) = "
+        f"{count(len(runs), 'run')} "
+        f"of the {task} task.",
+        "",
+    ]
     lines += _how_to_repeat(experiment_file, runs)
     lines += _environment(runs)
     lines += TASKS[task].report_data(runs, rundir.load_data_report)
     lines += _results(summary)
     diverged = [run for run in runs if run.diverged is not None]
     if diverged:
-        lines += [f"{count(len(diverged), 'run')} diverged (a loss or weights became NaN or infinite) and "
-                  f"{'has' if len(diverged) == 1 else 'have'} no scores: "
-                  + "; ".join(f"{run.spec.variant} seed {run.spec.seed}, epoch {run.diverged['epoch']} "
-                              f"({run.diverged.get('reason', 'not finite')})" for run in diverged) + ".", ""]  # fmt: skip
+        lines += [
+            f"{count(len(diverged), 'run')} diverged (a loss or weights became NaN or infinite) and "
+            f"{'has' if len(diverged) == 1 else 'have'} no scores: "
+            + "; ".join(
+                f"{run.spec.variant} seed {run.spec.seed}, epoch {run.diverged['epoch']} "
+                f"({run.diverged.get('reason', 'not finite')})"
+                for run in diverged
+            )
+            + ".",
+            "",
+        ]
     lines += ["## Plots", ""] + [f"![{image.removesuffix('.png')}]({image})" for image in images] + [""]
     best = compare.best_row(summary, summary["compared_on"].iloc[0])
     if best is not None:
@@ -108,24 +123,37 @@ def render(runs: list[RunRecord], summary: pd.DataFrame, images: list[str], expe
         scored = [run for run in runs if run.diverged is None]  # a diverged run has no scores or predictions
         lines += TASKS[task].report_errors(best["variant"], found, scored, rundir.load_predictions)
     written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines += ["---", "", f"Written by rnnbench {rnnbench.__version__} on {written} from the {len(runs)} run "
-              f"directories under `{Path(runs[0].path).parent.parent}`.", ""]  # fmt: skip
+    lines += [
+        "---",
+        "",
+        f"Written by rnnbench {rnnbench.__version__} on {written} from the {len(runs)} run "
+        f"directories under `{Path(runs[0].path).parent.parent}`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def _how_to_repeat(experiment_file: dict | None, runs: list[RunRecord]) -> list[str]:
     lines = ["## How to repeat it", ""]
     if experiment_file is None:
-        return lines + ["These runs do not share one data, training and device setting (the experiment changed "
-                        "between runs), so no single experiment file repeats them; each run's `config.yaml` "
-                        "repeats that run: `rnnbench run --repeat RUN_DIR`.", ""]  # fmt: skip
+        return lines + [
+            "These runs do not share one data, training and device setting (the experiment changed "
+            "between runs), so no single experiment file repeats them; each run's `config.yaml` "
+            "repeats that run: `rnnbench run --repeat RUN_DIR`.",
+            "",
+        ]
     missing = len(experiment_file["variants"]) * len(experiment_file["seeds"]) - len(runs)
     extra = f" (and the {missing} variant × seed runs missing here)" if missing else ""
     return lines + [
         "The resolved experiment, written beside this report as `experiment.yaml`. Running it trains these very runs "
         f"again{extra}, with the same variant keys and seeds: `rnnbench run experiment.yaml`; one run alone: "
-        "`rnnbench run --repeat RUN_DIR`.", "", "```yaml",
-        yamlfile.dump(experiment_file).rstrip(), "```", ""]  # fmt: skip
+        "`rnnbench run --repeat RUN_DIR`.",
+        "",
+        "```yaml",
+        yamlfile.dump(experiment_file).rstrip(),
+        "```",
+        "",
+    ]
 
 
 def _environment(runs: list[RunRecord]) -> list[str]:
@@ -156,7 +184,9 @@ def _verdicts(summary: pd.DataFrame) -> list[str]:
     others = summary[summary["verdict"] != "reference"]
 
     def listed(rows):
-        return ", ".join(f"{row.variant} ({row.difference * scale:+.{digits}f}, p={row.p_holm:.2g})" for row in rows.itertuples())
+        return ", ".join(
+            f"{row.variant} ({row.difference * scale:+.{digits}f}, p={row.p_holm:.2g})" for row in rows.itertuples()
+        )
 
     if others.empty:
         return lines + ["It is the only variant: there is nothing to compare it with."]
@@ -167,5 +197,3 @@ def _verdicts(summary: pd.DataFrame) -> list[str]:
     if (others["verdict"] == "noise").any():
         lines.append(f"Differences they cannot tell from noise: {listed(others[others['verdict'] == 'noise'])}.")
     return [" ".join(lines)]
-
-

@@ -39,10 +39,9 @@ from pathlib import Path
 
 import torch
 import yaml
+from pydantic import ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-
-from pydantic import ValidationError
 
 from rnnbench.config import RunSpec, describe
 from rnnbench.errors import RnnbenchError
@@ -50,9 +49,17 @@ from rnnbench.tasks import TASKS
 from rnnbench.views import to_json
 
 FORMAT_VERSION = 1
-METRICS_KEYS = {"task": str, "variant_key": str, "parameters": int, "epochs_run": int, "best_epoch": int,
-                "train_seconds": (int, float), "seconds_per_epoch": (int, float), "data": dict,
-                "environment": dict}  # fmt: skip  # what every run records, of which type; a task's RECORDS adds its own
+METRICS_KEYS = {
+    "task": str,
+    "variant_key": str,
+    "parameters": int,
+    "epochs_run": int,
+    "best_epoch": int,
+    "train_seconds": (int, float),
+    "seconds_per_epoch": (int, float),
+    "data": dict,
+    "environment": dict,
+}  # what every run records, of which type; a task's RECORDS adds its own
 FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
 
 
@@ -84,7 +91,9 @@ def check_writable(results: Path) -> None:
         with tempfile.TemporaryFile(dir=results):
             pass
     except OSError as err:
-        raise RnnbenchError(f"{results}: cannot write results here ({err.strerror or err}); pass --results DIR") from None
+        raise RnnbenchError(
+            f"{results}: cannot write results here ({err.strerror or err}); pass --results DIR"
+        ) from None
 
 
 def finished_run(results: Path, spec: RunSpec) -> Path | None:
@@ -99,7 +108,9 @@ def finished_run(results: Path, spec: RunSpec) -> Path | None:
     if found is None:
         return None
     if not is_finished(found):
-        raise RnnbenchError(f"{found}: holds no metrics.json (an unfinished or damaged run); move or delete it to retrain")
+        raise RnnbenchError(
+            f"{found}: holds no metrics.json (an unfinished or damaged run); move or delete it to retrain"
+        )
     try:
         load_run(found)
         load_model_files(found)  # a run is skipped only if its weights can answer too
@@ -151,15 +162,27 @@ def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", delete=False) as file:
-            torch.save({"format_version": FORMAT_VERSION, "variant_key": spec.variant_key(), "seed": spec.seed,
-                        **state}, file)  # fmt: skip
+            torch.save(
+                {"format_version": FORMAT_VERSION, "variant_key": spec.variant_key(), "seed": spec.seed, **state}, file
+            )
         os.replace(file.name, path)
     except OSError as err:
         raise WriteError(f"{path}: cannot write checkpoint ({err.strerror or err})") from None
 
 
-CHECKPOINT_KEYS = ("model", "optimizer", "generator", "cpu_rng", "cuda_rng", "history", "best_epoch", "best_value",
-                   "train_seconds", "best_state", "stopped")  # fmt: skip
+CHECKPOINT_KEYS = (
+    "model",
+    "optimizer",
+    "generator",
+    "cpu_rng",
+    "cuda_rng",
+    "history",
+    "best_epoch",
+    "best_value",
+    "train_seconds",
+    "best_state",
+    "stopped",
+)
 
 
 def load_checkpoint(results: Path, spec: RunSpec, device: torch.device) -> dict | None:
@@ -180,8 +203,10 @@ def load_checkpoint(results: Path, spec: RunSpec, device: torch.device) -> dict 
     if missing:
         raise RnnbenchError(f"{path}: not a checkpoint rnnbench wrote (no {missing[0]}); {advice}")
     if (state.get("variant_key"), state.get("seed")) != (spec.variant_key(), spec.seed):
-        raise RnnbenchError(f"{path}: the checkpoint of another run (key {state.get('variant_key')}, seed "
-                            f"{state.get('seed')}); {advice}")  # fmt: skip
+        raise RnnbenchError(
+            f"{path}: the checkpoint of another run (key {state.get('variant_key')}, seed "
+            f"{state.get('seed')}); {advice}"
+        )
     return state
 
 
@@ -192,9 +217,18 @@ def _unreadable(err: Exception) -> str:
     return "empty, truncated or not a torch file"
 
 
-def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict,
-             state_dict: dict[str, torch.Tensor], model_info: dict, data_report: dict | None = None,
-             predictions: list[dict] | None = None, keep_checkpoint: bool = False) -> Path:
+def save_run(
+    results: Path,
+    spec: RunSpec,
+    *,
+    history: list[dict],
+    metrics: dict,
+    state_dict: dict[str, torch.Tensor],
+    model_info: dict,
+    data_report: dict | None = None,
+    predictions: list[dict] | None = None,
+    keep_checkpoint: bool = False,
+) -> Path:
     """Write all files of one run, then publish them with one rename; never replaces a finished run.
 
     `data_report` (names runs) is what cleaning and splitting did; `predictions`, one row per test example. The
@@ -216,7 +250,9 @@ def save_run(results: Path, spec: RunSpec, *, history: list[dict], metrics: dict
         save_file(tensors, staging / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
         _write_json(staging / "model.json", {"format_version": FORMAT_VERSION, **model_info})
         weights_sha256 = hashlib.sha256((staging / "model.safetensors").read_bytes()).hexdigest()
-        _write_json(staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics, "weights_sha256": weights_sha256})
+        _write_json(
+            staging / "metrics.json", {"format_version": FORMAT_VERSION, **metrics, "weights_sha256": weights_sha256}
+        )
         if keep_checkpoint and checkpoint.is_file():
             shutil.copyfile(checkpoint, staging / "checkpoint.pt")
 
@@ -233,7 +269,9 @@ def publish_files(results: Path, spec: RunSpec, files: dict[str, bytes]) -> Path
     with one rename as save_run does; raises AlreadyFinished if it is there already, RnnbenchError if the files
     are not a whole run."""
     if not set(FILES) <= set(files) or any("/" in name or name.startswith(".") for name in files):
-        raise RnnbenchError(f"{run_dir(results, spec)}: the files sent back are not a whole run ({', '.join(sorted(files))})")
+        raise RnnbenchError(
+            f"{run_dir(results, spec)}: the files sent back are not a whole run ({', '.join(sorted(files))})"
+        )
 
     def write(staging: Path) -> None:
         for name, content in files.items():
@@ -279,8 +317,19 @@ def record_failure(results: Path, spec: RunSpec, error: str, details: str | None
     path = failure_path(results, spec)
     with contextlib.suppress(OSError):  # a failure that cannot be recorded is still reported by the command
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, to_json({"variant": spec.variant, "variant_key": spec.variant_key(), "seed": spec.seed,
-                                         "error": error, "traceback": details}) + "\n")  # fmt: skip
+        write_text_atomic(
+            path,
+            to_json(
+                {
+                    "variant": spec.variant,
+                    "variant_key": spec.variant_key(),
+                    "seed": spec.seed,
+                    "error": error,
+                    "traceback": details,
+                }
+            )
+            + "\n",
+        )
     return path
 
 
@@ -318,7 +367,9 @@ class RunRecord:
     data: dict  # what the data decided: vocabulary, classes, split sizes, ...
     environment: dict  # versions, device, threads, seed, git commit, finished
     metrics: dict  # metrics.json as written
-    diverged: dict | None = None  # {"epoch": n, "reason": ...}: a run whose loss or weights became non-finite; no scores
+    diverged: dict | None = (
+        None  # {"epoch": n, "reason": ...}: a run whose loss or weights became non-finite; no scores
+    )
 
     @property
     def config(self) -> dict:
@@ -330,17 +381,29 @@ class RunRecord:
         """Example: metrics {'task': 'names', 'test_accuracy': 0.9, 'test_confusion_matrix': [[...]], ...} ->
         scores {'test_accuracy': 0.9, ...}, details {'test_confusion_matrix': [[...]]}."""
         per_split = {key: value for key, value in metrics.items() if key.startswith(SPLIT_PREFIXES)}
-        scores = {key: value for key, value in per_split.items()
-                  if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))}  # fmt: skip
+        scores = {
+            key: value
+            for key, value in per_split.items()
+            if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+        }
         return cls(
-            path=Path(path), spec=spec, task=metrics["task"], variant_key=metrics["variant_key"],
-            parameters=metrics["parameters"], hidden_size=metrics.get("hidden_size") or spec.model.hidden_size,
-            epochs_run=metrics["epochs_run"], best_epoch=metrics["best_epoch"], train_seconds=metrics["train_seconds"],
-            seconds_per_epoch=metrics["seconds_per_epoch"], scores=scores,
+            path=Path(path),
+            spec=spec,
+            task=metrics["task"],
+            variant_key=metrics["variant_key"],
+            parameters=metrics["parameters"],
+            hidden_size=metrics.get("hidden_size") or spec.model.hidden_size,
+            epochs_run=metrics["epochs_run"],
+            best_epoch=metrics["best_epoch"],
+            train_seconds=metrics["train_seconds"],
+            seconds_per_epoch=metrics["seconds_per_epoch"],
+            scores=scores,
             details={key: value for key, value in per_split.items() if key not in scores},
-            data=metrics.get("data") or {}, environment=metrics.get("environment") or {}, metrics=metrics,
+            data=metrics.get("data") or {},
+            environment=metrics.get("environment") or {},
+            metrics=metrics,
             diverged=metrics.get("diverged"),
-        )  # fmt: skip
+        )
 
 
 def load_run(path: Path) -> RunRecord:
@@ -358,17 +421,24 @@ def load_run(path: Path) -> RunRecord:
         spec = RunSpec.model_validate({k: v for k, v in config.items() if k != "format_version"})
     except ValidationError as err:
         raise RnnbenchError(f"{path / 'config.yaml'}: damaged ({describe(err.errors()[0])})") from None
-    absent = [key for key, kind in METRICS_KEYS.items()  # missing, or of another type (a hand-edited file)
-              if not isinstance(metrics.get(key), kind) or isinstance(metrics.get(key), bool)]  # fmt: skip
+    absent = [
+        key
+        for key, kind in METRICS_KEYS.items()  # missing, or of another type (a hand-edited file)
+        if not isinstance(metrics.get(key), kind) or isinstance(metrics.get(key), bool)
+    ]
     task = TASKS.get(metrics["task"]) if "task" not in absent else None
     if task is None and "task" not in absent:
-        raise RnnbenchError(f"{path / 'metrics.json'}: a run of task {metrics['task']!r}, which this rnnbench does not "
-                            f"know (it knows {', '.join(TASKS)})")  # fmt: skip
+        raise RnnbenchError(
+            f"{path / 'metrics.json'}: a run of task {metrics['task']!r}, which this rnnbench does not "
+            f"know (it knows {', '.join(TASKS)})"
+        )
     diverged = metrics.get("diverged")
     if diverged is not None and not (isinstance(diverged, dict) and isinstance(diverged.get("epoch"), int)):
         absent.append("diverged epoch")
     if diverged is None:  # a diverged run was never scored: it has none of the task's scores
-        absent += [key for key, kind in (task.RECORDS.items() if task else ()) if not isinstance(_lookup(metrics, key), kind)]
+        absent += [
+            key for key, kind in (task.RECORDS.items() if task else ()) if not isinstance(_lookup(metrics, key), kind)
+        ]
     if absent:
         raise RnnbenchError(f"{path / 'metrics.json'}: damaged (no {', '.join(absent)})")
     return RunRecord.from_files(path, spec, metrics)
@@ -390,8 +460,10 @@ def _check_version(path: Path, content, what: str) -> None:
     if version == FORMAT_VERSION:
         return
     if isinstance(version, int) and version > FORMAT_VERSION:
-        raise RnnbenchError(f"{path}: written by a newer rnnbench (format version {version}); this one reads format "
-                            f"version {FORMAT_VERSION}: upgrade rnnbench to read it")  # fmt: skip
+        raise RnnbenchError(
+            f"{path}: written by a newer rnnbench (format version {version}); this one reads format "
+            f"version {FORMAT_VERSION}: upgrade rnnbench to read it"
+        )
     raise RnnbenchError(f"{path}: not {what} of format version {FORMAT_VERSION}")
 
 
@@ -401,16 +473,20 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     if not path.exists():
         raise RnnbenchError(f"{path}: no such run directory")
     if not (path / "model.json").is_file():
-        raise RnnbenchError(f"{path}: not a run directory (no model.json); pass a folder like "
-                            "results/<experiment>/<variant>-<key>/seed-0")
+        raise RnnbenchError(
+            f"{path}: not a run directory (no model.json); pass a folder like "
+            "results/<experiment>/<variant>-<key>/seed-0"
+        )
     info = _read(path / "model.json", _strict_json)
     _check_version(path / "model.json", info, "a model file")
     recorded = _read(path / "metrics.json", _strict_json) if is_finished(path) else None
     recorded = recorded.get("weights_sha256") if isinstance(recorded, dict) else None
     try:
         if recorded is not None and hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest() != recorded:
-            raise RnnbenchError(f"{path / 'model.safetensors'}: changed since the run wrote it (its sha256 is not the "
-                                "one metrics.json recorded)")  # fmt: skip
+            raise RnnbenchError(
+                f"{path / 'model.safetensors'}: changed since the run wrote it (its sha256 is not the "
+                "one metrics.json recorded)"
+            )
         state_dict = load_file(path / "model.safetensors")
     except FileNotFoundError:
         raise RnnbenchError(f"{path / 'model.safetensors'}: missing") from None
@@ -435,7 +511,9 @@ def load_predictions(path: Path) -> list[dict] | None:
         return None
     rows = _read(Path(path) / "predictions.csv", _csv_rows)
     if rows and (len(rows[0]) < 3 or "predicted" not in rows[0]):
-        raise RnnbenchError(f"{Path(path) / 'predictions.csv'}: damaged (expected an example, its truth and a predicted column)")
+        raise RnnbenchError(
+            f"{Path(path) / 'predictions.csv'}: damaged (expected an example, its truth and a predicted column)"
+        )
     return rows
 
 
@@ -500,6 +578,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def _strict_json(text: str):
     """JSON as rnnbench writes it: NaN, Infinity and -Infinity (which Python's reader takes) are damage."""
+
     def refuse(constant):
         raise ValueError(f"not strict JSON: {constant}")
 

@@ -22,8 +22,8 @@ import torch
 
 from rnnbench import metrics, rundir
 from rnnbench.config import Experiment, RunSpec, task_of
-from rnnbench.errors import RnnbenchError
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
+from rnnbench.errors import RnnbenchError
 from rnnbench.events import DataPrepared, EpochFinished, Event, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted
 from rnnbench.train import fit
 
@@ -69,9 +69,18 @@ class Attempt:
 EXECUTORS = ("local", "ray")
 
 
-def run_experiment(experiment: Experiment, source, results: Path, on_event: Callable[[Event], None] = ignore,
-                   keep_checkpoint: bool = False, jobs: int = 1, executor: str = "local",
-                   address: str | None = None, cpus_per_run: float = 1, gpus_per_run: float = 0) -> Outcome:  # fmt: skip
+def run_experiment(
+    experiment: Experiment,
+    source,
+    results: Path,
+    on_event: Callable[[Event], None] = ignore,
+    keep_checkpoint: bool = False,
+    jobs: int = 1,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_run: float = 1,
+    gpus_per_run: float = 0,
+) -> Outcome:
     """Train and save every (seed, variant) run not already finished, continuing interrupted ones from their
     checkpoints; return all the experiment's run paths and the runs that failed.
 
@@ -99,8 +108,10 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
                 outcome.paths.append(done)
                 on_event(RunSkipped(spec, done))
         settings = [spec.data for spec, done in mine if done is None]  # one, unless variants set INPUT_FIELDS
-        pending += sorted(((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
-                          key=lambda item: settings.index(item[0].data))  # fmt: skip
+        pending += sorted(
+            ((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
+            key=lambda item: settings.index(item[0].data),
+        )
     if not pending:
         attempts = (attempt for attempt in ())
     elif executor == "ray":
@@ -113,15 +124,17 @@ def run_experiment(experiment: Experiment, source, results: Path, on_event: Call
         attempts = run_in_pool(pending, results, source, on_event, keep_checkpoint, jobs, torch.get_num_threads())
     else:
         cache = PreparedCache(device)
-        attempts = (attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint)
-                    for spec, position in pending)  # fmt: skip
+        attempts = (
+            attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint) for spec, position in pending
+        )
     with contextlib.closing(attempts):  # Ctrl-C here closes the executor too: its workers stop at once
         for attempt in attempts:
             if attempt.status in ("finished", "skipped"):
                 outcome.paths.append(attempt.path)
             elif attempt.status == "failed":
-                outcome.failures.append(Failure(attempt.spec, attempt.error,
-                                                rundir.failure_path(results, attempt.spec)))  # fmt: skip
+                outcome.failures.append(
+                    Failure(attempt.spec, attempt.error, rundir.failure_path(results, attempt.spec))
+                )
     return outcome
 
 
@@ -154,8 +167,15 @@ class _FromHandler(Exception):
     """An exception raised by the caller's event handler (a test interrupting a run, say): not the run's own."""
 
 
-def attempt_run(spec: RunSpec, results: Path, source, cache: PreparedCache, on_event: Callable[[Event], None],
-                position: tuple[int, int], keep_checkpoint: bool = False) -> Attempt:  # fmt: skip
+def attempt_run(
+    spec: RunSpec,
+    results: Path,
+    source,
+    cache: PreparedCache,
+    on_event: Callable[[Event], None],
+    position: tuple[int, int],
+    keep_checkpoint: bool = False,
+) -> Attempt:
     """Train and save one run unless it is finished or another process holds it; an exception of the run's own
     (a bug, out of memory, data a variant's settings cannot read) is recorded as its failure and returned, so
     that the experiment's other runs go on. Ctrl-C (KeyboardInterrupt) and the handler's exceptions propagate."""
@@ -176,8 +196,15 @@ def attempt_run(spec: RunSpec, results: Path, source, cache: PreparedCache, on_e
             return Attempt(spec, "busy")
         try:
             prepared = cache.get(spec.data, source, spec.seed, forward)
-            record = run_one(spec, results, source, prepared=prepared, on_event=forward, position=position,
-                             keep_checkpoint=keep_checkpoint)  # fmt: skip
+            record = run_one(
+                spec,
+                results,
+                source,
+                prepared=prepared,
+                on_event=forward,
+                position=position,
+                keep_checkpoint=keep_checkpoint,
+            )
         except _FromHandler as handler:
             raise handler.__cause__ from None
         except rundir.AlreadyFinished as finished:  # a process without locks (another system) finished it first
@@ -204,7 +231,9 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, RnnbenchError):
         return str(error).splitlines()[0]
     text = f"{type(error).__name__}: {error}".splitlines()[0]
-    if isinstance(error, MemoryError) or any(sign in text.lower() for sign in ("out of memory", "can't allocate memory")):
+    if isinstance(error, MemoryError) or any(
+        sign in text.lower() for sign in ("out of memory", "can't allocate memory")
+    ):
         return f"out of memory ({text})"
     return text
 
@@ -216,13 +245,16 @@ def check_one_data_section(experiment: Experiment, results: Path) -> None:
     inputs = task_of(experiment.data).INPUT_FIELDS  # a variant may set these: they leave the splits as they are
     for record in rundir.find_runs(results, experiment.name)[0]:  # damaged ones are compare's to report
         now, then = experiment.data.model_dump(mode="json"), record.spec.data.model_dump(mode="json")
-        fields = [f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)
-                  and key not in inputs]  # fmt: skip
+        fields = [
+            f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key) and key not in inputs
+        ]
         if fields:
-            raise RnnbenchError(f"{record.path}: a run of experiment '{experiment.name}' on other data settings "
-                                f"({', '.join(fields)}); an experiment's runs share one data section, so its table "
-                                "compares like with like: name this one otherwise (--set name=...) or move those "
-                                "results away")  # fmt: skip
+            raise RnnbenchError(
+                f"{record.path}: a run of experiment '{experiment.name}' on other data settings "
+                f"({', '.join(fields)}); an experiment's runs share one data section, so its table "
+                "compares like with like: name this one otherwise (--set name=...) or move those "
+                "results away"
+            )
 
 
 def check_same_data(data, source, paths: list[Path]) -> None:
@@ -235,14 +267,24 @@ def check_same_data(data, source, paths: list[Path]) -> None:
         if changed:
             key = changed[0]
             then = str(recorded[key])[:12] if key in recorded else "not recorded"
-            raise RnnbenchError(f"{path}: trained on other data ({key} {then}, now {str(now[key])[:12]}): "
-                                "the data changed since (a file edited in place, or data an older rnnbench drew "
-                                "otherwise); rename the experiment (--set name=...) or move its results away to "
-                                "train on today's data")  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: trained on other data ({key} {then}, now {str(now[key])[:12]}): "
+                "the data changed since (a file edited in place, or data an older rnnbench drew "
+                "otherwise); rename the experiment (--set name=...) or move its results away to "
+                "train on today's data"
+            )
 
 
-def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Callable[[Event], None] = ignore,
-            position: tuple[int, int] = (1, 1), keep_checkpoint: bool = False) -> rundir.RunRecord:  # fmt: skip
+def run_one(
+    spec: RunSpec,
+    results: Path,
+    source,
+    *,
+    prepared=None,
+    on_event: Callable[[Event], None] = ignore,
+    position: tuple[int, int] = (1, 1),
+    keep_checkpoint: bool = False,
+) -> rundir.RunRecord:
     """Seed, build, fit, score and save one run; return its record. Without `prepared`, the seed's data is
     prepared here from `source` (what the task's load returned).
 
@@ -262,13 +304,25 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
         torch.cuda.reset_peak_memory_stats(device)
     train = spec.train
     watch = ("train_loss", "min") if train.stop_on == "train_loss" else task.watch(spec.data)
-    result = fit(model, prepared.tensors["train"], prepared.tensors["validation"], learning_rate=train.learning_rate,
-                 batch_size=train.batch_size, max_epochs=train.max_epochs, patience=train.patience,
-                 grad_clip=train.grad_clip, weight_decay=train.weight_decay, restore_best=train.restore_best,
-                 generator=torch.Generator().manual_seed(spec.seed), score=task.validator(prepared), watch=watch,
-                 on_epoch=lambda row: on_event(EpochFinished(spec, row)), resume=resume,
-                 on_checkpoint=lambda state: rundir.save_checkpoint(results, spec, state),
-                 bucketed=train.batching == "bucketed")  # fmt: skip
+    result = fit(
+        model,
+        prepared.tensors["train"],
+        prepared.tensors["validation"],
+        learning_rate=train.learning_rate,
+        batch_size=train.batch_size,
+        max_epochs=train.max_epochs,
+        patience=train.patience,
+        grad_clip=train.grad_clip,
+        weight_decay=train.weight_decay,
+        restore_best=train.restore_best,
+        generator=torch.Generator().manual_seed(spec.seed),
+        score=task.validator(prepared),
+        watch=watch,
+        on_epoch=lambda row: on_event(EpochFinished(spec, row)),
+        resume=resume,
+        on_checkpoint=lambda state: rundir.save_checkpoint(results, spec, state),
+        bucketed=train.batching == "bucketed",
+    )
     memory, memory_kind = peak_memory_mb(device)
     # a diverged model's answers mean nothing: it is recorded, with its history, but never scored
     scores, files = task.score(model, prepared, spec) if result.diverged is None else ({}, {})
@@ -293,13 +347,25 @@ def run_one(spec: RunSpec, results: Path, source, *, prepared=None, on_event: Ca
         "peak_memory_mb": memory,
         "peak_memory_kind": memory_kind,
         "data": prepared.sizes,
-        "environment": environment_record(device, spec.seed) | ({"resumed_after_epoch": len(resume["history"])}
-                                                                if resume else {}),  # fmt: skip
+        "environment": environment_record(device, spec.seed)
+        | ({"resumed_after_epoch": len(resume["history"])} if resume else {}),
     }
-    model_info = {"task": spec.data.dataset, "architecture": architecture, "arguments": arguments,
-                  **task.model_info(prepared, spec.data)}  # fmt: skip
-    path = rundir.save_run(results, spec, history=result.history, metrics=run_metrics, state_dict=model.state_dict(),
-                           model_info=model_info, data_report=prepared.report,
-                           predictions=files.get("predictions"), keep_checkpoint=keep_checkpoint)  # fmt: skip
+    model_info = {
+        "task": spec.data.dataset,
+        "architecture": architecture,
+        "arguments": arguments,
+        **task.model_info(prepared, spec.data),
+    }
+    path = rundir.save_run(
+        results,
+        spec,
+        history=result.history,
+        metrics=run_metrics,
+        state_dict=model.state_dict(),
+        model_info=model_info,
+        data_report=prepared.report,
+        predictions=files.get("predictions"),
+        keep_checkpoint=keep_checkpoint,
+    )
     on_event(RunFinished(spec, path, run_metrics))
     return rundir.load_run(path)

@@ -34,14 +34,36 @@ from rnnbench.models import keras_initialise, recurrent_layer, run_recurrent
 
 
 class Tagger(nn.Module):
-    def __init__(self, symbols: int, cell: str, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 embedding_dim: int = 16, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
-                 activation: str = "tanh", init: str = "torch", regression: bool = False, length: int | None = None):  # fmt: skip
+    def __init__(
+        self,
+        symbols: int,
+        cell: str,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        embedding_dim: int = 16,
+        dropout: float = 0.0,
+        impl: str = "torch",
+        bias: str = "double",
+        activation: str = "tanh",
+        init: str = "torch",
+        regression: bool = False,
+        length: int | None = None,
+    ):
         super().__init__()
         self.symbols, self.regression, self.length = symbols, regression, length
         self.embedding = None if regression else nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)
-        self.rnn = recurrent_layer(cell, 1 if regression else embedding_dim, hidden_size, num_layers, bidirectional,
-                                   dropout, impl=impl, bias=bias, activation=activation)  # fmt: skip
+        self.rnn = recurrent_layer(
+            cell,
+            1 if regression else embedding_dim,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            impl=impl,
+            bias=bias,
+            activation=activation,
+        )
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear((2 if bidirectional else 1) * hidden_size, 1 if regression else symbols + 3)
         if init == "keras":
@@ -51,8 +73,9 @@ class Tagger(nn.Module):
         # tokens (B, T); lengths (B,) on the CPU; targets (B, T) the reversed tokens, padded, or None
         if self.regression:
             tokens, lengths, targets = read_in_full(tokens, lengths, targets, self.length)
-        outputs, _ = run_recurrent(self.rnn, step_inputs(self.embedding, tokens), lengths,
-                                   pack=self.regression)  # (B, T, directions * H); pack: see run_recurrent
+        outputs, _ = run_recurrent(
+            self.rnn, step_inputs(self.embedding, tokens), lengths, pack=self.regression
+        )  # (B, T, directions * H); pack: see run_recurrent
         outputs = self.out(self.dropout(outputs))  # (B, T, C) logits, or (B, T, 1) values
         return outputs, step_loss(outputs, targets, self.regression)
 
@@ -63,15 +86,29 @@ class Tagger(nn.Module):
 
 
 class RepeatDecoder(nn.Module):
-    def __init__(self, symbols: int, cell: str, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 embedding_dim: int = 16, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
-                 activation: str = "tanh", init: str = "torch", regression: bool = False, length: int | None = None):  # fmt: skip
+    def __init__(
+        self,
+        symbols: int,
+        cell: str,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        embedding_dim: int = 16,
+        dropout: float = 0.0,
+        impl: str = "torch",
+        bias: str = "double",
+        activation: str = "tanh",
+        init: str = "torch",
+        regression: bool = False,
+        length: int | None = None,
+    ):
         super().__init__()
         self.symbols, self.regression, self.length, self.num_layers = symbols, regression, length, num_layers
         self.embedding = None if regression else nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)
         layer = dict(impl=impl, bias=bias, activation=activation)
-        self.encoder = recurrent_layer(cell, 1 if regression else embedding_dim, hidden_size, num_layers, bidirectional,
-                                       dropout, **layer)  # fmt: skip
+        self.encoder = recurrent_layer(
+            cell, 1 if regression else embedding_dim, hidden_size, num_layers, bidirectional, dropout, **layer
+        )
         self.decoder = recurrent_layer(cell, hidden_size, hidden_size, num_layers, False, dropout, **layer)
         self.bridge = nn.Linear(2 * hidden_size, hidden_size) if bidirectional else None
         self.dropout = nn.Dropout(dropout)
@@ -82,8 +119,9 @@ class RepeatDecoder(nn.Module):
     def forward(self, tokens, lengths, targets=None):
         if self.regression:
             tokens, lengths, targets = read_in_full(tokens, lengths, targets, self.length)
-        _, state = run_recurrent(self.encoder, step_inputs(self.embedding, tokens), lengths, outputs=False,
-                                 pack=self.regression)  # fmt: skip
+        _, state = run_recurrent(
+            self.encoder, step_inputs(self.embedding, tokens), lengths, outputs=False, pack=self.regression
+        )
         state = bridge_state(self.bridge, state, self.num_layers)  # (layers, B, H), a pair (h, c) for the LSTM
         final = state[0] if isinstance(state, tuple) else state
         repeated = final[-1][:, None, :].expand(-1, tokens.shape[1], -1)  # (B, T, H): the encoder's final output
@@ -148,10 +186,23 @@ def frame(tokens, lengths, symbols: int):
 
 
 class EncoderDecoder(nn.Module):
-    def __init__(self, symbols: int, cell: str, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 embedding_dim: int = 16, dropout: float = 0.0, impl: str = "torch", bias: str = "double",
-                 activation: str = "tanh", init: str = "torch", attention: str = "none", sentinels: bool = False,
-                 readout: str = "state_and_context"):  # fmt: skip
+    def __init__(
+        self,
+        symbols: int,
+        cell: str,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        embedding_dim: int = 16,
+        dropout: float = 0.0,
+        impl: str = "torch",
+        bias: str = "double",
+        activation: str = "tanh",
+        init: str = "torch",
+        attention: str = "none",
+        sentinels: bool = False,
+        readout: str = "state_and_context",
+    ):
         super().__init__()
         self.symbols, self.cell, self.attention = symbols, cell, attention
         self.sentinels, self.readout = sentinels, readout
@@ -281,14 +332,28 @@ def sequence_arguments(spec, symbols: int, kind: str, length: int) -> tuple[str,
 
     `length` is the longest training sequence: the fixed length a regression model pads to and reads in full.
     """
-    arguments = {"symbols": symbols, "cell": spec.cell, "hidden_size": spec.hidden_size, "num_layers": spec.num_layers,
-                 "bidirectional": spec.bidirectional, "embedding_dim": spec.embedding_dim or 16, "dropout": spec.dropout,
-                 "impl": spec.impl, "bias": spec.bias, "activation": spec.activation, "init": spec.init}  # fmt: skip
+    arguments = {
+        "symbols": symbols,
+        "cell": spec.cell,
+        "hidden_size": spec.hidden_size,
+        "num_layers": spec.num_layers,
+        "bidirectional": spec.bidirectional,
+        "embedding_dim": spec.embedding_dim or 16,
+        "dropout": spec.dropout,
+        "impl": spec.impl,
+        "bias": spec.bias,
+        "activation": spec.activation,
+        "init": spec.init,
+    }
     if kind in ("tagger", "repeat_decoder"):
         steps = {"regression": spec.regression, "length": length if spec.regression else None}
         return ("Tagger" if kind == "tagger" else "RepeatDecoder"), {**arguments, **steps}
-    return "EncoderDecoder", {**arguments, "attention": spec.attention, "sentinels": spec.sentinels,
-                              "readout": spec.readout}  # fmt: skip
+    return "EncoderDecoder", {
+        **arguments,
+        "attention": spec.attention,
+        "sentinels": spec.sentinels,
+        "readout": spec.readout,
+    }
 
 
 @torch.no_grad()

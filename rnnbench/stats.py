@@ -30,8 +30,15 @@ def mean_interval(values) -> dict:
     values = np.asarray([value for value in values if value is not None and not math.isnan(value)], dtype=float)
     n = len(values)
     if n == 0:
-        return {"n": 0, "mean": math.nan, "std": math.nan, "ci_low": math.nan, "ci_high": math.nan, "min": math.nan,
-                "max": math.nan}  # fmt: skip
+        return {
+            "n": 0,
+            "mean": math.nan,
+            "std": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "min": math.nan,
+            "max": math.nan,
+        }
     mean, low, high = float(values.mean()), float(values.min()), float(values.max())
     if n == 1:
         return {"n": 1, "mean": mean, "std": math.nan, "ci_low": math.nan, "ci_high": math.nan, "min": low, "max": high}

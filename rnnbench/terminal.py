@@ -39,14 +39,23 @@ def rich_table(table: views.Table, columns: list[int], title: str | None = None)
     spaces, else folds) rather than being cut with '…'."""
     drawn = Table(title=escape(title) if title else None, box=box.SIMPLE_HEAD)
     for i in columns:
-        wraps = i != 0 and i not in table.right and any(len(line) > WRAPPED_TEXT for row in table.rows
-                                                         for line in row[i].splitlines())  # fmt: skip
+        wraps = (
+            i != 0
+            and i not in table.right
+            and any(len(line) > WRAPPED_TEXT for row in table.rows for line in row[i].splitlines())
+        )
         words = max((len(word) for row in table.rows for word in row[i].split()), default=0)
-        drawn.add_column(escape(table.headers[i]), justify="right" if i in table.right else "left",
-                         no_wrap=not wraps, overflow="fold", max_width=max(WRAPPED_TEXT, words) if wraps else None)  # fmt: skip
+        drawn.add_column(
+            escape(table.headers[i]),
+            justify="right" if i in table.right else "left",
+            no_wrap=not wraps,
+            overflow="fold",
+            max_width=max(WRAPPED_TEXT, words) if wraps else None,
+        )
     for n, row in enumerate(table.rows):
-        drawn.add_row(*(escape(row[i]) for i in columns),
-                      style="bold" if table.bold_last and n == len(table.rows) - 1 else None)  # fmt: skip
+        drawn.add_row(
+            *(escape(row[i]) for i in columns), style="bold" if table.bold_last and n == len(table.rows) - 1 else None
+        )
     return drawn
 
 
@@ -76,10 +85,13 @@ def progress(err: Console):
     if not err.is_terminal:
         return Lines(err)
     wide = err.width >= 120
-    columns = [TextColumn("{task.description}", table_column=Column(overflow="fold")),
-               BarColumn(bar_width=40 if wide else 8), TaskProgressColumn(),
-               *([TimeElapsedColumn()] if wide else []),
-               TextColumn("{task.fields[status]}", table_column=Column(no_wrap=True))]  # fmt: skip
+    columns = [
+        TextColumn("{task.description}", table_column=Column(overflow="fold")),
+        BarColumn(bar_width=40 if wide else 8),
+        TaskProgressColumn(),
+        *([TimeElapsedColumn()] if wide else []),
+        TextColumn("{task.fields[status]}", table_column=Column(no_wrap=True)),
+    ]
     return Progress(*columns, console=err)
 
 
@@ -112,8 +124,16 @@ class Lines:
 def progress_printer(progress: Progress, counts: Counter | None = None):
     """The handler of run_experiment's events: data reports, a progress bar per run, and skipped runs."""
     from rnnbench import config
-    from rnnbench.events import (DataPrepared, EpochFinished, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted,
-                                 WorkersStarted)  # fmt: skip
+    from rnnbench.events import (
+        DataPrepared,
+        EpochFinished,
+        RunBusy,
+        RunFailed,
+        RunFinished,
+        RunSkipped,
+        RunStarted,
+        WorkersStarted,
+    )
 
     tasks, reported_data, seeds_told = {}, [], set()
     counts = Counter() if counts is None else counts  # runs trained, skipped as finished, left to another process
@@ -127,20 +147,27 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
                 if (seed, summary) in seeds_told:  # worker processes each prepare the seeds they train
                     return
                 seeds_told.add((seed, summary))
-                where = f"device {device}" + (f" ({threads} thread{'' if threads == 1 else 's'})"
-                                              if device.type == "cpu" and threads else "")  # fmt: skip
-                progress.console.print(f"seed {seed}: {summary}; {where}", markup=False, highlight=False,
-                                       soft_wrap=True)  # fmt: skip
+                where = f"device {device}" + (
+                    f" ({threads} thread{'' if threads == 1 else 's'})" if device.type == "cpu" and threads else ""
+                )
+                progress.console.print(
+                    f"seed {seed}: {summary}; {where}", markup=False, highlight=False, soft_wrap=True
+                )
             case RunStarted(spec=spec, index=i, total=n, parameters=p, resumed=done):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
                 status = f"resumed after epoch {done}" if done else ""
-                tasks[spec.variant, spec.seed] = progress.add_task(label, total=spec.train.max_epochs, completed=done,
-                                                                   status=status)  # fmt: skip
+                tasks[spec.variant, spec.seed] = progress.add_task(
+                    label, total=spec.train.max_epochs, completed=done, status=status
+                )
                 if done:
                     counts["resumed"] += 1
-                    progress.console.print(f"{spec.variant} seed {spec.seed}: continuing from its checkpoint after "
-                                           f"epoch {done} of {spec.train.max_epochs}", markup=False, highlight=False,
-                                           soft_wrap=True)  # fmt: skip
+                    progress.console.print(
+                        f"{spec.variant} seed {spec.seed}: continuing from its checkpoint after "
+                        f"epoch {done} of {spec.train.max_epochs}",
+                        markup=False,
+                        highlight=False,
+                        soft_wrap=True,
+                    )
             case EpochFinished(spec=spec, row=row):
                 status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
                 if row["validation_accuracy"] is not None:
@@ -151,36 +178,65 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
             case RunFinished(spec=spec, metrics=m) if m.get("diverged"):
                 counts["trained"] += 1
                 epoch, reason = m["diverged"]["epoch"], m["diverged"]["reason"]
-                progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
-                                status=f"diverged in epoch {epoch}")  # fmt: skip
-                progress.console.print(f"[yellow]warning:[/yellow] {escape(spec.variant)} seed {spec.seed}: diverged in "
-                                       f"epoch {epoch} ({escape(reason)}); stopped, recorded as diverged, not scored",
-                                       highlight=False, soft_wrap=True)  # fmt: skip
+                progress.update(
+                    tasks[spec.variant, spec.seed],
+                    total=m["epochs_run"],
+                    completed=m["epochs_run"],
+                    status=f"diverged in epoch {epoch}",
+                )
+                progress.console.print(
+                    f"[yellow]warning:[/yellow] {escape(spec.variant)} seed {spec.seed}: diverged in "
+                    f"epoch {epoch} ({escape(reason)}); stopped, recorded as diverged, not scored",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             case RunFinished(spec=spec, metrics=m):
                 counts["trained"] += 1
                 task = config.task_of(spec.data)
                 column = next((c for c in task.COLUMNS if m.get(c) is not None), task.COLUMNS[0])
                 metric = task.METRICS[column]
-                value = "-" if m.get(column) is None else (f"{m[column] * metric.scale:.{metric.digits}f}"
-                                                           + ("%" if metric.scale == 100 else ""))  # fmt: skip
-                progress.update(tasks[spec.variant, spec.seed], total=m["epochs_run"], completed=m["epochs_run"],
-                                status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s")  # fmt: skip
+                value = (
+                    "-"
+                    if m.get(column) is None
+                    else (f"{m[column] * metric.scale:.{metric.digits}f}" + ("%" if metric.scale == 100 else ""))
+                )
+                progress.update(
+                    tasks[spec.variant, spec.seed],
+                    total=m["epochs_run"],
+                    completed=m["epochs_run"],
+                    status=f"{metric.label.removesuffix(' %')} {value} in {m['train_seconds']:.1f}s",
+                )
             case WorkersStarted(workers=workers, threads=threads):
-                progress.console.print(f"{workers} worker process{'' if workers == 1 else 'es'}, {threads} "
-                                       f"thread{'' if threads == 1 else 's'} each", markup=False, highlight=False)  # fmt: skip
+                progress.console.print(
+                    f"{workers} worker process{'' if workers == 1 else 'es'}, {threads} "
+                    f"thread{'' if threads == 1 else 's'} each",
+                    markup=False,
+                    highlight=False,
+                )
             case RunFailed(spec=spec, error=error):
                 counts["failed"] += 1
                 if (spec.variant, spec.seed) in tasks:
                     progress.update(tasks[spec.variant, spec.seed], status="failed")
-                progress.console.print(f"[red]failed:[/red] {escape(spec.variant)} seed {spec.seed}: {escape(error)}",
-                                       highlight=False, soft_wrap=True)  # fmt: skip
+                progress.console.print(
+                    f"[red]failed:[/red] {escape(spec.variant)} seed {spec.seed}: {escape(error)}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             case RunBusy(spec=spec):
                 counts["busy"] += 1
-                progress.console.print(f"{spec.variant} seed {spec.seed}: being trained by another rnnbench process; "
-                                       "left to it", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                progress.console.print(
+                    f"{spec.variant} seed {spec.seed}: being trained by another rnnbench process; left to it",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
             case RunSkipped(spec=spec, path=path):
                 counts["skipped"] += 1
-                progress.console.print(f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
-                                       markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                progress.console.print(
+                    f"{spec.variant} seed {spec.seed}: already finished in {path}, skipped",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
     return show

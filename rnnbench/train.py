@@ -60,12 +60,16 @@ def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None)
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor, float]:
+def evaluate(
+    model: nn.Module, split: TensorSplit, batch_size: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     """(probabilities (N, C), predicted classes (N,), mean loss) of a classifier over a whole split, in eval mode,
     on the CPU."""
     was_training = model.training
     model.eval()
-    logits = torch.cat([model(batch.tokens, batch.lengths)[0] for batch in split.batches(batch_size or EVAL_BATCH_SIZE)])
+    logits = torch.cat(
+        [model(batch.tokens, batch.lengths)[0] for batch in split.batches(batch_size or EVAL_BATCH_SIZE)]
+    )
     model.train(was_training)
     loss = nn.functional.cross_entropy(logits, split.targets).item()  # the training loss, quirks included
     probabilities = (logits if model.softmax_output else logits.softmax(dim=-1)).cpu()
@@ -111,9 +115,9 @@ def fit(
     The first epoch whose loss or weights are not finite ends training: the result says `diverged` (epoch and
     reason), and the model keeps the weights it diverged with, to be recorded as such and never scored.
 
-    After every epoch that did not diverge (of a model with parameters), `on_checkpoint(state)` receives everything the rest of training depends on (see
-    checkpoint_state); fit(..., resume=state) continues from it and ends exactly as the uninterrupted call would
-    have, on the same device.
+    After every epoch that did not diverge (of a model with parameters), `on_checkpoint(state)` receives everything
+    the rest of training depends on (see checkpoint_state); fit(..., resume=state) continues from it and ends
+    exactly as the uninterrupted call would have, on the same device.
     """
     score = score or classification_score
     key, direction = watch
@@ -167,8 +171,11 @@ def fit(
                 result.diverged = {"epoch": epoch, "reason": reason}
                 return result
             value = row[key]
-            if value is None or result.best_value is None or (value > result.best_value if direction == "max" else
-                                                              value < result.best_value):  # fmt: skip
+            if (
+                value is None
+                or result.best_value is None
+                or (value > result.best_value if direction == "max" else value < result.best_value)
+            ):
                 result.best_epoch, result.best_value = epoch, value
                 if restore_best:
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -182,8 +189,9 @@ def fit(
     return result
 
 
-def checkpoint_state(model: nn.Module, optimizer, generator: torch.Generator, result: FitResult,
-                     best_state: dict | None, stopped: bool) -> dict:
+def checkpoint_state(
+    model: nn.Module, optimizer, generator: torch.Generator, result: FitResult, best_state: dict | None, stopped: bool
+) -> dict:
     """Everything the epochs after this one depend on: the weights, Adam's moments, the batch-order generator,
     torch's global random state (dropout draws from it; on CUDA, the device's too), the history, the early
     stopping state, the best epoch's weights and whether training has stopped. Tensors, numbers, text and None

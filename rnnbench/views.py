@@ -1,6 +1,7 @@
 """Tables as data, built once: a title, column headers and rows of text cells; rendered to Markdown here and
-to the terminal by the CLI. And strict JSON, which every JSON output goes through. Tasks describe their tables (a data report, per-class scores, accuracy by length)
-with these, so that `show`, `run` and `report` print the same table without building it twice.
+to the terminal by the CLI. And strict JSON, which every JSON output goes through. Tasks describe their tables (a
+data report, per-class scores, accuracy by length) with these, so that `show`, `run` and `report` print the same
+table without building it twice.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ class Table:
 def to_markdown(table: Table, heading: str | None = None) -> list[str]:
     """Example: Table('t', ['a', 'b'], [['x', '1']], right={1}) -> ['| a | b |', '|---|---:|', '| x | 1 |', '']."""
     lines = [heading, ""] if heading else []
-    lines += ["| " + " | ".join(table.headers) + " |",
-              "|" + "|".join("---:" if i in table.right else "---" for i in range(len(table.headers))) + "|"]  # fmt: skip
+    lines += [
+        "| " + " | ".join(table.headers) + " |",
+        "|" + "|".join("---:" if i in table.right else "---" for i in range(len(table.headers))) + "|",
+    ]
     for i, row in enumerate(table.rows):
         cells = [f"**{cell}**" if table.bold_last and i == len(table.rows) - 1 and cell else cell for cell in row]
         lines.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")

@@ -125,8 +125,12 @@ class _Composer(Reader, Scanner, Parser, Composer, _Resolver):
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise Problems([f"line {self.peek_event().start_mark.line + 1}: nested more than {MAX_DEPTH} levels "
-                                "deep; an experiment file needs a few"])  # fmt: skip
+                raise Problems(
+                    [
+                        f"line {self.peek_event().start_mark.line + 1}: nested more than {MAX_DEPTH} levels "
+                        "deep; an experiment file needs a few"
+                    ]
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -189,15 +193,24 @@ def _measure(node, depth: int, heights: dict, open_nodes: set, line: int) -> int
         return known[0]
     if id(node) in open_nodes:
         raise Problems([f"line {line}: an alias refers to a value that contains it"])
-    children = ([] if isinstance(node, ScalarNode) else node.value if isinstance(node, SequenceNode)
-                else [part for pair in node.value for part in pair])  # fmt: skip
+    children = (
+        []
+        if isinstance(node, ScalarNode)
+        else node.value
+        if isinstance(node, SequenceNode)
+        else [part for pair in node.value for part in pair]
+    )
     open_nodes.add(id(node))
     here = node.start_mark.line + 1
     size = 1 + sum(_measure(child, depth + 1, heights, open_nodes, here) for child in children)
     open_nodes.discard(id(node))
     if size > MAX_VALUES:
-        raise Problems([f"line {here}: expands to more than {MAX_VALUES:,} values through aliases (an alias bomb?); "
-                        "an experiment file holds a few hundred"])  # fmt: skip
+        raise Problems(
+            [
+                f"line {here}: expands to more than {MAX_VALUES:,} values through aliases (an alias bomb?); "
+                "an experiment file holds a few hundred"
+            ]
+        )
     heights[id(node)] = (size, 1 + max((heights[id(child)][1] for child in children), default=0))
     return size
 
@@ -233,9 +246,12 @@ class _Builder:
             return node.value
         kind = node.tag.removeprefix(STANDARD)
         value = plain_value(node.value)
-        fits = {"int": isinstance(value, int) and not isinstance(value, bool),
-                "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-                "bool": isinstance(value, bool), "null": value is None}[kind]  # fmt: skip
+        fits = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "null": value is None,
+        }[kind]
         if not fits:
             self.problems.append((line, f"line {line}: !!{kind} {node.value!r} is not a YAML 1.2 {kind}"))
             return node.value
@@ -244,8 +260,13 @@ class _Builder:
     def refuse_tag(self, tag: str, line: int) -> None:
         """A tag that would make PyYAML build something else than plain data (!!python/object, !!binary, !!set)."""
         shown = "!!" + tag.removeprefix(STANDARD) if tag.startswith(STANDARD) else tag
-        self.problems.append((line, f"line {line}: tag {shown} is not allowed (only !!str, !!int, !!float, !!bool, "
-                                    "!!null, !!seq and !!map)"))  # fmt: skip
+        self.problems.append(
+            (
+                line,
+                f"line {line}: tag {shown} is not allowed (only !!str, !!int, !!float, !!bool, "
+                "!!null, !!seq and !!map)",
+            )
+        )
 
     def mapping(self, node: MappingNode, path: tuple) -> dict:
         """Explicit keys, over the keys merged in with `<<:` (the first merged mapping wins, as YAML merge says)."""
@@ -286,7 +307,7 @@ class _Builder:
 
     def forget(self, path: tuple) -> None:
         """Drop what a merged mapping wrote under `path`: an explicit key replaces it."""
-        for known in [known for known in self.written if known[:len(path)] == path]:
+        for known in [known for known in self.written if known[: len(path)] == path]:
             del self.written[known]
 
 

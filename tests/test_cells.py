@@ -17,7 +17,9 @@ def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def _pair(cell, bidirectional, num_layers, **options):
     torch.manual_seed(0)
-    fused = getattr(nn, cell.upper())(5, 4, num_layers, batch_first=True, bidirectional=bidirectional, **options).double()
+    fused = getattr(nn, cell.upper())(
+        5, 4, num_layers, batch_first=True, bidirectional=bidirectional, **options
+    ).double()
     scratch = ScratchRecurrent(cell, 5, 4, num_layers, bidirectional, activation=options.get("nonlinearity", "tanh"))
     scratch.double().load_state_dict(fused.state_dict())  # one state dict fits both: same names and shapes
     return fused, scratch
@@ -40,7 +42,9 @@ def test_scratch_equals_fused_outputs_states_and_gradients(cell, bidirectional, 
     # a loss that reaches every output, state and weight
     weights = torch.randn_like(fused_out)
     fused_grads = torch.autograd.grad((fused_out * weights).sum() + fused_h.pow(2).sum(), [x, *fused.parameters()])
-    scratch_grads = torch.autograd.grad((scratch_out * weights).sum() + scratch_h.pow(2).sum(), [x, *scratch.parameters()])
+    scratch_grads = torch.autograd.grad(
+        (scratch_out * weights).sum() + scratch_h.pow(2).sum(), [x, *scratch.parameters()]
+    )
     for fused_grad, scratch_grad in zip(fused_grads, scratch_grads, strict=True):
         assert relative_error(scratch_grad, fused_grad) <= 1e-6
 
@@ -49,15 +53,26 @@ def test_relu_rnn_equals_fused():
     fused, scratch = _pair("rnn", True, 2, nonlinearity="relu")
     x = torch.randn(4, 6, 5, dtype=torch.double)
     packed, _ = fused(pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False))
-    assert relative_error(scratch(x, LENGTHS)[0], pad_packed_sequence(packed, batch_first=True, total_length=6)[0]) <= 1e-6
+    assert (
+        relative_error(scratch(x, LENGTHS)[0], pad_packed_sequence(packed, batch_first=True, total_length=6)[0]) <= 1e-6
+    )
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("head", ["last", "mean", "max", "flatten"])
 def test_classifiers_with_either_implementation_agree(cell, head):
     """Whole models, embedding to head: the scratch one loaded with the torch one's weights answers the same."""
-    arguments = dict(vocab_size=9, num_classes=3, cell=cell, hidden_size=4, num_layers=2, bidirectional=True,
-                     embedding_dim=3, head=head, max_length=7)
+    arguments = dict(
+        vocab_size=9,
+        num_classes=3,
+        cell=cell,
+        hidden_size=4,
+        num_layers=2,
+        bidirectional=True,
+        embedding_dim=3,
+        head=head,
+        max_length=7,
+    )
     torch.manual_seed(0)
     fused = RecurrentClassifier(**arguments, impl="torch").double().eval()
     scratch = RecurrentClassifier(**arguments, impl="scratch").double().eval()
@@ -107,7 +122,9 @@ def test_linear_rnn_is_the_tutorial_cell():
     x = torch.randn(1, 2, 3, dtype=torch.double)
     out, _ = layer(x, torch.tensor([2]))
     h1 = torch.tanh(p["bias_hh_l0"]) + torch.tanh(p["weight_ih_l0"] @ x[0, 0] + p["bias_ih_l0"])
-    h2 = torch.tanh(p["weight_hh_l0"] @ h1 + p["bias_hh_l0"]) + torch.tanh(p["weight_ih_l0"] @ x[0, 1] + p["bias_ih_l0"])
+    h2 = torch.tanh(p["weight_hh_l0"] @ h1 + p["bias_hh_l0"]) + torch.tanh(
+        p["weight_ih_l0"] @ x[0, 1] + p["bias_ih_l0"]
+    )
     torch.testing.assert_close(out[0], torch.stack([h1, h2]))
 
 

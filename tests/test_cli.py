@@ -8,15 +8,13 @@ import pickle
 import shutil
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pytest
+from conftest import TINY
 from typer.testing import CliRunner
 
 from rnnbench.cli import app
-
-from conftest import TINY
 
 runner = CliRunner()
 
@@ -52,8 +50,18 @@ def test_run_prints_data_sizes_progress_and_table(trained):
     assert len(runs) == 4
     assert (folder / "results" / "tiny" / "summary.md").read_text().startswith("### tiny")
     metrics = json.loads((runs[0] / "metrics.json").read_text())
-    for key in ("parameters", "train_accuracy", "validation_accuracy", "test_accuracy", "test_macro_f1", "epochs_run",
-                "best_epoch", "train_seconds", "seconds_per_epoch", "peak_memory_mb"):
+    for key in (
+        "parameters",
+        "train_accuracy",
+        "validation_accuracy",
+        "test_accuracy",
+        "test_macro_f1",
+        "epochs_run",
+        "best_epoch",
+        "train_seconds",
+        "seconds_per_epoch",
+        "peak_memory_mb",
+    ):
         assert key in metrics
     assert metrics["environment"]["seed"] == 0 and metrics["environment"]["torch"]
 
@@ -75,12 +83,16 @@ def test_compare_formats(trained):
     assert {"experiment", "variant", "params", "seeds", "test_accuracy_mean", "test_accuracy_std"} <= set(records[0])
     accuracies = [r["test_accuracy_mean"] for r in records]
     assert accuracies == sorted(accuracies, reverse=True)
-    by_params = json.loads(invoke("compare", "--results", folder / "results", "--format", "json", "--sort", "params").stdout)
+    by_params = json.loads(
+        invoke("compare", "--results", folder / "results", "--format", "json", "--sort", "params").stdout
+    )
     assert [r["params"] for r in by_params] == sorted(r["params"] for r in records)
     csv = invoke("compare", "--results", folder / "results", "--format", "csv", "--experiment", "tiny").stdout
     assert csv.startswith("experiment,variant") and len(csv.strip().splitlines()) == 5
     assert "| gru-bi-1x8 |" in invoke("compare", "--results", folder / "results", "--format", "markdown").stdout
-    assert_clean_failure(invoke("compare", "--results", folder / "results", "--experiment", "nope"), 1, "no finished runs")
+    assert_clean_failure(
+        invoke("compare", "--results", folder / "results", "--experiment", "nope"), 1, "no finished runs"
+    )
     assert_clean_failure(invoke("compare", "--results", folder / "results", "--format", "xml"), 2, "--format")
     assert_clean_failure(invoke("compare", "--results", folder / "results", "--sort", "speed"), 2, "--sort: 'speed'")
     assert_clean_failure(invoke("compare", "--results", folder / "nowhere"), 1, "no such results folder")
@@ -108,7 +120,9 @@ def test_predict_bad_input(trained, tmp_path):
     results = folder / "results"
     assert_clean_failure(invoke("predict", "  ", "--results", results), 1, "name 1", "empty")
     assert_clean_failure(invoke("predict", "x" * 500, "--results", results), 1, "500 characters")
-    assert_clean_failure(invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished run", "rnnbench run EXPERIMENT.yaml")
+    assert_clean_failure(
+        invoke("predict", "Rossi", "--results", tmp_path), 1, "no finished run", "rnnbench run EXPERIMENT.yaml"
+    )
     assert_clean_failure(invoke("predict", "Rossi", "--run", tmp_path), 1, "not a run directory (no model.json)")
     assert invoke("predict", "Rossi", "--results", results, "--top-k", "0").exit_code == 2
 
@@ -123,18 +137,28 @@ def test_corrupted_checkpoint_is_a_clear_error(trained, tmp_path):
     original = (copy / "model.safetensors").read_bytes()
     for damaged in (original[:100], original[:-1] + bytes([original[-1] ^ 1]), pickle.dumps({"weight": [1.0]})):
         (copy / "model.safetensors").write_bytes(damaged)  # truncated, one byte changed, a pickle
-        assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "changed since the run wrote it")
+        assert_clean_failure(
+            invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "changed since the run wrote it"
+        )
         assert len(invoke("predict", "Rossi", "--run", copy).output.strip().splitlines()) == 1
     metrics = json.loads((copy / "metrics.json").read_text())
     (copy / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "weights_sha256"}))
     (copy / "model.safetensors").write_bytes(original[:100])  # a run from before checksums: still refused by name
-    assert_clean_failure(invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "not a readable weights file")
+    assert_clean_failure(
+        invoke("predict", "Rossi", "--run", copy), 1, "model.safetensors", "not a readable weights file"
+    )
     info = json.loads((source / "model.json").read_text())
     (copy / "model.safetensors").write_bytes(original)
     (copy / "model.json").write_text(json.dumps({**info, "arguments": {**info["arguments"], "hidden_size": 9}}))
     refused = invoke("predict", "Rossi", "--run", copy)
-    assert_clean_failure(refused, 1, "model.json: does not describe the weights beside it", "model.safetensors", "has shape",
-                         "the model expects")  # fmt: skip
+    assert_clean_failure(
+        refused,
+        1,
+        "model.json: does not describe the weights beside it",
+        "model.safetensors",
+        "has shape",
+        "the model expects",
+    )
     assert "Error(s) in loading" not in refused.output and len(refused.output.strip().splitlines()) == 1
 
 
@@ -144,9 +168,18 @@ def test_validate(write_experiment):
     assert result.exit_code == 0 and "4 variants × 1 seed = 4 runs" in result.output and "valid" in result.output
     bad = write_experiment({**TINY, "model": {"cell": "lstmm"}, "train": {"max_epoch": 3}}, "bad.yaml")
     result = invoke("validate", bad)
-    assert_clean_failure(result, 2, "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm')", "train.max_epoch: unknown field")
+    assert_clean_failure(
+        result,
+        2,
+        "model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm')",
+        "train.max_epoch: unknown field",
+    )
     assert_clean_failure(invoke("run", bad), 2, "model.cell")
-    assert_clean_failure(invoke("validate", good, "--set", "train.batch_size=0"), 2, "train.batch_size: input should be greater than or equal to 1")
+    assert_clean_failure(
+        invoke("validate", good, "--set", "train.batch_size=0"),
+        2,
+        "train.batch_size: input should be greater than or equal to 1",
+    )
     assert_clean_failure(invoke("validate", good.parent / "absent.yaml"), 2, "absent.yaml: no such file")
 
 
@@ -161,15 +194,21 @@ def test_run_unavailable_device_is_a_clear_error(write_experiment, tmp_path, nam
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    result = invoke("run", write_experiment(TINY), "--set", "device=cuda", "--results", tmp_path / "r", "--data-dir", names_dir)
+    result = invoke(
+        "run", write_experiment(TINY), "--set", "device=cuda", "--results", tmp_path / "r", "--data-dir", names_dir
+    )
     assert_clean_failure(result, 1, "device: 'cuda' requested")
 
 
 def test_real_subprocess_help_and_version():
-    help_text = subprocess.run([sys.executable, "-m", "rnnbench", "--help"], capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "rnnbench", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("run", "validate", "compare", "predict"):
         assert command in help_text
-    version = subprocess.run([sys.executable, "-m", "rnnbench", "--version"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "rnnbench", "--version"], capture_output=True, text=True, check=True
+    )
     import re
     from importlib import metadata
 
@@ -191,12 +230,18 @@ def test_predict_never_ranks_runs_that_answer_different_questions(trained, write
     folder, _, _ = trained
     results = tmp_path / "results"
     shutil.copytree(folder / "results", results)
-    other = {**TINY, "name": "asian", "data": {"languages": ["Japanese", "Chinese"]}, "grid": None,
-             "train": {**TINY["train"], "max_epochs": 1}}  # fmt: skip
+    other = {
+        **TINY,
+        "name": "asian",
+        "data": {"languages": ["Japanese", "Chinese"]},
+        "grid": None,
+        "train": {**TINY["train"], "max_epochs": 1},
+    }
     assert invoke("run", write_experiment(other), "--results", results, "--data-dir", names_dir).exit_code == 0
     refused = invoke("predict", "Tribbiani", "--results", results)
-    assert_clean_failure(refused, 1, "answer different questions", "German, Italian (tiny)", "Chinese, Japanese (asian)",
-                         "--experiment")  # fmt: skip
+    assert_clean_failure(
+        refused, 1, "answer different questions", "German, Italian (tiny)", "Chinese, Japanese (asian)", "--experiment"
+    )
     assert len(refused.stderr.strip().splitlines()) == 1
     chosen = invoke("predict", "Tribbiani", "--results", results, "--json", "--experiment", "asian")
     assert chosen.exit_code == 0 and "/asian/" in chosen.stderr
@@ -221,8 +266,9 @@ def test_one_experiment_never_mixes_data_settings(trained, write_experiment, nam
     before = sorted(path.name for path in (results / "tiny").iterdir())
     other = {**TINY, "data": {"languages": ["Japanese", "Chinese"]}}
     refused = invoke("run", write_experiment(other), "--results", results, "--data-dir", names_dir)
-    assert_clean_failure(refused, 1, "a run of experiment 'tiny' on other data settings (data.languages)",
-                         "--set name=")  # fmt: skip
+    assert_clean_failure(
+        refused, 1, "a run of experiment 'tiny' on other data settings (data.languages)", "--set name="
+    )
     assert sorted(path.name for path in (results / "tiny").iterdir()) == before  # nothing trained or written
 
 
@@ -231,8 +277,11 @@ def test_errors_say_what_they_mean(trained, tmp_path):
     results = folder / "results"
     for command in (("show", tmp_path / "nowhere"), ("predict", "Rossi", "--run", tmp_path / "nowhere")):
         assert_clean_failure(invoke(*command), 1, f"{tmp_path / 'nowhere'}: no such run directory")
-    assert_clean_failure(invoke("compare", "--results", results, "--metric", "long_accuracy"), 2,
-                         "--metric: no run here records long_accuracy; these record test_accuracy")  # fmt: skip
+    assert_clean_failure(
+        invoke("compare", "--results", results, "--metric", "long_accuracy"),
+        2,
+        "--metric: no run here records long_accuracy; these record test_accuracy",
+    )
     noted = invoke("compare", "--results", results, "--vs", "gru-uni-1x8")
     assert noted.exit_code == 0 and "note: --vs" not in noted.output
     one_seed = invoke("compare", "--results", results).stdout
@@ -241,9 +290,12 @@ def test_errors_say_what_they_mean(trained, tmp_path):
     experiment.write_text("name: x\ndata: {dataset: namez}\n")
     assert_clean_failure(invoke("validate", experiment), 2, "(got 'namez'); did you mean names?")
     experiment.write_text("name: x\n")
-    assert_clean_failure(invoke("validate", experiment, "--set", "model.cell=lstmm"), 2,
-                         "e.yaml: model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm'); "
-                         "set by --set; did you mean lstm?")  # fmt: skip
+    assert_clean_failure(
+        invoke("validate", experiment, "--set", "model.cell=lstmm"),
+        2,
+        "e.yaml: model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm'); "
+        "set by --set; did you mean lstm?",
+    )
 
 
 def test_output_that_cannot_be_written_is_one_line(trained):
@@ -253,9 +305,12 @@ def test_output_that_cannot_be_written_is_one_line(trained):
     if os.path.exists("/dev/full"):
         with open("/dev/full", "w") as full:
             done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True)
-        assert done.returncode == 1 and done.stderr.strip() == "error: cannot write the output (No space left on device)"
-    closed = subprocess.run(command, stdout=None, stderr=subprocess.PIPE, text=True, close_fds=True,
-                            preexec_fn=lambda: os.close(1))  # fmt: skip  # `rnnbench compare >&-`
+        assert (
+            done.returncode == 1 and done.stderr.strip() == "error: cannot write the output (No space left on device)"
+        )
+    closed = subprocess.run(
+        command, stdout=None, stderr=subprocess.PIPE, text=True, close_fds=True, preexec_fn=lambda: os.close(1)
+    )  # `rnnbench compare >&-`
     assert closed.returncode == 0 and "Traceback" not in closed.stderr
 
 
@@ -286,22 +341,40 @@ def test_output_cut_short_by_its_reader_exits_0_quietly(trained):
     """`rnnbench compare | head -1`: the reader closes the pipe; every command that prints exits 0, silently."""
     folder, _, _ = trained
     results = folder / "results"
-    commands = (["--help"], ["--version"], ["run", "--help"], ["compare", "--results", results],
-                ["compare", "--results", results, "--format", "json"], ["predict", "Rossi", "--results", results, "--json"],
-                ["show", next((results / "tiny").glob("*/seed-0"))])  # fmt: skip
+    commands = (
+        ["--help"],
+        ["--version"],
+        ["run", "--help"],
+        ["compare", "--results", results],
+        ["compare", "--results", results, "--format", "json"],
+        ["predict", "Rossi", "--results", results, "--json"],
+        ["show", next((results / "tiny").glob("*/seed-0"))],
+    )
     started = []
     for command in commands:  # all at once: each is mostly the seconds torch takes to import
         read, write = os.pipe()
         os.close(read)  # the reader is gone before the first write
-        started.append((command, subprocess.Popen([sys.executable, "-m", "rnnbench", *map(str, command)], stdout=write,
-                                                  stderr=subprocess.PIPE, text=True)))  # fmt: skip
+        started.append(
+            (
+                command,
+                subprocess.Popen(
+                    [sys.executable, "-m", "rnnbench", *map(str, command)],
+                    stdout=write,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
         os.close(write)
     for command, process in started:
         _, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, (command, stderr)
         assert "Traceback" not in stderr and "BrokenPipe" not in stderr, command
-    failing = subprocess.run([sys.executable, "-m", "rnnbench", "compare", "--results", folder / "nowhere"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    failing = subprocess.run(
+        [sys.executable, "-m", "rnnbench", "compare", "--results", folder / "nowhere"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert failing.returncode == 1  # an error with output sent to the null device is still an error
 
 
@@ -327,10 +400,18 @@ def test_run_refuses_to_train_over_an_unfinished_run_directory(trained, write_ex
 
 
 def test_params_counts_by_role_and_checks_the_closed_form(write_experiment, names_dir):
-    content = {**TINY, "grid": None, "variants": [
-        {"cell": "lstm", "bidirectional": True, "num_layers": 2}, {"cell": "gru", "impl": "scratch", "bias": "single"},
-        {"cell": "gru", "param_budget": 3000}, {"cell": "lstm", "param_budget": 3000},
-        {"cell": "majority"}, {"cell": "linear", "max_length": 18, "num_layers": 3, "hidden_size": 16}]}
+    content = {
+        **TINY,
+        "grid": None,
+        "variants": [
+            {"cell": "lstm", "bidirectional": True, "num_layers": 2},
+            {"cell": "gru", "impl": "scratch", "bias": "single"},
+            {"cell": "gru", "param_budget": 3000},
+            {"cell": "lstm", "param_budget": 3000},
+            {"cell": "majority"},
+            {"cell": "linear", "max_length": 18, "num_layers": 3, "hidden_size": 16},
+        ],
+    }
     result = invoke("params", write_experiment(content), "--data-dir", names_dir, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -352,19 +433,38 @@ def test_params_counts_by_role_and_checks_the_closed_form(write_experiment, name
 
 
 def test_params_and_run_refuse_options_only_scratch_has(write_experiment):
-    content = {**TINY, "grid": None, "variants": [{"cell": "linear_rnn"}, {"cell": "lstm", "activation": "relu"},
-                                                  {"cell": "rnn", "head": "flatten"},
-                                                  {"cell": "linear", "max_length": 18, "param_budget": 900}]}
+    content = {
+        **TINY,
+        "grid": None,
+        "variants": [
+            {"cell": "linear_rnn"},
+            {"cell": "lstm", "activation": "relu"},
+            {"cell": "rnn", "head": "flatten"},
+            {"cell": "linear", "max_length": 18, "param_budget": 900},
+        ],
+    }
     result = invoke("validate", write_experiment(content))
-    assert_clean_failure(result, 2, "variants[0] (linear_rnn-uni-1x8): cell linear_rnn: only impl: scratch has this",
-                         "variants[1] (lstm-uni-1x8-relu): activation: relu for lstm: only impl: scratch has this",
-                         "head flatten needs max_length", "cell linear with num_layers 1 has no hidden size")
+    assert_clean_failure(
+        result,
+        2,
+        "variants[0] (linear_rnn-uni-1x8): cell linear_rnn: only impl: scratch has this",
+        "variants[1] (lstm-uni-1x8-relu): activation: relu for lstm: only impl: scratch has this",
+        "head flatten needs max_length",
+        "cell linear with num_layers 1 has no hidden size",
+    )
 
 
 def test_baselines_and_scratch_cells_run_end_to_end(write_experiment, names_dir, tmp_path):
-    content = {**TINY, "grid": None, "train": {**TINY["train"], "max_epochs": 1},
-               "variants": [{"cell": "majority"}, {"cell": "linear", "max_length": 18, "num_layers": 2},
-                            {"cell": "gru", "impl": "scratch", "head": "mean"}]}
+    content = {
+        **TINY,
+        "grid": None,
+        "train": {**TINY["train"], "max_epochs": 1},
+        "variants": [
+            {"cell": "majority"},
+            {"cell": "linear", "max_length": 18, "num_layers": 2},
+            {"cell": "gru", "impl": "scratch", "head": "mean"},
+        ],
+    }
     results = tmp_path / "results"
     assert invoke("run", write_experiment(content), "--results", results, "--data-dir", names_dir).exit_code == 0
     records = {r["variant"]: r for r in json.loads(invoke("compare", "--results", results, "--format", "json").stdout)}
@@ -378,18 +478,26 @@ def test_baselines_and_scratch_cells_run_end_to_end(write_experiment, names_dir,
 
 
 def test_eval_drop_last_with_a_split_smaller_than_a_batch(write_experiment, names_dir, tmp_path):
-    content = {**TINY, "grid": None, "variants": [{"cell": "gru"}],
-               "train": {**TINY["train"], "max_epochs": 1, "batch_size": 500, "eval_drop_last": True}}
+    content = {
+        **TINY,
+        "grid": None,
+        "variants": [{"cell": "gru"}],
+        "train": {**TINY["train"], "max_epochs": 1, "batch_size": 500, "eval_drop_last": True},
+    }
     results = tmp_path / "results"
     assert invoke("run", write_experiment(content), "--results", results, "--data-dir", names_dir).exit_code == 0
     metrics = json.loads(next(results.glob("tiny/*/seed-0/metrics.json")).read_text())
     assert sum(map(sum, metrics["test_confusion_matrix"])) == 140  # smaller than a batch: scored whole
 
 
-REVERSAL = {"name": "rev", "data": {"dataset": "reversal", "samples": 200, "long_samples": 40},
-            "model": {"hidden_size": 16, "embedding_dim": 8},
-            "variants": [{"architecture": "tagger", "bidirectional": True}, {"cell": "lstm", "attention": "dot"}],
-            "train": {"max_epochs": 2, "patience": 0, "batch_size": 32}, "device": "cpu"}
+REVERSAL = {
+    "name": "rev",
+    "data": {"dataset": "reversal", "samples": 200, "long_samples": 40},
+    "model": {"hidden_size": 16, "embedding_dim": 8},
+    "variants": [{"architecture": "tagger", "bidirectional": True}, {"cell": "lstm", "attention": "dot"}],
+    "train": {"max_epochs": 2, "patience": 0, "batch_size": 32},
+    "device": "cpu",
+}
 
 
 def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
@@ -404,7 +512,10 @@ def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
     plotted = invoke("compare", "--results", results, "--plot", tmp_path / "plots")
     assert plotted.exit_code == 0, plotted.output
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
-        "rev-accuracy-by-length.png", "rev-learning-curves.png", "rev-test-accuracy-vs-parameters.png"]
+        "rev-accuracy-by-length.png",
+        "rev-learning-curves.png",
+        "rev-test-accuracy-vs-parameters.png",
+    ]
     report = invoke("report", "rev", "--results", results)
     assert report.exit_code == 0, report.output
     assert "## Exact accuracy by length" in (results / "rev" / "report" / "report.md").read_text()
@@ -414,7 +525,9 @@ def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
     shown = invoke("show", path)
     assert shown.exit_code == 0 and "exact % by length" in shown.stdout and "long" in shown.stdout
     by_experiment = invoke("predict", "3 7 2", "--results", results, "--experiment", "rev")
-    assert by_experiment.exit_code == 0 and "reversal runs" in by_experiment.stderr and "3 7 2: " in by_experiment.stdout
+    assert (
+        by_experiment.exit_code == 0 and "reversal runs" in by_experiment.stderr and "3 7 2: " in by_experiment.stdout
+    )
     answer = json.loads(invoke("predict", "3 7 2", "9,1", "--run", path, "--json").stdout)
     assert [a["input"] for a in answer] == ["3 7 2", "9,1"]
     assert all(set(a["output"].split()) <= set("123456789") for a in answer)
@@ -423,11 +536,20 @@ def test_reversal_runs_compares_and_predicts(write_experiment, tmp_path):
 
 
 def test_reversal_refuses_what_only_names_has(write_experiment):
-    content = {**REVERSAL, "variants": [{"head": "mean"}, {"cell": "majority"}, {"architecture": "tagger", "attention": "dot"}],
-               "data": {"dataset": "reversal", "min_length": 4, "max_length": 2}}
+    content = {
+        **REVERSAL,
+        "variants": [{"head": "mean"}, {"cell": "majority"}, {"architecture": "tagger", "attention": "dot"}],
+        "data": {"dataset": "reversal", "min_length": 4, "max_length": 2},
+    }
     result = invoke("validate", write_experiment(content))
-    assert_clean_failure(result, 2, "head: only for the names task", "needs architecture tagger or encoder_decoder",
-                         "attention needs architecture encoder_decoder (got tagger)", "data.max_length: below min_length 4")
+    assert_clean_failure(
+        result,
+        2,
+        "head: only for the names task",
+        "needs architecture tagger or encoder_decoder",
+        "attention needs architecture encoder_decoder (got tagger)",
+        "data.max_length: below min_length 4",
+    )
     counted = invoke("params", write_experiment(REVERSAL))  # every task's models are counted
     assert counted.exit_code == 0, counted.output  # an encoder-decoder: its encoder's and decoder's layers added
     assert "lstm-uni-1x16-encdec-attn-dot: 4×(16·8 + 16² + 2·16) + 4×(16·8 + 16² + 2·16) = 3,328 ✓" in counted.stdout
@@ -435,12 +557,27 @@ def test_reversal_refuses_what_only_names_has(write_experiment):
 
 def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path):
     """Keras-convention regression models train, report MSE, and answer with rounded values."""
-    content = {"name": "keras", "data": {"dataset": "reversal", "samples": 200, "validation_fraction": 0,
-                                         "test_fraction": 0.2, "long_samples": 0},
-               "model": {"cell": "lstm", "impl": "scratch", "hidden_size": 8, "bias": "single", "init": "keras",
-                         "regression": True},
-               "variants": [{"architecture": "tagger", "activation": "relu"}, {"architecture": "repeat_decoder"}],
-               "train": {"max_epochs": 2, "patience": 0, "batch_size": 32}, "device": "cpu"}
+    content = {
+        "name": "keras",
+        "data": {
+            "dataset": "reversal",
+            "samples": 200,
+            "validation_fraction": 0,
+            "test_fraction": 0.2,
+            "long_samples": 0,
+        },
+        "model": {
+            "cell": "lstm",
+            "impl": "scratch",
+            "hidden_size": 8,
+            "bias": "single",
+            "init": "keras",
+            "regression": True,
+        },
+        "variants": [{"architecture": "tagger", "activation": "relu"}, {"architecture": "repeat_decoder"}],
+        "train": {"max_epochs": 2, "patience": 0, "batch_size": 32},
+        "device": "cpu",
+    }
     results = tmp_path / "results"
     run = invoke("run", write_experiment(content), "--results", results)
     assert run.exit_code == 0, run.output
@@ -455,8 +592,11 @@ def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path)
     assert len(answer["values"]) == 3
     shown = [min(max(round(v), 0), 9) for v in answer["values"]]
     assert answer["output"] == " ".join(str(v) for v in shown if v != 0)
-    assert_clean_failure(invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})), 2,
-                         "data.dataset: is not one of names, reversal, csv, series (got 'revers')")
+    assert_clean_failure(
+        invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})),
+        2,
+        "data.dataset: is not one of names, reversal, csv, series (got 'revers')",
+    )
 
 
 def test_predict_answers_a_file_of_names_as_csv_or_json(trained, tmp_path):
@@ -465,14 +605,24 @@ def test_predict_answers_a_file_of_names_as_csv_or_json(trained, tmp_path):
     (tmp_path / "names.txt").write_text("Rossi\n\nSchmidt, Jr\n  Nakamura  \n", encoding="utf-8")
     table = invoke("predict", "Tribbiani", "--file", tmp_path / "names.txt", "--results", results, "--top-k", "1")
     assert table.exit_code == 0, table.output
-    assert [line.split(":")[0] for line in table.stdout.splitlines()] == ["Tribbiani", "Rossi", "Schmidt, Jr", "  Nakamura  "]
-    as_csv = invoke("predict", "--file", tmp_path / "names.txt", "--results", results, "--format", "csv", "--top-k", "2")
+    assert [line.split(":")[0] for line in table.stdout.splitlines()] == [
+        "Tribbiani",
+        "Rossi",
+        "Schmidt, Jr",
+        "  Nakamura  ",
+    ]
+    as_csv = invoke(
+        "predict", "--file", tmp_path / "names.txt", "--results", results, "--format", "csv", "--top-k", "2"
+    )
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [row["input"] for row in rows] == ["Rossi", "Schmidt, Jr", "  Nakamura  "]  # a comma stays in its cell
     assert {row["label_1"] for row in rows} <= {"German", "Italian"} and all(
-        float(row["probability_1"]) >= float(row["probability_2"]) for row in rows)  # fmt: skip
-    (tmp_path / "people.csv").write_text("id,surname\n1,Rossi\n2,\"Weiß\"\n", encoding="utf-8")
-    as_json = invoke("predict", "--file", tmp_path / "people.csv", "--column", "surname", "--results", results, "--json")
+        float(row["probability_1"]) >= float(row["probability_2"]) for row in rows
+    )
+    (tmp_path / "people.csv").write_text('id,surname\n1,Rossi\n2,"Weiß"\n', encoding="utf-8")
+    as_json = invoke(
+        "predict", "--file", tmp_path / "people.csv", "--column", "surname", "--results", results, "--json"
+    )
     assert [answer["input"] for answer in json.loads(as_json.stdout)] == ["Rossi", "Weiß"]
     same = invoke("predict", "Rossi", "Weiß", "--results", results, "--format", "json")
     assert json.loads(same.stdout) == json.loads(as_json.stdout)  # a file answers as the same names given here
@@ -481,34 +631,58 @@ def test_predict_answers_a_file_of_names_as_csv_or_json(trained, tmp_path):
 def test_predict_file_errors_name_the_file_and_line(trained, tmp_path):
     results = trained[0] / "results"
     (tmp_path / "long.txt").write_text("Rossi\n" + "x" * 500 + "\n", encoding="utf-8")
-    assert_clean_failure(invoke("predict", "--file", tmp_path / "long.txt", "--results", results), 1,
-                         f"{tmp_path / 'long.txt'} line 2: 500 characters")
+    assert_clean_failure(
+        invoke("predict", "--file", tmp_path / "long.txt", "--results", results),
+        1,
+        f"{tmp_path / 'long.txt'} line 2: 500 characters",
+    )
     (tmp_path / "two.csv").write_text("id,surname\n1,Rossi\n", encoding="utf-8")
-    assert_clean_failure(invoke("predict", "--file", tmp_path / "two.csv", "--results", results), 1,
-                         "several columns and none named 'text'; choose one with --column (id, surname)")
+    assert_clean_failure(
+        invoke("predict", "--file", tmp_path / "two.csv", "--results", results),
+        1,
+        "several columns and none named 'text'; choose one with --column (id, surname)",
+    )
     (tmp_path / "latin1.txt").write_bytes("Müller\n".encode("latin-1"))
-    assert_clean_failure(invoke("predict", "--file", tmp_path / "latin1.txt", "--results", results), 1, "not UTF-8 text")
+    assert_clean_failure(
+        invoke("predict", "--file", tmp_path / "latin1.txt", "--results", results), 1, "not UTF-8 text"
+    )
     assert_clean_failure(invoke("predict", "--file", tmp_path / "missing.txt", "--results", results), 1, "no such file")
     (tmp_path / "blank.txt").write_text("\n  \n", encoding="utf-8")
-    assert_clean_failure(invoke("predict", "--file", tmp_path / "blank.txt", "--results", results), 1, "no inputs in it")
+    assert_clean_failure(
+        invoke("predict", "--file", tmp_path / "blank.txt", "--results", results), 1, "no inputs in it"
+    )
     assert_clean_failure(invoke("predict", "--results", results), 2, "give names to answer")
-    assert_clean_failure(invoke("predict", "Rossi", "--format", "xml", "--results", results), 2, "Invalid value for '--format'", "'xml' is not one of")
+    assert_clean_failure(
+        invoke("predict", "Rossi", "--format", "xml", "--results", results),
+        2,
+        "Invalid value for '--format'",
+        "'xml' is not one of",
+    )
 
 
 def test_predict_csv_has_the_same_columns_whatever_the_inputs(trained, tmp_path):
     results = trained[0] / "results"
     seen = invoke("predict", "Rossi", "--results", results, "--format", "csv")
     unseen = invoke("predict", "Ωø", "--results", results, "--format", "csv")
-    assert seen.stdout.splitlines()[0] == unseen.stdout.splitlines()[0] == (
-        "input,label_1,probability_1,label_2,probability_2,unseen")  # 2 languages: 2 ranks, though top-k is 3
+    assert (
+        seen.stdout.splitlines()[0]
+        == unseen.stdout.splitlines()[0]
+        == ("input,label_1,probability_1,label_2,probability_2,unseen")
+    )  # 2 languages: 2 ranks, though top-k is 3
     assert sorted(unseen.stdout.splitlines()[1].rsplit(",", 1)[1].split()) == sorted(["Ω", "ø"])
     (tmp_path / "people.tsv").write_text("id\ttext\n1\tRossi\n", encoding="utf-8")
     assert invoke("predict", "--file", tmp_path / "people.tsv", "--results", results).stdout.startswith("Rossi: ")
     (tmp_path / "open.csv").write_text('text\n"Rossi\nSmith\n', encoding="utf-8")
-    assert_clean_failure(invoke("predict", "--file", tmp_path / "open.csv", "--results", results), 1,
-                         f"{tmp_path / 'open.csv'} line 3: malformed CSV")
-    assert_clean_failure(invoke("predict", "Rossi", "--json", "--format", "csv", "--results", results), 2,
-                         "--json: the same as --format json")
+    assert_clean_failure(
+        invoke("predict", "--file", tmp_path / "open.csv", "--results", results),
+        1,
+        f"{tmp_path / 'open.csv'} line 3: malformed CSV",
+    )
+    assert_clean_failure(
+        invoke("predict", "Rossi", "--json", "--format", "csv", "--results", results),
+        2,
+        "--json: the same as --format json",
+    )
 
 
 def test_every_command_that_prints_results_speaks_json_one_way(trained, names_dir, tmp_path):
@@ -518,12 +692,15 @@ def test_every_command_that_prints_results_speaks_json_one_way(trained, names_di
     results = folder / "results"
     run_dir = sorted((results / "tiny").glob("*/seed-0"))[0]
     commands = {
-        "validate": ["validate", experiment], "params": ["params", experiment, "--data-dir", names_dir],
+        "validate": ["validate", experiment],
+        "params": ["params", experiment, "--data-dir", names_dir],
         "run": ["run", experiment, "--results", results, "--data-dir", names_dir],
-        "compare": ["compare", "--results", results], "predict": ["predict", "Rossi", "--results", results],
-        "show": ["show", run_dir], "data names": ["data", "names", "--languages", "German,Italian", "--data-dir", names_dir],
+        "compare": ["compare", "--results", results],
+        "predict": ["predict", "Rossi", "--results", results],
+        "show": ["show", run_dir],
+        "data names": ["data", "names", "--languages", "German,Italian", "--data-dir", names_dir],
         "report": ["report", "tiny", "--results", results, "--out", tmp_path / "report"],
-    }  # fmt: skip
+    }
     answers = {}
     for name, args in commands.items():  # --json for half of them, --format json for the others
         result = invoke(*args, *(["--json"] if len(answers) % 2 else ["--format", "json"]))
@@ -536,7 +713,9 @@ def test_every_command_that_prints_results_speaks_json_one_way(trained, names_di
     assert run["finished_before"] == 4 and run["trained"] == 0 and len(run["runs"]) == len(run["summary"]) == 4
     assert answers["report"]["report"].endswith("report.md") and answers["report"]["runs"] == 4
     assert_clean_failure(invoke("show", run_dir, "--json", "--format", "table"), 0)  # --format table is the default
-    assert_clean_failure(invoke("compare", "--results", results, "--json", "--format", "csv"), 2, "--json: the same as --format json")
+    assert_clean_failure(
+        invoke("compare", "--results", results, "--json", "--format", "csv"), 2, "--json: the same as --format json"
+    )
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\nmodel: {cell: lstmm}\n")
     invalid = invoke("validate", broken, "--json")

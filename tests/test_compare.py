@@ -4,22 +4,42 @@ from pathlib import Path
 import pytest
 
 from rnnbench import compare, stats
-from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.config import RunSpec
+from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.rundir import RunRecord
 
 
 def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, seconds=1.0):
-    spec = RunSpec(experiment=experiment, variant=variant, seed=seed, data={}, model={"cell": cell, "hidden_size": 8},
-                   train={}, device="cpu")
-    metrics = {"task": "names", "variant_key": key, "parameters": params, "test_accuracy": accuracy, "test_macro_f1": accuracy,
-               "validation_accuracy": accuracy, "epochs_run": 3, "train_seconds": seconds, "seconds_per_epoch": seconds / 3,
-               "best_epoch": 3, "data": {}, "environment": {}}
+    spec = RunSpec(
+        experiment=experiment,
+        variant=variant,
+        seed=seed,
+        data={},
+        model={"cell": cell, "hidden_size": 8},
+        train={},
+        device="cpu",
+    )
+    metrics = {
+        "task": "names",
+        "variant_key": key,
+        "parameters": params,
+        "test_accuracy": accuracy,
+        "test_macro_f1": accuracy,
+        "validation_accuracy": accuracy,
+        "epochs_run": 3,
+        "train_seconds": seconds,
+        "seconds_per_epoch": seconds / 3,
+        "best_epoch": 3,
+        "data": {},
+        "environment": {},
+    }
     return RunRecord.from_files(Path(f"/r/{experiment}/{variant}-{key}/seed-{seed}"), spec, metrics)
 
 
 RUNS = [
-    _run("e", "gru", "k1", 0, 0.90), _run("e", "gru", "k1", 1, 0.94), _run("e", "gru", "k1", 2, 0.92),
+    _run("e", "gru", "k1", 0, 0.90),
+    _run("e", "gru", "k1", 1, 0.94),
+    _run("e", "gru", "k1", 2, 0.92),
     _run("e", "lstm", "k2", 0, 0.95, cell="lstm", params=200),
     _run("f", "gru", "k3", 0, 0.50),
 ]
@@ -51,21 +71,36 @@ def test_sort_and_unknown_column():
 def test_formats():
     summary = compare.summarize(compare.runs_frame(RUNS))
     records = compare.to_records(summary)
-    assert {"experiment", "variant", "params", "seeds", "test_accuracy_mean", "test_accuracy_std",
-            "test_accuracy_ci_low", "test_accuracy_ci_high", "p", "p_holm", "verdict"} <= set(records[0])
+    assert {
+        "experiment",
+        "variant",
+        "params",
+        "seeds",
+        "test_accuracy_mean",
+        "test_accuracy_std",
+        "test_accuracy_ci_low",
+        "test_accuracy_ci_high",
+        "p",
+        "p_holm",
+        "verdict",
+    } <= set(records[0])
     assert records[0]["test_accuracy_std"] is None  # lstm: one seed
     markdown = compare.to_markdown(summary)
     assert "### e" in markdown and "### f" in markdown
     # columns no run recorded (balanced and majority accuracy here) are left out, not shown as '-'
-    assert ("| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested: 1 shared seed) | "
-            "92.0 ± 2.0 [87.0, 97.0] | 3.0 | 1.00 |") in markdown and "balanced acc" not in markdown
+    assert (
+        "| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested: 1 shared seed) | "
+        "92.0 ± 2.0 [87.0, 97.0] | 3.0 | 1.00 |"
+    ) in markdown and "balanced acc" not in markdown
     assert compare.to_csv(summary).splitlines()[0].startswith("experiment,variant,variant_key,task,cell")
 
 
 def test_confidence_interval_over_seeds_known_answer():
     gru = compare.summarize(compare.runs_frame(RUNS)).query("experiment == 'e' and variant == 'gru'").iloc[0]
     half = 4.302653 * 0.02 / 3**0.5  # t(0.975, 2 degrees of freedom) × std / √n
-    assert gru.test_accuracy_ci_low == pytest.approx(0.92 - half) and gru.test_accuracy_ci_high == pytest.approx(0.92 + half)
+    assert gru.test_accuracy_ci_low == pytest.approx(0.92 - half) and gru.test_accuracy_ci_high == pytest.approx(
+        0.92 + half
+    )
 
 
 def test_intervals_are_clipped_to_the_metric_range():
@@ -74,9 +109,11 @@ def test_intervals_are_clipped_to_the_metric_range():
     assert gru.test_accuracy_ci_high == 1.0 and gru.test_accuracy_ci_low < 0.99
 
 
-PAIRED = [_run("p", "a", "ka", seed, accuracy) for seed, accuracy in enumerate([0.90, 0.91, 0.92])] + [
-    _run("p", "b", "kb", seed, accuracy) for seed, accuracy in enumerate([0.85, 0.87, 0.86])] + [
-    _run("p", "c", "kc", seed, accuracy) for seed, accuracy in enumerate([0.91, 0.89, 0.90])]
+PAIRED = (
+    [_run("p", "a", "ka", seed, accuracy) for seed, accuracy in enumerate([0.90, 0.91, 0.92])]
+    + [_run("p", "b", "kb", seed, accuracy) for seed, accuracy in enumerate([0.85, 0.87, 0.86])]
+    + [_run("p", "c", "kc", seed, accuracy) for seed, accuracy in enumerate([0.91, 0.89, 0.90])]
+)
 
 
 def test_paired_comparison_with_the_best_marks_real_differences_and_noise():
@@ -108,7 +145,9 @@ def test_compare_with_a_chosen_reference_and_another_metric():
 
 
 def test_differences_without_spread_are_untested_and_a_metric_no_run_records_is_refused():
-    steady = [_run("s", "a", "ka", seed, 0.90) for seed in range(3)] + [_run("s", "b", "kb", seed, 0.85) for seed in range(3)]
+    steady = [_run("s", "a", "ka", seed, 0.90) for seed in range(3)] + [
+        _run("s", "b", "kb", seed, 0.85) for seed in range(3)
+    ]
     summary = compare.summarize(compare.runs_frame(steady)).set_index("variant")
     assert summary.loc["b", "verdict"] == "untested" and summary.loc["b", "difference"] == pytest.approx(-0.05)
     with pytest.raises(UsageError, match="--metric: no run here records test_mse; these record test_accuracy"):
@@ -120,7 +159,9 @@ def test_stats_known_answers():
     assert interval["n"] == 3 and interval["min"] == 0.80 and interval["max"] == 0.84
     assert interval["ci_low"] == pytest.approx(0.82 - 4.302653 * 0.02 / 3**0.5)
     assert math.isnan(stats.mean_interval([0.5])["std"]) and stats.mean_interval([])["n"] == 0
-    assert stats.paired_test({0: 0.9, 1: 0.91, 2: 0.92}, {0: 0.85, 1: 0.87, 2: 0.86})["p"] == pytest.approx(0.01307, abs=1e-5)
+    assert stats.paired_test({0: 0.9, 1: 0.91, 2: 0.92}, {0: 0.85, 1: 0.87, 2: 0.86})["p"] == pytest.approx(
+        0.01307, abs=1e-5
+    )
     assert stats.paired_test({0: 0.9, 1: 0.9}, {0: 0.9, 1: 0.9})["p"] == 1.0
     assert math.isnan(stats.paired_test({0: 0.9}, {0: 0.8, 1: 0.7})["p"])  # one shared seed
     assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])

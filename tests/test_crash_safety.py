@@ -9,17 +9,23 @@ import subprocess
 import sys
 import time
 
-from rnnbench import rundir
-
 from conftest import TINY
+
+from rnnbench import rundir
 
 EXPERIMENT = {**TINY, "name": "crash", "train": {**TINY["train"], "max_epochs": 3}, "seeds": [0, 1]}  # 8 runs
 
 
 def rnnbench(*args, **kwargs) -> subprocess.Popen:
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes share the machine's cores
-    return subprocess.Popen([sys.executable, "-m", "rnnbench", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=environment, **kwargs)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "rnnbench", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+        **kwargs,
+    )
 
 
 def finished(results) -> list:

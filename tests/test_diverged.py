@@ -35,13 +35,34 @@ def test_fit_stops_at_the_first_non_finite_epoch():
     with torch.no_grad():
         model.head.weight.fill_(float("nan"))
     seen = []
-    result = train.fit(model, split, split, learning_rate=0.01, batch_size=16, max_epochs=5, patience=0, grad_clip=1.0,
-                       weight_decay=0.0, generator=torch.Generator().manual_seed(0), on_epoch=seen.append)
+    result = train.fit(
+        model,
+        split,
+        split,
+        learning_rate=0.01,
+        batch_size=16,
+        max_epochs=5,
+        patience=0,
+        grad_clip=1.0,
+        weight_decay=0.0,
+        generator=torch.Generator().manual_seed(0),
+        on_epoch=seen.append,
+    )
     assert result.diverged == {"epoch": 1, "reason": "train loss is nan"}
     assert len(result.history) == len(seen) == 1
     finite = RecurrentClassifier(vocab_size=10, num_classes=2, hidden_size=8, embedding_dim=4, cell="gru")
-    fine = train.fit(finite, split, split, learning_rate=0.01, batch_size=16, max_epochs=2, patience=0, grad_clip=1.0,
-                     weight_decay=0.0, generator=torch.Generator().manual_seed(0))
+    fine = train.fit(
+        finite,
+        split,
+        split,
+        learning_rate=0.01,
+        batch_size=16,
+        max_epochs=2,
+        patience=0,
+        grad_clip=1.0,
+        weight_decay=0.0,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert fine.diverged is None and len(fine.history) == 2
 
 
@@ -57,7 +78,9 @@ def test_divergence_is_recorded_reported_and_never_served(write_experiment, name
     metrics = json.loads((blowup[0] / "metrics.json").read_text())
     assert metrics["diverged"]["epoch"] == 1 and "test_accuracy" not in metrics and metrics["epochs_run"] == 1
 
-    rows = {row["variant"]: row for row in json.loads(invoke("compare", "--results", results, "--format", "json").stdout)}
+    rows = {
+        row["variant"]: row for row in json.loads(invoke("compare", "--results", results, "--format", "json").stdout)
+    }
     assert rows["blowup"]["diverged"] == 2 and rows["blowup"]["test_accuracy_mean"] is None
     assert rows["blowup"]["epochs_mean"] is None  # its costs are left out too
     assert rows["steady"]["diverged"] == 0 and rows["steady"]["verdict"] == "reference"
@@ -82,4 +105,6 @@ def test_divergence_is_recorded_reported_and_never_served(write_experiment, name
     repeated = invoke("run", "--repeat", blowup[1], "--data-dir", names_dir)  # NaN weights repeat as NaN: identical
     assert repeated.exit_code == 0 and "repeated, identical" in repeated.output, repeated.output
     again = invoke("run", experiment, "--results", results, "--data-dir", names_dir)  # resumes nothing, says it again
-    assert again.exit_code == 1 and again.output.count("already finished") == 4 and "2 runs of 4 diverged" in again.output
+    assert (
+        again.exit_code == 1 and again.output.count("already finished") == 4 and "2 runs of 4 diverged" in again.output
+    )

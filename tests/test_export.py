@@ -81,7 +81,8 @@ def test_mlflow_export_reads_back_and_never_duplicates(results, tmp_path, monkey
         history = rundir.load_history(run.path)
         logged = client.get_metric_history(row["run_id"], "epoch/train_loss")
         assert [(m.step, m.value) for m in sorted(logged, key=lambda m: m.step)] == [
-            (int(h["epoch"]), pytest.approx(h["train_loss"])) for h in history]  # fmt: skip
+            (int(h["epoch"]), pytest.approx(h["train_loss"])) for h in history
+        ]
         artefacts = {item.path for item in client.list_artifacts(row["run_id"])}
         assert {"config.yaml", "metrics.json", "history.csv", "model.safetensors"} <= artefacts
 
@@ -114,7 +115,8 @@ def test_tensorboard_export_reads_back_through_the_event_reader(results, tmp_pat
         history = rundir.load_history(run.path)
         for column in ("train_loss", "validation_accuracy"):
             assert [(e.step, e.value) for e in events.Scalars(f"epoch/{column}")] == [
-                (int(h["epoch"]), pytest.approx(h[column])) for h in history]  # fmt: skip
+                (int(h["epoch"]), pytest.approx(h[column])) for h in history
+            ]
         assert events.Scalars("final/test_accuracy")[0].value == pytest.approx(run.scores["test_accuracy"])
         config = events.Tensors("config/text_summary")[0].tensor_proto.string_val[0].decode()
         assert f"cell: {run.spec.model.cell}" in config and "German" in config
@@ -134,7 +136,10 @@ def test_tensorboard_export_reads_back_through_the_event_reader(results, tmp_pat
     (damaged / first / "metrics.json").write_text("{")
     neither = invoke("export", "tensorboard", "--results", damaged, "--logdir", tmp_path / "tb3", "--json")
     assert neither.exit_code == 0 and statuses(neither) == {second: "skipped"}, neither.output
-    assert len(json.loads(neither.stdout)["unreadable"]) == 1 and "0 exported, 0 already there, 2 skipped" in neither.stderr
+    assert (
+        len(json.loads(neither.stdout)["unreadable"]) == 1
+        and "0 exported, 0 already there, 2 skipped" in neither.stderr
+    )
 
 
 @pytest.mark.export
@@ -146,11 +151,13 @@ def test_a_store_that_cannot_be_reached_or_written_is_one_line(results, tmp_path
         port = unused.getsockname()[1]
     (tmp_path / "a-file").write_text("")
     (tmp_path / "junk.db").write_text("not a database")
-    for uri, said in ((f"http://127.0.0.1:{port}", "no MLflow server answers there"),
-                      (f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}", "export mlflow: sqlite:///"),
-                      (f"sqlite:///{tmp_path}", "is a folder; name the database file in it"),
-                      (f"sqlite:///{tmp_path / 'junk.db'}", "is not a SQLite database"),
-                      ("sqlite:///", "names no database file")):  # fmt: skip
+    for uri, said in (
+        (f"http://127.0.0.1:{port}", "no MLflow server answers there"),
+        (f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}", "export mlflow: sqlite:///"),
+        (f"sqlite:///{tmp_path}", "is a folder; name the database file in it"),
+        (f"sqlite:///{tmp_path / 'junk.db'}", "is not a SQLite database"),
+        ("sqlite:///", "names no database file"),
+    ):
         result = invoke("export", "mlflow", "--results", folder, "--tracking-uri", uri, env={"COLUMNS": "300"})
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert said in result.stderr and len(result.stderr.strip().splitlines()) == 2  # "exporting ..." and the error
@@ -161,13 +168,20 @@ def test_a_store_that_cannot_be_reached_or_written_is_one_line(results, tmp_path
         busy = invoke("export", "mlflow", "--results", folder, "--tracking-uri", f"sqlite:///{tmp_path / 'busy.db'}")
     assert busy.exit_code == 1 and "another rnnbench export is writing to it" in busy.stderr, busy.output
     blocked = invoke("export", "tensorboard", "--results", folder, "--logdir", tmp_path / "a-file")
-    assert blocked.exit_code == 1 and f"--logdir {tmp_path / 'a-file'}: cannot make the folder" in blocked.stderr, blocked.output
+    assert blocked.exit_code == 1 and f"--logdir {tmp_path / 'a-file'}: cannot make the folder" in blocked.stderr, (
+        blocked.output
+    )
 
 
-@pytest.mark.parametrize("args, extra, module", [
-    (["export", "mlflow"], "mlflow", "mlflow"), (["export", "tensorboard"], "tensorboard", "tensorboard"),
-    (["compare", "--plot", "plots"], "plot", "matplotlib"), (["report", "names_de_it"], "plot", "matplotlib"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, extra, module",
+    [
+        (["export", "mlflow"], "mlflow", "mlflow"),
+        (["export", "tensorboard"], "tensorboard", "tensorboard"),
+        (["compare", "--plot", "plots"], "plot", "matplotlib"),
+        (["report", "names_de_it"], "plot", "matplotlib"),
+    ],
+)
 def test_without_an_extra_the_command_says_what_to_install(args, extra, module, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, module, None)  # as if not installed: importing it fails
     result = invoke(*args, "--results", tmp_path / "nothing-here", env={"COLUMNS": "200"})
@@ -180,8 +194,16 @@ def test_run_compare_and_predict_need_no_extra(tmp_path, names_dir):
     """`pip install rnnbench` without extras: with matplotlib, MLflow, TensorBoard and Ray unimportable, a real
     run, compare and predict work (one process, as three commands would)."""
     experiment = tmp_path / "light.yaml"
-    experiment.write_text(json.dumps({**EXPERIMENT, "name": "light", "grid": {"cell": ["gru"]}, "train": {
-        **EXPERIMENT["train"], "max_epochs": 1}}))  # fmt: skip
+    experiment.write_text(
+        json.dumps(
+            {
+                **EXPERIMENT,
+                "name": "light",
+                "grid": {"cell": ["gru"]},
+                "train": {**EXPERIMENT["train"], "max_epochs": 1},
+            }
+        )
+    )
     results = tmp_path / "results"
     code = f"""
 import sys
@@ -198,5 +220,5 @@ for args in (["run", {str(experiment)!r}, "--data-dir", {str(names_dir)!r}], ["c
 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout[done.stdout.rindex("[\n  {"):])  # predict's JSON, after run's table and compare's
+    answer = json.loads(done.stdout[done.stdout.rindex("[\n  {") :])  # predict's JSON, after run's table and compare's
     assert answer[0]["input"] == "Rossi" and {p["label"] for p in answer[0]["predictions"]} == {"German", "Italian"}

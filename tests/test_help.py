@@ -41,9 +41,11 @@ def test_help_fits_80_columns_and_every_option_says_what_it_does(path, command):
 
 def test_help_imports_neither_torch_nor_pandas_nor_scipy():
     """`rnnbench --help` answers at once: commands import what they use when they run (the extras too)."""
-    code = ("import sys; sys.argv = ['rnnbench', '--help']\nfrom rnnbench.cli import entry\ntry:\n    entry()\n"
-            "except SystemExit:\n    pass\n"
-            "print(sorted({'torch', 'pandas', 'scipy', 'matplotlib', 'mlflow', 'tensorboard', 'ray'} & set(sys.modules)))")  # fmt: skip
+    code = (
+        "import sys; sys.argv = ['rnnbench', '--help']\nfrom rnnbench.cli import entry\ntry:\n    entry()\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted({'torch', 'pandas', 'scipy', 'matplotlib', 'mlflow', 'tensorboard', 'ray'} & set(sys.modules)))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
@@ -64,9 +66,15 @@ def test_h_is_help_everywhere(path, command):
 
 def test_choices_are_listed_in_help_and_checked():
     """Choices are enums: help lists them, completion offers them, and any other value is a usage error (2)."""
-    for path, listed in ((["compare"], "<table|markdown|csv|json>"), (["predict"], "<table|csv|json>"),
-                         (["run"], "<local|ray>"), (["data", "names"], "<drop|keep>"), (["data", "names"], "<by_name|leaky>"),
-                         (["validate"], "<table|json>"), (["export", "mlflow"], "<table|json>")):  # fmt: skip
+    for path, listed in (
+        (["compare"], "<table|markdown|csv|json>"),
+        (["predict"], "<table|csv|json>"),
+        (["run"], "<local|ray>"),
+        (["data", "names"], "<drop|keep>"),
+        (["data", "names"], "<by_name|leaky>"),
+        (["validate"], "<table|json>"),
+        (["export", "mlflow"], "<table|json>"),
+    ):
         assert listed in runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output, (path, listed)
     extras = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "200"}).output
     assert "rnnbench[mlflow]" in extras and "rnnbench[tensorboard]" in extras  # not eaten as markup
@@ -79,12 +87,18 @@ def test_choices_are_listed_in_help_and_checked():
 def test_shell_completion_installs_and_completes_choices():
     """--install-completion / --show-completion exist, and the completion script's answers are the enums' values."""
     assert "--install-completion" in runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
-    script = subprocess.run([sys.executable, "-m", "rnnbench", "--show-completion", "bash"], capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    script = subprocess.run(
+        [sys.executable, "-m", "rnnbench", "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+    )
     assert script.returncode == 0 and "_RNNBENCH_COMPLETE=complete_bash" in script.stdout, script.stderr
 
     def complete(words: str) -> list[str]:
-        env = {**os.environ, "_RNNBENCH_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+        env = {
+            **os.environ,
+            "_RNNBENCH_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        }
         done = subprocess.run([sys.executable, "-m", "rnnbench"], env=env, capture_output=True, text=True, timeout=60)
         return done.stdout.split()
 

@@ -36,8 +36,15 @@ def test_recurrent_closed_form_by_hand():
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("embedding_dim", [None, 7])
 def test_counted_parameters_equal_closed_form(cell, bidirectional, num_layers, embedding_dim):
-    arguments = dict(vocab_size=30, num_classes=4, cell=cell, hidden_size=12, num_layers=num_layers,
-                     bidirectional=bidirectional, embedding_dim=embedding_dim)
+    arguments = dict(
+        vocab_size=30,
+        num_classes=4,
+        cell=cell,
+        hidden_size=12,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        embedding_dim=embedding_dim,
+    )
     model = RecurrentClassifier(**arguments)
     assert metrics.count_parameters(model) == metrics.classifier_parameters(**arguments)
     recurrent = sum(p.numel() for p in model.rnn.parameters())
@@ -51,28 +58,39 @@ def test_parameter_count_includes_every_tensor():
     assert all(isinstance(p, torch.nn.Parameter) for p in model.parameters())
 
 
-@pytest.mark.parametrize("options", [
-    dict(cell="linear_rnn", impl="scratch"),
-    dict(cell="gru", impl="scratch", bias="single"),
-    dict(cell="lstm", impl="scratch", bias="single", bidirectional=True, num_layers=2),
-    dict(cell="rnn", head="flatten", max_length=18, head_hidden=16),
-    dict(cell="gru", head="mean", head_hidden=5, embedding_dim=None),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(cell="linear_rnn", impl="scratch"),
+        dict(cell="gru", impl="scratch", bias="single"),
+        dict(cell="lstm", impl="scratch", bias="single", bidirectional=True, num_layers=2),
+        dict(cell="rnn", head="flatten", max_length=18, head_hidden=16),
+        dict(cell="gru", head="mean", head_hidden=5, embedding_dim=None),
+    ],
+)
 def test_closed_form_covers_every_option(options):
     arguments = dict(vocab_size=30, num_classes=4, hidden_size=12, embedding_dim=7) | options
     model = RecurrentClassifier(**arguments)
     assert metrics.count_parameters(model) == metrics.classifier_parameters(**arguments)
     breakdown = metrics.parameter_breakdown(model)
     biases = 1 if arguments.get("bias") == "single" else 2
-    recurrent = metrics.recurrent_parameters(arguments["cell"], arguments["embedding_dim"] or 30, 12,
-                                             arguments.get("num_layers", 1), arguments.get("bidirectional", False), biases)
+    recurrent = metrics.recurrent_parameters(
+        arguments["cell"],
+        arguments["embedding_dim"] or 30,
+        12,
+        arguments.get("num_layers", 1),
+        arguments.get("bidirectional", False),
+        biases,
+    )
     assert breakdown["input_to_hidden"] + breakdown["hidden_to_hidden"] + breakdown["biases"] == recurrent
     assert breakdown["total"] == metrics.count_parameters(model)
 
 
 def test_sequence_mse_known_answer():
     # width 3: (2.5 - 2)² + (7 - 7)² + (0 - 3)², over 3 steps; a longer answer is cut to the width
-    assert metrics.sequence_mse(torch.tensor([[2.5, 7.0]]), torch.tensor([[2, 7, 3]]), width=3) == pytest.approx(9.25 / 3)
+    assert metrics.sequence_mse(torch.tensor([[2.5, 7.0]]), torch.tensor([[2, 7, 3]]), width=3) == pytest.approx(
+        9.25 / 3
+    )
     assert metrics.sequence_mse(torch.tensor([[2.0, 7.0, 3.0, 9.0]]), torch.tensor([[2, 7, 3]]), width=3) == 0.0
 
 
@@ -85,7 +103,11 @@ def test_balanced_accuracy_weighs_every_class_the_same():
 def test_per_class_scores_known_answer():
     rows = metrics.per_class_scores(metrics.confusion_matrix([0, 1, 1], [0, 0, 1], 3), ["a", "b", "c"])
     assert [(r["label"], r["support"]) for r in rows] == [("a", 1), ("b", 2), ("c", 0)]
-    assert rows[0]["precision"] == pytest.approx(0.5) and rows[0]["recall"] == 1.0 and rows[0]["f1"] == pytest.approx(2 / 3)
+    assert (
+        rows[0]["precision"] == pytest.approx(0.5)
+        and rows[0]["recall"] == 1.0
+        and rows[0]["f1"] == pytest.approx(2 / 3)
+    )
     assert rows[1]["precision"] == 1.0 and rows[1]["recall"] == pytest.approx(0.5)
     assert rows[2] == {"label": "c", "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
 
@@ -97,5 +119,6 @@ def test_confused_pairs_ranks_mistakes_with_examples():
     pairs = metrics.confused_pairs(names, true, predicted, top=5, examples=1)
     assert pairs == [
         {"true": "French", "predicted": "German", "count": 2, "rate": 1.0, "examples": ["Abel"]},
-        {"true": "Italian", "predicted": "Spanish", "count": 1, "rate": 0.5, "examples": ["Conti"]}]
+        {"true": "Italian", "predicted": "Spanish", "count": 1, "rate": 0.5, "examples": ["Conti"]},
+    ]
     assert metrics.confused_pairs(names, true, true) == []

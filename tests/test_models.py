@@ -7,8 +7,17 @@ from rnnbench.models import LinearClassifier, MajorityClassifier, RecurrentClass
 
 def _model(cell, bidirectional, num_layers=2, embedding_dim=6, **options):
     torch.manual_seed(0)
-    model = RecurrentClassifier(vocab_size=12, num_classes=3, cell=cell, hidden_size=5, num_layers=num_layers,
-                                bidirectional=bidirectional, embedding_dim=embedding_dim, dropout=0.3, **options)
+    model = RecurrentClassifier(
+        vocab_size=12,
+        num_classes=3,
+        cell=cell,
+        hidden_size=5,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        embedding_dim=embedding_dim,
+        dropout=0.3,
+        **options,
+    )
     return model.eval().double()
 
 
@@ -32,7 +41,7 @@ def test_padding_never_changes_a_prediction(cell, bidirectional, embedding_dim, 
             # garbage in the padded positions must not matter either
             noisy = batch.clone()
             for row, name in enumerate(names):
-                noisy[row, len(name):] = 10
+                noisy[row, len(name) :] = 10
             torch.testing.assert_close(model(noisy, lengths)[0], alone, rtol=0, atol=1e-12)
 
 
@@ -52,8 +61,9 @@ def test_bidirectional_head_reads_forward_state_at_last_and_backward_state_at_fi
     with torch.no_grad():
         parameters = dict(model.rnn.named_parameters())
         forward = final_state({k: v for k, v in parameters.items() if not k.endswith("_reverse")}, name)
-        backward = final_state({k.removesuffix("_reverse"): v for k, v in parameters.items() if k.endswith("_reverse")},
-                               name[::-1])
+        backward = final_state(
+            {k.removesuffix("_reverse"): v for k, v in parameters.items() if k.endswith("_reverse")}, name[::-1]
+        )
         expected = model.head(torch.cat([forward, backward], dim=-1))
         torch.testing.assert_close(model(padded, torch.tensor([3]))[0], expected)
 

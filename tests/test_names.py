@@ -74,8 +74,9 @@ def test_fractions_that_leave_a_split_empty_are_refused(names_dir):
 def test_tutorial_data_handling_keeps_repeats_and_leaks(names_dir):
     corpus_de_it = names.read_corpus(names_dir, ["German", "Italian"])
     lines = sum(len(v) for v in corpus_de_it.values())
-    tutorial = names.build_splits(corpus_de_it, seed=0, split="leaky", validation_fraction=0, test_fraction=0.2,
-                                  strip_accents=True)
+    tutorial = names.build_splits(
+        corpus_de_it, seed=0, split="leaky", validation_fraction=0, test_fraction=0.2, strip_accents=True
+    )
     sizes = tutorial.report["sizes"]
     assert sizes["validation"] == 0 and sizes["test"] == round(0.2 * (sizes["train"] + sizes["test"]))
     deduped = names.build_splits(corpus_de_it, seed=0, strip_accents=True)
@@ -86,8 +87,9 @@ def test_tutorial_data_handling_keeps_repeats_and_leaks(names_dir):
     overlap = tutorial.report["overlap"]
     assert overlap["train_test"] == len(train & test) > 0
     assert overlap["test_seen_in_training"] == sum(n in train for n, _ in tutorial.test) / len(tutorial.test)
-    fair = names.build_splits(corpus_de_it, seed=0, dedupe=False, validation_fraction=0, test_fraction=0.2,
-                              strip_accents=True)  # the same examples, split by name: no leak
+    fair = names.build_splits(
+        corpus_de_it, seed=0, dedupe=False, validation_fraction=0, test_fraction=0.2, strip_accents=True
+    )  # the same examples, split by name: no leak
     assert sum(fair.report["sizes"].values()) == sizes["train"] + sizes["test"]
     assert not ({n for n, _ in fair.train} & {n for n, _ in fair.test})
     assert set(fair.report["overlap"].values()) == {0}
@@ -101,7 +103,10 @@ def test_the_report_counts_multi_language_names_and_their_treatment(names_dir):
     for language, row in dropped["languages"].items():
         assert row["multi_language_removed"] == row["multi_language"] == kept["languages"][language]["multi_language"]
         assert kept["languages"][language]["multi_language_removed"] == 0
-        assert row["train"] + row["validation"] + row["test"] == row["lines"] - row["duplicates_removed"] - row["multi_language"]
+        assert (
+            row["train"] + row["validation"] + row["test"]
+            == row["lines"] - row["duplicates_removed"] - row["multi_language"]
+        )
     name, languages = dropped["multi_language_examples"][0]
     assert len(languages) >= 2 and all(name in set(map(names.clean, corpus[lang])) for lang in languages)
     assert set(kept["overlap"].values()) == {0}  # kept under each language, but every copy in one split
@@ -109,5 +114,10 @@ def test_the_report_counts_multi_language_names_and_their_treatment(names_dir):
 
 def test_split_overlap_known_answer():
     overlap = names.split_overlap({"train": [("Abel", 0)], "validation": [], "test": [("Abel", 0), ("Rossi", 1)]})
-    assert overlap == {"train_validation": 0, "train_test": 1, "validation_test": 0,
-                       "validation_seen_in_training": 0.0, "test_seen_in_training": 0.5}
+    assert overlap == {
+        "train_validation": 0,
+        "train_test": 1,
+        "validation_test": 0,
+        "validation_seen_in_training": 0.0,
+        "test_seen_in_training": 0.5,
+    }

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, TINY
 from test_cli import assert_clean_failure, invoke
 
@@ -23,8 +22,9 @@ UNCOMPARED = {"train_seconds", "seconds_per_epoch", "peak_memory_mb", "peak_memo
 
 
 def rnnbench(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnnbench", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "rnnbench", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
 
 
 def metrics_of(results: Path) -> dict[str, dict]:
@@ -34,7 +34,9 @@ def metrics_of(results: Path) -> dict[str, dict]:
         metrics = json.loads(path.read_text())
         history = [line.split(",")[:-1] for line in (path.parent / "history.csv").read_text().splitlines()]
         runs[str(path.parent.relative_to(results))] = {
-            **{key: value for key, value in metrics.items() if key not in UNCOMPARED}, "history": history}
+            **{key: value for key, value in metrics.items() if key not in UNCOMPARED},
+            "history": history,
+        }
     return runs
 
 
@@ -42,13 +44,16 @@ def test_jobs_give_every_run_the_metrics_of_one_process(tmp_path, names_dir, wri
     experiment = write_experiment(TINY)
     serial = invoke("run", experiment, "--results", tmp_path / "serial", "--data-dir", names_dir, "--threads", "1")
     assert serial.exit_code == 0, serial.output
-    pooled = rnnbench("run", experiment, "--results", tmp_path / "pooled", "--data-dir", names_dir, "--jobs", "2",
-                      "--threads", "2")  # fmt: skip
+    pooled = rnnbench(
+        "run", experiment, "--results", tmp_path / "pooled", "--data-dir", names_dir, "--jobs", "2", "--threads", "2"
+    )
     assert pooled.returncode == 0, pooled.stderr
     assert "2 worker processes, 1 thread each" in pooled.stderr
     one, two = metrics_of(tmp_path / "serial"), metrics_of(tmp_path / "pooled")
     assert len(one) == 4 and one == two  # weights_sha256 included: the same weights, bit for bit
-    threads = [json.loads(p.read_text())["environment"]["threads"] for p in (tmp_path / "pooled").glob("*/*/*/metrics.json")]
+    threads = [
+        json.loads(p.read_text())["environment"]["threads"] for p in (tmp_path / "pooled").glob("*/*/*/metrics.json")
+    ]
     assert threads == [1, 1, 1, 1]  # each worker set its share before any work, and recorded it
     # not a terminal: a plain line per finished epoch and per finished run, as they happened
     assert pooled.stderr.count("epoch 2 loss") == 4 and pooled.stderr.count("test acc") == 4
@@ -71,8 +76,13 @@ def test_a_run_out_of_memory_is_recorded_as_failed_and_the_others_go_on(tmp_path
     hidden = _unallocatable_hidden_size()
     if hidden is None:
         pytest.skip("this machine might grant a 64 GiB allocation (overcommit), so no run can fail for memory safely")
-    experiment = write_experiment({**TINY, "grid": None, "variants": [
-        {"cell": "gru"}, {"name": "huge", "cell": "lstm", "hidden_size": hidden}, {"cell": "rnn"}]})  # fmt: skip
+    experiment = write_experiment(
+        {
+            **TINY,
+            "grid": None,
+            "variants": [{"cell": "gru"}, {"name": "huge", "cell": "lstm", "hidden_size": hidden}, {"cell": "rnn"}],
+        }
+    )
     for how in ("serial", "pooled"):
         results = tmp_path / how
         if how == "serial":
@@ -84,7 +94,10 @@ def test_a_run_out_of_memory_is_recorded_as_failed_and_the_others_go_on(tmp_path
         assert code == 1 and "Traceback" not in stderr, stderr
         assert "failed: huge seed 0: out of memory (RuntimeError" in stderr
         assert "1 run of 3 failed" in stderr and "run the same command again to retry them" in stderr
-        assert sorted(p.parent.parent.name.split("-")[0] for p in results.glob("tiny/*/seed-0/metrics.json")) == ["gru", "rnn"]
+        assert sorted(p.parent.parent.name.split("-")[0] for p in results.glob("tiny/*/seed-0/metrics.json")) == [
+            "gru",
+            "rnn",
+        ]
         assert not list(results.glob("tiny/huge-*"))  # no directory for the run that failed
         [record] = results.glob("tiny/.incomplete/*.failed.json")
         failure = json.loads(record.read_text())
@@ -92,15 +105,29 @@ def test_a_run_out_of_memory_is_recorded_as_failed_and_the_others_go_on(tmp_path
 
 
 # 4 runs of 6 epochs that take seconds each: long enough to interrupt
-SLOWER = {**TINY, "model": {"hidden_size": 32, "embedding_dim": 16},
-          "train": {**TINY["train"], "batch_size": 16, "max_epochs": 6}}  # fmt: skip
+SLOWER = {
+    **TINY,
+    "model": {"hidden_size": 32, "embedding_dim": 16},
+    "train": {**TINY["train"], "batch_size": 16, "max_epochs": 6},
+}
 
 
 def _pool_under_way(experiment: Path, results: Path, names_dir: Path, runs_training: int):
     """A real `rnnbench run --jobs 2`, in a session of its own, once `runs_training` runs have finished epoch 2:
     (the process, the stderr lines read so far)."""
-    command = [sys.executable, "-m", "rnnbench", "run", str(experiment), "--results", str(results), "--data-dir",
-               str(names_dir), "--jobs", "2"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "rnnbench",
+        "run",
+        str(experiment),
+        "--results",
+        str(results),
+        "--data-dir",
+        str(names_dir),
+        "--jobs",
+        "2",
+    ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True)
     seen = []
     for line in process.stderr:
@@ -171,13 +198,32 @@ def test_a_worker_killed_by_the_system_does_not_stop_the_other_runs(tmp_path, na
 def test_jobs_and_executor_errors_are_one_line(tmp_path, write_experiment):
     experiment = write_experiment(TINY)
     assert_clean_failure(invoke("run", experiment, "--jobs", "two"), 2, "--jobs: a whole number of worker processes")
-    assert_clean_failure(invoke("run", experiment, "--executor", "slurm"), 2, "Invalid value for '--executor'", "'slurm'")
+    assert_clean_failure(
+        invoke("run", experiment, "--executor", "slurm"), 2, "Invalid value for '--executor'", "'slurm'"
+    )
     assert_clean_failure(invoke("run", experiment, "--address", "auto"), 2, "--address: only with --executor ray")
     # without Ray installed (an import of it fails), --executor ray says what to install, before any training
-    code = ("import sys; sys.modules['ray'] = None; sys.argv = ['rnnbench'] + sys.argv[1:]; "
-            "from rnnbench import main; main()")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code, "run", str(experiment), "--executor", "ray", "--results",
-                           str(tmp_path / "results")], capture_output=True, text=True, cwd=REPO, timeout=120)  # fmt: skip
+    code = (
+        "import sys; sys.modules['ray'] = None; sys.argv = ['rnnbench'] + sys.argv[1:]; "
+        "from rnnbench import main; main()"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "run",
+            str(experiment),
+            "--executor",
+            "ray",
+            "--results",
+            str(tmp_path / "results"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert "error: --executor ray: needs ray, which is not installed: pip install 'rnnbench[ray]'" in done.stderr
     assert "Traceback" not in done.stderr and not list((tmp_path / "results").glob("tiny/*/seed-0"))

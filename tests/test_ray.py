@@ -5,7 +5,6 @@ skipping them by key. Needs the extra: pip install -e ".[ray]"; run with: pytest
 from __future__ import annotations
 
 import pytest
-
 from conftest import TINY
 from test_cli import invoke
 from test_parallel import _unallocatable_hidden_size, metrics_of
@@ -41,8 +40,9 @@ def test_a_run_failing_on_a_node_is_recorded_by_the_driver(local_ray, tmp_path, 
     hidden = _unallocatable_hidden_size()
     if hidden is None:
         pytest.skip("this machine might grant a 64 GiB allocation (overcommit), so no run can fail for memory safely")
-    experiment = write_experiment({**TINY, "grid": None, "variants": [
-        {"cell": "gru"}, {"name": "huge", "cell": "lstm", "hidden_size": hidden}]})  # fmt: skip
+    experiment = write_experiment(
+        {**TINY, "grid": None, "variants": [{"cell": "gru"}, {"name": "huge", "cell": "lstm", "hidden_size": hidden}]}
+    )
     results = tmp_path / "ray"
     done = invoke("run", experiment, "--results", results, "--data-dir", names_dir, "--executor", "ray")
     assert done.exit_code == 1 and "failed: huge seed 0: out of memory" in done.output, done.output

@@ -11,6 +11,8 @@ import time
 
 import pytest
 import torch
+from conftest import REPO, TINY
+from test_cli import assert_clean_failure, invoke
 
 from rnnbench import config, rundir
 from rnnbench.events import EpochFinished
@@ -18,12 +20,14 @@ from rnnbench.repeat import repeat_run
 from rnnbench.runner import load_source, run_experiment
 from rnnbench.train import fit
 
-from conftest import REPO, TINY
-from test_cli import assert_clean_failure, invoke
-
 # dropout (global random state) in a 2-layer stack, early stopping watching validation accuracy, 6 epochs
-RESUMABLE = {**TINY, "name": "resume", "grid": None, "model": {**TINY["model"], "num_layers": 2, "dropout": 0.3},
-             "train": {**TINY["train"], "max_epochs": 6, "patience": 3}}  # fmt: skip
+RESUMABLE = {
+    **TINY,
+    "name": "resume",
+    "grid": None,
+    "model": {**TINY["model"], "num_layers": 2, "dropout": 0.3},
+    "train": {**TINY["train"], "max_epochs": 6, "patience": 3},
+}
 
 
 class Interrupted(Exception):
@@ -34,6 +38,7 @@ def _interrupt_at(epoch: int):
     def on_event(event):
         if isinstance(event, EpochFinished) and event.row["epoch"] == epoch:
             raise Interrupted  # as Ctrl-C or a killed process would, in the middle of training
+
     return on_event
 
 
@@ -78,12 +83,16 @@ def test_fit_resumed_after_early_stopping_trains_no_further_epoch():
         states.append(torch.load(io.BytesIO(buffer.getvalue()), weights_only=True))
 
     kwargs = dict(learning_rate=0.01, batch_size=16, max_epochs=50, patience=2, grad_clip=1.0, weight_decay=0.0)
-    whole = fit(model(), train, validation, generator=torch.Generator().manual_seed(0), on_checkpoint=on_checkpoint, **kwargs)
+    whole = fit(
+        model(), train, validation, generator=torch.Generator().manual_seed(0), on_checkpoint=on_checkpoint, **kwargs
+    )
     assert len(whole.history) < 50 and states[-1]["stopped"] and len(states) == len(whole.history)
     again = fit(model(), train, validation, generator=torch.Generator(), resume=states[-1], **kwargs)
     assert again.history == whole.history and again.best_epoch == whole.best_epoch
     middle = fit(model(), train, validation, generator=torch.Generator(), resume=states[1], **kwargs)
-    assert middle.history[2:] != [] and [row["train_loss"] for row in middle.history] == [row["train_loss"] for row in whole.history]
+    assert middle.history[2:] != [] and [row["train_loss"] for row in middle.history] == [
+        row["train_loss"] for row in whole.history
+    ]
 
 
 def test_a_killed_run_process_resumes_where_it_stopped(tmp_path, names_dir):
@@ -91,9 +100,24 @@ def test_a_killed_run_process_resumes_where_it_stopped(tmp_path, names_dir):
     path = tmp_path / "e.yaml"
     path.write_text(json.dumps({**RESUMABLE, "train": {**RESUMABLE["train"], "max_epochs": 30, "patience": 0}}))
     results = tmp_path / "results"
-    command = [sys.executable, "-m", "rnnbench", "run", str(path), "--results", str(results), "--data-dir", str(names_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
-                               env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "rnnbench",
+        "run",
+        str(path),
+        "--results",
+        str(results),
+        "--data-dir",
+        str(names_dir),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     checkpoints = results / "resume" / ".incomplete"
     deadline = time.monotonic() + 120
     while not list(checkpoints.glob("*.checkpoint.pt")) and process.poll() is None and time.monotonic() < deadline:
@@ -120,13 +144,20 @@ def test_a_damaged_checkpoint_is_reported_before_any_training_and_kept(tmp_path,
     for content in (b"not a checkpoint", b""):
         checkpoint.write_bytes(content)
         result = invoke("run", path, "--results", tmp_path / "results", "--data-dir", names_dir)
-        assert_clean_failure(result, 1, f"{checkpoint}: cannot resume from this checkpoint (empty, truncated or not "
-                             "a torch file); delete it to train this run from epoch 1")  # fmt: skip
+        assert_clean_failure(
+            result,
+            1,
+            f"{checkpoint}: cannot resume from this checkpoint (empty, truncated or not "
+            "a torch file); delete it to train this run from epoch 1",
+        )
         assert checkpoint.read_bytes() == content  # nothing is deleted for the user
         assert not list((tmp_path / "results").rglob("metrics.json"))
     torch.save({"model": {}}, checkpoint)
-    assert_clean_failure(invoke("run", path, "--results", tmp_path / "results", "--data-dir", names_dir), 1,
-                         "not a checkpoint rnnbench wrote (no optimizer)")
+    assert_clean_failure(
+        invoke("run", path, "--results", tmp_path / "results", "--data-dir", names_dir),
+        1,
+        "not a checkpoint rnnbench wrote (no optimizer)",
+    )
 
 
 def test_keep_checkpoint_leaves_the_last_training_state_in_the_run(tmp_path, names_dir):

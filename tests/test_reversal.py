@@ -6,14 +6,13 @@ import random
 
 import pytest
 import torch
+from test_cli import assert_clean_failure, invoke
 
 from rnnbench import metrics
 from rnnbench.data import reversal
 from rnnbench.errors import RnnbenchError
 from rnnbench.models import keras_initialise
 from rnnbench.sequence_models import EncoderDecoder, RepeatDecoder, Tagger, frame
-
-from test_cli import assert_clean_failure, invoke
 
 
 def test_reverse_within_length_example():
@@ -27,7 +26,14 @@ def test_generated_data_is_seeded_and_in_range():
     other = reversal.build(seed=4, samples=200, long_samples=50)
     assert torch.equal(data.splits["train"].tokens, again.splits["train"].tokens)
     assert not torch.equal(data.splits["train"].tokens, other.splits["train"].tokens)
-    assert data.sizes == {"train_size": 160, "validation_size": 20, "test_size": 20, "long_size": 50, "symbols": 9, "draw": "distinct"}
+    assert data.sizes == {
+        "train_size": 160,
+        "validation_size": 20,
+        "test_size": 20,
+        "long_size": 50,
+        "symbols": 9,
+        "draw": "distinct",
+    }
     for name, (low, high) in {"train": (1, 5), "test": (1, 5), "long": (6, 10)}.items():
         split = data.splits[name]
         assert low <= int(split.lengths.min()) and int(split.lengths.max()) <= high
@@ -48,20 +54,35 @@ def test_no_sequence_is_in_two_splits(seed):
     assert all(len(set(found[name])) == len(found[name]) for name in reversal.SPLITS)  # no repeats inside a split
     every = [sequence for name in reversal.SPLITS for sequence in found[name]]
     assert len(set(every)) == len(every) == 2000
-    assert data.sizes == {"train_size": 700, "validation_size": 100, "test_size": 200, "long_size": 1000, "symbols": 9, "draw": "distinct"}
+    assert data.sizes == {
+        "train_size": 700,
+        "validation_size": 100,
+        "test_size": 200,
+        "long_size": 1000,
+        "symbols": 9,
+        "draw": "distinct",
+    }
     assert not any(data.report["overlap"].values())
-    assert reversal.describe_overlap(data.report).startswith("no sequence is in two splits (checked: train ∩ validation 0")
+    assert reversal.describe_overlap(data.report).startswith(
+        "no sequence is in two splits (checked: train ∩ validation 0"
+    )
 
 
 def test_samples_are_distinct_sequences_and_short_lengths_run_out():
     """Every one of the 66,429 sequences of lengths 1-5 can be asked for, once each; the report counts them."""
     data = reversal.build(seed=0, samples=66_429, long_samples=0)
-    assert len(set(sequences(data.splits["train"]) + sequences(data.splits["validation"]) +
-                   sequences(data.splits["test"]))) == 66_429  # fmt: skip
+    assert (
+        len(
+            set(sequences(data.splits["train"]) + sequences(data.splits["validation"]) + sequences(data.splits["test"]))
+        )
+        == 66_429
+    )
     rows = data.report["lengths"]
     assert [(row["length"], row["exist"]) for row in rows] == [(1, 9), (2, 81), (3, 729), (4, 6561), (5, 59049)]
     assert all(row["train"] + row["validation"] + row["test"] == row["exist"] and row["long"] == 0 for row in rows)
-    with pytest.raises(RnnbenchError, match="66,430 distinct sequences of lengths 1–5 over 9 symbols asked for; only 66,429"):
+    with pytest.raises(
+        RnnbenchError, match="66,430 distinct sequences of lengths 1–5 over 9 symbols asked for; only 66,429"
+    ):
         reversal.build(seed=0, samples=66_430, long_samples=0)
 
 
@@ -90,9 +111,15 @@ def test_row_ids_are_exact_for_rows_wider_than_one_int64():
 
 
 def test_split_overlap_counts_what_two_splits_share():
-    split = lambda rows, lengths: reversal.TensorSplit(torch.tensor(rows), torch.tensor(lengths), torch.tensor(rows))
-    splits = {"train": split([[3, 7]], [2]), "validation": split([[4, 0]], [1]), "test": split([[3, 7], [5, 0]], [2, 1]),
-              "long": split([[1, 2, 3]], [3])}  # fmt: skip
+    def split(rows, lengths):
+        return reversal.TensorSplit(torch.tensor(rows), torch.tensor(lengths), torch.tensor(rows))
+
+    splits = {
+        "train": split([[3, 7]], [2]),
+        "validation": split([[4, 0]], [1]),
+        "test": split([[3, 7], [5, 0]], [2, 1]),
+        "long": split([[1, 2, 3]], [3]),
+    }
     overlap = reversal.split_overlap(splits, 9)
     assert overlap["train_test"] == 1 and overlap["test_seen_in_training"] == 0.5
     assert overlap["train_validation"] == overlap["validation_test"] == overlap["train_long"] == 0
@@ -104,40 +131,69 @@ def test_split_leaky_draws_as_the_tutorials_do_and_says_how_much_leaks():
     """The tutorials' draw (repeats included), kept to reproduce them: the report counts what it shares."""
     data = reversal.build(seed=0, samples=1000, test_fraction=0.2, split="leaky")
     overlap = data.report["overlap"]
-    assert overlap["train_test"] == 39 and overlap["test_seen_in_training"] == pytest.approx(0.385)  # the issue's 33-45%
+    assert overlap["train_test"] == 39 and overlap["test_seen_in_training"] == pytest.approx(
+        0.385
+    )  # the issue's 33-45%
     assert overlap["validation_seen_in_training"] == pytest.approx(0.37)
     said = reversal.describe_overlap(data.report)
-    assert said.startswith("split: leaky: drawn with repeats, as the tutorials do; sequences in two splits: train ∩ "
-                           "validation 22, train ∩ test 39")  # fmt: skip
+    assert said.startswith(
+        "split: leaky: drawn with repeats, as the tutorials do; sequences in two splits: train ∩ "
+        "validation 22, train ∩ test 39"
+    )
     assert len(reversal.build(seed=0, samples=200, max_length=2, long_samples=0, split="leaky").splits["train"]) == 160
 
 
 def test_validate_refuses_more_sequences_than_exist_and_a_long_set_of_training_lengths(write_experiment):
     content = {"name": "rev", "data": {"dataset": "reversal", "samples": 100, "max_length": 2, "long_samples": 0}}
-    assert_clean_failure(invoke("validate", write_experiment(content)), 2,
-                         "data.samples: 100 distinct sequences asked for, but only 90 of lengths 1–2 over 9 symbols exist")
+    assert_clean_failure(
+        invoke("validate", write_experiment(content)),
+        2,
+        "data.samples: 100 distinct sequences asked for, but only 90 of lengths 1–2 over 9 symbols exist",
+    )
     content["data"] = {"dataset": "reversal", "max_length": 7}
-    assert_clean_failure(invoke("validate", write_experiment(content)), 2,
-                         "data.long_min_length: 6 is a training length (1–7)")
-    content["data"] = {"dataset": "reversal", "long_samples": 600, "long_min_length": 6, "long_max_length": 6, "symbols": 2}
-    assert_clean_failure(invoke("validate", write_experiment(content)), 2,
-                         "data.long_samples: 600 distinct sequences asked for, but only 64 of lengths 6–6 over 2 symbols")
+    assert_clean_failure(
+        invoke("validate", write_experiment(content)), 2, "data.long_min_length: 6 is a training length (1–7)"
+    )
+    content["data"] = {
+        "dataset": "reversal",
+        "long_samples": 600,
+        "long_min_length": 6,
+        "long_max_length": 6,
+        "symbols": 2,
+    }
+    assert_clean_failure(
+        invoke("validate", write_experiment(content)),
+        2,
+        "data.long_samples: 600 distinct sequences asked for, but only 64 of lengths 6–6 over 2 symbols",
+    )
     content["data"] = {"dataset": "reversal", "samples": 100, "max_length": 2, "long_samples": 0, "split": "leaky"}
     assert invoke("validate", write_experiment(content)).exit_code == 0  # repeats allowed: nothing runs out
 
 
 def test_validate_refuses_fractions_that_leave_a_split_empty(write_experiment):
-    content = {"name": "rev", "data": {"dataset": "reversal", "samples": 10, "test_fraction": 0.001,
-                                       "validation_fraction": 0.001}, "train": {"patience": 2}}  # fmt: skip
+    content = {
+        "name": "rev",
+        "data": {"dataset": "reversal", "samples": 10, "test_fraction": 0.001, "validation_fraction": 0.001},
+        "train": {"patience": 2},
+    }
     refused = invoke("validate", write_experiment(content))
-    assert_clean_failure(refused, 2, "data.test_fraction: leaves no test sequences of 10 samples",
-                         "data.validation_fraction: leaves no validation sequences of 10 samples")  # fmt: skip
+    assert_clean_failure(
+        refused,
+        2,
+        "data.test_fraction: leaves no test sequences of 10 samples",
+        "data.validation_fraction: leaves no validation sequences of 10 samples",
+    )
 
 
 def test_a_run_saves_and_reports_the_split_check(write_experiment, tmp_path):
-    content = {"name": "rev", "data": {"dataset": "reversal", "samples": 120, "long_samples": 20},
-               "model": {"hidden_size": 8, "embedding_dim": 8, "architecture": "tagger"},
-               "train": {"max_epochs": 1, "patience": 0}, "seeds": [0], "device": "cpu"}  # fmt: skip
+    content = {
+        "name": "rev",
+        "data": {"dataset": "reversal", "samples": 120, "long_samples": 20},
+        "model": {"hidden_size": 8, "embedding_dim": 8, "architecture": "tagger"},
+        "train": {"max_epochs": 1, "patience": 0},
+        "seeds": [0],
+        "device": "cpu",
+    }
     results = tmp_path / "results"
     run = invoke("run", write_experiment(content), "--results", results)
     assert run.exit_code == 0, run.output
@@ -145,8 +201,11 @@ def test_a_run_saves_and_reports_the_split_check(write_experiment, tmp_path):
     assert "exist" in run.output  # the per-length table
     saved = json.loads(next(results.glob("rev/*/seed-0/data.json")).read_text())
     assert saved["sizes"] == {"train": 84, "validation": 12, "test": 24, "long": 20}
-    assert not any(saved["overlap"].values()) and saved["lengths"][0] == {"length": 1, "exist": 9, **{
-        name: saved["lengths"][0][name] for name in reversal.SPLITS}}  # fmt: skip
+    assert not any(saved["overlap"].values()) and saved["lengths"][0] == {
+        "length": 1,
+        "exist": 9,
+        **{name: saved["lengths"][0][name] for name in reversal.SPLITS},
+    }
     assert invoke("report", "rev", "--results", results).exit_code == 0
     report = (results / "rev" / "report" / "report.md").read_text()
     assert "distinct sequences per length" in report and "- seed 0: no sequence is in two splits" in report
@@ -156,20 +215,33 @@ def test_a_run_saves_and_reports_the_split_check(write_experiment, tmp_path):
     assert metrics_json["data"]["draw"] == "distinct"
     del metrics_json["data"]["draw"]
     metrics_file.write_text(json.dumps(metrics_json))
-    assert_clean_failure(invoke("run", write_experiment(content), "--results", results), 1,
-                         "trained on other data (draw not recorded, now distinct)", "rename the experiment")
+    assert_clean_failure(
+        invoke("run", write_experiment(content), "--results", results),
+        1,
+        "trained on other data (draw not recorded, now distinct)",
+        "rename the experiment",
+    )
 
 
-@pytest.mark.parametrize("attention, sentinels, readout", [
-    ("none", False, "state_and_context"), ("none", True, "state_and_context"), ("dot", False, "state_and_context"),
-    ("additive", True, "context"), ("location", False, "state_and_context"), ("location", True, "state_and_context"),
-    ("location", True, "context")])
+@pytest.mark.parametrize(
+    "attention, sentinels, readout",
+    [
+        ("none", False, "state_and_context"),
+        ("none", True, "state_and_context"),
+        ("dot", False, "state_and_context"),
+        ("additive", True, "context"),
+        ("location", False, "state_and_context"),
+        ("location", True, "state_and_context"),
+        ("location", True, "context"),
+    ],
+)
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_encoder_decoder_shapes_and_padding(cell, bidirectional, attention, sentinels, readout):
     torch.manual_seed(0)
-    model = EncoderDecoder(9, cell, 8, num_layers=2, bidirectional=bidirectional, attention=attention,
-                           sentinels=sentinels, readout=readout).eval()
+    model = EncoderDecoder(
+        9, cell, 8, num_layers=2, bidirectional=bidirectional, attention=attention, sentinels=sentinels, readout=readout
+    ).eval()
     tokens, lengths = torch.tensor([[3, 7, 2], [5, 0, 0]]), torch.tensor([3, 1])
     targets = reversal.reverse_within_length(tokens, lengths)
     logits, loss = model(tokens, lengths, targets)
@@ -261,12 +333,31 @@ def test_regression_reads_and_scores_the_fixed_length_padding_included(architect
     assert answer[0, :3].tolist() == expected[0, :3].tolist() and answer[1, 1:].tolist() == [0, 0, 0, 0]
 
 
-@pytest.mark.parametrize("model, published", [
-    (lambda: Tagger(9, "lstm", 64, impl="scratch", bias="single", activation="relu", regression=True, length=5), 16_961),
-    (lambda: Tagger(9, "lstm", 64, bidirectional=True, impl="scratch", bias="single", activation="relu",
-                    regression=True, length=5), 33_921),
-    (lambda: RepeatDecoder(9, "lstm", 64, impl="scratch", bias="single", regression=True, length=5), 49_985),
-], ids=["tagger", "bidirectional-tagger", "repeat-decoder"])
+@pytest.mark.parametrize(
+    "model, published",
+    [
+        (
+            lambda: Tagger(9, "lstm", 64, impl="scratch", bias="single", activation="relu", regression=True, length=5),
+            16_961,
+        ),
+        (
+            lambda: Tagger(
+                9,
+                "lstm",
+                64,
+                bidirectional=True,
+                impl="scratch",
+                bias="single",
+                activation="relu",
+                regression=True,
+                length=5,
+            ),
+            33_921,
+        ),
+        (lambda: RepeatDecoder(9, "lstm", 64, impl="scratch", bias="single", regression=True, length=5), 49_985),
+    ],
+    ids=["tagger", "bidirectional-tagger", "repeat-decoder"],
+)
 def test_keras_convention_models_have_the_published_parameter_counts(model, published):
     assert metrics.count_parameters(model()) == published
 

@@ -3,12 +3,11 @@ import re
 
 import pytest
 import torch
+from conftest import TINY
 
 from rnnbench import config, rundir
 from rnnbench.errors import RnnbenchError
 from rnnbench.models import RecurrentClassifier
-
-from conftest import TINY
 
 
 @pytest.fixture
@@ -19,13 +18,25 @@ def spec():
 def _save(results, spec, accuracy=0.9):
     model = RecurrentClassifier(10, 2, "gru", hidden_size=4, embedding_dim=3)
     info = {"task": "names", "architecture": "RecurrentClassifier", "arguments": {}, "vocab": [], "labels": []}
-    metrics = {"task": "names", "validation_accuracy": accuracy, "variant_key": spec.variant_key(), "parameters": 1,
-               "test_accuracy": 0.5, "test_macro_f1": 0.5, "epochs_run": 1, "train_seconds": 0.1,
-               "seconds_per_epoch": 0.1, "data": {"labels": ["German", "Italian"]}, "best_epoch": 1, "environment": {},
-               "test_confusion_matrix": [[1, 1], [0, 0]]}
+    metrics = {
+        "task": "names",
+        "validation_accuracy": accuracy,
+        "variant_key": spec.variant_key(),
+        "parameters": 1,
+        "test_accuracy": 0.5,
+        "test_macro_f1": 0.5,
+        "epochs_run": 1,
+        "train_seconds": 0.1,
+        "seconds_per_epoch": 0.1,
+        "data": {"labels": ["German", "Italian"]},
+        "best_epoch": 1,
+        "environment": {},
+        "test_confusion_matrix": [[1, 1], [0, 0]],
+    }
     history = [{"epoch": 1, "train_loss": 0.5}]
-    return rundir.save_run(results, spec, history=history, metrics=metrics, state_dict=model.state_dict(),
-                           model_info=info), model
+    return rundir.save_run(
+        results, spec, history=history, metrics=metrics, state_dict=model.state_dict(), model_info=info
+    ), model
 
 
 def test_round_trip(tmp_path, spec):
@@ -73,7 +84,9 @@ def test_corrupted_weights_and_wrong_format(tmp_path, spec):
         rundir.load_model_files(path)  # a run written before weights were checksummed
     metrics = json.loads((path / "metrics.json").read_text())
     (path / "metrics.json").write_text(json.dumps({**metrics, "format_version": 99}))
-    with pytest.raises(RnnbenchError, match=r"written by a newer rnnbench \(format version 99\); this one reads format version 1"):
+    with pytest.raises(
+        RnnbenchError, match=r"written by a newer rnnbench \(format version 99\); this one reads format version 1"
+    ):
         rundir.load_run(path)
     (path / "metrics.json").write_text(json.dumps({**metrics, "format_version": "x"}))
     with pytest.raises(RnnbenchError, match="not a run file of format version 1"):
@@ -119,7 +132,9 @@ def test_a_run_with_damaged_weights_is_refused_before_training(tmp_path, spec):
     assert rundir.finished_run(tmp_path, spec) == path
     weights = (path / "model.safetensors").read_bytes()
     (path / "model.safetensors").write_bytes(weights[: len(weights) // 2])  # truncated
-    with pytest.raises(RnnbenchError, match=f"model.safetensors: changed since the run wrote it .*; delete {path} to retrain it"):
+    with pytest.raises(
+        RnnbenchError, match=f"model.safetensors: changed since the run wrote it .*; delete {path} to retrain it"
+    ):
         rundir.finished_run(tmp_path, spec)
     assert (path / "model.safetensors").read_bytes() == weights[: len(weights) // 2]  # left as it was
 
@@ -142,8 +157,12 @@ def test_damaged_config_or_metrics_are_reported_by_find_runs(tmp_path, spec):
 def test_metrics_of_the_wrong_type_or_not_strict_json_are_damage(tmp_path, spec):
     path, _ = _save(tmp_path, spec)
     metrics = json.loads((path / "metrics.json").read_text())
-    for key, value, said in (("parameters", "x", "damaged (no parameters)"), ("train_seconds", "x", "damaged (no train_seconds)"),
-                             ("task", ["names"], "damaged (no task)"), ("epochs_run", True, "damaged (no epochs_run)")):
+    for key, value, said in (
+        ("parameters", "x", "damaged (no parameters)"),
+        ("train_seconds", "x", "damaged (no train_seconds)"),
+        ("task", ["names"], "damaged (no task)"),
+        ("epochs_run", True, "damaged (no epochs_run)"),
+    ):
         (path / "metrics.json").write_text(json.dumps({**metrics, key: value}))
         with pytest.raises(RnnbenchError, match=re.escape(said)):
             rundir.load_run(path)

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
+from test_cli import assert_clean_failure, invoke
 
 from rnnbench import config, metrics, rundir
 from rnnbench.data import series
@@ -14,22 +16,37 @@ from rnnbench.errors import ConfigError, RnnbenchError
 from rnnbench.forecasters import RecurrentForecaster
 from rnnbench.tasks import series as task
 
-from conftest import REPO
-from test_cli import assert_clean_failure, invoke
-
-SINE = {"dataset": "series", "length": 150, "period": 12, "input_length": 12, "horizon": 4, "seasonal_period": 12,
-        "test_length": 16, "validation_length": 8}  # fmt: skip
-TINY = {"name": "tiny_series", "data": SINE, "model": {"hidden_size": 8}, "grid": {"cell": ["gru"]},
-        "train": {"max_epochs": 3, "batch_size": 32, "patience": 0}, "seeds": [0], "device": "cpu"}  # fmt: skip
+SINE = {
+    "dataset": "series",
+    "length": 150,
+    "period": 12,
+    "input_length": 12,
+    "horizon": 4,
+    "seasonal_period": 12,
+    "test_length": 16,
+    "validation_length": 8,
+}
+TINY = {
+    "name": "tiny_series",
+    "data": SINE,
+    "model": {"hidden_size": 8},
+    "grid": {"cell": ["gru"]},
+    "train": {"max_epochs": 3, "batch_size": 32, "patience": 0},
+    "seeds": [0],
+    "device": "cpu",
+}
 
 
 def test_parts_and_origins_say_what_does_not_fit():
     found = series.parts(144, 24, 12, 24, 12, 3)
     assert (found.train_end, found.test_start, found.origins) == (108, 120, [120, 126, 132])
     assert series.parts(144, 24, 12, 24, 12, None).origins == [120, 132]  # forecasts that tile the test part
-    with pytest.raises(RnnbenchError, match=r"series too short: 50 values leave 14 for training after test_length 24 "
-                                            r"and validation_length 12, and one window needs input_length 24 \+ horizon "
-                                            r"12 = 36; .* at least 72 values"):
+    with pytest.raises(
+        RnnbenchError,
+        match=r"series too short: 50 values leave 14 for training after test_length 24 "
+        r"and validation_length 12, and one window needs input_length 24 \+ horizon "
+        r"12 = 36; .* at least 72 values",
+    ):
         series.parts(50, 24, 12, 24, 12, None)
     with pytest.raises(RnnbenchError, match="data.test_length: 6 is shorter than the horizon 12"):
         series.parts(144, 24, 12, 6, 12, None)
@@ -49,7 +66,9 @@ def test_windows_never_read_forward_and_the_scaler_never_sees_later_parts(tmp_pa
     changed = series.Series(prepared.series.values.copy(), ["sine"], None, None)
     changed.values[parts.train_end :] *= 1000
     other = task.Prepared(data, changed, 0, torch.device("cpu"))
-    assert np.array_equal(other.scaler.shift, prepared.scaler.shift) and np.array_equal(other.scaler.spread, prepared.scaler.spread)
+    assert np.array_equal(other.scaler.shift, prepared.scaler.shift) and np.array_equal(
+        other.scaler.spread, prepared.scaler.spread
+    )
     assert torch.equal(other.tensors["train"].tokens, prepared.tensors["train"].tokens)
     assert torch.equal(other.tensors["train"].targets, prepared.tensors["train"].targets)
 
@@ -92,14 +111,28 @@ def test_bad_series_files_are_refused_in_one_line_naming_the_row(tmp_path, write
     for content, message in cases.items():
         path = tmp_path / "bad.csv"
         path.write_text(content, encoding="utf-8")
-        experiment = write_experiment({**TINY, "data": {**SINE, "path": str(path), "column": "Passengers",
-                                                        "time_column": "Date"}})  # fmt: skip
+        experiment = write_experiment(
+            {**TINY, "data": {**SINE, "path": str(path), "column": "Passengers", "time_column": "Date"}}
+        )
         assert_clean_failure(invoke("validate", experiment), 1, f"{path}: {message}")
-    short = write_experiment({**TINY, "data": {**SINE, "path": str(REPO / "experiments" / "data" / "airline_passengers.csv"),
-                                               "column": "Passengers", "input_length": 200}})  # fmt: skip
-    assert_clean_failure(invoke("run", short, "--results", tmp_path / "r"), 1, "series too short: 144 values leave 120 "
-                         "for training after test_length 16 and validation_length 8, and one window needs input_length "
-                         "200 + horizon 4 = 204")  # fmt: skip
+    short = write_experiment(
+        {
+            **TINY,
+            "data": {
+                **SINE,
+                "path": str(REPO / "experiments" / "data" / "airline_passengers.csv"),
+                "column": "Passengers",
+                "input_length": 200,
+            },
+        }
+    )
+    assert_clean_failure(
+        invoke("run", short, "--results", tmp_path / "r"),
+        1,
+        "series too short: 144 values leave 120 "
+        "for training after test_length 16 and validation_length 8, and one window needs input_length "
+        "200 + horizon 4 = 204",
+    )
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("metrics.json"))  # refused before training
     wide = write_experiment({**TINY, "data": {**SINE, "horizon": 12}})
     assert_clean_failure(invoke("validate", wide), 2, "data.validation_length: 8 is shorter than the horizon 12")
@@ -107,15 +140,31 @@ def test_bad_series_files_are_refused_in_one_line_naming_the_row(tmp_path, write
 
 def test_settings_that_cannot_forecast_are_refused():
     with pytest.raises(ConfigError) as caught:
-        config.validate({**TINY, "grid": None, "variants": [{"cell": "gru", "bidirectional": True, "forecast": "recursive"},
-                                                            {"cell": "majority"}, {"cell": "gru", "head": "mean"}]})  # fmt: skip
+        config.validate(
+            {
+                **TINY,
+                "grid": None,
+                "variants": [
+                    {"cell": "gru", "bidirectional": True, "forecast": "recursive"},
+                    {"cell": "majority"},
+                    {"cell": "gru", "head": "mean"},
+                ],
+            }
+        )
     assert caught.value.problems == [
         "variant gru-bi-1x8-recursive: forecast recursive cannot be bidirectional (a forecast fed back runs forwards); use forecast: direct",
         "variant gru-uni-1x8-head-mean: head is for text classifiers; a forecaster reads its window's last state",
-        "variant majority: cell majority is another task's baseline (series's: naive, seasonal_naive, drift, mean)"]
+        "variant majority: cell majority is another task's baseline (series's: naive, seasonal_naive, drift, mean)",
+    ]
     with pytest.raises(ConfigError, match="forecast recursive is for a series"):
-        config.validate({**TINY, "data": {"languages": ["German", "Italian"]}, "grid": None,
-                         "variants": [{"forecast": "recursive"}]})  # fmt: skip
+        config.validate(
+            {
+                **TINY,
+                "data": {"languages": ["German", "Italian"]},
+                "grid": None,
+                "variants": [{"forecast": "recursive"}],
+            }
+        )
 
 
 def test_recursive_forecasts_feed_each_step_back():
@@ -131,8 +180,12 @@ def test_recursive_forecasts_feed_each_step_back():
 
 
 def test_a_sine_experiment_trains_scores_beside_the_baselines_and_forecasts(tmp_path):
-    content = {**TINY, "grid": {"cell": ["gru"], "forecast": ["direct", "recursive"]},
-               "variants": [], "model": {"hidden_size": 8, "impl": "scratch"}}  # fmt: skip
+    content = {
+        **TINY,
+        "grid": {"cell": ["gru"], "forecast": ["direct", "recursive"]},
+        "variants": [],
+        "model": {"hidden_size": 8, "impl": "scratch"},
+    }
     (tmp_path / "e.yaml").write_text(json.dumps(content))
     result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r")
     assert result.exit_code == 0, result.output
@@ -144,7 +197,9 @@ def test_a_sine_experiment_trains_scores_beside_the_baselines_and_forecasts(tmp_
     # the seasonal naive forecast by hand, from the recorded predictions: the value one period earlier
     rows = rundir.load_predictions(runs["seasonal_naive"].path)
     values = np.asarray(rundir.load_data_report(runs["seasonal_naive"].path)["history"])
-    assert all(float(row["predicted"]) == pytest.approx(values[int(row["origin"]) + int(row["step"]) - 1 - 12]) for row in rows)
+    assert all(
+        float(row["predicted"]) == pytest.approx(values[int(row["origin"]) + int(row["step"]) - 1 - 12]) for row in rows
+    )
     table = invoke("compare", "--results", tmp_path / "r")
     assert "MASE" in table.stdout and "seasonal_naive" in table.stdout
     recurrent = next(run for name, run in runs.items() if name.endswith("direct"))
@@ -152,28 +207,52 @@ def test_a_sine_experiment_trains_scores_beside_the_baselines_and_forecasts(tmp_
     assert len(answer["forecast"]) == 4 and answer["input"].startswith("the series' end (150 values")
     given = invoke("predict", "--run", recurrent.path, "--json", "--", *map(str, np.sin(np.arange(12) / 2)))  # "-0.3"
     assert len(json.loads(given.stdout)[0]["forecast"]) == 4
-    assert_clean_failure(invoke("predict", "--run", recurrent.path, "1", "2"), 1, "2 values given; this model reads the last 12")
+    assert_clean_failure(
+        invoke("predict", "--run", recurrent.path, "1", "2"), 1, "2 values given; this model reads the last 12"
+    )
 
 
 def test_a_multivariate_csv_reads_its_features_and_its_time_labels(tmp_path):
     rows = ["t,y,x"] + [f"{2000 + i},{np.sin(i / 3) + 5:.4f},{np.cos(i / 3):.4f}" for i in range(80)]
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    data = {"dataset": "series", "path": str(tmp_path / "m.csv"), "column": "y", "features": ["x"], "time_column": "t",
-            "input_length": 8, "horizon": 4, "test_length": 8, "validation_length": 4, "seasonal_period": 19}  # fmt: skip
+    data = {
+        "dataset": "series",
+        "path": str(tmp_path / "m.csv"),
+        "column": "y",
+        "features": ["x"],
+        "time_column": "t",
+        "input_length": 8,
+        "horizon": 4,
+        "test_length": 8,
+        "validation_length": 4,
+        "seasonal_period": 19,
+    }
     (tmp_path / "e.yaml").write_text(json.dumps({**TINY, "data": data}))
     result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r")
     assert result.exit_code == 0, result.output
     assert "80 values (2 columns)" in result.output
     gru = next(run for run in rundir.find_runs(tmp_path / "r")[0] if run.spec.model.cell == "gru")
     assert rundir.load_predictions(gru.path)[0]["time"] == "2072"
-    assert_clean_failure(invoke("predict", "--run", gru.path, "1 2 3 4 5 6 7 8"), 1, "this model reads 2 columns (y, x)")
+    assert_clean_failure(
+        invoke("predict", "--run", gru.path, "1 2 3 4 5 6 7 8"), 1, "this model reads 2 columns (y, x)"
+    )
 
 
 @pytest.mark.slow
 def test_on_air_passengers_a_recurrent_forecaster_beats_every_benchmark(tmp_path):
     """The shipped AirPassengers experiment, one seed, RNN only: log changes in, MASE below every baseline's."""
-    result = invoke("run", REPO / "experiments" / "series_airline.yaml", "--results", tmp_path, "--set", "seeds=[0]",
-                    "--set", "grid.cell=[rnn]", "--set", "variants=[]")  # fmt: skip
+    result = invoke(
+        "run",
+        REPO / "experiments" / "series_airline.yaml",
+        "--results",
+        tmp_path,
+        "--set",
+        "seeds=[0]",
+        "--set",
+        "grid.cell=[rnn]",
+        "--set",
+        "variants=[]",
+    )
     assert result.exit_code == 0, result.output
     mase = {run.spec.variant: run.scores["test_mase"] for run in rundir.find_runs(tmp_path)[0]}
     assert set(mase) == {"rnn-uni-1x32", "naive", "seasonal_naive", "drift", "mean"}
@@ -186,11 +265,16 @@ def test_walkthrough_faults_are_refused_before_training(tmp_path, write_experime
             config.validate({**TINY, "data": {**SINE, **data}, **more})
         return caught.value.problems
 
-    assert "input_length 12 + horizon 4 + 1 (difference: a change needs the value before it) = 17" in problems(
-        {"length": 40, "difference": True})[0]  # 16 training values hold a window of levels, not of changes
-    assert problems({"seasonal_period": 200})[0].startswith("data.seasonal_period: 200 is not shorter than the 126 values")
+    assert (
+        "input_length 12 + horizon 4 + 1 (difference: a change needs the value before it) = 17"
+        in problems({"length": 40, "difference": True})[0]
+    )  # 16 training values hold a window of levels, not of changes
+    assert problems({"seasonal_period": 200})[0].startswith(
+        "data.seasonal_period: 200 is not shorter than the 126 values"
+    )
     assert problems({"length": 60}, grid={"cell": ["gru"], "data": {"input_length": [12, 40]}})[0].startswith(
-        "series too short: 60 values leave 36 for training")  # a variant's own data setting is checked too
+        "series too short: 60 values leave 36 for training"
+    )  # a variant's own data setting is checked too
     named = config.validate({**TINY, "grid": None, "variants": [{"name": "naive", "cell": "gru"}]}).resolved_variants()
     assert list(named) == ["naive", "seasonal_naive", "drift", "mean"]  # the user's "naive" stays; no clash
     (tmp_path / "tz.csv").write_text("t,y\n2000-01-01T00:00,1\n2000-01-01T01:00+00:00,2\n", encoding="utf-8")
@@ -206,6 +290,7 @@ def test_a_benchmark_records_no_network_loss_and_a_long_file_is_one_series(tmp_p
     runs = {run.spec.variant: run for run in rundir.find_runs(tmp_path / "r")[0]}
     assert runs["drift"].scores["test_loss"] is None and runs["gru-uni-1x8"].scores["test_loss"] is not None
     (tmp_path / "values.txt").write_text("\n".join(f"{np.sin(i / 2):.4f}" for i in range(5000)) + "\n")
-    answers = json.loads(invoke("predict", "--run", runs["gru-uni-1x8"].path, "--file", tmp_path / "values.txt",
-                                "--json").stdout)  # fmt: skip
+    answers = json.loads(
+        invoke("predict", "--run", runs["gru-uni-1x8"].path, "--file", tmp_path / "values.txt", "--json").stdout
+    )
     assert len(answers) == 1 and len(answers[0]["forecast"]) == 4  # one forecast after all 5,000 values

@@ -5,15 +5,20 @@ import io
 import json
 
 import pytest
+from conftest import TINY
 from rich.console import Console
+from test_cli import invoke
 
 from rnnbench import cli, compare, rundir, terminal, views
 
-from conftest import TINY
-from test_cli import invoke
-
-ALL_LANGUAGES = {**TINY, "name": "all18", "data": {"languages": "all"}, "grid": {"cell": ["gru", "lstm"]},
-                 "train": {**TINY["train"], "max_epochs": 1}, "seeds": [0, 1]}  # fmt: skip
+ALL_LANGUAGES = {
+    **TINY,
+    "name": "all18",
+    "data": {"languages": "all"},
+    "grid": {"cell": ["gru", "lstm"]},
+    "train": {**TINY["train"], "max_epochs": 1},
+    "seeds": [0, 1],
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +67,7 @@ def test_show_on_18_languages_prints_every_label_and_count(eighteen, width):
     [record] = [run for run in rundir.find_runs(eighteen)[0] if run.spec.seed == 0 and run.spec.model.cell == "gru"]
     tables = names.show_tables(record, rundir.load_predictions(record.path), 3)
     for table in [table for table in tables if isinstance(table, views.Table)]:  # the rest are sentences
-        drawn = _drawn(lambda console: terminal.print_view(table, console), width)
+        drawn = _drawn(lambda console, table=table: terminal.print_view(table, console), width)
         _assert_whole(drawn, table, width)
 
 

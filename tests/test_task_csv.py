@@ -5,11 +5,10 @@ import json
 import os
 
 import pytest
-
-from rnnbench import rundir
-
 from conftest import REPO, TINY
 from test_cli import assert_clean_failure, invoke
+
+from rnnbench import rundir
 
 VADER = REPO / "experiments" / "data" / "vader_valence.csv"
 
@@ -67,8 +66,12 @@ def test_classification_end_to_end(both, tmp_path):
 @pytest.fixture(scope="module")
 def valence(tmp_path_factory):
     folder = tmp_path_factory.mktemp("valence")
-    content = {**csv_experiment(VADER, text_column="text", target_column="valence", target="number"),
-               "name": "tiny_valence", "grid": {"cell": ["gru", "lstm"]}, "seeds": [0, 1]}
+    content = {
+        **csv_experiment(VADER, text_column="text", target_column="valence", target="number"),
+        "name": "tiny_valence",
+        "grid": {"cell": ["gru", "lstm"]},
+        "seeds": [0, 1],
+    }
     (folder / "valence.yaml").write_text(json.dumps(content))
     result = invoke("run", folder / "valence.yaml", "--results", folder / "results")
     assert result.exit_code == 0, result.output
@@ -99,12 +102,22 @@ def test_regression_end_to_end(valence, tmp_path):
 
 def test_standardised_targets_are_scaled_back_and_words_can_be_tokens(tmp_path):
     words = ["good", "bad", "fine", "grim", "glad", "sad", "okay", "awful", "great", "poor"]
-    rows = ["text,score"] + [f'"{first.upper()}, {second}!",{i - j}' for i, first in enumerate(words)
-                             for j, second in enumerate(words)]  # fmt: skip
+    rows = ["text,score"] + [
+        f'"{first.upper()}, {second}!",{i - j}' for i, first in enumerate(words) for j, second in enumerate(words)
+    ]
     (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
-    content = {**csv_experiment(tmp_path / "s.csv", target_column="score", target="number", tokenizer="word",
-                                scale_target="standard", validation_fraction=0.2, test_fraction=0.2),
-               "grid": {"cell": ["gru"]}}  # fmt: skip
+    content = {
+        **csv_experiment(
+            tmp_path / "s.csv",
+            target_column="score",
+            target="number",
+            tokenizer="word",
+            scale_target="standard",
+            validation_fraction=0.2,
+            test_fraction=0.2,
+        ),
+        "grid": {"cell": ["gru"]},
+    }
     (tmp_path / "s.yaml").write_text(json.dumps(content))
     result = invoke("run", tmp_path / "s.yaml", "--results", tmp_path / "results")
     assert result.exit_code == 0, result.output
@@ -120,7 +133,10 @@ def test_a_separate_test_file(tmp_path, names_csv):
     held = lines[1:51] + lines[-50:]  # 50 German lines, 50 Italian ones
     (tmp_path / "train.csv").write_text("\n".join(lines[:1] + lines[51:-50]) + "\n", encoding="utf-8")
     (tmp_path / "test.csv").write_text("\n".join(lines[:1] + held) + "\n", encoding="utf-8")
-    content = {**csv_experiment(tmp_path / "train.csv", test_path=str(tmp_path / "test.csv")), "grid": {"cell": ["gru"]}}
+    content = {
+        **csv_experiment(tmp_path / "train.csv", test_path=str(tmp_path / "test.csv")),
+        "grid": {"cell": ["gru"]},
+    }
     (tmp_path / "e.yaml").write_text(json.dumps(content))
     result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results")
     assert result.exit_code == 0, result.output
@@ -131,13 +147,17 @@ def test_a_separate_test_file(tmp_path, names_csv):
     assert report["overlap"]["train_test"] == 0 and report["test_file_names"] == len(test_names)
 
 
-@pytest.mark.parametrize("content, fragments", [
-    ("text,label\n", ["no data rows"]),
-    ("txt,label\nAbel,German\n", ["no column 'text'", "'txt', 'label'"]),
-    ("text,label\nAbel,German\n ,Italian\nRossi,Italian\n", ["line 3", "column 'text'", "empty"]),
-    ("text,label\nAbel,German\nBauer,German\n", ["at least two classes"]),
-    (b"text,label\nM\xfcller,German\nRossi,Italian\n", ["UTF-8"]),
-], ids=["empty", "missing-column", "empty-text", "one-class", "encoding"])
+@pytest.mark.parametrize(
+    "content, fragments",
+    [
+        ("text,label\n", ["no data rows"]),
+        ("txt,label\nAbel,German\n", ["no column 'text'", "'txt', 'label'"]),
+        ("text,label\nAbel,German\n ,Italian\nRossi,Italian\n", ["line 3", "column 'text'", "empty"]),
+        ("text,label\nAbel,German\nBauer,German\n", ["at least two classes"]),
+        (b"text,label\nM\xfcller,German\nRossi,Italian\n", ["UTF-8"]),
+    ],
+    ids=["empty", "missing-column", "empty-text", "one-class", "encoding"],
+)
 def test_bad_files_are_one_line_errors_and_nothing_is_written(tmp_path, content, fragments):
     path = tmp_path / "bad.csv"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -152,8 +172,9 @@ def test_a_number_target_that_is_not_a_number(tmp_path):
     path = tmp_path / "n.csv"
     path.write_text('text,score\n"a, b",1.5\nc,abc\n')
     (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(path, target_column="score", target="number")))
-    assert_clean_failure(invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r"), 1, "line 3",
-                         "column 'score'", "'abc'")
+    assert_clean_failure(
+        invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r"), 1, "line 3", "column 'score'", "'abc'"
+    )
     assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 1, "line 3")  # validate reads the file too
     directory = json.dumps(csv_experiment(tmp_path))  # a folder where the file should be
     (tmp_path / "d.yaml").write_text(directory)
@@ -168,8 +189,9 @@ def test_targets_too_large_to_train_on_and_files_that_never_end_are_refused(tmp_
     path = tmp_path / "huge.csv"
     path.write_text("text,score\n" + "".join(f"w{i},{value}\n" for i, value in enumerate([1e307, -1e307, 5e306] * 20)))
     for scale in ("standard", "none"):
-        (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(path, target_column="score", target="number",
-                                                                   scale_target=scale)))  # fmt: skip
+        (tmp_path / "e.yaml").write_text(
+            json.dumps(csv_experiment(path, target_column="score", target="number", scale_target=scale))
+        )
         refused = invoke("validate", tmp_path / "e.yaml")
         assert_clean_failure(refused, 1, "huge.csv: column 'score': the training targets are too large to train on")
         assert "RuntimeWarning" not in refused.output
@@ -182,7 +204,9 @@ def test_regression_refuses_classification_baselines(tmp_path):
     content = {**csv_experiment(VADER, target_column="valence", target="number"), "grid": {"cell": ["gru", "majority"]}}
     (tmp_path / "e.yaml").write_text(json.dumps(content))
     assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 2, "cell majority is a classification baseline")
-    (tmp_path / "c.yaml").write_text(json.dumps(csv_experiment(VADER, target_column="valence", scale_target="standard")))
+    (tmp_path / "c.yaml").write_text(
+        json.dumps(csv_experiment(VADER, target_column="valence", scale_target="standard"))
+    )
     assert_clean_failure(invoke("validate", tmp_path / "c.yaml"), 2, "data.scale_target: scales a number target")
 
 
@@ -217,16 +241,18 @@ def test_validate_catches_what_only_splitting_shows(tmp_path):
     (tmp_path / "test.csv").write_text("text,label\nx,a\ny,c\n")
     unknown_label = csv_experiment(tmp_path / "train.csv", test_path=str(tmp_path / "test.csv"))
     (tmp_path / "u.yaml").write_text(json.dumps(unknown_label))
-    assert_clean_failure(invoke("validate", tmp_path / "u.yaml"), 1, "test.csv: line 3, column 'label'",
-                         "class 'c' never occurs")
+    assert_clean_failure(
+        invoke("validate", tmp_path / "u.yaml"), 1, "test.csv: line 3, column 'label'", "class 'c' never occurs"
+    )
     (tmp_path / "small.csv").write_text("text,label\n" + "".join(f"t{i},c{i % 10}\n" for i in range(40)))
     (tmp_path / "s.yaml").write_text(json.dumps(csv_experiment(tmp_path / "small.csv")))
     assert_clean_failure(invoke("validate", tmp_path / "s.yaml"), 1, "each class gets its share", "has 4")
 
 
 def test_a_text_too_long_to_train_on_needs_max_length(tmp_path):
-    (tmp_path / "long.csv").write_text("text,label\n" + "".join(f"t{i},{'ab'[i % 2]}\n" for i in range(40))
-                                       + "x" * 20_000 + ",a\n")
+    (tmp_path / "long.csv").write_text(
+        "text,label\n" + "".join(f"t{i},{'ab'[i % 2]}\n" for i in range(40)) + "x" * 20_000 + ",a\n"
+    )
     (tmp_path / "e.yaml").write_text(json.dumps(csv_experiment(tmp_path / "long.csv")))
     assert_clean_failure(invoke("validate", tmp_path / "e.yaml"), 1, "line 42", "20,000 characters", "data.max_length")
     assert invoke("validate", tmp_path / "e.yaml", "--set", "data.max_length=50").exit_code == 0

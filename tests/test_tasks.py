@@ -4,20 +4,36 @@ counts its parameters, shows, reports, predicts, repeats identically, and refuse
 import json
 
 import pytest
+from conftest import REPO, TINY
+from test_cli import assert_clean_failure, invoke
 
 from rnnbench import config, rundir
 from rnnbench.tasks import TASKS
 
-from conftest import REPO, TINY
-from test_cli import assert_clean_failure, invoke
-
 TINY_DATA = {  # a tiny data section and one answerable input per task
     "names": ({"languages": ["German", "Italian"]}, "Rossi"),
     "reversal": ({"dataset": "reversal", "samples": 200, "long_samples": 40}, "3 7 2"),
-    "csv": ({"dataset": "csv", "path": str(REPO / "experiments" / "data" / "vader_valence.csv"),
-             "target_column": "valence", "target": "number"}, "wonderful"),
-    "series": ({"dataset": "series", "length": 120, "input_length": 6, "horizon": 3, "test_length": 12,
-                "validation_length": 6, "seasonal_period": 25}, "0 0.25 0.48 0.68 0.84 0.95"),
+    "csv": (
+        {
+            "dataset": "csv",
+            "path": str(REPO / "experiments" / "data" / "vader_valence.csv"),
+            "target_column": "valence",
+            "target": "number",
+        },
+        "wonderful",
+    ),
+    "series": (
+        {
+            "dataset": "series",
+            "length": 120,
+            "input_length": 6,
+            "horizon": 3,
+            "test_length": 12,
+            "validation_length": 6,
+            "seasonal_period": 25,
+        },
+        "0 0.25 0.48 0.68 0.84 0.95",
+    ),
 }
 
 
@@ -51,7 +67,9 @@ def test_runs_are_saved_and_reload_as_typed_records(trained):
         assert run.task == name and run.spec in specs and run.variant_key == run.spec.variant_key()
         assert run.scores  # every task records scores
         trained = run.spec.model.cell not in _scored_beside(name)  # a task's added baselines have no parameters
-        assert (run.parameters > 0 and run.epochs_run == 2) if trained else (run.parameters == 0 and run.epochs_run == 1)
+        assert (
+            (run.parameters > 0 and run.epochs_run == 2) if trained else (run.parameters == 0 and run.epochs_run == 1)
+        )
         first = TASKS[name].COLUMNS[0] if name != "csv" else "test_rmse"
         assert run.scores[first] is not None
 

@@ -46,8 +46,9 @@ def fails(path, *args, target="class", text_column="text", target_column="label"
 
 
 def test_comma_file_with_quotes_commas_and_cleaning(write):
-    path = write('id,text,label\n1,"Great, loved it",pos\n2,"She said ""no""",neg\n'
-                 '3,  Caf\u0065\u0301  au   lait ,pos\n')
+    path = write(
+        'id,text,label\n1,"Great, loved it",pos\n2,"She said ""no""",neg\n3,  Caf\u0065\u0301  au   lait ,pos\n'
+    )
     table = read_table(path, "text", "label", "class")
     assert table.texts == ["Great, loved it", 'She said "no"', "Café au lait"]  # NFC, whitespace collapsed
     assert table.targets == ["pos", "neg", "pos"]
@@ -116,7 +117,8 @@ def test_errors_for_empty_texts_and_targets(write):
 
 def test_errors_for_number_targets(write):
     assert fails(write("text,y\na,1\nb,abc\nc,x\n"), target="number", target_column="y").endswith(
-        "line 3, column 'y': 'abc' is not a number (target: number) (1 more like it)")
+        "line 3, column 'y': 'abc' is not a number (target: number) (1 more like it)"
+    )
     for bad in ("nan", "inf", "-Infinity", "1e999"):
         message = fails(write(f"text,y\na,1\nb,{bad}\n", f"{bad}.csv"), target="number", target_column="y")
         assert f"line 3, column 'y': '{bad}' is not a finite number" in message
@@ -281,7 +283,7 @@ def test_line_numbers_agree_with_the_csv_module_on_a_random_file(write, line_end
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator=line_end)
     writer.writerow(["text", "label"])
-    for i in range(300):
+    for _ in range(300):
         writer.writerow(["x" + "".join(rng.choices(pieces, k=rng.randint(0, 6))), rng.choice(["p", "q,r"])])
         if rng.random() < 0.1:
             out.write(line_end)
@@ -325,8 +327,16 @@ def test_texts_the_tokenizer_makes_one_input_are_counted_across_splits(tmp_path)
     assert read_alike(splits, chars)["test_read_as_training"] == 1  # 'dine' cut to 'ne', as 'fine' is
     (tmp_path / "train.csv").write_text("text,label\n" + "".join(f'"{t}",{v}\n' for t, v in train))
     (tmp_path / "test.csv").write_text("text,label\n" + "".join(f'"{t}",{v}\n' for t, v in test))
-    data = task.Data(dataset="csv", path=str(tmp_path / "train.csv"), test_path=str(tmp_path / "test.csv"),
-                     target="number", tokenizer="word", validation_fraction=0)
+    data = task.Data(
+        dataset="csv",
+        path=str(tmp_path / "train.csv"),
+        test_path=str(tmp_path / "test.csv"),
+        target="number",
+        tokenizer="word",
+        validation_fraction=0,
+    )
     prepared = task.prepare(data, task.load(data, None)[0], 0, torch.device("cpu"))
     assert prepared.report["overlap"]["test_read_as_training"] == 1
-    assert "1 test and 0 validation texts read exactly as a training text does" in task.describe(prepared.sizes, prepared.report)
+    assert "1 test and 0 validation texts read exactly as a training text does" in task.describe(
+        prepared.sizes, prepared.report
+    )

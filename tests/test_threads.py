@@ -6,12 +6,11 @@ import os
 
 import pytest
 import torch
+from conftest import TINY
+from test_cli import assert_clean_failure, invoke
 
 from rnnbench import environment
 from rnnbench.errors import RnnbenchError
-
-from conftest import TINY
-from test_cli import assert_clean_failure, invoke
 
 
 @pytest.fixture(autouse=True)

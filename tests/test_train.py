@@ -61,8 +61,18 @@ def test_without_a_validation_split_the_last_epoch_is_kept(de_it):
     empty = validation.head(0)
     torch.manual_seed(0)
     model = RecurrentClassifier(vocab.size, 2, "gru", hidden_size=16, embedding_dim=8)
-    result = fit(model, train, empty, learning_rate=0.01, batch_size=64, max_epochs=2, patience=0, grad_clip=1.0,
-                 weight_decay=0.0, generator=torch.Generator().manual_seed(0))
+    result = fit(
+        model,
+        train,
+        empty,
+        learning_rate=0.01,
+        batch_size=64,
+        max_epochs=2,
+        patience=0,
+        grad_clip=1.0,
+        weight_decay=0.0,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert [row["validation_accuracy"] for row in result.history] == [None, None]
     assert result.best_epoch == 2
 
@@ -74,15 +84,18 @@ def test_carried_state_starts_the_next_training_batch_only(de_it):
         torch.manual_seed(0)
         fresh = RecurrentClassifier(vocab.size, 2, "lstm", hidden_size=6, embedding_dim=4, impl=impl)
         torch.manual_seed(0)
-        carrying = RecurrentClassifier(vocab.size, 2, "lstm", hidden_size=6, embedding_dim=4, impl=impl,
-                                       carry_state=True)  # no dropout: train mode is deterministic here
+        carrying = RecurrentClassifier(
+            vocab.size, 2, "lstm", hidden_size=6, embedding_dim=4, impl=impl, carry_state=True
+        )  # no dropout: train mode is deterministic here
         with torch.no_grad():
             first = carrying(batch.tokens, batch.lengths)[0]
             torch.testing.assert_close(first, fresh(batch.tokens, batch.lengths)[0])  # nothing carried yet
             second = carrying(batch.tokens, batch.lengths)[0]
             assert not torch.allclose(first, second)  # the same names, started from the last batch's state
             smaller = train.head(3)  # a batch of another size starts from zeros
-            torch.testing.assert_close(carrying(smaller.tokens, smaller.lengths)[0], fresh(smaller.tokens, smaller.lengths)[0])
+            torch.testing.assert_close(
+                carrying(smaller.tokens, smaller.lengths)[0], fresh(smaller.tokens, smaller.lengths)[0]
+            )
             carrying.eval(), fresh.eval()  # scoring and prediction always start from zeros
             for _ in range(2):
                 torch.testing.assert_close(carrying(batch.tokens, batch.lengths)[0], first)
@@ -93,9 +106,19 @@ def test_restore_best_false_keeps_the_last_epoch(de_it):
     for restore_best in (True, False):
         torch.manual_seed(0)
         model = RecurrentClassifier(vocab.size, 2, "gru", hidden_size=16, embedding_dim=8)
-        result = fit(model, train, validation, learning_rate=0.05, batch_size=64, max_epochs=4, patience=0,
-                     grad_clip=1.0, weight_decay=0.0, generator=torch.Generator().manual_seed(0),
-                     restore_best=restore_best)
+        result = fit(
+            model,
+            train,
+            validation,
+            learning_rate=0.05,
+            batch_size=64,
+            max_epochs=4,
+            patience=0,
+            grad_clip=1.0,
+            weight_decay=0.0,
+            generator=torch.Generator().manual_seed(0),
+            restore_best=restore_best,
+        )
         _, predictions, _ = evaluate(model, validation)
         accuracy = (predictions == validation.targets).float().mean().item()
         assert result.best_epoch < 4  # so the two choices differ in this setting
@@ -110,8 +133,11 @@ def test_bucketed_batching_learns_as_well_and_reads_batches_of_one_length_unpack
 
     packed = []
     real_pack = rnnbench.models.pack_padded_sequence
-    monkeypatch.setattr(rnnbench.models, "pack_padded_sequence", lambda x, lengths, **kw: (
-        packed.append(len(set(lengths.tolist())) == 1), real_pack(x, lengths, **kw))[1])  # fmt: skip
+    monkeypatch.setattr(
+        rnnbench.models,
+        "pack_padded_sequence",
+        lambda x, lengths, **kw: (packed.append(len(set(lengths.tolist())) == 1), real_pack(x, lengths, **kw))[1],
+    )
     _, result = _fit(de_it, max_epochs=4, bucketed=True)
     assert result.best_value > 0.85
     bucketed_uniform = sum(packed)  # batches of one length that were packed anyway

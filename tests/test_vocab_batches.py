@@ -41,7 +41,9 @@ def test_bucketed_batches_hold_one_length_and_cover_every_example_once():
     # sorted by length before cutting: at most one batch where two lengths meet, per length boundary
     assert sum(len(set(b.lengths.tolist())) > 1 for b in batches) <= 3
     # the batch order is drawn, and so is the order within a length: another seed, other batches
-    orders = [[b.targets.tolist() for b in split.batches(3, torch.Generator().manual_seed(s), by_length=True)]
-              for s in (0, 0, 1)]  # fmt: skip
+    orders = [
+        [b.targets.tolist() for b in split.batches(3, torch.Generator().manual_seed(s), by_length=True)]
+        for s in (0, 0, 1)
+    ]
     assert orders[0] == orders[1] != orders[2]
     assert [b.lengths.tolist() for b in batches] != sorted([b.lengths.tolist() for b in batches])

@@ -26,11 +26,13 @@ class TensorSplit:
 
     def take(self, order: torch.Tensor) -> TensorSplit:
         """The examples at the (CPU) indices `order`, in that order."""
-        return TensorSplit(self.tokens[order.to(self.tokens.device)], self.lengths[order],
-                           self.targets[order.to(self.targets.device)])
+        return TensorSplit(
+            self.tokens[order.to(self.tokens.device)], self.lengths[order], self.targets[order.to(self.targets.device)]
+        )
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None,
-                by_length: bool = False) -> Iterator[TensorSplit]:
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None = None, by_length: bool = False
+    ) -> Iterator[TensorSplit]:
         """Consecutive batches, in a random order when a generator is given, each trimmed to its longest item.
 
         by_length (bucketing, with a generator): the shuffled examples are sorted by length (a stable sort, so

@@ -28,9 +28,25 @@ from rnnbench.errors import RnnbenchError
 ARCHIVE_URL = "https://download.pytorch.org/tutorial/data.zip"
 
 LANGUAGES = (
-    "Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish",
-    "Italian", "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish", "Vietnamese",
-)  # fmt: skip
+    "Arabic",
+    "Chinese",
+    "Czech",
+    "Dutch",
+    "English",
+    "French",
+    "German",
+    "Greek",
+    "Irish",
+    "Italian",
+    "Japanese",
+    "Korean",
+    "Polish",
+    "Portuguese",
+    "Russian",
+    "Scottish",
+    "Spanish",
+    "Vietnamese",
+)
 
 ProgressFn = Callable[[int, int | None], None]  # (bytes so far, total bytes if the server said)
 
@@ -59,8 +75,10 @@ def _missing(root: Path) -> str:
     """What is missing from the more complete of the two accepted layouts, e.g. 'names/Arabic.txt missing'."""
     if not root.is_dir():
         return "no such folder"
-    layouts = [(prefix, [f"{language}.txt" for language in LANGUAGES if not (root / prefix / f"{language}.txt").is_file()])
-               for prefix in ("names", ".")]  # fmt: skip
+    layouts = [
+        (prefix, [f"{language}.txt" for language in LANGUAGES if not (root / prefix / f"{language}.txt").is_file()])
+        for prefix in ("names", ".")
+    ]
     prefix, absent = min(layouts, key=lambda layout: len(layout[1]))
     shown = [str(Path(prefix) / name) for name in absent[:3]]
     return f"{', '.join(shown)}{' and others' if len(absent) > 3 else ''} missing"
@@ -87,8 +105,10 @@ def locate(data_dir: Path | None = None, *, on_progress: ProgressFn | None = Non
         root = Path(explicit).expanduser()
         names_dir = find_names_dir(root)
         if names_dir is None:
-            raise RnnbenchError(f"{root}: no names corpus here ({_missing(root)}); expected the 18 files as "
-                                f"{root}/names/<Language>.txt or {root}/<Language>.txt")
+            raise RnnbenchError(
+                f"{root}: no names corpus here ({_missing(root)}); expected the 18 files as "
+                f"{root}/names/<Language>.txt or {root}/<Language>.txt"
+            )
         verify(names_dir)
         return names_dir
 

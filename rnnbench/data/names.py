@@ -84,25 +84,39 @@ def build_splits(
     if test is not None:
         unknown = sorted(set(test) - set(labels))
         if unknown:
-            raise RnnbenchError(f"test file: label {unknown[0]!r} never occurs in the training file; a model cannot "
-                                f"answer it (training labels: {', '.join(labels)})")  # fmt: skip
-        test = {label: list(dict.fromkeys(clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines))
-                for label, lines in test.items()}  # fmt: skip
+            raise RnnbenchError(
+                f"test file: label {unknown[0]!r} never occurs in the training file; a model cannot "
+                f"answer it (training labels: {', '.join(labels)})"
+            )
+        test = {
+            label: list(dict.fromkeys(clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines))
+            for label, lines in test.items()
+        }
         held_out = {name for names in test.values() for name in names}
-        corpus = {label: [line for line in lines if clean(line, strip_accents=strip_accents, lowercase=lowercase)
-                          not in held_out] for label, lines in corpus.items()}  # fmt: skip
+        corpus = {
+            label: [
+                line for line in lines if clean(line, strip_accents=strip_accents, lowercase=lowercase) not in held_out
+            ]
+            for label, lines in corpus.items()
+        }
         test_fraction = 0.0
-    cleaned = {language: [clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines]
-               for language, lines in corpus.items()}  # fmt: skip
-    per_language = {language: list(dict.fromkeys(names)) if dedupe and split == "by_name" else names
-                    for language, names in cleaned.items()}  # fmt: skip
+    cleaned = {
+        language: [clean(line, strip_accents=strip_accents, lowercase=lowercase) for line in lines]
+        for language, lines in corpus.items()
+    }
+    per_language = {
+        language: list(dict.fromkeys(names)) if dedupe and split == "by_name" else names
+        for language, names in cleaned.items()
+    }
     languages_of = defaultdict(list)
     for language, names in cleaned.items():
         for name in dict.fromkeys(names):
             languages_of[name].append(language)
     ambiguous = {name for name, langs in languages_of.items() if len(langs) > 1}
-    kept = {language: [n for n in names if multi_language == "keep" or n not in ambiguous]
-            for language, names in per_language.items()}  # fmt: skip
+    kept = {
+        language: [n for n in names if multi_language == "keep" or n not in ambiguous]
+        for language, names in per_language.items()
+    }
 
     rng = random.Random(seed)
     examples = {name: [] for name in SPLITS}
@@ -110,8 +124,11 @@ def build_splits(
         pool = [(name, index) for index, names in enumerate(kept.values()) for name in names]
         rng.shuffle(pool)
         n_test, n_validation = round(len(pool) * test_fraction), round(len(pool) * validation_fraction)
-        examples = {"test": pool[:n_test], "validation": pool[n_test : n_test + n_validation],
-                    "train": pool[n_test + n_validation :]}  # fmt: skip
+        examples = {
+            "test": pool[:n_test],
+            "validation": pool[n_test : n_test + n_validation],
+            "train": pool[n_test + n_validation :],
+        }
     else:
         # Each distinct name gets one split, drawn within the first language it is listed under.
         split_of: dict[str, str] = {}
@@ -140,10 +157,12 @@ def build_splits(
         }
     empty = [name for name in SPLITS if not examples[name] and (name != "validation" or validation_fraction > 0)]
     if empty:
-        raise RnnbenchError(f"data: the {' and '.join(empty)} split would be empty with validation_fraction "
-                            f"{validation_fraction:g} and test_fraction {test_fraction:g}: each class gets its share "
-                            f"of its own distinct examples, rounded (the smallest of the {len(labels)} has "
-                            f"{min(len(set(names)) for names in kept.values()):,}); raise the fractions or drop small classes")
+        raise RnnbenchError(
+            f"data: the {' and '.join(empty)} split would be empty with validation_fraction "
+            f"{validation_fraction:g} and test_fraction {test_fraction:g}: each class gets its share "
+            f"of its own distinct examples, rounded (the smallest of the {len(labels)} has "
+            f"{min(len(set(names)) for names in kept.values()):,}); raise the fractions or drop small classes"
+        )
     untrained = [language for language in labels if report_languages[language]["train"] == 0]
     if untrained:
         raise RnnbenchError(f"data.languages: no training names left for {', '.join(untrained)}")
@@ -169,8 +188,10 @@ def split_overlap(examples: dict[str, list[tuple[str, int]]]) -> dict:
     test_seen_in_training 0.5.
     """
     names = {split: {name for name, _ in examples[split]} for split in SPLITS}
-    seen = {split: sum(name in names["train"] for name, _ in examples[split]) / max(len(examples[split]), 1)
-            for split in ("validation", "test")}  # fmt: skip
+    seen = {
+        split: sum(name in names["train"] for name, _ in examples[split]) / max(len(examples[split]), 1)
+        for split in ("validation", "test")
+    }
     return {
         "train_validation": len(names["train"] & names["validation"]),
         "train_test": len(names["train"] & names["test"]),
@@ -181,9 +202,15 @@ def split_overlap(examples: dict[str, list[tuple[str, int]]]) -> dict:
 
 
 # How the data report reads to a person: its per-language columns, and what each multi_language policy did.
-REPORT_COLUMNS = {"lines": "lines", "distinct": "distinct", "duplicates_removed": "duplicates removed",
-                  "multi_language": "in several languages", "train": "train", "validation": "validation",
-                  "test": "test"}  # fmt: skip
+REPORT_COLUMNS = {
+    "lines": "lines",
+    "distinct": "distinct",
+    "duplicates_removed": "duplicates removed",
+    "multi_language": "in several languages",
+    "train": "train",
+    "validation": "validation",
+    "test": "test",
+}
 TREATMENT = {"drop": "dropped from every language", "keep": "kept under each of its languages, all copies in one split"}
 
 
@@ -192,15 +219,19 @@ def describe_overlap(report: dict, noun: str = "name") -> str:
     leaks. Example: 'no name is in two splits (checked: train ∩ validation 0, train ∩ test 0, validation ∩ test 0)'.
     """
     overlap = report["overlap"]
-    pairs = (f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
-             f"validation ∩ test {overlap['validation_test']:,}")  # fmt: skip
+    pairs = (
+        f"train ∩ validation {overlap['train_validation']:,}, train ∩ test {overlap['train_test']:,}, "
+        f"validation ∩ test {overlap['validation_test']:,}"
+    )
     if report.get("split") != "leaky":  # said from the counts: a split by name that shared one would say so
         shared = overlap["train_validation"] + overlap["train_test"] + overlap["validation_test"]
         found = f"{noun}s in two splits" if shared else f"no {noun} is in two splits"
         return f"{found} (checked: {pairs}){_read_alike(overlap, noun)}"
-    return (f"split: leaky: lines split at random, repeats included; {noun}s in two splits: {pairs}; "
-            f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
-            "to measure how much such a split inflates accuracy")
+    return (
+        f"split: leaky: lines split at random, repeats included; {noun}s in two splits: {pairs}; "
+        f"{100 * overlap['test_seen_in_training']:.1f}% of test examples have a copy in training. Use it only "
+        "to measure how much such a split inflates accuracy"
+    )
 
 
 def _read_alike(overlap: dict, noun: str) -> str:
@@ -210,5 +241,7 @@ def _read_alike(overlap: dict, noun: str) -> str:
     alike = {split: overlap.get(f"{split}_read_as_training", 0) for split in ("test", "validation")}
     if not any(alike.values()):
         return ""
-    return (f"; but once tokenized, {alike['test']:,} test and {alike['validation']:,} validation {noun}s read exactly "
-            f"as a training {noun} does (the tokenizer makes them equal: case, punctuation or truncation)")
+    return (
+        f"; but once tokenized, {alike['test']:,} test and {alike['validation']:,} validation {noun}s read exactly "
+        f"as a training {noun} does (the tokenizer makes them equal: case, punctuation or truncation)"
+    )

@@ -131,8 +131,9 @@ def distinct_of_length(count: int, length: int, symbols: int, generator: torch.G
     return rows
 
 
-def draw_with_repeats(count: int, min_length: int, max_length: int, symbols: int,
-                      generator: torch.Generator) -> TensorSplit:  # fmt: skip
+def draw_with_repeats(
+    count: int, min_length: int, max_length: int, symbols: int, generator: torch.Generator
+) -> TensorSplit:
     """`count` sequences as the tutorials draw them, repeats included (`split: leaky`): lengths uniform in
     [min_length, max_length], symbols uniform in 1..symbols. Targets as generate's."""
     lengths = torch.randint(min_length, max_length + 1, (count,), generator=generator)
@@ -150,8 +151,10 @@ def generate(count: int, min_length: int, max_length: int, symbols: int, generat
     lengths = range(min_length, max_length + 1)
     exist = count_sequences(symbols, min_length, max_length, count)
     if count > exist:
-        raise RnnbenchError(f"{count:,} distinct sequences of lengths {min_length}–{max_length} over {symbols} symbols "
-                            f"asked for; only {exist:,} exist")  # fmt: skip
+        raise RnnbenchError(
+            f"{count:,} distinct sequences of lengths {min_length}–{max_length} over {symbols} symbols "
+            f"asked for; only {exist:,} exist"
+        )
     spaces = [sequences_of_length(symbols, length) for length in lengths]
     counts = counts_per_length(count, spaces, generator) if count else [0] * len(spaces)
     tokens = torch.zeros(count, max_length, dtype=torch.long)
@@ -173,13 +176,26 @@ class ReversalData:
 
     @property
     def sizes(self) -> dict:
-        return ({f"{name}_size": len(split) for name, split in self.splits.items()}
-                | {"symbols": self.symbols, "draw": self.report["split"]})  # fmt: skip
+        return {f"{name}_size": len(split) for name, split in self.splits.items()} | {
+            "symbols": self.symbols,
+            "draw": self.report["split"],
+        }
 
 
-def build(*, seed: int, samples: int = 1000, symbols: int = 9, min_length: int = 1, max_length: int = 5,
-          validation_fraction: float = 0.1, test_fraction: float = 0.1, long_samples: int = 1000,
-          long_min_length: int = 6, long_max_length: int = 10, split: str = "distinct") -> ReversalData:  # fmt: skip
+def build(
+    *,
+    seed: int,
+    samples: int = 1000,
+    symbols: int = 9,
+    min_length: int = 1,
+    max_length: int = 5,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    long_samples: int = 1000,
+    long_min_length: int = 6,
+    long_max_length: int = 10,
+    split: str = "distinct",
+) -> ReversalData:
     """Generate `samples` distinct sequences and cut them into test, validation and train; then the long test set,
     distinct too, of lengths beyond max_length. No sequence is in two splits.
 
@@ -187,27 +203,41 @@ def build(*, seed: int, samples: int = 1000, symbols: int = 9, min_length: int =
     training. It exists to reproduce them and to measure what that does.
     """
     if long_samples and long_min_length <= max_length:
-        raise RnnbenchError(f"data.long_min_length: {long_min_length} is a training length (1–{max_length}); the "
-                            "longer test set must start above max_length")  # fmt: skip
+        raise RnnbenchError(
+            f"data.long_min_length: {long_min_length} is a training length (1–{max_length}); the "
+            "longer test set must start above max_length"
+        )
     if split not in ("distinct", "leaky"):
         raise ValueError(f"split must be 'distinct' or 'leaky', not {split!r}")
     draw = generate if split == "distinct" else draw_with_repeats
     generator = torch.Generator().manual_seed(seed)
     pool = draw(samples, min_length, max_length, symbols, generator)
     n_test, n_validation = round(samples * test_fraction), round(samples * validation_fraction)
-    cuts = {"test": (0, n_test), "validation": (n_test, n_test + n_validation), "train": (n_test + n_validation, samples)}
+    cuts = {
+        "test": (0, n_test),
+        "validation": (n_test, n_test + n_validation),
+        "train": (n_test + n_validation, samples),
+    }
     splits = {name: pool.take(torch.arange(start, end)) for name, (start, end) in cuts.items()}
     splits["long"] = draw(long_samples, long_min_length, long_max_length, symbols, generator)
     splits = {name: splits[name] for name in SPLITS}
-    return ReversalData(splits, symbols, data_report(splits, symbols, (min_length, max_length),
-                                                     (long_min_length, long_max_length), split))  # fmt: skip
+    return ReversalData(
+        splits,
+        symbols,
+        data_report(splits, symbols, (min_length, max_length), (long_min_length, long_max_length), split),
+    )
 
 
 # ------------------------------------------------------------------------------------------- the data report
 
 
-def data_report(splits: dict[str, TensorSplit], symbols: int, lengths: tuple[int, int],
-                long_lengths: tuple[int, int], split: str = "distinct") -> dict:  # fmt: skip
+def data_report(
+    splits: dict[str, TensorSplit],
+    symbols: int,
+    lengths: tuple[int, int],
+    long_lengths: tuple[int, int],
+    split: str = "distinct",
+) -> dict:
     """What the data holds, per length and split, and the split check, counted from the splits themselves.
 
     Example: lengths (1, 2) with 9 symbols -> lengths [{'length': 1, 'exist': 9, 'train': 7, ...}, ...].
@@ -216,12 +246,21 @@ def data_report(splits: dict[str, TensorSplit], symbols: int, lengths: tuple[int
     for name, part in splits.items():
         for length, count in zip(*torch.unique(part.lengths, return_counts=True)):
             per_length.setdefault(int(length), dict.fromkeys(SPLITS, 0))[name] = int(count)
-    ranges = [range(lengths[0], lengths[1] + 1)] + ([range(long_lengths[0], long_lengths[1] + 1)] if len(splits["long"]) else [])
+    ranges = [range(lengths[0], lengths[1] + 1)] + (
+        [range(long_lengths[0], long_lengths[1] + 1)] if len(splits["long"]) else []
+    )
     for length in (n for found in ranges for n in found):
         per_length.setdefault(length, dict.fromkeys(SPLITS, 0))
-    rows = [{"length": length, "exist": exists(symbols, length), **counts} for length, counts in sorted(per_length.items())]
-    return {"split": split, "symbols": symbols, "lengths": rows,
-            "sizes": {name: len(part) for name, part in splits.items()}, "overlap": split_overlap(splits, symbols)}
+    rows = [
+        {"length": length, "exist": exists(symbols, length), **counts} for length, counts in sorted(per_length.items())
+    ]
+    return {
+        "split": split,
+        "symbols": symbols,
+        "lengths": rows,
+        "sizes": {name: len(part) for name, part in splits.items()},
+        "overlap": split_overlap(splits, symbols),
+    }
 
 
 def exists(symbols: int, length: int) -> int | None:
@@ -237,8 +276,9 @@ def split_overlap(splits: dict[str, TensorSplit], symbols: int) -> dict:
     Example: train [[3, 7]], test [[3, 7], [5, 0]] -> train_test 1, test_seen_in_training 0.5.
     """
     width = max(split.tokens.shape[1] for split in splits.values())
-    rows = torch.cat([torch.nn.functional.pad(split.tokens.cpu(), (0, width - split.tokens.shape[1]))
-                      for split in splits.values()])  # fmt: skip
+    rows = torch.cat(
+        [torch.nn.functional.pad(split.tokens.cpu(), (0, width - split.tokens.shape[1])) for split in splits.values()]
+    )
     every = row_ids(rows, symbols + 1)  # (N,) one id per distinct sequence, below N
     ids = dict(zip(splits, every.split([len(split) for split in splits.values()])))
     holds = {name: torch.zeros(len(every), dtype=torch.bool).index_fill_(0, ids[name], True) for name in SPLITS}
@@ -261,6 +301,9 @@ def describe_overlap(report: dict) -> str:
     if not shared:
         return f"no sequence is in two splits (checked: {checked})"
     leaky = "split: leaky: drawn with repeats, as the tutorials do; " if report.get("split") == "leaky" else ""
-    shares = [f"{100 * overlap[f'{name}_seen_in_training']:.1f}% of {name}" for name in ("test", "validation")
-              if report["sizes"][name]]  # fmt: skip
+    shares = [
+        f"{100 * overlap[f'{name}_seen_in_training']:.1f}% of {name}"
+        for name in ("test", "validation")
+        if report["sizes"][name]
+    ]
     return f"{leaky}sequences in two splits: {checked}; {' and '.join(shares)} sequences are also training ones"

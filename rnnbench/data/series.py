@@ -65,7 +65,9 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise RnnbenchError(f"{path}: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})") from None
+        raise RnnbenchError(
+            f"{path}: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})"
+        ) from None
     rows = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip() for name in next(rows, [])]
     if not header:
@@ -86,8 +88,10 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
         for name, index in zip((column, *features), indices):
             cell = row[index].strip() if index < len(row) else ""
             if not cell:
-                raise RnnbenchError(f"{path}: line {line}, column '{name}': missing value; fill or drop the row "
-                                    "(a forecaster reads every step)")  # fmt: skip
+                raise RnnbenchError(
+                    f"{path}: line {line}, column '{name}': missing value; fill or drop the row "
+                    "(a forecaster reads every step)"
+                )
             numbers.append(finite_number(cell, f"{path}: line {line}, column '{name}'"))
         values.append(numbers)
         lines.append(line)
@@ -98,8 +102,12 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
         raise RnnbenchError(f"{path}: no rows of data under the header")
     if time_column:
         _check_times(path, time_column, times, lines)
-    return Series(np.array(values, dtype=float), [column, *features], times if time_column else None,
-                  hashlib.sha256(content).hexdigest())  # fmt: skip
+    return Series(
+        np.array(values, dtype=float),
+        [column, *features],
+        times if time_column else None,
+        hashlib.sha256(content).hexdigest(),
+    )
 
 
 def finite_number(text: str, where: str) -> float:
@@ -118,21 +126,28 @@ def _check_times(path: str, column: str, times: list[str], lines: list[int]) -> 
     keys = [_time_key(time) for time in times]
     for i, (key, time) in enumerate(zip(keys, times)):
         if key is None:
-            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time[:40]!r} is not a time (write a "
-                                "number, or a date such as 1949-01 or 1949-01-31)")  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: line {lines[i]}, column '{column}': {time[:40]!r} is not a time (write a "
+                "number, or a date such as 1949-01 or 1949-01-31)"
+            )
         if type(key) is not type(keys[0]):
             raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time!r} mixes numbers and dates")
         try:
             earlier = bool(i) and key < keys[i - 1]
         except TypeError:  # 2000-01-01T00:00 and 2000-01-01T00:00+00:00 cannot be ordered
-            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time!r} mixes times with and without "
-                                "a time zone") from None  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: line {lines[i]}, column '{column}': {time!r} mixes times with and without a time zone"
+            ) from None
         if i and key == keys[i - 1]:
-            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': time {time!r} repeats line "
-                                f"{lines[i - 1]}; one row per time step")  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: line {lines[i]}, column '{column}': time {time!r} repeats line "
+                f"{lines[i - 1]}; one row per time step"
+            )
         if earlier:
-            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': time {time!r} comes before "
-                                f"{times[i - 1]!r} (line {lines[i - 1]}); sort the rows in time order")  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: line {lines[i]}, column '{column}': time {time!r} comes before "
+                f"{times[i - 1]!r} (line {lines[i - 1]}); sort the rows in time order"
+            )
 
 
 def _time_key(text: str):
@@ -163,8 +178,9 @@ class Parts:
     origins: list[int]  # test forecast origins: forecast y_o … y_{o+H-1} from the L values before o
 
 
-def parts(n: int, input_length: int, horizon: int, test_length: int, validation_length: int,
-          origins: int | None) -> Parts:  # fmt: skip
+def parts(
+    n: int, input_length: int, horizon: int, test_length: int, validation_length: int, origins: int | None
+) -> Parts:
     """Cut a series of length n into parts and place the test origins, or raise RnnbenchError with the numbers.
 
     Test origins: `origins` of them (default: test_length // horizon, forecasts that tile the test part), spread
@@ -181,34 +197,52 @@ def parts(n: int, input_length: int, horizon: int, test_length: int, validation_
     return Parts(n, test_start - validation_length, test_start, [int(round(place)) for place in places])
 
 
-def problems(n: int | None, input_length: int, horizon: int, test_length: int, validation_length: int,
-             origins: int | None, difference: bool = False, seasonal_period: int = 1) -> list[str]:  # fmt: skip
+def problems(
+    n: int | None,
+    input_length: int,
+    horizon: int,
+    test_length: int,
+    validation_length: int,
+    origins: int | None,
+    difference: bool = False,
+    seasonal_period: int = 1,
+) -> list[str]:
     """Why these windows and parts do not fit a series of n values (n None: only what holds for any length).
     With `difference`, a window reads one value more (a change needs its predecessor); the seasonal naive
     forecast and MASE's scale need more than `seasonal_period` values before the validation part."""
     found = []
     if test_length < horizon:
-        found.append(f"data.test_length: {test_length} is shorter than the horizon {horizon}; the test part must hold "
-                     "one whole forecast")  # fmt: skip
+        found.append(
+            f"data.test_length: {test_length} is shorter than the horizon {horizon}; the test part must hold "
+            "one whole forecast"
+        )
     if validation_length and validation_length < horizon:
-        found.append(f"data.validation_length: {validation_length} is shorter than the horizon {horizon}; the "
-                     "validation part must hold one whole forecast (or set it to 0)")  # fmt: skip
+        found.append(
+            f"data.validation_length: {validation_length} is shorter than the horizon {horizon}; the "
+            "validation part must hold one whole forecast (or set it to 0)"
+        )
     count = origins or max(test_length // horizon, 1)
     if test_length >= horizon and count > test_length - horizon + 1:
-        found.append(f"data.origins: {count} forecast origins do not fit a test part of {test_length} steps with "
-                     f"horizon {horizon} (at most {test_length - horizon + 1})")  # fmt: skip
+        found.append(
+            f"data.origins: {count} forecast origins do not fit a test part of {test_length} steps with "
+            f"horizon {horizon} (at most {test_length - horizon + 1})"
+        )
     needed = input_length + horizon + difference  # the shortest training part that holds one window
     train = None if n is None else n - test_length - validation_length
     if train is not None and train < needed:
         plus = " + 1 (difference: a change needs the value before it)" if difference else ""
-        found.append(f"series too short: {n} values leave {max(train, 0)} for training after test_length "
-                     f"{test_length} and validation_length {validation_length}, and one window needs input_length "
-                     f"{input_length} + horizon {horizon}{plus} = {needed}; shorten them or give a series of at "
-                     f"least {needed + test_length + validation_length} values")  # fmt: skip
+        found.append(
+            f"series too short: {n} values leave {max(train, 0)} for training after test_length "
+            f"{test_length} and validation_length {validation_length}, and one window needs input_length "
+            f"{input_length} + horizon {horizon}{plus} = {needed}; shorten them or give a series of at "
+            f"least {needed + test_length + validation_length} values"
+        )
     elif train is not None and seasonal_period >= train:
-        found.append(f"data.seasonal_period: {seasonal_period} is not shorter than the {train} values before the "
-                     "validation part; the seasonal naive forecast and MASE's scale need a whole season before "
-                     "them and more")  # fmt: skip
+        found.append(
+            f"data.seasonal_period: {seasonal_period} is not shorter than the {train} values before the "
+            "validation part; the seasonal naive forecast and MASE's scale need a whole season before "
+            "them and more"
+        )
     return found
 
 
@@ -234,7 +268,6 @@ def from_model_space(forecast: np.ndarray, last: np.ndarray, transform: str, dif
         start = np.log(last) if transform == "log" else last
         forecast = start[:, None] + np.cumsum(forecast, axis=1)
     return np.exp(forecast) if transform == "log" else forecast
-
 
 
 @dataclass(frozen=True)
@@ -271,7 +304,9 @@ def window_origins(first: int, stop: int, input_length: int, horizon: int, skip:
     return list(range(max(first, input_length + skip), stop - horizon + 1))
 
 
-def at_origins(scaled: np.ndarray, origins: list[int], input_length: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+def at_origins(
+    scaled: np.ndarray, origins: list[int], input_length: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(inputs (W, L, F), targets (W, H)) for the given origins (targets cut short past the series' end: NaN)."""
     columns = scaled.shape[1]
     inputs = np.zeros((len(origins), input_length, columns))

@@ -37,8 +37,17 @@ from rnnbench.errors import RnnbenchError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PAD", "UNK", "NumberSplits", "Table", "Tokenizer", "char_tokens", "read_table", "split_numbers",
-           "word_tokens"]  # fmt: skip
+__all__ = [
+    "PAD",
+    "UNK",
+    "NumberSplits",
+    "Table",
+    "Tokenizer",
+    "char_tokens",
+    "read_table",
+    "split_numbers",
+    "word_tokens",
+]
 
 TARGETS = ("class", "number")
 KINDS = ("char", "word")
@@ -98,8 +107,10 @@ def read_table(path, text_column: str, target_column: str, target: str) -> Table
         targets = raw_targets
         classes = set(targets)
         if len(classes) < 2:
-            raise RnnbenchError(f"{path}: column {target_column!r}: every row has the class {targets[0]!r}; "
-                                "a classifier needs at least two classes")  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: column {target_column!r}: every row has the class {targets[0]!r}; "
+                "a classifier needs at least two classes"
+            )
     return Table(path, texts, targets, line_numbers, hashlib.sha256(data).hexdigest(), len(texts))
 
 
@@ -125,8 +136,10 @@ def _check_utf8(path: Path, data: bytes) -> None:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        raise RnnbenchError(f"{path}: line {line}: not UTF-8 text (byte 0x{data[err.start]:02x} at byte offset "
-                            f"{err.start}); save the file as UTF-8") from None  # fmt: skip
+        raise RnnbenchError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[err.start]:02x} at byte offset "
+            f"{err.start}); save the file as UTF-8"
+        ) from None
 
 
 def _separator(data: bytes, newline: str) -> str:
@@ -150,9 +163,18 @@ def _parse(path: Path, data: bytes, separator: str, newline: str, rows: int | No
     import pandas as pd  # here, not at the top: `predict` and `--help` need no pandas
 
     try:
-        return pd.read_csv(io.BytesIO(data), sep=separator, header=None, dtype=str, keep_default_na=False,
-                           na_filter=False, skip_blank_lines=False, encoding="utf-8-sig", engine="c",
-                           nrows=rows)  # fmt: skip
+        return pd.read_csv(
+            io.BytesIO(data),
+            sep=separator,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+            engine="c",
+            nrows=rows,
+        )
     except pd.errors.EmptyDataError:
         raise RnnbenchError(f"{path}: no data rows (the file is empty)") from None
     except pd.errors.ParserError as err:
@@ -161,12 +183,16 @@ def _parse(path: Path, data: bytes, separator: str, newline: str, rows: int | No
         if found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
             expected, record, saw = map(int, found.groups())
             line = _line_of_record(path, data, separator, newline, record - 1)
-            raise RnnbenchError(f"{path}: line {line}: {saw} fields where the header has {expected}; put a text "
-                                f'that contains {name} in double quotes') from None  # fmt: skip
+            raise RnnbenchError(
+                f"{path}: line {line}: {saw} fields where the header has {expected}; put a text "
+                f"that contains {name} in double quotes"
+            ) from None
         if found := re.search(r"EOF inside string starting at row (\d+)", message):
             line = _line_of_record(path, data, separator, newline, int(found.group(1)))
-            raise RnnbenchError(f'{path}: line {line}: a quoted field has no closing double quote (write a " '
-                                'inside a quoted field as "")') from None  # fmt: skip
+            raise RnnbenchError(
+                f'{path}: line {line}: a quoted field has no closing double quote (write a " '
+                'inside a quoted field as "")'
+            ) from None
         raise RnnbenchError(f"{path}: not a readable CSV file: {message}") from None
 
 
@@ -206,16 +232,19 @@ def _column_indices(path: Path, header: list[str], text_column: str, target_colu
     missing = [column for column in dict.fromkeys((text_column, target_column)) if column not in header]
     if missing:
         hint = " (is it separated by commas or tabs?)" if len(header) == 1 else ""
-        raise RnnbenchError(f"{path}: no column {' or '.join(map(repr, missing))}; the file's columns are "
-                            f"{', '.join(map(repr, header))}{hint}")  # fmt: skip
+        raise RnnbenchError(
+            f"{path}: no column {' or '.join(map(repr, missing))}; the file's columns are "
+            f"{', '.join(map(repr, header))}{hint}"
+        )
     for column in (text_column, target_column):
         if header.count(column) > 1:
             raise RnnbenchError(f"{path}: line 1: the header names column {column!r} {header.count(column)} times")
     return header.index(text_column), header.index(target_column)
 
 
-def _blank_lines(data: bytes, newline: str, records: pd.DataFrame, starts: np.ndarray, texts: list[str],
-                 targets: list[str]) -> set[int]:  # fmt: skip
+def _blank_lines(
+    data: bytes, newline: str, records: pd.DataFrame, starts: np.ndarray, texts: list[str], targets: list[str]
+) -> set[int]:
     """The data rows (0-based) that are whitespace-only lines of the file, not records with empty fields."""
     if "" not in texts:
         return set()
@@ -251,8 +280,9 @@ def _numbers(path: Path, values: list[str], line_numbers: list[int], column: str
         except ValueError:
             kind = "not a number"
         more = f" ({len(bad) - 1:,} more like it)" if len(bad) > 1 else ""
-        raise RnnbenchError(f"{path}: line {line_numbers[bad[0]]}, column {column!r}: {value!r} is {kind} "
-                            f"(target: number){more}")  # fmt: skip
+        raise RnnbenchError(
+            f"{path}: line {line_numbers[bad[0]]}, column {column!r}: {value!r} is {kind} (target: number){more}"
+        )
     return numbers.tolist()
 
 
@@ -269,9 +299,16 @@ class NumberSplits:
     report: dict  # what deduplication and splitting did
 
 
-def split_numbers(texts: list[str], values: list[float], *, seed: int, validation_fraction: float,
-                  test_fraction: float, conflicts: str = "drop",
-                  test: list[tuple[str, float]] | None = None) -> NumberSplits:  # fmt: skip
+def split_numbers(
+    texts: list[str],
+    values: list[float],
+    *,
+    seed: int,
+    validation_fraction: float,
+    test_fraction: float,
+    conflicts: str = "drop",
+    test: list[tuple[str, float]] | None = None,
+) -> NumberSplits:
     """Keep each (text, value) once, settle texts listed with several values, then split by distinct text.
 
     conflicts: "drop" removes a text listed with different values (its target is ambiguous); "keep" keeps one
@@ -299,8 +336,10 @@ def split_numbers(texts: list[str], values: list[float], *, seed: int, validatio
     distinct = sorted({text for text, _ in kept})
     random.Random(seed).shuffle(distinct)
     n_test, n_validation = round(len(distinct) * test_fraction), round(len(distinct) * validation_fraction)
-    split_of = {text: "test" if i < n_test else "validation" if i < n_test + n_validation else "train"
-                for i, text in enumerate(distinct)}  # fmt: skip
+    split_of = {
+        text: "test" if i < n_test else "validation" if i < n_test + n_validation else "train"
+        for i, text in enumerate(distinct)
+    }
     examples = {name: [] for name in SPLITS}
     for text, value in kept:
         examples[split_of[text]].append((text, value))
@@ -309,9 +348,11 @@ def split_numbers(texts: list[str], values: list[float], *, seed: int, validatio
 
     empty = [name for name in SPLITS if not examples[name] and (name != "validation" or validation_fraction > 0)]
     if empty:
-        raise RnnbenchError(f"data: the {' and '.join(empty)} split would be empty with {len(distinct):,} distinct "
-                            f"texts, validation_fraction {validation_fraction:g} and test_fraction "
-                            f"{test_fraction:g}")  # fmt: skip
+        raise RnnbenchError(
+            f"data: the {' and '.join(empty)} split would be empty with {len(distinct):,} distinct "
+            f"texts, validation_fraction {validation_fraction:g} and test_fraction "
+            f"{test_fraction:g}"
+        )
     report = {
         "rows": len(texts),
         "distinct": len(values_of),
@@ -348,8 +389,10 @@ def read_alike(splits, tokenizer: Tokenizer) -> dict:
     if tokenizer.kind == "char" and keep is None:
         return {"validation_read_as_training": 0, "test_read_as_training": 0}
     train = set(inputs(splits.train))
-    return {f"{name}_read_as_training": sum(1 for item in inputs(getattr(splits, name)) if item and item in train)
-            for name in ("validation", "test")}  # fmt: skip
+    return {
+        f"{name}_read_as_training": sum(1 for item in inputs(getattr(splits, name)) if item and item in train)
+        for name in ("validation", "test")
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -399,8 +442,9 @@ class Tokenizer:
         return len(self.tokens) + 2
 
     @classmethod
-    def fit(cls, texts: list[str], kind: str, vocab_size: int | None, max_length: int | None,
-            truncate: str) -> Tokenizer:  # fmt: skip
+    def fit(
+        cls, texts: list[str], kind: str, vocab_size: int | None, max_length: int | None, truncate: str
+    ) -> Tokenizer:
         """The vocabulary of `texts`, counted like Keras' Tokenizer.
 
         vocab_size counts every id, like Keras' num_words: 10,000 keeps the 9,998 most frequent tokens, PAD and
@@ -412,8 +456,10 @@ class Tokenizer:
         if kind not in KINDS:
             raise RnnbenchError(f"tokenizer: kind {kind!r} is not one of {', '.join(KINDS)}")
         if vocab_size is not None and vocab_size < 3:
-            raise RnnbenchError(f"tokenizer: vocab_size {vocab_size} leaves no token: it counts PAD and UNK too, "
-                                "so it must be at least 3")  # fmt: skip
+            raise RnnbenchError(
+                f"tokenizer: vocab_size {vocab_size} leaves no token: it counts PAD and UNK too, "
+                "so it must be at least 3"
+            )
         if kind == "char" and vocab_size is None:
             chars = set()
             for start in range(0, len(texts), _CHUNK):
@@ -460,8 +506,12 @@ class Tokenizer:
     def to_dict(self) -> dict:
         """JSON-able; from_dict reads it back. Example: {'kind': 'char', 'tokens': ['a'], 'max_length': None,
         'truncate': 'pre'}."""
-        return {"kind": self.kind, "tokens": list(self.tokens), "max_length": self.max_length,
-                "truncate": self.truncate}  # fmt: skip
+        return {
+            "kind": self.kind,
+            "tokens": list(self.tokens),
+            "max_length": self.max_length,
+            "truncate": self.truncate,
+        }
 
     @classmethod
     def from_dict(cls, saved: dict) -> Tokenizer:

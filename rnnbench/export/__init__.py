@@ -77,26 +77,40 @@ def curves_of(run: RunRecord) -> list[tuple[str, int, float, int]]:
         raise RnnbenchError(f"{run.path / 'history.csv'}: damaged (no epoch numbers)")
     for row in history:
         clock += int(1000 * (row.get("seconds") or 0.0))
-        curves += [(f"epoch/{column}", int(row["epoch"]), value, clock) for column, value in row.items()
-                   if column != "epoch" and value is not None]  # fmt: skip
+        curves += [
+            (f"epoch/{column}", int(row["epoch"]), value, clock)
+            for column, value in row.items()
+            if column != "epoch" and value is not None
+        ]
     return curves
 
 
 def final_metrics_of(run: RunRecord) -> dict[str, float]:
     """The run's recorded scores (test_accuracy, validation_loss, test_rmse, ...; empty splits left out) and its
     costs: parameters, epochs_run, best_epoch, train_seconds, seconds_per_epoch."""
-    costs = {key: getattr(run, key) for key in ("parameters", "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch")}
-    return {**{key: float(value) for key, value in run.scores.items() if value is not None},
-            **{key: float(value) for key, value in costs.items()}}  # fmt: skip
+    costs = {
+        key: getattr(run, key)
+        for key in ("parameters", "epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch")
+    }
+    return {
+        **{key: float(value) for key, value in run.scores.items() if value is not None},
+        **{key: float(value) for key, value in costs.items()},
+    }
 
 
 def tags_of(run: RunRecord, digest: str) -> dict[str, str]:
     """Who the run is (rnnbench.*; `digest` its content_sha256) and what trained it (environment.*: versions,
     device, threads, git commit)."""
-    tags = {"rnnbench.run_key": run_key(run), "rnnbench.experiment": run.spec.experiment,
-            "rnnbench.variant": run.spec.variant, "rnnbench.variant_key": run.variant_key, "rnnbench.task": run.task,
-            "rnnbench.seed": str(run.spec.seed), "rnnbench.run_dir": str(run.path.resolve()),
-            "rnnbench.metrics_sha256": digest}  # fmt: skip
+    tags = {
+        "rnnbench.run_key": run_key(run),
+        "rnnbench.experiment": run.spec.experiment,
+        "rnnbench.variant": run.spec.variant,
+        "rnnbench.variant_key": run.variant_key,
+        "rnnbench.task": run.task,
+        "rnnbench.seed": str(run.spec.seed),
+        "rnnbench.run_dir": str(run.path.resolve()),
+        "rnnbench.metrics_sha256": digest,
+    }
     if run.diverged is not None:
         tags["rnnbench.diverged"] = f"epoch {run.diverged['epoch']}"
     tags.update({f"environment.{key}": str(value) for key, value in run.environment.items() if value is not None})
@@ -125,5 +139,6 @@ def only_export(path: Path):
         with FileLock(lock, timeout=0):
             yield
     except Timeout:
-        raise RnnbenchError(f"{path}: another rnnbench export is writing to it (it holds {lock}); wait for it to "
-                            "finish") from None
+        raise RnnbenchError(
+            f"{path}: another rnnbench export is writing to it (it holds {lock}); wait for it to finish"
+        ) from None

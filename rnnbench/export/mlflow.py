@@ -11,16 +11,29 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rnnbench.errors import RnnbenchError
-from rnnbench.export import (Exported, content_sha256, curves_of, final_metrics_of, only_export, params_of, run_key,
-                             tags_of, times_of)  # fmt: skip
+from rnnbench.export import (
+    Exported,
+    content_sha256,
+    curves_of,
+    final_metrics_of,
+    only_export,
+    params_of,
+    run_key,
+    tags_of,
+    times_of,
+)
 from rnnbench.extras import require
 from rnnbench.rundir import RunRecord
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # a file beside the command; `mlflow ui` there shows it
 
 
-def to_mlflow(runs: list[RunRecord], tracking_uri: str, experiment: str | None = None,
-              on_run: Callable[[Exported], None] | None = None) -> list[Exported]:  # fmt: skip
+def to_mlflow(
+    runs: list[RunRecord],
+    tracking_uri: str,
+    experiment: str | None = None,
+    on_run: Callable[[Exported], None] | None = None,
+) -> list[Exported]:
     """Log every run to the MLflow tracking server or store at `tracking_uri`, into the MLflow experiment named
     after its rnnbench experiment (or `experiment`, for all); `on_run` hears of each run as it is done. A run
     whose key is in that MLflow experiment already, finished, is not logged again; one left unfinished by an
@@ -74,8 +87,10 @@ def to_mlflow(runs: list[RunRecord], tracking_uri: str, experiment: str | None =
     except (MlflowException, SQLAlchemyError) as error:
         raise RnnbenchError(f"export mlflow: {tracking_uri}: {str(error).strip().splitlines()[0]}") from None
     except OSError as error:  # the store's folder cannot be made or written, the artefacts cannot be copied
-        raise RnnbenchError(f"export mlflow: {tracking_uri}: {error.strerror or error}"
-                            + (f" ({error.filename})" if error.filename else "")) from None
+        raise RnnbenchError(
+            f"export mlflow: {tracking_uri}: {error.strerror or error}"
+            + (f" ({error.filename})" if error.filename else "")
+        ) from None
 
 
 def _mlflow_run(run: RunRecord, digest: str) -> dict:
@@ -86,14 +101,23 @@ def _mlflow_run(run: RunRecord, digest: str) -> dict:
     start, end = times_of(run)
     metrics = [Metric(name, value, when, step) for name, step, value, when in curves_of(run)]
     metrics += [Metric(name, value, end, run.epochs_run) for name, value in final_metrics_of(run).items()]
-    return {"tags": tags_of(run, digest), "metrics": metrics, "start": start, "end": end,
-            "params": [Param(name, value) for name, value in params_of(run).items()]}  # fmt: skip
+    return {
+        "tags": tags_of(run, digest),
+        "metrics": metrics,
+        "start": start,
+        "end": end,
+        "params": [Param(name, value) for name, value in params_of(run).items()],
+    }
 
 
 def _log_run(client, experiment_id: str, run: RunRecord, logged: dict) -> str:
     """One run as a new MLflow run, marked FINISHED once everything is logged; its id."""
-    created = client.create_run(experiment_id, start_time=logged["start"], tags=logged["tags"],
-                                run_name=f"{run.path.parent.name} seed {run.spec.seed}")  # fmt: skip
+    created = client.create_run(
+        experiment_id,
+        start_time=logged["start"],
+        tags=logged["tags"],
+        run_name=f"{run.path.parent.name} seed {run.spec.seed}",
+    )
     run_id = created.info.run_id
     metrics, params = logged["metrics"], logged["params"]
     for first in range(0, max(len(metrics), len(params)), 100):  # MLflow takes at most 100 params a call
@@ -111,16 +135,21 @@ def _check_store(tracking_uri: str, seconds: float = 5) -> Path | None:
     parts = urlsplit(tracking_uri)
     if parts.scheme in ("http", "https") and parts.hostname:
         try:
-            socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
-                                     timeout=seconds).close()  # fmt: skip
+            socket.create_connection(
+                (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), timeout=seconds
+            ).close()
         except (OSError, ValueError) as error:
-            raise RnnbenchError(f"--tracking-uri {tracking_uri}: no MLflow server answers there "
-                                f"({getattr(error, 'strerror', None) or error}); start one (mlflow server) or check the "
-                                "address") from None  # fmt: skip
+            raise RnnbenchError(
+                f"--tracking-uri {tracking_uri}: no MLflow server answers there "
+                f"({getattr(error, 'strerror', None) or error}); start one (mlflow server) or check the "
+                "address"
+            ) from None
     path = _sqlite_path(tracking_uri)
     if path is not None and path.is_dir():
-        raise RnnbenchError(f"--tracking-uri {tracking_uri}: {path} is a folder; name the database file in it, "
-                            f"e.g. sqlite:///{path / 'mlflow.db'}")  # fmt: skip
+        raise RnnbenchError(
+            f"--tracking-uri {tracking_uri}: {path} is a folder; name the database file in it, "
+            f"e.g. sqlite:///{path / 'mlflow.db'}"
+        )
     if path is not None and path.is_file() and path.stat().st_size:
         import sqlite3
 
@@ -128,8 +157,9 @@ def _check_store(tracking_uri: str, seconds: float = 5) -> Path | None:
             with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
                 database.execute("PRAGMA schema_version")
         except sqlite3.Error as error:
-            raise RnnbenchError(f"--tracking-uri {tracking_uri}: {path} is not a SQLite database ({error}); name "
-                                "another file") from None  # fmt: skip
+            raise RnnbenchError(
+                f"--tracking-uri {tracking_uri}: {path} is not a SQLite database ({error}); name another file"
+            ) from None
     return path
 
 
@@ -140,8 +170,10 @@ def _sqlite_path(tracking_uri: str) -> Path | None:
         return None
     path = tracking_uri[len("sqlite:///") :] if tracking_uri.startswith("sqlite:///") else ""
     if not path or path == ":memory:":
-        raise RnnbenchError(f"--tracking-uri {tracking_uri}: names no database file (an in-memory store keeps "
-                            "nothing); e.g. sqlite:///mlflow.db")  # fmt: skip
+        raise RnnbenchError(
+            f"--tracking-uri {tracking_uri}: names no database file (an in-memory store keeps "
+            "nothing); e.g. sqlite:///mlflow.db"
+        )
     return Path(path)
 
 
@@ -163,8 +195,13 @@ def _runs_by_key(client, experiment_id: str) -> dict[str, object]:
     """The experiment's active MLflow runs that rnnbench exported, by run key (the latest where several)."""
     by_key, token = {}, None
     while True:
-        page = client.search_runs([experiment_id], filter_string="tags.`rnnbench.run_key` != ''", max_results=1000,
-                                  order_by=["attributes.start_time ASC"], page_token=token)  # fmt: skip
+        page = client.search_runs(
+            [experiment_id],
+            filter_string="tags.`rnnbench.run_key` != ''",
+            max_results=1000,
+            order_by=["attributes.start_time ASC"],
+            page_token=token,
+        )
         by_key.update({run.data.tags["rnnbench.run_key"]: run for run in page})
         token = page.token
         if not token:

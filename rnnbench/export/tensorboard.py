@@ -18,7 +18,9 @@ from rnnbench.rundir import RunRecord
 MARKER = "rnnbench-export.json"  # in each TensorBoard run folder: which run, which content
 
 
-def to_tensorboard(runs: list[RunRecord], logdir: Path, on_run: Callable[[Exported], None] | None = None) -> list[Exported]:
+def to_tensorboard(
+    runs: list[RunRecord], logdir: Path, on_run: Callable[[Exported], None] | None = None
+) -> list[Exported]:
     """Write one TensorBoard event folder per run, `logdir/<run key>`: the history as scalars `epoch/<column>`
     (step = epoch), the final scores and costs as scalars `final/<name>` (step = epochs run), and the resolved
     config, the scores and the environment as text. Each folder is written in a staging folder beside `logdir`
@@ -74,8 +76,11 @@ def _write_events(run: RunRecord, folder: Path, digest: str) -> None:
         writer.add_text("environment", _markdown_table(run.environment), 0)
     finally:
         writer.close()
-    (folder / MARKER).write_text(json.dumps({"run_key": run_key(run), "metrics_sha256": digest,
-                                             "run_dir": str(run.path.resolve())}, indent=2) + "\n", encoding="utf-8")  # fmt: skip
+    (folder / MARKER).write_text(
+        json.dumps({"run_key": run_key(run), "metrics_sha256": digest, "run_dir": str(run.path.resolve())}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
 
 
 def _read_marker(folder: Path) -> dict | None:

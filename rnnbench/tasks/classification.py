@@ -28,6 +28,8 @@ WATCH = ("validation_accuracy", "max")  # early stopping keeps the epoch with th
 
 def watch(data) -> tuple[str, str]:
     return WATCH
+
+
 MODEL_COLUMN = "head"  # what `validate` calls the part after the recurrent layers
 
 
@@ -47,8 +49,12 @@ METRICS = {
 RECORDS = {"data.labels": list, "test_confusion_matrix": list, "test_accuracy": (int, float, type(None))}  # read back
 COLUMNS = ("test_accuracy", "test_balanced_accuracy", "test_macro_f1", "test_majority_accuracy")
 SCORES = ("accuracy", "balanced_accuracy", "macro_f1", "loss")
-SHOW_SCORES = (("accuracy", "accuracy %", 100), ("balanced_accuracy", "balanced acc %", 100),
-               ("macro_f1", "macro-F1 %", 100), ("loss", "loss", 1))  # fmt: skip  # `show`: (score, header, scale)
+SHOW_SCORES = (
+    ("accuracy", "accuracy %", 100),
+    ("balanced_accuracy", "balanced acc %", 100),
+    ("macro_f1", "macro-F1 %", 100),
+    ("loss", "loss", 1),
+)  # `show`: (score, header, scale)
 SHOW_SPLITS = ("train", "validation", "test")
 
 
@@ -122,20 +128,38 @@ def score(model: torch.nn.Module, prepared: Prepared, spec, columns: tuple[str, 
 
     `columns` names an example and its class in predictions.csv, e.g. ("name", "language")."""
     labels = list(prepared.splits.labels)
-    scores, predictions = _scores(model, prepared.tensors, prepared.splits.test, len(labels), spec.train,
-                                  by_name=getattr(spec.data, "split", "by_name") == "by_name", seed=spec.seed)  # fmt: skip
+    scores, predictions = _scores(
+        model,
+        prepared.tensors,
+        prepared.splits.test,
+        len(labels),
+        spec.train,
+        by_name=getattr(spec.data, "split", "by_name") == "by_name",
+        seed=spec.seed,
+    )
     scores["test_majority_accuracy"] = prepared.majority_accuracy
     scores["test_per_class"] = metrics.per_class_scores(scores["test_confusion_matrix"], labels)
-    scores["test_confused_pairs"] = metrics.confused_pairs(predictions["text"], [labels[i] for i in predictions["true"]],
-                                                           [labels[i] for i in predictions["predicted"]])  # fmt: skip
+    scores["test_confused_pairs"] = metrics.confused_pairs(
+        predictions["text"], [labels[i] for i in predictions["true"]], [labels[i] for i in predictions["predicted"]]
+    )
     item, truth = columns
-    rows = [{item: text, truth: labels[true], "predicted": labels[guess], "probability": p}
-            for text, true, guess, p in zip(*predictions.values())]  # fmt: skip
+    rows = [
+        {item: text, truth: labels[true], "predicted": labels[guess], "probability": p}
+        for text, true, guess, p in zip(*predictions.values())
+    ]
     return scores, {"predictions": rows}
 
 
-def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], test_examples: list[tuple[str, int]],
-            num_classes: int, train, *, by_name: bool, seed: int) -> tuple[dict, dict]:
+def _scores(
+    model: torch.nn.Module,
+    splits: dict[str, TensorSplit],
+    test_examples: list[tuple[str, int]],
+    num_classes: int,
+    train,
+    *,
+    by_name: bool,
+    seed: int,
+) -> tuple[dict, dict]:
     """(accuracy, balanced accuracy, macro-F1 and loss on every split (None for an empty one) and the test
     confusion matrix; the test predictions: text, true and predicted class, probability of the predicted one).
 
@@ -154,7 +178,9 @@ def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], test_example
                 order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
             order = order[: (len(split) // train.batch_size) * train.batch_size]
             split = split.take(order)
-        probabilities, predicted, loss = evaluate(model, split, batch_size=train.batch_size if train.eval_drop_last else None)
+        probabilities, predicted, loss = evaluate(
+            model, split, batch_size=train.batch_size if train.eval_drop_last else None
+        )
         targets = split.targets.cpu()
         scores[f"{split_name}_accuracy"] = metrics.accuracy(targets, predicted)
         scores[f"{split_name}_balanced_accuracy"] = metrics.balanced_accuracy(targets, predicted, num_classes)
@@ -162,9 +188,12 @@ def _scores(model: torch.nn.Module, splits: dict[str, TensorSplit], test_example
         scores[f"{split_name}_loss"] = loss
         if split_name == "test":
             scores["test_confusion_matrix"] = metrics.confusion_matrix(targets, predicted, num_classes).tolist()
-            predictions = {"text": [test_examples[i][0] for i in order.tolist()], "true": targets.tolist(),
-                           "predicted": predicted.tolist(),
-                           "probability": probabilities.max(dim=-1).values.tolist()}  # fmt: skip
+            predictions = {
+                "text": [test_examples[i][0] for i in order.tolist()],
+                "true": targets.tolist(),
+                "predicted": predicted.tolist(),
+                "probability": probabilities.max(dim=-1).values.tolist(),
+            }
     return scores, predictions
 
 
@@ -175,14 +204,29 @@ class Predictor:
     """Ranks the classes of texts with a trained classifier: `clean` turns a text into what the model reads,
     `encoder` (a Vocab or a Tokenizer) into ids; `noun` names an input in messages ("name", "text")."""
 
-    def __init__(self, model: torch.nn.Module, encoder, labels: list[str], clean: Callable[[str], str], noun: str,
-                 max_length: int):  # fmt: skip
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        encoder,
+        labels: list[str],
+        clean: Callable[[str], str],
+        noun: str,
+        max_length: int,
+    ):
         self.model, self.encoder, self.labels, self.clean = model.eval(), encoder, labels, clean
         self.noun, self.max_length = noun, max_length
 
     @classmethod
-    def from_files(cls, state_dict: dict, info: dict, where: Path, encoder_of: Callable[[dict], object],
-                   clean: Callable[[str], str], noun: str, max_length: int) -> Predictor:  # fmt: skip
+    def from_files(
+        cls,
+        state_dict: dict,
+        info: dict,
+        where: Path,
+        encoder_of: Callable[[dict], object],
+        clean: Callable[[str], str],
+        noun: str,
+        max_length: int,
+    ) -> Predictor:
         if info.get("architecture") not in MODELS:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a classifier")
         with describing_weights(where):
@@ -197,17 +241,22 @@ class Predictor:
 
     @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 3, where: list[str] | None = None) -> list[dict]:
-        """Example: ['Tribbiani'] -> [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}]
+        """Example: ['Tribbiani'] ->
+        [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}].
         `where` names each text in errors (default 'name 1', 'name 2', ...)."""
         cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
         probabilities = models.probabilities(self.model, tokens, lengths)
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
         answers = [
-            {"input": text,
-             "predictions": [{"label": self.labels[i], "probability": p} for p, i in zip(values.tolist(), indices.tolist())]}
+            {
+                "input": text,
+                "predictions": [
+                    {"label": self.labels[i], "probability": p} for p, i in zip(values.tolist(), indices.tolist())
+                ],
+            }
             for text, values, indices in zip(texts, top.values, top.indices)
-        ]  # fmt: skip
+        ]
         for answer, item in zip(answers, cleaned):
             unseen = unknown(self.encoder, item)
             if unseen:  # the model reads each of them as one "unknown" token: the answer means less
@@ -215,8 +264,9 @@ class Predictor:
         return answers
 
 
-def cleaned_inputs(texts: list[str], clean: Callable[[str], str], noun: str, max_length: int,
-                   where: list[str] | None = None) -> list[str]:  # fmt: skip
+def cleaned_inputs(
+    texts: list[str], clean: Callable[[str], str], noun: str, max_length: int, where: list[str] | None = None
+) -> list[str]:
     """The texts `predict` was given, as the model reads them; an empty or over-long one is refused, naming it by
     `where` (default: its position). Example: ['  Rossi '] -> ['Rossi']; ['  '] -> 'name 1 ('  '): empty after
     trimming whitespace'; with where=['names.txt line 3'] -> 'names.txt line 3 ('  '): ...'."""
@@ -250,28 +300,44 @@ def per_class_table(per_class: list[dict], truth: str, title: str) -> Table:
     rows = []
     for row in metrics.worst_first(per_class):
         scored = row["support"] > 0
-        rows.append([row["label"], str(row["support"]),
-                     *(f"{100 * row[key]:.1f}" if scored else "-" for key in ("precision", "recall", "f1"))])  # fmt: skip
+        rows.append(
+            [
+                row["label"],
+                str(row["support"]),
+                *(f"{100 * row[key]:.1f}" if scored else "-" for key in ("precision", "recall", "f1")),
+            ]
+        )
     return Table(title, [truth, "test examples", "precision %", "recall %", "F1 %"], rows, right={1, 2, 3, 4})
 
 
 def confused_table(pairs: list[dict], columns: tuple[str, str]) -> Table:
     item, truth = columns
-    rows = [[p["true"], p["predicted"], str(p["count"]), f"{100 * p['rate']:.1f}%", ", ".join(p["examples"])]
-            for p in pairs]  # fmt: skip
-    return Table(f"most confused: true {truth} → answered", ["true", "answered", f"{item}s", "share of true", "examples"],
-                 rows, right={2, 3})  # fmt: skip
+    rows = [
+        [p["true"], p["predicted"], str(p["count"]), f"{100 * p['rate']:.1f}%", ", ".join(p["examples"])] for p in pairs
+    ]
+    return Table(
+        f"most confused: true {truth} → answered",
+        ["true", "answered", f"{item}s", "share of true", "examples"],
+        rows,
+        right={2, 3},
+    )
 
 
 def confusion_table(matrix: list[list[int]], labels: list[str]) -> Table:
     rows = [[label, *(str(count) if count else "·" for count in row)] for label, row in zip(labels, matrix)]
-    return Table("confusion matrix, test split (rows: true, columns: answered)", ["", *(label[:3] for label in labels)],
-                 rows, right=set(range(1, len(labels) + 1)))  # fmt: skip
+    return Table(
+        "confusion matrix, test split (rows: true, columns: answered)",
+        ["", *(label[:3] for label in labels)],
+        rows,
+        right=set(range(1, len(labels) + 1)),
+    )
 
 
 def confused_from_predictions(rows: list[dict], columns: tuple[str, str], top: int = 10) -> list[dict]:
     item, truth = columns
-    return metrics.confused_pairs([r[item] for r in rows], [r[truth] for r in rows], [r["predicted"] for r in rows], top=top)
+    return metrics.confused_pairs(
+        [r[item] for r in rows], [r[truth] for r in rows], [r["predicted"] for r in rows], top=top
+    )
 
 
 def show_tables(record, predictions: list[dict] | None, columns: tuple[str, str], top: int) -> list[Table | str]:
@@ -279,11 +345,17 @@ def show_tables(record, predictions: list[dict] | None, columns: tuple[str, str]
     with examples, the confusion matrix. `columns` names an example and its class, e.g. ("name", "language")."""
     labels, details = record.data["labels"], record.details
     per_class = details.get("test_per_class") or metrics.per_class_scores(details["test_confusion_matrix"], labels)
-    pairs = details.get("test_confused_pairs") if predictions is None else confused_from_predictions(predictions, columns, top)
+    pairs = (
+        details.get("test_confused_pairs")
+        if predictions is None
+        else confused_from_predictions(predictions, columns, top)
+    )
     tables = []
     if record.scores.get("test_majority_accuracy") is not None:
-        tables.append(f"majority class (always the training split's most frequent {columns[1]}): "
-                      f"{100 * record.scores['test_majority_accuracy']:.1f}% of the test split")  # fmt: skip
+        tables.append(
+            f"majority class (always the training split's most frequent {columns[1]}): "
+            f"{100 * record.scores['test_majority_accuracy']:.1f}% of the test split"
+        )
     tables.append(per_class_table(per_class, columns[1], f"per {columns[1]}, test split (worst F1 first)"))
     if pairs:
         tables.append(confused_table(pairs[:top], columns))
@@ -292,6 +364,8 @@ def show_tables(record, predictions: list[dict] | None, columns: tuple[str, str]
 
 def summed_confusion(records: list) -> np.ndarray:
     return np.sum([record.details["test_confusion_matrix"] for record in records], axis=0)
+
+
 def data_table(report: dict, title: str, noun: str) -> Table:
     """The data hygiene report as a table: a row per class (lines, distinct, duplicates removed, in several
     classes, split sizes) and a total row; under it, what the multi-class policy did and the split check."""
@@ -301,9 +375,15 @@ def data_table(report: dict, title: str, noun: str) -> Table:
     count, policy = report["multi_language_names"], report["multi_language_policy"]
     if count:
         examples = "; ".join(f"{text}: {', '.join(labels)}" for text, labels in report["multi_language_examples"][:3])
-        treatment = TREATMENT[policy] if noun == "name" else TREATMENT[policy].replace("languages", "classes").replace("language", "class")
-        notes.append(f"{count:,} {noun}s are listed under several of these {'languages' if noun == 'name' else 'classes'} "
-                     f"(e.g. {examples}): {treatment} ({'multi_language' if noun == 'name' else 'conflicts'}: {policy})")  # fmt: skip
+        treatment = (
+            TREATMENT[policy]
+            if noun == "name"
+            else TREATMENT[policy].replace("languages", "classes").replace("language", "class")
+        )
+        notes.append(
+            f"{count:,} {noun}s are listed under several of these {'languages' if noun == 'name' else 'classes'} "
+            f"(e.g. {examples}): {treatment} ({'multi_language' if noun == 'name' else 'conflicts'}: {policy})"
+        )
     notes.append(describe_overlap(report, noun))
     headers = [("language" if noun == "name" else "class"), *REPORT_COLUMNS.values()]
     if noun != "name":
@@ -311,29 +391,46 @@ def data_table(report: dict, title: str, noun: str) -> Table:
     return Table(title, headers, rows, right=set(range(1, len(headers))), bold_last=True, notes=notes)
 
 
-def report_errors(best_variant: str, records: list, predictions: list[list[dict] | None], columns: tuple[str, str]) -> list[str]:
+def report_errors(
+    best_variant: str, records: list, predictions: list[list[dict] | None], columns: tuple[str, str]
+) -> list[str]:
     """Markdown: the best variant's per-class scores and most confused pairs, over all its seeds."""
     labels = records[0].data["labels"]
     matrix = summed_confusion(records)
     item, truth = columns
-    lines = ["## Errors worth looking at", "",
-             f"The best variant, **{best_variant}**, on the test splits of its {len(records)} seed"
-             f"{'s together' if len(records) > 1 else ''} "
-             f"({int(matrix.sum()):,} test examples).", ""]  # fmt: skip
+    lines = [
+        "## Errors worth looking at",
+        "",
+        f"The best variant, **{best_variant}**, on the test splits of its {len(records)} seed"
+        f"{'s together' if len(records) > 1 else ''} "
+        f"({int(matrix.sum()):,} test examples).",
+        "",
+    ]
     table = per_class_table(metrics.per_class_scores(matrix, labels), truth, "")
     lines += to_markdown(table, f"### Per {truth} (worst F1 first)")
     if any(rows is None for rows in predictions):
         return lines + ["(No test predictions recorded: these runs were written by an older rnnbench.)", ""]
     rows = [row for seed_rows in predictions for row in seed_rows]
-    return lines + to_markdown(confused_table(confused_from_predictions(rows, columns), columns), "### Most confused pairs")
+    return lines + to_markdown(
+        confused_table(confused_from_predictions(rows, columns), columns), "### Most confused pairs"
+    )
 
 
 def describe_model(model: ModelSpec) -> tuple[str, str]:
     """(what a classifier reads, what its head is), for `validate`. Example: ('embedding 32', 'last → 256')."""
-    reads = (f"one-hot × {model.max_length}" if model.cell == "linear" else
-             f"embedding {model.embedding_dim}" if model.embedding_dim else "one-hot")  # fmt: skip
-    head = model.head + (f" × {model.max_length}" if model.head == "flatten" else "") + (
-        f" → {model.head_hidden}" if model.head_hidden else "") + (" → softmax" if model.softmax_output else "")
+    reads = (
+        f"one-hot × {model.max_length}"
+        if model.cell == "linear"
+        else f"embedding {model.embedding_dim}"
+        if model.embedding_dim
+        else "one-hot"
+    )
+    head = (
+        model.head
+        + (f" × {model.max_length}" if model.head == "flatten" else "")
+        + (f" → {model.head_hidden}" if model.head_hidden else "")
+        + (" → softmax" if model.softmax_output else "")
+    )
     return reads, head
 
 
@@ -351,8 +448,10 @@ def report_data(records: list, load_report, noun: str) -> list[str]:
     lines += to_markdown(data_table(report, "", noun), f"Seed {seed}, split `{report['split']}`:")
     for seed, report in found.items():
         sizes = report["sizes"]
-        lines.append(f"- seed {seed}: {sizes['train']:,} / {sizes['validation']:,} / {sizes['test']:,} "
-                     f"train / validation / test examples; {describe_overlap(report, noun)}")  # fmt: skip
+        lines.append(
+            f"- seed {seed}: {sizes['train']:,} / {sizes['validation']:,} / {sizes['test']:,} "
+            f"train / validation / test examples; {describe_overlap(report, noun)}"
+        )
     return lines + [""]
 
 
@@ -361,6 +460,9 @@ def plots(experiment: str, best_variant: str, best_records: list, stem: str, rec
     from rnnbench.plots import confusion_heatmap, file_name
 
     seeds = f"{len(best_records)} seed{'s' if len(best_records) > 1 else ''}"
-    figure = confusion_heatmap(summed_confusion(best_records), best_records[0].data["labels"],
-                               title=f"{experiment}: {best_variant}, test split, {seeds}")  # fmt: skip
+    figure = confusion_heatmap(
+        summed_confusion(best_records),
+        best_records[0].data["labels"],
+        title=f"{experiment}: {best_variant}, test split, {seeds}",
+    )
     return [(figure, f"{stem}-confusion-{file_name(best_variant)}.png")]

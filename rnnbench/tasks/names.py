@@ -30,8 +30,13 @@ INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
 # a text → class task: the classifier, its scores, what early stopping watches and how tables read them
-MODELS, MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (classification.MODELS, classification.MODEL_COLUMN,
-                                                   classification.METRICS, classification.COLUMNS, classification.RECORDS)
+MODELS, MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (
+    classification.MODELS,
+    classification.MODEL_COLUMN,
+    classification.METRICS,
+    classification.COLUMNS,
+    classification.RECORDS,
+)
 watch, validator, show_scores = classification.watch, classification.validator, classification.show_scores
 MAX_NAME_LENGTH = 100
 
@@ -66,8 +71,11 @@ def canonical(model: ModelSpec) -> ModelSpec:
 
 
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
-    return [f"variant {name}: architecture {model.architecture} is for the reversal task; names needs classifier"
-            for name, model in variants.items() if model.architecture not in (None, "classifier")]  # fmt: skip
+    return [
+        f"variant {name}: architecture {model.architecture} is for the reversal task; names needs classifier"
+        for name, model in variants.items()
+        if model.architecture not in (None, "classifier")
+    ]
 
 
 describe_model = classification.describe_model
@@ -85,10 +93,17 @@ def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[dict[str,
 
 def split(corpus: dict[str, list[str]], data: Data, seed: int) -> names.NamesSplits:
     """Clean, dedupe and split the corpus as `data` says, with this seed."""
-    return names.build_splits(corpus, seed=seed, validation_fraction=data.validation_fraction,
-                              test_fraction=data.test_fraction, multi_language=data.multi_language,
-                              strip_accents=data.strip_accents, lowercase=data.lowercase, dedupe=data.dedupe,
-                              split=data.split)  # fmt: skip
+    return names.build_splits(
+        corpus,
+        seed=seed,
+        validation_fraction=data.validation_fraction,
+        test_fraction=data.test_fraction,
+        multi_language=data.multi_language,
+        strip_accents=data.strip_accents,
+        lowercase=data.lowercase,
+        dedupe=data.dedupe,
+        split=data.split,
+    )
 
 
 def fingerprint(data, source) -> dict:
@@ -126,11 +141,13 @@ def write_csv(corpus: dict[str, list[str]], path: Path) -> int:
 
 def describe(sizes: dict, report: dict) -> str:
     """One seed's data in a line, printed as each seed starts."""
-    return (f"data determined {sizes['num_classes']} classes, vocabulary {sizes['vocab_size']} (incl. padding and "
-            f"unknown), max length {sizes['max_length']}; split {sizes['train_size']} / {sizes['validation_size']} / "
-            f"{sizes['test_size']} names; removed {sizes['duplicates_removed']} duplicate lines; "
-            f"{sizes['multi_language_names']} names listed under several languages "
-            f"{names.TREATMENT[report['multi_language_policy']]}; {names.describe_overlap(report)}")  # fmt: skip
+    return (
+        f"data determined {sizes['num_classes']} classes, vocabulary {sizes['vocab_size']} (incl. padding and "
+        f"unknown), max length {sizes['max_length']}; split {sizes['train_size']} / {sizes['validation_size']} / "
+        f"{sizes['test_size']} names; removed {sizes['duplicates_removed']} duplicate lines; "
+        f"{sizes['multi_language_names']} names listed under several languages "
+        f"{names.TREATMENT[report['multi_language_policy']]}; {names.describe_overlap(report)}"
+    )
 
 
 def data_table(report: dict, title: str) -> Table:
@@ -150,22 +167,35 @@ def score(model: torch.nn.Module, prepared: classification.Prepared, spec) -> tu
 
 def model_info(prepared: classification.Prepared, data: Data) -> dict:
     """What predict needs beside the weights: the characters, the languages and how names were cleaned."""
-    return {"vocab": list(prepared.encoder.chars), "labels": list(prepared.splits.labels),
-            "preprocessing": {"strip_accents": data.strip_accents, "lowercase": data.lowercase}}  # fmt: skip
+    return {
+        "vocab": list(prepared.encoder.chars),
+        "labels": list(prepared.splits.labels),
+        "preprocessing": {"strip_accents": data.strip_accents, "lowercase": data.lowercase},
+    }
 
 
 def predictor(state_dict: dict, info: dict, where: Path) -> classification.Predictor:
     preprocessing = dict(info.get("preprocessing") or {})
-    return classification.Predictor.from_files(state_dict, info, where, lambda info: Vocab(tuple(info["vocab"])),
-                                               lambda text: names.clean(text, **preprocessing), "name",
-                                               MAX_NAME_LENGTH)  # fmt: skip
+    return classification.Predictor.from_files(
+        state_dict,
+        info,
+        where,
+        lambda info: Vocab(tuple(info["vocab"])),
+        lambda text: names.clean(text, **preprocessing),
+        "name",
+        MAX_NAME_LENGTH,
+    )
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
     """The runs `predict` chooses among (all of one label set), and why others were passed over: runs on a leaky
     split answer only when no other can (their validation scores are inflated by the very leak they measure)."""
     honest = [record for record in records if record.spec.data.split != "leaky"]
-    notes = [f"{len(records) - len(honest)} runs on a leaky split passed over"] if honest and len(honest) < len(records) else []
+    notes = (
+        [f"{len(records) - len(honest)} runs on a leaky split passed over"]
+        if honest and len(honest) < len(records)
+        else []
+    )
     records = honest or records
     return records, [f"{len(records)} runs with {len(records[0].data['labels'])} languages", *notes]
 
@@ -184,7 +214,9 @@ def report_data(records: list, load_report) -> list[str]:
 
 def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
     """Markdown: the best variant's per-language scores and most confused pairs, over all its seeds."""
-    return classification.report_errors(best_variant, best_records, [load_predictions(r.path) for r in best_records], NOUNS)
+    return classification.report_errors(
+        best_variant, best_records, [load_predictions(r.path) for r in best_records], NOUNS
+    )
 
 
 plots = classification.plots

@@ -36,7 +36,13 @@ METRICS = {
     "validation_loss": Metric("validation loss", 1, 4, False),
 }
 COLUMNS = ("test_rmse", "test_baseline_rmse", "test_mae", "test_r2", "test_spearman")
-SHOW_SCORES = (("rmse", "RMSE", 1), ("mae", "MAE", 1), ("r2", "R²", 1), ("spearman", "Spearman ρ", 1), ("loss", "loss", 1))
+SHOW_SCORES = (
+    ("rmse", "RMSE", 1),
+    ("mae", "MAE", 1),
+    ("r2", "R²", 1),
+    ("spearman", "Spearman ρ", 1),
+    ("loss", "loss", 1),
+)
 SHOW_SPLITS = ("train", "validation", "test")
 
 
@@ -60,11 +66,15 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
     and standard deviation (fitted on training alone, so nothing of the test split leaks into training)."""
     train_values = np.array([value for _, value in splits.train], dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below, in words
-        shift, spread = (float(train_values.mean()), float(train_values.std()) or 1.0) if scale == "standard" else (0.0, 1.0)
+        shift, spread = (
+            (float(train_values.mean()), float(train_values.std()) or 1.0) if scale == "standard" else (0.0, 1.0)
+        )
         squares = np.square((train_values - shift) / spread).sum()  # what the loss sums
     if not (np.isfinite(shift) and np.isfinite(spread) and np.isfinite(squares)):
-        raise RnnbenchError(f"the training targets are too large to train on (their mean or spread overflows a float: "
-                            f"largest {np.abs(train_values).max():.3g}); rescale the target column")  # fmt: skip
+        raise RnnbenchError(
+            f"the training targets are too large to train on (their mean or spread overflows a float: "
+            f"largest {np.abs(train_values).max():.3g}); rescale the target column"
+        )
     tensors = {}
     for split in SPLITS:
         examples = getattr(splits, split)
@@ -92,8 +102,9 @@ def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -
     hidden = model.hidden_size
     if model.param_budget:
         hidden = models.hidden_size_for_budget(model, prepared.budget_vocab_size, 1, [1.0])
-    return models.model_arguments(model, vocab_size or prepared.encoder.size, 1, [1.0], hidden_size=hidden,
-                                  regression=True)  # fmt: skip
+    return models.model_arguments(
+        model, vocab_size or prepared.encoder.size, 1, [1.0], hidden_size=hidden, regression=True
+    )
 
 
 def validator(prepared: Prepared) -> Callable:
@@ -129,22 +140,32 @@ def score(model: torch.nn.Module, prepared: Prepared, spec, columns: tuple[str, 
             baseline = metrics.regression_scores(np.full_like(truth, mean), truth)
             scores |= {f"test_baseline_{name}": baseline[name] for name in ("mse", "rmse", "mae")}
             item, target = columns
-            rows = [{item: text, target: value, "predicted": float(answer)}
-                    for (text, value), answer in zip(prepared.splits.test, answers)]  # fmt: skip
+            rows = [
+                {item: text, target: value, "predicted": float(answer)}
+                for (text, value), answer in zip(prepared.splits.test, answers)
+            ]
     return scores, {"predictions": rows}
 
 
 class Predictor:
     """Answers texts with a number, in the target's units, from a trained regressor."""
 
-    def __init__(self, model: torch.nn.Module, encoder, clean: Callable[[str], str], shift: float, spread: float,
-                 max_length: int):  # fmt: skip
+    def __init__(
+        self, model: torch.nn.Module, encoder, clean: Callable[[str], str], shift: float, spread: float, max_length: int
+    ):
         self.model, self.encoder, self.clean = model.eval(), encoder, clean
         self.shift, self.spread, self.max_length = shift, spread, max_length
 
     @classmethod
-    def from_files(cls, state_dict: dict, info: dict, where: Path, encoder_of: Callable[[dict], object],
-                   clean: Callable[[str], str], max_length: int) -> Predictor:  # fmt: skip
+    def from_files(
+        cls,
+        state_dict: dict,
+        info: dict,
+        where: Path,
+        encoder_of: Callable[[dict], object],
+        clean: Callable[[str], str],
+        max_length: int,
+    ) -> Predictor:
         with describing_weights(where):
             model = MODELS[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
@@ -171,8 +192,10 @@ def show_tables(record, predictions: list[dict] | None, columns: tuple[str, str]
     """The mean predictor beside the scores, and the test texts answered worst."""
     found = []
     if record.scores.get("test_baseline_rmse") is not None:
-        found.append(f"mean predictor (always the training split's mean, {record.data.get('target_mean', float('nan')):.3f}): "
-                     f"test RMSE {record.scores['test_baseline_rmse']:.3f}, MAE {record.scores['test_baseline_mae']:.3f}")
+        found.append(
+            f"mean predictor (always the training split's mean, {record.data.get('target_mean', float('nan')):.3f}): "
+            f"test RMSE {record.scores['test_baseline_rmse']:.3f}, MAE {record.scores['test_baseline_mae']:.3f}"
+        )
     if predictions:
         found.append(worst_table(predictions, columns, top, "worst answered, test split"))
     return found
@@ -182,12 +205,25 @@ def worst_table(predictions: list[dict], columns: tuple[str, str], top: int, tit
     """The `top` test examples answered furthest from their target, with the error (answer − target)."""
     item, target = columns
     worst = sorted(predictions, key=lambda row: -abs(float(row["predicted"]) - float(row[target])))[:top]
-    return Table(title, [item, target, "predicted", "error"],
-                 [[row[item], f"{float(row[target]):.3f}", f"{float(row['predicted']):.3f}",
-                   f"{float(row['predicted']) - float(row[target]):+.3f}"] for row in worst], right={1, 2, 3})  # fmt: skip
+    return Table(
+        title,
+        [item, target, "predicted", "error"],
+        [
+            [
+                row[item],
+                f"{float(row[target]):.3f}",
+                f"{float(row['predicted']):.3f}",
+                f"{float(row['predicted']) - float(row[target]):+.3f}",
+            ]
+            for row in worst
+        ],
+        right={1, 2, 3},
+    )
 
 
-def report_errors(best_variant: str, best_records: list, predictions: list[list[dict] | None], columns: tuple[str, str]) -> list[str]:
+def report_errors(
+    best_variant: str, best_records: list, predictions: list[list[dict] | None], columns: tuple[str, str]
+) -> list[str]:
     """Markdown: the best variant's test texts answered worst, over all its seeds."""
     from rnnbench.views import to_markdown
 
@@ -196,20 +232,41 @@ def report_errors(best_variant: str, best_records: list, predictions: list[list[
         return lines + ["(No test predictions recorded.)", ""]
     table = worst_table([row for seed_rows in predictions for row in seed_rows], columns, 15, "")
     seeds = f"{len(best_records)} seed{'s' if len(best_records) > 1 else ''}"
-    return lines + [f"The best variant, **{best_variant}**: the test texts it answered worst, over its {seeds}.", ""] + to_markdown(table)  # fmt: skip
+    return (
+        lines
+        + [f"The best variant, **{best_variant}**: the test texts it answered worst, over its {seeds}.", ""]
+        + to_markdown(table)
+    )
 
 
 def data_table(report: dict, title: str) -> Table:
     """What deduplication, conflicting targets and the split did."""
-    rows = [[f"{report['rows']:,}", f"{report['distinct']:,}", f"{report['duplicates_removed']:,}",
-             f"{report['conflicting_texts']:,}", *(f"{report['sizes'][split]:,}" for split in SPLITS)]]
+    rows = [
+        [
+            f"{report['rows']:,}",
+            f"{report['distinct']:,}",
+            f"{report['duplicates_removed']:,}",
+            f"{report['conflicting_texts']:,}",
+            *(f"{report['sizes'][split]:,}" for split in SPLITS),
+        ]
+    ]
     notes = []
     if report["conflicting_texts"]:
-        examples = "; ".join(f"{text}: {', '.join(f'{v:g}' for v in values)}" for text, values in report["conflict_examples"][:3])
+        examples = "; ".join(
+            f"{text}: {', '.join(f'{v:g}' for v in values)}" for text, values in report["conflict_examples"][:3]
+        )
         treatment = "dropped" if report["conflicts_policy"] == "drop" else "kept, all in one split"
         many = report["conflicting_texts"] > 1
-        notes.append(f"{report['conflicting_texts']:,} text{'s are' if many else ' is'} listed with different values (e.g. {examples}): "
-                     f"{treatment} (conflicts: {report['conflicts_policy']})")  # fmt: skip
+        notes.append(
+            f"{report['conflicting_texts']:,} text{'s are' if many else ' is'} listed with different values "
+            f"(e.g. {examples}): "
+            f"{treatment} (conflicts: {report['conflicts_policy']})"
+        )
     notes.append(describe_overlap(report, "text"))
-    return Table(title, ["rows", "distinct texts", "duplicates removed", "conflicting", *SPLITS], rows,
-                 right=set(range(7)), notes=notes)  # fmt: skip
+    return Table(
+        title,
+        ["rows", "distinct texts", "duplicates removed", "conflicting", *SPLITS],
+        rows,
+        right=set(range(7)),
+        notes=notes,
+    )

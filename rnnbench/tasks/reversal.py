@@ -20,8 +20,17 @@ from rnnbench import metrics, sequence_models
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
-from rnnbench.fields import (CLASSIFIER_ONLY, BASELINE_FIELDS, Fraction, Integer, ModelSpec, Size, Strict, ValidationFraction,
-                             is_default)
+from rnnbench.fields import (
+    BASELINE_FIELDS,
+    CLASSIFIER_ONLY,
+    Fraction,
+    Integer,
+    ModelSpec,
+    Size,
+    Strict,
+    ValidationFraction,
+    is_default,
+)
 from rnnbench.metrics import Metric
 from rnnbench.views import Table, to_markdown
 
@@ -90,32 +99,44 @@ def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
     if data.long_samples and data.long_min_length > data.long_max_length:
         found.append(f"data.long_max_length: below long_min_length {data.long_min_length} (got {data.long_max_length})")
     if data.long_samples and data.min_length <= data.max_length and data.long_min_length <= data.max_length:
-        found.append(f"data.long_min_length: {data.long_min_length} is a training length ({data.min_length}–"
-                     f"{data.max_length}); the longer test set measures lengths never trained on, so it starts above "
-                     "max_length (or set long_samples: 0)")  # fmt: skip
+        found.append(
+            f"data.long_min_length: {data.long_min_length} is a training length ({data.min_length}–"
+            f"{data.max_length}); the longer test set measures lengths never trained on, so it starts above "
+            "max_length (or set long_samples: 0)"
+        )
     # every sequence is in one split only, so there must be as many distinct ones as asked for
-    for field, count, low, high in (("samples", data.samples, data.min_length, data.max_length),
-                                    ("long_samples", data.long_samples, data.long_min_length, data.long_max_length)):
+    for field, count, low, high in (
+        ("samples", data.samples, data.min_length, data.max_length),
+        ("long_samples", data.long_samples, data.long_min_length, data.long_max_length),
+    ):
         exist = reversal.count_sequences(data.symbols, low, high, count)
         if data.split == "distinct" and low <= high and count > exist:
-            found.append(f"data.{field}: {count:,} distinct sequences asked for, but only {exist:,} of lengths "
-                         f"{low}–{high} over {data.symbols} symbols exist; ask for fewer, or allow longer ones")  # fmt: skip
+            found.append(
+                f"data.{field}: {count:,} distinct sequences asked for, but only {exist:,} of lengths "
+                f"{low}–{high} over {data.symbols} symbols exist; ask for fewer, or allow longer ones"
+            )
     # a split the fractions leave empty would be scored as nothing, or watched as nothing, without a word
     test, validation = round(data.samples * data.test_fraction), round(data.samples * data.validation_fraction)
     if test == 0:
-        found.append(f"data.test_fraction: leaves no test sequences of {data.samples:,} samples; raise it or samples "
-                     f"(got {data.test_fraction})")  # fmt: skip
+        found.append(
+            f"data.test_fraction: leaves no test sequences of {data.samples:,} samples; raise it or samples "
+            f"(got {data.test_fraction})"
+        )
     if data.validation_fraction > 0 and validation == 0:
-        found.append(f"data.validation_fraction: leaves no validation sequences of {data.samples:,} samples; raise it "
-                     f"or samples, or set it to 0 for none (got {data.validation_fraction})")  # fmt: skip
+        found.append(
+            f"data.validation_fraction: leaves no validation sequences of {data.samples:,} samples; raise it "
+            f"or samples, or set it to 0 for none (got {data.validation_fraction})"
+        )
     if data.samples - test - validation < 1:
         found.append(f"data.samples: {data.samples:,} leave no training sequences after the test and validation splits")
     for name, model in variants.items():
         kind = model.architecture or ARCHITECTURES[0]
         unused = [field for field in CLASSIFIER_ONLY if not is_default(model, field)]
         if kind == "classifier" or model.cell in BASELINE_FIELDS:
-            found.append(f"variant {name}: the reversal task needs architecture tagger or encoder_decoder "
-                         f"with a recurrent cell (got {kind}, cell {model.cell})")
+            found.append(
+                f"variant {name}: the reversal task needs architecture tagger or encoder_decoder "
+                f"with a recurrent cell (got {kind}, cell {model.cell})"
+            )
         elif unused:
             found.append(f"variant {name}: {', '.join(unused)}: only for the names task")
     return found
@@ -124,8 +145,12 @@ def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
 def describe_model(model: ModelSpec) -> tuple[str, str]:
     """(what the model reads, what it is), for `validate`."""
     reads = "digit values" if model.regression else f"embedding {model.embedding_dim or 16}"
-    parts = [(f"{model.attention} attention", model.attention != "none"), ("sentinels", model.sentinels),
-             (f"reads {model.readout.replace('_', ' ')}", model.attention != "none"), ("regression (MSE)", model.regression)]
+    parts = [
+        (f"{model.attention} attention", model.attention != "none"),
+        ("sentinels", model.sentinels),
+        (f"reads {model.readout.replace('_', ' ')}", model.attention != "none"),
+        ("regression (MSE)", model.regression),
+    ]
     return reads, ", ".join([model.architecture] + [part for part, used in parts if used])
 
 
@@ -154,11 +179,19 @@ def fingerprint(data: Data, source) -> dict:
 
 
 def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepared:
-    generated = reversal.build(seed=seed, samples=data.samples, symbols=data.symbols, min_length=data.min_length,
-                               max_length=data.max_length, validation_fraction=data.validation_fraction,
-                               test_fraction=data.test_fraction, long_samples=data.long_samples,
-                               long_min_length=data.long_min_length, long_max_length=data.long_max_length,
-                               split=data.split)  # fmt: skip
+    generated = reversal.build(
+        seed=seed,
+        samples=data.samples,
+        symbols=data.symbols,
+        min_length=data.min_length,
+        max_length=data.max_length,
+        validation_fraction=data.validation_fraction,
+        test_fraction=data.test_fraction,
+        long_samples=data.long_samples,
+        long_min_length=data.long_min_length,
+        long_max_length=data.long_max_length,
+        split=data.split,
+    )
     max_steps = {name: (data.long_max_length if name == "long" else data.max_length) + 1 for name in reversal.SPLITS}
     tensors = {name: split.to(device) for name, split in generated.splits.items()}
     return Prepared(tensors, data.symbols, max_steps, generated.sizes, data.max_length, generated.report)
@@ -166,9 +199,11 @@ def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepar
 
 def describe(sizes: dict, report: dict) -> str:
     distinct = ", all distinct" if report["split"] == "distinct" else ""
-    return (f"generated {sizes['train_size']} / {sizes['validation_size']} / {sizes['test_size']} sequences of symbols "
-            f"1-{sizes['symbols']} and {sizes['long_size']} longer ones{distinct}; "
-            f"{reversal.describe_overlap(report)}")  # fmt: skip
+    return (
+        f"generated {sizes['train_size']} / {sizes['validation_size']} / {sizes['test_size']} sequences of symbols "
+        f"1-{sizes['symbols']} and {sizes['long_size']} longer ones{distinct}; "
+        f"{reversal.describe_overlap(report)}"
+    )
 
 
 def data_table(report: dict, title: str) -> Table:
@@ -179,22 +214,36 @@ def data_table(report: dict, title: str) -> Table:
         drawn = sum(row[split] for split in reversal.SPLITS)
         if report["split"] == "distinct" and row["exist"] is not None and drawn == row["exist"]:
             used_up.append(str(row["length"]))
-        rows.append([str(row["length"]), "-" if row["exist"] is None else f"{row['exist']:,}",
-                     *(f"{row[split]:,}" for split in reversal.SPLITS)])  # fmt: skip
+        rows.append(
+            [
+                str(row["length"]),
+                "-" if row["exist"] is None else f"{row['exist']:,}",
+                *(f"{row[split]:,}" for split in reversal.SPLITS),
+            ]
+        )
     rows.append(["total", "", *(f"{report['sizes'][split]:,}" for split in reversal.SPLITS)])
     many = len(used_up) > 1
-    notes = [f"length{'s' if many else ''} {', '.join(used_up)}: every sequence of {'these lengths' if many else 'it'} "
-             "is drawn, so no split can hold more"] if used_up else []  # fmt: skip
+    notes = (
+        [
+            f"length{'s' if many else ''} {', '.join(used_up)}: every sequence of {'these lengths' if many else 'it'} "
+            "is drawn, so no split can hold more"
+        ]
+        if used_up
+        else []
+    )
     notes.append(reversal.describe_overlap(report))
-    return Table(title, ["length", "exist", *reversal.SPLITS], rows, right=set(range(1, 6)), bold_last=True, notes=notes)
+    return Table(
+        title, ["length", "exist", *reversal.SPLITS], rows, right=set(range(1, 6)), bold_last=True, notes=notes
+    )
 
 
 # ------------------------------------------------------------------------------------ model and scores
 
 
 def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
-    return sequence_models.sequence_arguments(model, prepared.symbols, model.architecture or ARCHITECTURES[0],
-                                              length=prepared.length)  # fmt: skip
+    return sequence_models.sequence_arguments(
+        model, prepared.symbols, model.architecture or ARCHITECTURES[0], length=prepared.length
+    )
 
 
 def validator(prepared: Prepared):
@@ -214,14 +263,21 @@ def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]
     scores = {}
     for name, split in prepared.tensors.items():
         if len(split) == 0:  # no validation split, or no longer test set
-            scores |= {f"{name}_accuracy": None, f"{name}_token_accuracy": None, f"{name}_accuracy_by_length": None,
-                       f"{name}_mse": None}  # fmt: skip
+            scores |= {
+                f"{name}_accuracy": None,
+                f"{name}_token_accuracy": None,
+                f"{name}_accuracy_by_length": None,
+                f"{name}_mse": None,
+            }
             continue
         predictions, values = sequence_models.answer(model, split.tokens, split.lengths, prepared.max_steps[name])
         found = metrics.sequence_scores(predictions, split.targets, split.lengths)
-        scores |= {f"{name}_accuracy": found["exact_accuracy"], f"{name}_token_accuracy": found["token_accuracy"],
-                   f"{name}_accuracy_by_length": found["exact_by_length"],
-                   f"{name}_mse": metrics.sequence_mse(values, split.targets, width=prepared.max_steps[name] - 1)}  # fmt: skip
+        scores |= {
+            f"{name}_accuracy": found["exact_accuracy"],
+            f"{name}_token_accuracy": found["token_accuracy"],
+            f"{name}_accuracy_by_length": found["exact_by_length"],
+            f"{name}_mse": metrics.sequence_mse(values, split.targets, width=prepared.max_steps[name] - 1),
+        }
     return scores | {"test_macro_f1": None}, {}  # accuracy here is exact-sequence accuracy; macro-F1 does not apply
 
 
@@ -237,7 +293,11 @@ def candidates(records: list) -> tuple[list, list[str]]:
     """The runs `predict` chooses among: runs on a leaky split only when no other can answer (their validation
     scores are inflated by the leak), as for names."""
     honest = [record for record in records if record.spec.data.split != "leaky"]
-    notes = [f"{len(records) - len(honest)} runs on a leaky split passed over"] if honest and len(honest) < len(records) else []
+    notes = (
+        [f"{len(records) - len(honest)} runs on a leaky split passed over"]
+        if honest and len(honest) < len(records)
+        else []
+    )
     return honest or records, [f"{len(honest or records)} reversal runs", *notes]
 
 
@@ -267,9 +327,16 @@ class SequencePredictor:
         outputs, values = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
         regression = getattr(self.model, "regression", False)
         # a token model's answer ends at PAD; a regression model answers one rounded value per step, 0 included
-        answers = [{"input": text, "output": " ".join(str(i) for i in (row.tolist()[: len(sequence)] if regression else
-                                                                       [i for i in row.tolist() if i != 0]))}
-                   for text, sequence, row in zip(texts, sequences, outputs)]  # fmt: skip
+        answers = [
+            {
+                "input": text,
+                "output": " ".join(
+                    str(i)
+                    for i in (row.tolist()[: len(sequence)] if regression else [i for i in row.tolist() if i != 0])
+                ),
+            }
+            for text, sequence, row in zip(texts, sequences, outputs)
+        ]
         if regression:  # the raw numbers the rounded answer came from
             for answer, sequence, row in zip(answers, sequences, values.tolist()):
                 answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
@@ -292,8 +359,9 @@ class SequencePredictor:
 
 def by_length_table(record) -> Table:
     found = metrics.exact_by_length(record.details)
-    return Table("exact % by length", ["length", "exact %"], [[str(n), f"{100 * v:.1f}"] for n, v in found.items()],
-                 right={0, 1})  # fmt: skip
+    return Table(
+        "exact % by length", ["length", "exact %"], [[str(n), f"{100 * v:.1f}"] for n, v in found.items()], right={0, 1}
+    )
 
 
 def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]:
@@ -303,17 +371,25 @@ def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]
 def report_data(records: list, load_report) -> list[str]:
     """Markdown: how the data was generated, the first seed's sequences per length and each seed's split check."""
     sizes, data = records[0].data, records[0].spec.data
-    lines = ["## Data", "", f"Generated from each seed: {sizes['train_size']:,} / {sizes['validation_size']:,} / "
-             f"{sizes['test_size']:,} train / validation / test sequences of symbols 1–{sizes['symbols']} with lengths "
-             f"{data.min_length}–{data.max_length}, and {sizes['long_size']:,} longer ones (lengths "
-             f"{data.long_min_length}–{data.long_max_length}) that no model trains on.", ""]  # fmt: skip
+    lines = [
+        "## Data",
+        "",
+        f"Generated from each seed: {sizes['train_size']:,} / {sizes['validation_size']:,} / "
+        f"{sizes['test_size']:,} train / validation / test sequences of symbols 1–{sizes['symbols']} with lengths "
+        f"{data.min_length}–{data.max_length}, and {sizes['long_size']:,} longer ones (lengths "
+        f"{data.long_min_length}–{data.long_max_length}) that no model trains on.",
+        "",
+    ]
     reports = {}
     for record in records:
         reports.setdefault(record.spec.seed, load_report(record.path))
     found = {seed: report for seed, report in sorted(reports.items()) if report is not None}
     if not found:  # before distinct sequences, a test or validation sequence could also be a training one
-        return lines + ["These runs hold no data report: an older rnnbench generated them, whose splits could share "
-                        "sequences (short ones repeat, and copies of test sequences were trained on).", ""]  # fmt: skip
+        return lines + [
+            "These runs hold no data report: an older rnnbench generated them, whose splits could share "
+            "sequences (short ones repeat, and copies of test sequences were trained on).",
+            "",
+        ]
     seed, report = next(iter(found.items()))
     lines += to_markdown(data_table(report, ""), f"Seed {seed}, distinct sequences per length:")
     return lines + [f"- seed {seed}: {reversal.describe_overlap(report)}" for seed, report in found.items()] + [""]
@@ -332,8 +408,12 @@ def report_errors(best_variant: str, best_records: list, records: list, load_pre
         means = [pd.Series([seed.get(length) for seed in seeds], dtype=float).mean() for length in columns]
         rows.append([variant, *("-" if pd.isna(m) else f"{100 * m:.1f}" for m in means)])
     table = Table("", ["variant", *map(str, columns)], rows, right=set(range(1, len(columns) + 1)))
-    return ["## Exact accuracy by length", "", "Mean over seeds, % (lengths beyond the training range were "
-                    "never seen in training).", ""] + to_markdown(table)  # fmt: skip
+    return [
+        "## Exact accuracy by length",
+        "",
+        "Mean over seeds, % (lengths beyond the training range were never seen in training).",
+        "",
+    ] + to_markdown(table)
 
 
 def plots(experiment: str, best_variant: str, best_records: list, stem: str, records_of: dict, styles: dict) -> list:

@@ -54,7 +54,9 @@ class Data(Strict):
     target_column: Text = "label"
     target: Literal["class", "number"] = "class"
     tokenizer: Literal["char", "word"] = "char"  # word: lower-cased words, punctuation removed (Keras' Tokenizer)
-    vocab_size: Annotated[Integer, Field(ge=3)] | None = None  # ids in all, padding and unknown included (Keras' num_words)
+    vocab_size: Annotated[Integer, Field(ge=3)] | None = (
+        None  # ids in all, padding and unknown included (Keras' num_words)
+    )
     max_length: Size | None = None  # longer texts are cut to this many tokens
     truncate: Literal["pre", "post"] = "pre"  # pre drops a long text's start (keeps its end), as Keras does
     conflicts: Literal["drop", "keep"] = "drop"  # a text listed with several targets: dropped, or kept in one split
@@ -68,20 +70,31 @@ def canonical(model: ModelSpec) -> ModelSpec:
 
 
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
-    found = [f"variant {name}: architecture {model.architecture} is for the reversal task; csv needs classifier"
-             for name, model in variants.items() if model.architecture not in (None, "classifier")]  # fmt: skip
-    found += [f"variant {name}: model.max_length is read only by head flatten and cell linear; to cut texts to "
-              "a number of tokens, set data.max_length (in a grid: grid.data.max_length)"
-              for name, model in variants.items() if model.max_length is not None and model.head != "flatten"
-              and model.cell != "linear"]  # fmt: skip
+    found = [
+        f"variant {name}: architecture {model.architecture} is for the reversal task; csv needs classifier"
+        for name, model in variants.items()
+        if model.architecture not in (None, "classifier")
+    ]
+    found += [
+        f"variant {name}: model.max_length is read only by head flatten and cell linear; to cut texts to "
+        "a number of tokens, set data.max_length (in a grid: grid.data.max_length)"
+        for name, model in variants.items()
+        if model.max_length is not None and model.head != "flatten" and model.cell != "linear"
+    ]
     if data.target == "class" and data.scale_target != "none":
         found.append(f"data.scale_target: scales a number target; target is class (got {data.scale_target!r})")
     if data.target == "number":
-        found += [f"variant {name}: cell {model.cell} is a classification baseline; a number target is compared with "
-                  "the mean predictor every run records (test_baseline_rmse)"
-                  for name, model in variants.items() if model.cell in BASELINE_FIELDS]  # fmt: skip
-        found += [f"variant {name}: softmax_output is for classifiers (target: number answers one value)"
-                  for name, model in variants.items() if model.softmax_output]  # fmt: skip
+        found += [
+            f"variant {name}: cell {model.cell} is a classification baseline; a number target is compared with "
+            "the mean predictor every run records (test_baseline_rmse)"
+            for name, model in variants.items()
+            if model.cell in BASELINE_FIELDS
+        ]
+        found += [
+            f"variant {name}: softmax_output is for classifiers (target: number answers one value)"
+            for name, model in variants.items()
+            if model.softmax_output
+        ]
     return found
 
 
@@ -95,14 +108,20 @@ def watch(data: Data) -> tuple[str, str]:
 def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[tuple, str]:
     """(the checked table of `path` and of `test_path` or None, a line saying what was read)."""
     table = text.read_table(data.path, data.text_column, data.target_column, data.target)
-    test = text.read_table(data.test_path, data.text_column, data.target_column, data.target) if data.test_path else None
+    test = (
+        text.read_table(data.test_path, data.text_column, data.target_column, data.target) if data.test_path else None
+    )
     for file, found in ((data.path, table), (data.test_path, test)):
         _check_lengths(file, found, data)
     if test is not None and data.target == "class":
-        unknown = [(label, line) for label, line in zip(test.targets, test.line_numbers) if label not in set(table.targets)]
+        unknown = [
+            (label, line) for label, line in zip(test.targets, test.line_numbers) if label not in set(table.targets)
+        ]
         if unknown:
-            raise RnnbenchError(f"{data.test_path}: line {unknown[0][1]}, column '{data.target_column}': class "
-                                f"{unknown[0][0]!r} never occurs in {data.path}; a model cannot answer it")  # fmt: skip
+            raise RnnbenchError(
+                f"{data.test_path}: line {unknown[0][1]}, column '{data.target_column}': class "
+                f"{unknown[0][0]!r} never occurs in {data.path}; a model cannot answer it"
+            )
     note = f"{data.path}: {table.rows:,} rows read and checked (sha256 {table.sha256[:12]})"
     if test is not None:
         note += f"; test file {data.test_path}: {test.rows:,} rows"
@@ -118,9 +137,11 @@ def _check_lengths(file: str | None, table, data: Data) -> None:
         return
     longest = max(range(len(table.texts)), key=lambda i: len(table.texts[i]))
     if len(table.texts[longest]) > MAX_UNCUT_LENGTH:
-        raise RnnbenchError(f"{file}: line {table.line_numbers[longest]}, column '{data.text_column}': a text of "
-                            f"{len(table.texts[longest]):,} characters; above {MAX_UNCUT_LENGTH:,}, set data.max_length "
-                            "to cut texts (every step of every text is kept in memory for training)")  # fmt: skip
+        raise RnnbenchError(
+            f"{file}: line {table.line_numbers[longest]}, column '{data.text_column}': a text of "
+            f"{len(table.texts[longest]):,} characters; above {MAX_UNCUT_LENGTH:,}, set data.max_length "
+            "to cut texts (every step of every text is kept in memory for training)"
+        )
 
 
 def fingerprint(data: Data, source: tuple) -> dict:
@@ -140,15 +161,27 @@ def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     if data.vocab_size:  # the embedding has vocab_size rows, as Keras' Embedding(num_words), used or not
         file["vocab_rows"] = data.vocab_size
     if data.target == "class":
-        splits = names.build_splits(_by_label(table), seed=seed, validation_fraction=data.validation_fraction,
-                                    test_fraction=data.test_fraction, multi_language=data.conflicts,
-                                    test=_by_label(test) if test else None)  # fmt: skip
+        splits = names.build_splits(
+            _by_label(table),
+            seed=seed,
+            validation_fraction=data.validation_fraction,
+            test_fraction=data.test_fraction,
+            multi_language=data.conflicts,
+            test=_by_label(test) if test else None,
+        )
     else:
-        splits = text.split_numbers(table.texts, table.targets, seed=seed, validation_fraction=data.validation_fraction,
-                                    test_fraction=data.test_fraction, conflicts=data.conflicts,
-                                    test=list(zip(test.texts, test.targets)) if test else None)  # fmt: skip
-    tokenizer = Tokenizer.fit([item for item, _ in splits.train], data.tokenizer, data.vocab_size, data.max_length,
-                              data.truncate)  # fmt: skip
+        splits = text.split_numbers(
+            table.texts,
+            table.targets,
+            seed=seed,
+            validation_fraction=data.validation_fraction,
+            test_fraction=data.test_fraction,
+            conflicts=data.conflicts,
+            test=list(zip(test.texts, test.targets)) if test else None,
+        )
+    tokenizer = Tokenizer.fit(
+        [item for item, _ in splits.train], data.tokenizer, data.vocab_size, data.max_length, data.truncate
+    )
     everything = [item for part in names.SPLITS for item, _ in getattr(splits, part)]
     budget_vocab = data.vocab_size or Tokenizer.fit(everything, data.tokenizer, None, None, data.truncate).size
     if data.target == "class":
@@ -171,13 +204,22 @@ def _by_label(table: text.Table) -> dict[str, list[str]]:
 
 
 def describe(sizes: dict, report: dict) -> str:
-    what = (f"{sizes['num_classes']} classes" if "num_classes" in sizes else
-            f"targets with mean {sizes['target_mean']:.3g} and std {sizes['target_std']:.3g} (training split)")  # fmt: skip
-    return (f"data determined {what}, vocabulary {sizes['vocab_size']:,} {sizes['tokenizer']} tokens (incl. padding and "
-            f"unknown), max length {sizes['max_length']}; split {sizes['train_size']:,} / {sizes['validation_size']:,} "
-            f"/ {sizes['test_size']:,} examples; removed {sizes['duplicates_removed']:,} duplicate rows"
-            + (f"; {report['test_file_names']:,} texts of the test file held out of training" if report.get("test_file_names")
-               else "") + f"; {names.describe_overlap(report, 'text')}")  # fmt: skip
+    what = (
+        f"{sizes['num_classes']} classes"
+        if "num_classes" in sizes
+        else f"targets with mean {sizes['target_mean']:.3g} and std {sizes['target_std']:.3g} (training split)"
+    )
+    return (
+        f"data determined {what}, vocabulary {sizes['vocab_size']:,} {sizes['tokenizer']} tokens (incl. padding and "
+        f"unknown), max length {sizes['max_length']}; split {sizes['train_size']:,} / {sizes['validation_size']:,} "
+        f"/ {sizes['test_size']:,} examples; removed {sizes['duplicates_removed']:,} duplicate rows"
+        + (
+            f"; {report['test_file_names']:,} texts of the test file held out of training"
+            if report.get("test_file_names")
+            else ""
+        )
+        + f"; {names.describe_overlap(report, 'text')}"
+    )
 
 
 def data_table(report: dict, title: str) -> Table:
@@ -197,7 +239,11 @@ def build(model: ModelSpec, prepared) -> tuple[str, dict]:
 
 
 def validator(prepared):
-    return classification.validator(prepared) if isinstance(prepared, classification.Prepared) else regression.validator(prepared)
+    return (
+        classification.validator(prepared)
+        if isinstance(prepared, classification.Prepared)
+        else regression.validator(prepared)
+    )
 
 
 def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
@@ -220,7 +266,9 @@ def predictor(state_dict: dict, info: dict, where: Path):
 
     if info.get("target") == "number":
         return regression.Predictor.from_files(state_dict, info, where, encoder_of, names.clean, MAX_TEXT_LENGTH)
-    return classification.Predictor.from_files(state_dict, info, where, encoder_of, names.clean, "text", MAX_TEXT_LENGTH)
+    return classification.Predictor.from_files(
+        state_dict, info, where, encoder_of, names.clean, "text", MAX_TEXT_LENGTH
+    )
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
@@ -244,8 +292,11 @@ def show_tables(record, predictions: list[dict] | None, top: int) -> list:
 
 def report_data(records: list, load_report) -> list[str]:
     first = records[0]
-    lines = [f"Read from `{first.spec.data.path}` ({first.data.get('rows', 0):,} rows, sha256 "
-             f"`{first.data.get('sha256', '')[:12]}`), {first.spec.data.tokenizer} tokens.", ""]  # fmt: skip
+    lines = [
+        f"Read from `{first.spec.data.path}` ({first.data.get('rows', 0):,} rows, sha256 "
+        f"`{first.data.get('sha256', '')[:12]}`), {first.spec.data.tokenizer} tokens.",
+        "",
+    ]
     if first.spec.data.target == "class":
         found = classification.report_data(records, load_report, "text")
         return found[:2] + lines + found[2:]
