@@ -7,9 +7,10 @@ import pytest
 from conftest import REPO, TINY
 from pydantic import ValidationError
 
-from rnnbench import config
+from rnnbench import config, yamlfile
 from rnnbench.data.corpus import LANGUAGES
 from rnnbench.errors import ConfigError
+from rnnbench.fields import Strict
 from rnnbench.tasks import TASKS
 
 SHIPPED = sorted((REPO / "experiments").rglob("*.yaml"))
@@ -208,6 +209,51 @@ def test_no_validation_split_needs_patience_zero(write_experiment):
     assert _problems(write_experiment, content) == [
         "train.patience: early stopping needs a validation split; set it to 0 or give data.validation_fraction > 0 (got 3)"
     ]
+
+
+def _task_without_validation(like: types.ModuleType | None = None) -> types.ModuleType:
+    """A task module (a copy of `like`, or one with only a data schema) whose data has no validation split."""
+    task = types.ModuleType("no_validation")
+    if like is not None:
+        task.__dict__.update({key: value for key, value in vars(like).items() if not key.startswith("__")})
+    else:
+
+        class Data(Strict):
+            dataset: typing.Literal["no_validation"] = "no_validation"
+
+        task.Data = Data
+    task.VALIDATION_FIELD = None
+    return task
+
+
+def test_a_task_without_a_validation_split_refuses_early_stopping_in_one_line(monkeypatch):
+    """A task whose data has no validation field says so through VALIDATION_FIELD = None: early stopping on the
+    validation split is refused in one line naming train.patience (once a StopIteration traceback)."""
+    task = _task_without_validation()
+    monkeypatch.setitem(TASKS, "no_validation", task)
+    data = task.Data()
+    assert not any(hasattr(data, field) for field in ("validation_fraction", "validation_length"))
+    assert config.validation_problem("", config.Train(patience=3), data) == (
+        "train.patience: early stopping needs a validation split, which dataset no_validation does not have; "
+        "set it to 0 or train.stop_on to train_loss (got 3)"
+    )
+    assert config.validation_problem("gru-uni-1x8", config.Train(patience=2), data).startswith(
+        "variant gru-uni-1x8: train.patience: early stopping needs a validation split, which dataset no_validation"
+    )
+    assert config.validation_problem("", config.Train(patience=0), data) is None
+    assert config.validation_problem("", config.Train(patience=3, stop_on="train_loss"), data) is None
+
+
+def test_loading_an_experiment_of_a_task_without_a_validation_split(write_experiment, monkeypatch):
+    """Through load(): the names task registered as one without a validation split, every variant's default
+    patience refused in one line, with no traceback; patience 0 loads."""
+    monkeypatch.setitem(TASKS, "names", _task_without_validation(like=TASKS["names"]))
+    content = {**TINY, "train": {**TINY["train"], "patience": 3}}
+    assert _problems(write_experiment, content) == [
+        "train.patience: early stopping needs a validation split, which dataset names does not have; set it to 0 "
+        "or train.stop_on to train_loss (got 3)"
+    ]
+    assert config.load(write_experiment({**TINY, "train": {**TINY["train"], "patience": 0}})).train.patience == 0
 
 
 def test_baselines_ignore_fields_they_do_not_read(write_experiment):
@@ -639,7 +685,7 @@ def test_long_override_values_are_cut_in_the_error_line(write_experiment):
 def test_a_written_experiment_reads_back_as_written(tmp_path):
     """The report's experiment.yaml: text that YAML would read as a number or boolean is quoted."""
     path = tmp_path / "experiment.yaml"
-    path.write_text(config.yamlfile.dump({**TINY, "name": "1e5", "description": "on"}), encoding="utf-8")
+    path.write_text(yamlfile.dump({**TINY, "name": "1e5", "description": "on"}), encoding="utf-8")
     experiment = config.load(path)
     assert (experiment.name, experiment.description) == ("1e5", "on")
 

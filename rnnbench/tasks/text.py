@@ -25,6 +25,7 @@ from rnnbench.tasks import classification, regression
 from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("classifier",)
+VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
 MODELS = classification.MODELS
