@@ -1,0 +1,53 @@
+"""Comparing runs: finished runs → a per-run DataFrame → one row per variant with statistics over seeds and a paired
+comparison with a reference (summary.py) → tables as the CLI draws them, Markdown, CSV and JSON (tables.py).
+
+This module names what the rest of rnnbench uses; it defines nothing.
+"""
+
+from rnnbench.compare.summary import (
+    COMPARABLE,
+    COSTS,
+    METRICS,
+    STATISTICS,
+    SUMMARY_COLUMNS,
+    best_row,
+    default_metric,
+    runs_frame,
+    summarize,
+)
+from rnnbench.compare.tables import (
+    RENDERERS,
+    by_experiment,
+    count,
+    display_rows,
+    headers,
+    label,
+    legend,
+    to_csv,
+    to_json,
+    to_markdown,
+    to_records,
+)
+
+__all__ = [
+    "COMPARABLE",
+    "COSTS",
+    "METRICS",
+    "RENDERERS",
+    "STATISTICS",
+    "SUMMARY_COLUMNS",
+    "best_row",
+    "by_experiment",
+    "count",
+    "default_metric",
+    "display_rows",
+    "headers",
+    "label",
+    "legend",
+    "runs_frame",
+    "summarize",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+    "to_records",
+]
