@@ -456,7 +456,7 @@ def run(
     from rnnbench import compare as compare_runs
     from rnnbench import config, rundir
     from rnnbench.environment import use_threads
-    from rnnbench.runner import run_experiment
+    from rnnbench.sweep import run_experiment
 
     if repeat is not None:
         if experiment is not None or set_:

@@ -51,7 +51,7 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
     check_one_question(trained, results)
     task = TASKS[trained[0].task]
     candidates, why = task.candidates(trained)
-    key, direction = getattr(task, "RANK", None) or task.watch(candidates[0].spec.data)
+    key, direction = task.RANK or task.watch(candidates[0].spec.data)
     for best in ranked(candidates, key, direction):
         try:
             rundir.load_model_files(best.path)

@@ -1,27 +1,23 @@
-"""run_one(): the only code that seeds, builds, trains, scores and saves a run, for every task; and
-run_experiment(), the recipe that calls it for every (seed, variant) not already finished.
-
-    source = task.load(data)                      once per experiment: the corpus, the user's file, ...
-    for each seed and data setting: prepared = task.prepare(...)   one split, encoded once, shared by its variants
-        for each variant: run_one(spec, ...)       seed → build → fit → score → save → RunRecord
+"""run_one(): the only code that seeds, builds, trains, scores and saves a run, for every task:
+seed → build → fit → score → save → RunRecord. sweep.run_experiment calls it for every (seed, variant) not already
+finished.
 
 attempt_run wraps run_one for one pending run (skip it if finished, leave it if another process holds it, record
-it as failed if it raises); it takes picklable arguments and returns a small Attempt, so that the loop here, a
+it as failed if it raises); it takes picklable arguments and returns a small Attempt, so that sweep.py's loop, a
 pool of worker processes and Ray tasks (executors.py) all run every run through the same code.
 """
 
 from __future__ import annotations
 
-import contextlib
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from rnnbench import metrics, rundir
-from rnnbench.config import Experiment, RunSpec, task_of
+from rnnbench.config import RunSpec, task_of
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
 from rnnbench.errors import RnnbenchError
 from rnnbench.events import DataPrepared, EpochFinished, Event, RunBusy, RunFailed, RunFinished, RunSkipped, RunStarted
@@ -46,14 +42,6 @@ def prepare_seed(data, source, seed: int, device: torch.device, on_event: Callab
     return prepared
 
 
-@dataclass
-class Outcome:
-    """What run_experiment did: the experiment's finished run paths (trained now or before) and its failures."""
-
-    paths: list[Path] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Attempt:
     """What became of one run: "finished" (trained now, `path`), "skipped" (finished before, `path`), "busy"
@@ -64,87 +52,6 @@ class Attempt:
     path: Path | None = None
     error: str | None = None
     details: str | None = None
-
-
-EXECUTORS = ("local", "ray")
-
-
-def run_experiment(
-    experiment: Experiment,
-    source,
-    results: Path,
-    on_event: Callable[[Event], None] = ignore,
-    keep_checkpoint: bool = False,
-    jobs: int = 1,
-    executor: str = "local",
-    address: str | None = None,
-    cpus_per_run: float = 1,
-    gpus_per_run: float = 0,
-) -> Outcome:
-    """Train and save every (seed, variant) run not already finished, continuing interrupted ones from their
-    checkpoints; return all the experiment's run paths and the runs that failed.
-
-    Where the runs go: this process (`jobs` 1), `jobs` local worker processes, or Ray tasks (`executor` "ray",
-    on the cluster at `address`, each run asking for `cpus_per_run` CPUs and `gpus_per_run` GPUs). A run that
-    fails (an exception, out of memory) is recorded as failed (rundir.record_failure) and the others go on.
-    """
-    if executor not in EXECUTORS:
-        raise RnnbenchError(f"--executor: '{executor}' is not one of {', '.join(EXECUTORS)}")
-    device = resolve_device(experiment.device)
-    rundir.check_writable(results)
-    specs = experiment.run_specs()
-    finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
-    for spec, done in zip(specs, finished):  # and so do damaged checkpoints of the runs still to train
-        if done is None:
-            rundir.load_checkpoint(results, spec, torch.device("cpu"))
-    check_one_data_section(experiment, results)
-    check_same_data(experiment.data, source, [path for path in finished if path is not None])
-    outcome = Outcome()
-    pending = []  # (spec, position), by seed, then by data setting: each seed's data is prepared once per setting
-    for seed in experiment.seeds:
-        mine = [(spec, done) for spec, done in zip(specs, finished) if spec.seed == seed]
-        for spec, done in mine:
-            if done is not None:
-                outcome.paths.append(done)
-                on_event(RunSkipped(spec, done))
-        settings = [spec.data for spec, done in mine if done is None]  # one, unless variants set INPUT_FIELDS
-        pending += sorted(
-            ((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
-            key=lambda item: settings.index(item[0].data),
-        )
-    if not pending:
-        attempts = (attempt for attempt in ())
-    elif executor == "ray":
-        from rnnbench.executors import run_on_ray
-
-        attempts = run_on_ray(pending, results, source, on_event, keep_checkpoint, address, cpus_per_run, gpus_per_run)
-    elif jobs > 1:
-        from rnnbench.executors import run_in_pool
-
-        attempts = run_in_pool(pending, results, source, on_event, keep_checkpoint, jobs, torch.get_num_threads())
-    else:
-        cache = PreparedCache(device)
-        attempts = (
-            attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint) for spec, position in pending
-        )
-    with contextlib.closing(attempts):  # Ctrl-C here closes the executor too: its workers stop at once
-        for attempt in attempts:
-            if attempt.status in ("finished", "skipped"):
-                outcome.paths.append(attempt.path)
-            elif attempt.status == "failed":
-                outcome.failures.append(
-                    Failure(attempt.spec, attempt.error, rundir.failure_path(results, attempt.spec))
-                )
-    return outcome
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A run that failed: its spec, the error in one line, and the file that records it with its traceback."""
-
-    spec: RunSpec
-    error: str
-    record: Path
 
 
 class PreparedCache:
@@ -236,43 +143,6 @@ def describe_failure(error: BaseException) -> str:
     ):
         return f"out of memory ({text})"
     return text
-
-
-def check_one_data_section(experiment: Experiment, results: Path) -> None:
-    """Refuse, before any training, to add runs to an experiment whose finished runs were trained on other data
-    settings (other languages, another split, another file): one experiment's table, its statistics and the run
-    `predict` picks from it must compare runs that answer the same question on the same splits."""
-    inputs = task_of(experiment.data).INPUT_FIELDS  # a variant may set these: they leave the splits as they are
-    for record in rundir.find_runs(results, experiment.name)[0]:  # damaged ones are compare's to report
-        now, then = experiment.data.model_dump(mode="json"), record.spec.data.model_dump(mode="json")
-        fields = [
-            f"data.{key}" for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key) and key not in inputs
-        ]
-        if fields:
-            raise RnnbenchError(
-                f"{record.path}: a run of experiment '{experiment.name}' on other data settings "
-                f"({', '.join(fields)}); an experiment's runs share one data section, so its table "
-                "compares like with like: name this one otherwise (--set name=...) or move those "
-                "results away"
-            )
-
-
-def check_same_data(data, source, paths: list[Path]) -> None:
-    """Refuse, before any training, to reuse finished runs trained on other data than `source` (a CSV edited in
-    place, say): their key hashes the settings, not the file's contents."""
-    now = task_of(data).fingerprint(data, source)
-    for path in paths:
-        recorded = rundir.load_run(path).data
-        changed = [key for key, value in now.items() if recorded.get(key) != value]  # not recorded: not known the same
-        if changed:
-            key = changed[0]
-            then = str(recorded[key])[:12] if key in recorded else "not recorded"
-            raise RnnbenchError(
-                f"{path}: trained on other data ({key} {then}, now {str(now[key])[:12]}): "
-                "the data changed since (a file edited in place, or data an older rnnbench drew "
-                "otherwise); rename the experiment (--set name=...) or move its results away to "
-                "train on today's data"
-            )
 
 
 def run_one(

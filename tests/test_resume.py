@@ -17,7 +17,8 @@ from test_cli import assert_clean_failure, invoke
 from rnnbench import config, rundir
 from rnnbench.events import EpochFinished
 from rnnbench.repeat import repeat_run
-from rnnbench.runner import load_source, run_experiment
+from rnnbench.runner import load_source
+from rnnbench.sweep import run_experiment
 from rnnbench.train import fit
 
 # dropout (global random state) in a 2-layer stack, early stopping watching validation accuracy, 6 epochs

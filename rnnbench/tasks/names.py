@@ -19,7 +19,7 @@ from rnnbench.data.corpus import LANGUAGES
 from rnnbench.data.vocab import Vocab
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import Flag, Fraction, ModelSpec, Strict, ValidationFraction, distinct
-from rnnbench.tasks import classification
+from rnnbench.tasks import classification, classification_views
 from rnnbench.views import Table
 
 Language = Literal[LANGUAGES]
@@ -29,6 +29,9 @@ READ_ON_VALIDATE = False  # the corpus may need a download: `run` and `data name
 BASELINES = ("majority", "linear")  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
+SCORED_BESIDE = ()  # no baseline is added unasked
+VALIDATION_FIELD = "validation_fraction"
+RANK = None  # `predict` ranks runs by the watched score
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
 # a text → class task: the classifier, its scores, what early stopping watches and how tables read them
 MODELS, MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (
@@ -113,9 +116,10 @@ def fingerprint(data, source) -> dict:
     return {}
 
 
-def prepare(data: Data, corpus: dict[str, list[str]], seed: int, device: torch.device) -> classification.Prepared:
-    """Clean and split the corpus with this seed, then encode each split to tensors once."""
-    splits = split(corpus, data, seed)
+def prepare(data: Data, source: dict[str, list[str]], seed: int, device: torch.device) -> classification.Prepared:
+    """Clean and split the corpus (`source`: language -> lines) with this seed, then encode each split to tensors
+    once."""
+    splits = split(source, data, seed)
     vocab = Vocab.from_texts([name for name, _ in splits.train])
     # the characters of every split: the same for all seeds, so a parameter budget gives them one hidden size
     everything = Vocab.from_texts([name for part in names.SPLITS for name, _ in getattr(splits, part)]).size
@@ -152,7 +156,7 @@ def describe(sizes: dict, report: dict) -> str:
 
 
 def data_table(report: dict, title: str) -> Table:
-    return classification.data_table(report, title, "name")
+    return classification_views.data_table(report, title, "name")
 
 
 # ------------------------------------------------------------------------------------ model and scores
@@ -205,19 +209,19 @@ def candidates(records: list) -> tuple[list, list[str]]:
 
 
 def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]:
-    return classification.show_tables(record, predictions, NOUNS, top)
+    return classification_views.show_tables(record, predictions, NOUNS, top)
 
 
 def report_data(records: list, load_report) -> list[str]:
     """Markdown: the data hygiene report of every seed."""
-    return classification.report_data(records, load_report, NOUNS[0])
+    return classification_views.report_data(records, load_report, NOUNS[0])
 
 
 def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
     """Markdown: the best variant's per-language scores and most confused pairs, over all its seeds."""
-    return classification.report_errors(
+    return classification_views.report_errors(
         best_variant, best_records, [load_predictions(r.path) for r in best_records], NOUNS
     )
 
 
-plots = classification.plots
+plots = classification_views.plots

@@ -40,6 +40,9 @@ READ_ON_VALIDATE = False  # generated: nothing to read
 BASELINES = ()  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the command line
+SCORED_BESIDE = ()  # no baseline is added unasked
+VALIDATION_FIELD = "validation_fraction"
+RANK = None  # `predict` ranks runs by the watched score
 MODELS = sequence_models.ARCHITECTURES
 MODEL_COLUMN = "model"
 WATCH = ("validation_accuracy", "max")  # validation exact-sequence accuracy
@@ -417,8 +420,17 @@ def report_errors(best_variant: str, best_records: list, records: list, load_pre
     ] + to_markdown(table)
 
 
-def plots(experiment: str, best_variant: str, best_records: list, stem: str, records_of: dict, styles: dict) -> list:
-    from rnnbench.plots import accuracy_by_length
+def plots(
+    experiment: str,
+    best_variant: str,
+    best_records: list,
+    stem: str,
+    records_of: dict,
+    styles: dict,
+    load_report,
+    load_predictions,
+) -> list:
+    from rnnbench.figures import accuracy_by_length
 
     per_length = {variant: [metrics.exact_by_length(r.details) for r in found] for variant, found in records_of.items()}
     data = best_records[0].spec.data

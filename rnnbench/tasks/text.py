@@ -21,13 +21,16 @@ from rnnbench.data import names, text
 from rnnbench.data.text import Tokenizer
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import BASELINE_FIELDS, Fraction, Integer, ModelSpec, Size, Strict, Text, ValidationFraction
-from rnnbench.tasks import classification, regression
+from rnnbench.tasks import classification, classification_views, regression
 from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("classifier",)
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
+SCORED_BESIDE = ()  # no baseline is added unasked
+VALIDATION_FIELD = "validation_fraction"
+RANK = None  # `predict` ranks runs by the watched score
 MODELS = classification.MODELS
 MODEL_COLUMN = "head"
 METRICS = classification.METRICS | regression.METRICS
@@ -225,7 +228,7 @@ def describe(sizes: dict, report: dict) -> str:
 
 def data_table(report: dict, title: str) -> Table:
     if "languages" in report:
-        return classification.data_table(report, title, "text")
+        return classification_views.data_table(report, title, "text")
     return regression.data_table(report, title)
 
 
@@ -287,7 +290,7 @@ def show_scores(record) -> tuple[tuple, tuple]:
 
 def show_tables(record, predictions: list[dict] | None, top: int) -> list:
     if record.spec.data.target == "class":
-        return classification.show_tables(record, predictions, ("text", "label"), top)
+        return classification_views.show_tables(record, predictions, ("text", "label"), top)
     return regression.show_tables(record, predictions, ("text", "target"), top)
 
 
@@ -299,7 +302,7 @@ def report_data(records: list, load_report) -> list[str]:
         "",
     ]
     if first.spec.data.target == "class":
-        found = classification.report_data(records, load_report, "text")
+        found = classification_views.report_data(records, load_report, "text")
         return found[:2] + lines + found[2:]
     report = load_report(first.path)
     return ["## Data", ""] + lines + (to_markdown(regression.data_table(report, "")) if report else [])
@@ -308,11 +311,22 @@ def report_data(records: list, load_report) -> list[str]:
 def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
     predictions = [load_predictions(record.path) for record in best_records]
     if best_records[0].spec.data.target == "class":
-        return classification.report_errors(best_variant, best_records, predictions, ("text", "label"))
+        return classification_views.report_errors(best_variant, best_records, predictions, ("text", "label"))
     return regression.report_errors(best_variant, best_records, predictions, ("text", "target"))
 
 
-def plots(experiment: str, best_variant: str, best_records: list, stem: str, records_of: dict, styles: dict) -> list:
+def plots(
+    experiment: str,
+    best_variant: str,
+    best_records: list,
+    stem: str,
+    records_of: dict,
+    styles: dict,
+    load_report,
+    load_predictions,
+) -> list:
     if best_records[0].spec.data.target == "class":
-        return classification.plots(experiment, best_variant, best_records, stem, records_of, styles)
+        return classification_views.plots(
+            experiment, best_variant, best_records, stem, records_of, styles, load_report, load_predictions
+        )
     return []
