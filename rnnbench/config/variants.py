@@ -55,7 +55,7 @@ def resolve_variants(experiment) -> dict[str, Setting]:
     named = {name for _, name, _ in entries if name}
     entries += [
         ("baseline", None, {("model", "cell"): cell})
-        for cell in getattr(task_of(experiment.data), "SCORED_BESIDE", ())
+        for cell in task_of(experiment.data).SCORED_BESIDE
         if cell not in listed and cell not in named
     ]  # a task's benchmarks, beside every experiment of it
     settings = [(where, name, _setting(experiment, fields)) for where, name, fields in entries]

@@ -49,7 +49,6 @@ INPUT_FIELDS = {  # data fields a variant can set: how much it reads and in what
     "scaling": lambda kind: f"scale-{kind}",
 }
 PREDICT_BY_DEFAULT = False
-VALIDATION_FIELD = "validation_length"
 MODELS = forecasters.ARCHITECTURES
 MODEL_COLUMN = "forecast"
 BASELINES = metrics.BASELINE_FORECASTS  # the baseline cells it scores (config refuses another task's)

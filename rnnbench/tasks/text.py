@@ -29,7 +29,6 @@ VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the valida
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
-VALIDATION_FIELD = "validation_fraction"
 RANK = None  # `predict` ranks runs by the watched score
 MODELS = classification.MODELS
 MODEL_COLUMN = "head"
