@@ -1,6 +1,4 @@
-"""rnnbench: compare RNN, GRU and LSTM models from one experiment YAML."""
-
-import sys
+"""rnnbench: compare RNN, GRU and LSTM models from one experiment YAML. The program is rnnbench.__main__."""
 
 
 def __getattr__(name: str):
@@ -15,14 +13,3 @@ def __getattr__(name: str):
         return metadata.version("rnnbench")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-def main() -> None:
-    """The `rnnbench` program. Importing the CLI (torch with it) takes seconds; Ctrl-C then is one line, not a
-    traceback."""
-    try:
-        from rnnbench.cli import entry
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        raise SystemExit(130) from None
-    entry()

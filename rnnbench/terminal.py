@@ -4,7 +4,7 @@
     progress           bars on a terminal, plain lines elsewhere (`Lines`)
     progress_printer   run_experiment's events as data reports, progress and notes
 
-Part of the command-line layer: only cli.py calls it, and only these two modules print.
+Part of the command-line layer: only the cli package calls it, and only it and this module print.
 """
 
 from __future__ import annotations

@@ -51,11 +51,31 @@ def test_help_imports_neither_torch_nor_pandas_nor_scipy():
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_compare_metric_help_lists_what_compare_takes():
-    from rnnbench import cli, compare
+def test_choices_listed_without_importing_the_code_behind_them_mirror_it():
+    """--help lists these choices without importing what takes them (torch, pandas): the enums mirror it."""
+    from typing import get_args
 
-    assert cli.COMPARABLE == compare.COMPARABLE
-    assert [f.value for f in cli.CompareFormat] == ["table", *compare.RENDERERS]  # --format's choices, mirrored too
+    from rnnbench import compare, runner
+    from rnnbench.cli import options
+    from rnnbench.tasks import names
+
+    assert [f.value for f in options.CompareFormat] == ["table", *compare.RENDERERS]
+    assert tuple(f.value for f in options.Executor) == runner.EXECUTORS
+    fields = names.Data.model_fields
+    assert tuple(f.value for f in options.MultiLanguage) == get_args(fields["multi_language"].annotation)
+    assert tuple(f.value for f in options.Split) == get_args(fields["split"].annotation)
+
+
+def test_an_unknown_metric_lists_every_comparable_name():
+    """--metric's names are read from the tasks (compare.COMPARABLE) only when a value is checked: all of them."""
+    from rnnbench import compare
+
+    wrong = runner.invoke(app, ["compare", "--metric", "speed"], env={"COLUMNS": "200"})
+    said = " ".join(wrong.output.replace("│", " ").split())  # the error's box, unwrapped
+    listed = ", ".join(map(repr, compare.COMPARABLE))
+    assert (
+        wrong.exit_code == 2 and f"Invalid value for '--metric': Value error, 'speed' is not one of {listed}." in said
+    )
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(path) or "rnnbench" for path, _ in COMMANDS])
@@ -104,4 +124,8 @@ def test_shell_completion_installs_and_completes_choices():
 
     assert complete("rnnbench compare --format ") == ["table", "markdown", "csv", "json"]
     assert complete("rnnbench run --executor ") == ["local", "ray"]
+    from rnnbench.compare import COMPARABLE
+
+    assert complete("rnnbench compare --metric ") == list(COMPARABLE)  # read from the tasks when asked
+    assert complete("rnnbench compare --metric test_r") == [name for name in COMPARABLE if name.startswith("test_r")]
     assert "export" in complete("rnnbench ex")

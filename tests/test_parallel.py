@@ -205,7 +205,7 @@ def test_jobs_and_executor_errors_are_one_line(tmp_path, write_experiment):
     # without Ray installed (an import of it fails), --executor ray says what to install, before any training
     code = (
         "import sys; sys.modules['ray'] = None; sys.argv = ['rnnbench'] + sys.argv[1:]; "
-        "from rnnbench import main; main()"
+        "from rnnbench.__main__ import main; main()"
     )
     done = subprocess.run(
         [

@@ -9,7 +9,8 @@ from conftest import TINY
 from rich.console import Console
 from test_cli import invoke
 
-from rnnbench import cli, compare, rundir, terminal, views
+from rnnbench import compare, rundir, terminal, views
+from rnnbench.cli import results as cli_results
 
 ALL_LANGUAGES = {
     **TINY,
@@ -54,7 +55,9 @@ def test_compare_tables_fit_the_terminal_without_cutting_a_number(eighteen, widt
     summary = compare.summarize(compare.runs_frame(runs))
     part = compare.by_experiment(summary)[0][1]
     table = views.Table("all18", list(compare.headers(part)), compare.display_rows(part))
-    drawn = _drawn(lambda console: monkeypatch.setattr(cli, "out", console) or cli._print_table(summary), width)
+    drawn = _drawn(
+        lambda console: monkeypatch.setattr(cli_results, "out", console) or cli_results.print_table(summary), width
+    )
     _assert_whole(drawn, table, width)
     assert drawn.count("gru-uni-1x8") == 1 + ("continued" in drawn) * drawn.count("continued")  # names repeat per block
     assert "continued" in drawn  # 13 columns fit neither 80 nor 120 characters: a second block carries the rest

@@ -1,0 +1,295 @@
+"""`rnnbench run`: train an experiment's runs (here, in worker processes or on Ray) and print its table, or, with
+--repeat, train one recorded run again and say whether it came out the same."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rnnbench.cli.inputs import source
+from rnnbench.cli.options import DataDirOption, Executor, Format, JsonOption, ResultsOption, SetOption, ThreadsOption
+from rnnbench.cli.output import err, note, output_format, print_json, say
+from rnnbench.cli.results import print_table, summary_of
+from rnnbench.errors import RnnbenchError, UsageError
+from rnnbench.terminal import progress, progress_printer
+
+
+def run(
+    experiment: Annotated[
+        Optional[Path], typer.Argument(metavar="EXPERIMENT.yaml", help="Experiment YAML file.", show_default=False)
+    ] = None,
+    set_: SetOption = None,
+    results: ResultsOption = Path("results"),
+    data_dir: DataDirOption = None,
+    repeat: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--repeat",
+            metavar="RUN_DIR",
+            help=(
+                "Train one recorded run again from its config.yaml, in a temporary folder, and report whether its "
+                "metrics match (exit 1 if not)."
+            ),
+        ),
+    ] = None,
+    threads: ThreadsOption = None,
+    keep_checkpoint: Annotated[
+        bool,
+        typer.Option(
+            "--keep-checkpoint",
+            help=(
+                "Keep each run's last training state (weights, optimizer, random state) as checkpoint.pt in its run "
+                "directory; by default it is deleted when the run finishes."
+            ),
+        ),
+    ] = False,
+    jobs: Annotated[
+        str,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N|auto",
+            help=(
+                "Train N runs at once in worker processes (at most one per core), each with its share of the threads "
+                "(--threads ÷ N, at least 1); auto: one per free core. Same metrics as one at a time with that thread "
+                "count."
+            ),
+        ),
+    ] = "1",
+    executor: Annotated[
+        Executor,
+        typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray])."),
+    ] = Executor.local,
+    address: Annotated[
+        Optional[str],
+        typer.Option(
+            "--address",
+            metavar="HOST:PORT",
+            help=(
+                "With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). "
+                "Default: $RAY_ADDRESS, else a new local Ray."
+            ),
+        ),
+    ] = None,
+    cpus_per_run: Annotated[
+        float,
+        typer.Option(
+            "--cpus-per-run",
+            metavar="N",
+            min=0.01,
+            help="With --executor ray: CPUs each run asks for (its torch threads).",
+        ),
+    ] = 1,
+    gpus_per_run: Annotated[
+        float,
+        typer.Option(
+            "--gpus-per-run",
+            metavar="N",
+            min=0,
+            help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.",
+        ),
+    ] = 0,
+    format_: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help=(
+                "How the summary at the end is printed: table, or json (with the counts, the failures and every run's "
+                "directory)."
+            ),
+        ),
+    ] = Format.table,
+    as_json: JsonOption = False,
+):
+    """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
+    ones from their last finished epoch, and print its table."""
+    jobs, executor, shown = jobs.strip().lower(), executor.value, output_format(format_, as_json)
+    if jobs.isascii() and jobs.isdigit():
+        jobs = str(int(jobs))  # 01 is 1
+    if (
+        executor == "local"
+        and repeat is None
+        and (jobs == "auto" or jobs.isascii() and jobs.isdigit() and int(jobs) > 1)
+    ):
+        from rnnbench.executors import warm_up
+
+        warm_up()  # the workers' fork server imports torch while this process does
+    from rnnbench import compare as compare_runs
+    from rnnbench import config, rundir
+    from rnnbench.environment import use_threads
+    from rnnbench.sweep import run_experiment
+
+    if repeat is not None:
+        if experiment is not None or set_:
+            raise UsageError(
+                "--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set"
+            )
+        if jobs != "1" or executor != "local":
+            raise UsageError("--repeat: trains one run here, one at a time; give no --jobs and no --executor")
+        return _repeat(repeat, data_dir, threads, shown)
+    ray_only = [
+        flag
+        for flag, given in (
+            ("--address", address is not None),
+            ("--cpus-per-run", cpus_per_run != 1),
+            ("--gpus-per-run", gpus_per_run != 0),
+        )
+        if given
+    ]
+    if ray_only and executor != "ray":
+        raise UsageError(f"{', '.join(ray_only)}: only with --executor ray")
+    if executor == "ray" and (jobs != "1" or threads is not None):
+        raise UsageError(
+            f"{'--jobs' if jobs != '1' else '--threads'}: for --executor local; on Ray, each run's "
+            "threads are its --cpus-per-run, and as many run at once as the cluster has room for"
+        )
+    if experiment is None:
+        raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
+    use_threads(threads)  # with --jobs, the threads the workers share
+    workers = _jobs(jobs)
+    if executor == "ray":
+        from rnnbench.executors import require_ray
+
+        require_ray()  # before any data is read
+    exp = config.load(experiment, set_ or [])
+    found = source(exp.data, data_dir)
+    with progress(err) as bars:
+        counts = Counter()
+        outcome = run_experiment(
+            exp,
+            found,
+            results,
+            on_event=progress_printer(bars, counts),
+            keep_checkpoint=keep_checkpoint,
+            jobs=workers,
+            executor=executor,
+            address=address,
+            cpus_per_run=cpus_per_run,
+            gpus_per_run=gpus_per_run,
+        )
+    finished = outcome.paths
+    if finished:
+        summary, runs = summary_of(results, experiment=exp.name)
+        paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
+        if shown == "table":
+            print_table(summary)
+        where = f"runs and summary in {paths[0].parent}"
+    else:
+        summary, runs, where = None, [], f"no run finished in {Path(results) / exp.name}"
+    resumed = f", {counts['resumed']} of them resumed from a checkpoint" if counts["resumed"] else ""
+    failed = f"; failed: {len(outcome.failures)}" if outcome.failures else ""
+    note(
+        f"{where} (trained now: {counts['trained']}{resumed}; finished before: {counts['skipped']}; left to "
+        f"another process: {counts['busy']}{failed})"
+    )
+    problems = []
+    if outcome.failures:
+        for failure in outcome.failures:
+            note(f"failed: {failure.spec.variant} seed {failure.spec.seed}: {failure.error}")
+        problems.append(
+            f"{compare_runs.count(len(outcome.failures), 'run')} of {len(exp.run_specs())} failed (listed "
+            f"above; tracebacks in {outcome.failures[0].record.parent}/*.failed.json); run the same "
+            "command again to retry them"
+        )
+    ran = set(map(Path, finished))  # this experiment file's runs, read once by summary_of
+    diverged = [record for record in runs if record.path in ran and record.diverged is not None]
+    if shown == "json":
+        print_json(
+            {
+                "experiment": exp.name,
+                "folder": str(Path(results) / exp.name),
+                "runs": [str(path) for path in finished],
+                "trained": counts["trained"],
+                "resumed": counts["resumed"],
+                "finished_before": counts["skipped"],
+                "left_to_another_process": counts["busy"],
+                "failed": [
+                    {"variant": f.spec.variant, "seed": f.spec.seed, "error": f.error, "record": str(f.record)}
+                    for f in outcome.failures
+                ],
+                "diverged": [
+                    {"variant": r.spec.variant, "seed": r.spec.seed, "epoch": r.diverged["epoch"]} for r in diverged
+                ],
+                "summary": [] if summary is None else compare_runs.to_records(summary),
+            }
+        )
+    if diverged:
+        listed = ", ".join(f"{r.spec.variant} seed {r.spec.seed} (epoch {r.diverged['epoch']})" for r in diverged)
+        problems.append(
+            f"{compare_runs.count(len(diverged), 'run')} of {len(finished)} diverged: {listed}; "
+            "lower train.learning_rate or set train.grad_clip to train them otherwise"
+        )
+    if problems:
+        raise RnnbenchError("\n".join(problems))
+
+
+def _jobs(text: str) -> int:
+    """--jobs: a whole number of worker processes, or auto (one per free core); never more than the cores."""
+    from rnnbench.environment import free_cores
+
+    cores = os.cpu_count() or 1
+    if text == "auto":
+        free = max(1, min(free_cores() or cores, cores))
+        if free < cores:
+            note(f"note: --jobs auto: {free} of {cores} cores free (the last minute's load); running {free} at once")
+        return free
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise UsageError(f"--jobs: a whole number of worker processes (1 or more) or auto (got {text!r})")
+    jobs = int(text)
+    if jobs > cores:
+        note(
+            f"note: --jobs {jobs}: this machine has {cores} cores; running {cores} at once (more would only "
+            "slow each other down)"
+        )
+        jobs = cores
+    return jobs
+
+
+def _repeat(path: Path, data_dir: Path | None, threads: int | None, shown: str) -> None:
+    """`run --repeat`: train a recorded run again and say whether it came out the same (with the thread count it
+    recorded, unless --threads says otherwise: a count of threads can change the last digits)."""
+    from rnnbench import rundir
+    from rnnbench.environment import use_threads
+    from rnnbench.repeat import repeat_run
+
+    recorded = rundir.load_run(path)
+    then = recorded.environment.get("threads")
+    use_threads(threads or (then if isinstance(then, int) and not isinstance(then, bool) and then >= 1 else None))
+    found = source(recorded.spec.data, data_dir)
+    note(
+        f"repeating {path} ({recorded.spec.experiment} / {recorded.spec.variant}, seed "
+        f"{recorded.spec.seed}) in a temporary folder"
+    )
+    with progress(err) as bars:
+        outcome = repeat_run(path, found, on_event=progress_printer(bars))
+    for line in outcome.notes:
+        note(f"note: {line}")
+    if shown == "json":
+        print_json(
+            {
+                "run": str(path),
+                "identical": not outcome.differences,
+                "differences": outcome.differences,
+                "metrics": outcome.metrics,
+                "epochs": outcome.epochs,
+                "tensors": outcome.tensors,
+            }
+        )
+    if outcome.differences:
+        if shown == "table":
+            for difference in outcome.differences:
+                say(f"  {difference}")
+        raise RnnbenchError(
+            f"{path}: the repeated run differs from the recorded one in {len(outcome.differences)} "
+            f"place(s), listed {'above' if shown == 'table' else 'in the JSON'}"
+        )
+    if shown == "table":
+        say(
+            f"{path}: repeated, identical: all {outcome.metrics} recorded metrics and {outcome.epochs} epochs "
+            f"of history match exactly, and so do all {outcome.tensors} weight tensors (timing, memory and the "
+            "environment record left out)"
+        )
