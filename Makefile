@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-slow test-ray test-export check-light clean-results
+.PHONY: install demo test test-slow test-ray test-export check-light docs cli-docs clean-results
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,19 @@ test-ray: install
 test-export: install
 	$(BIN)/python -m pip install -e ".[mlflow,tensorboard]"
 	$(BIN)/python -m pytest -m export
+
+# the documentation site (docs/, mkdocs.yml) into site/: installs the docs extra first; a dead link, a missing
+# anchor or a page left out of the nav fails the build
+docs: install
+	$(BIN)/python -m pip install -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# docs/reference/cli.md, generated from the Typer app (tests/test_docs.py runs the same command, in the same
+# environment, and fails when the committed page differs)
+CLI_DOCS_ENV := COLUMNS=80 TERM=dumb NO_COLOR=1
+cli-docs: install
+	$(CLI_DOCS_ENV) $(BIN)/python -m typer rnnbench.cli utils docs --name rnnbench --title "Command-line reference" \
+		--output docs/reference/cli.md
 
 # `pip install .` with no extras, in a virtual environment of its own: run, compare and predict must work
 LIGHT ?= $(VENV)-light
