@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-slow test-ray test-export check-light docs cli-docs clean-results
+.PHONY: install demo test lint test-slow test-ray test-export check-light docs cli-docs clean-results
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# the formatter, the linter and the layers (import-linter's contracts in pyproject.toml): all three must pass
+lint: install
+	$(BIN)/ruff format --check rnnbench tests benchmarks
+	$(BIN)/ruff check rnnbench tests benchmarks
+	$(BIN)/lint-imports
 
 # the long learning checks (models must actually learn the task), left out of `make test`
 test-slow: install

@@ -55,12 +55,12 @@ def test_choices_listed_without_importing_the_code_behind_them_mirror_it():
     """--help lists these choices without importing what takes them (torch, pandas): the enums mirror it."""
     from typing import get_args
 
-    from rnnbench import compare, runner
+    from rnnbench import compare, sweep
     from rnnbench.cli import options
     from rnnbench.tasks import names
 
     assert [f.value for f in options.CompareFormat] == ["table", *compare.RENDERERS]
-    assert tuple(f.value for f in options.Executor) == runner.EXECUTORS
+    assert tuple(f.value for f in options.Executor) == sweep.EXECUTORS
     fields = names.Data.model_fields
     assert tuple(f.value for f in options.MultiLanguage) == get_args(fields["multi_language"].annotation)
     assert tuple(f.value for f in options.Split) == get_args(fields["split"].annotation)

@@ -34,7 +34,7 @@ class PredictFormat(str, Enum):
     json = "json"
 
 
-class Executor(str, Enum):  # runner.EXECUTORS
+class Executor(str, Enum):  # sweep.EXECUTORS
     local = "local"
     ray = "ray"
 
