@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnnbench.cells import hidden_state, map_state
 from rnnbench.data.reversal import PAD, bos, eos
 from rnnbench.models import keras_initialise, recurrent_layer, run_recurrent
 
@@ -123,8 +124,7 @@ class RepeatDecoder(nn.Module):
             self.encoder, step_inputs(self.embedding, tokens), lengths, outputs=False, pack=self.regression
         )
         state = bridge_state(self.bridge, state, self.num_layers)  # (layers, B, H), a pair (h, c) for the LSTM
-        final = state[0] if isinstance(state, tuple) else state
-        repeated = final[-1][:, None, :].expand(-1, tokens.shape[1], -1)  # (B, T, H): the encoder's final output
+        repeated = hidden_state(state)[-1][:, None, :].expand(-1, tokens.shape[1], -1)  # (B, T, H): its final output
         outputs, _ = run_recurrent(self.decoder, repeated, lengths, state, pack=self.regression)  # (B, T, H)
         outputs = self.out(self.dropout(outputs))  # (B, T, C) logits, or (B, T, 1) values
         return outputs, step_loss(outputs, targets, self.regression)
@@ -170,10 +170,12 @@ def bridge_state(bridge: nn.Linear | None, state, num_layers: int):
     h0 = tanh(W [h_fwd; h_bwd]) (and the same for the LSTM's c). (layers * 2, B, H) -> (layers, B, H)."""
     if bridge is None:
         return state
-    if isinstance(state, tuple):
-        return tuple(bridge_state(bridge, part, num_layers) for part in state)
-    forward, backward = state.view(num_layers, 2, *state.shape[1:]).unbind(dim=1)
-    return torch.tanh(bridge(torch.cat([forward, backward], dim=-1))).contiguous()
+
+    def bridged(part):
+        forward, backward = part.view(num_layers, 2, *part.shape[1:]).unbind(dim=1)  # (layers, B, H) each
+        return torch.tanh(bridge(torch.cat([forward, backward], dim=-1))).contiguous()
+
+    return map_state(bridged, state)
 
 
 def frame(tokens, lengths, symbols: int):
