@@ -5,7 +5,7 @@
 
 Generates a file of short texts made of seeded pseudo-words (columns text,label; 5 classes; 2% of the texts
 hold a comma and so are quoted), then runs in this process what a text-classification run does before training:
-rnnbench.data.text.read_table, names.build_splits on {label: [texts]} (seed 0, validation and test 0.1 each),
+rnnbench.data.csvfile.read_table, names.build_splits on {label: [texts]} (seed 0, validation and test 0.1 each),
 and Tokenizer.fit on the training texts + encode of all three splits, for characters and then for words. Prints
 seconds per stage, the total, and this process's peak RSS (generation included; it works in small chunks).
 """
@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnbench.data import names, text
+from rnnbench.data import csvfile, names
+from rnnbench.data.tokenizer import Tokenizer
 
 LABELS = np.array(["sports", "politics", "science", "music", "travel"], dtype=object)
 SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"]
@@ -94,7 +95,7 @@ def main() -> None:
             print(f"{name:<34} {seconds[name]:6.2f} s   peak RSS so far {peak_mb():,.0f} MB")
 
         started = time.perf_counter()
-        table = text.read_table(path, "text", "label", "class")
+        table = csvfile.read_table(path, "text", "label", "class")
         stage("read_table (read + check)", started)
 
         started = time.perf_counter()
@@ -107,7 +108,7 @@ def main() -> None:
 
         for kind, vocab_size in (("char", None), ("word", WORD_VOCAB_SIZE)):
             started = time.perf_counter()
-            tokenizer = text.Tokenizer.fit(split_texts[0], kind, vocab_size, None, "pre")
+            tokenizer = Tokenizer.fit(split_texts[0], kind, vocab_size, None, "pre")
             encoded = [tokenizer.encode(texts) for texts in split_texts]
             stage(f"{kind}: fit + encode 3 splits", started)
             shapes = ", ".join(f"{tuple(ids.shape)}" for ids, _ in encoded)

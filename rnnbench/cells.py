@@ -11,6 +11,8 @@ Shapes: B batch, T steps, I input features, H hidden units, G gates (rnn 1, gru 
 from __future__ import annotations
 
 import math
+from functools import partial
+from operator import itemgetter
 
 import torch
 from torch import nn
@@ -45,7 +47,7 @@ def gru_cell(xw, hprev, w_hh, b_hh, activation):
 
 
 def lstm_cell(xw, state, w_hh, b_hh, activation):
-    hprev, cprev = state
+    hprev, cprev = state  # the LSTM's state is a pair: see "the LSTM's extra state" below
     i, f, g, o = (xw + hprev @ w_hh.T + b_hh).chunk(4, dim=-1)  # torch's gate order, each (B, H)
     i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)  # input, forget, output gates
     c = f * cprev + i * activation(g)  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g(W_ig x_t + W_hg h_{t-1} + b_g)
@@ -54,6 +56,31 @@ def lstm_cell(xw, state, w_hh, b_hh, activation):
 
 
 CELLS = {"rnn": rnn_cell, "linear_rnn": linear_rnn_cell, "gru": gru_cell, "lstm": lstm_cell}
+
+
+# ------------------------------------------------------------------------------------- the LSTM's extra state
+# Every cell carries a hidden state h; the LSTM also carries its cell state c, so its state is the pair (h, c),
+# here as in torch's nn.LSTM (h and c each (layers * directions, B, H) there, (B, H) inside one cell). These
+# three functions are the one place that knows it: the rest of the code starts a state with zero_state, reads
+# its h with hidden_state, and transforms it whole (h, and c too for the LSTM) with map_state.
+
+
+def zero_state(cell: str, zeros):
+    """The state a `cell` starts from: `zeros` for h, and for the LSTM the same zeros for c: (h, c)."""
+    return (zeros, zeros) if cell == "lstm" else zeros
+
+
+def hidden_state(state):
+    """h, what the layer above and the heads read: the state itself, or the first of the LSTM's (h, c)."""
+    return state[0] if isinstance(state, tuple) else state
+
+
+def map_state(function, *states):
+    """`function` applied to the hidden states of `states` (several states: matching parts together), and to their
+    cell states too for the LSTM. Example: map_state(torch.Tensor.detach, (h, c)) -> (h.detach(), c.detach())."""
+    if isinstance(states[0], tuple):
+        return tuple(function(*parts) for parts in zip(*states))
+    return function(*states)
 
 
 # ---------------------------------------------------------------------------------------------- the stack
@@ -107,7 +134,7 @@ class ScratchRecurrent(nn.Module):
         # returns outputs (B, T, directions * H), zero at padded steps, and the final state
         # (layers * directions, B, H) — for the LSTM a pair (h, c) — in torch's layout
         mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]  # (B, T)
-        finals_h, finals_c = [], []
+        finals = []  # each layer and direction's final state, in torch's order
         for layer in range(self.num_layers):
             if layer > 0:
                 x = self.dropout(x)
@@ -117,42 +144,32 @@ class ScratchRecurrent(nn.Module):
                 # The backward direction reads each sequence reversed within its own length, so it starts at
                 # the last real character and ends at the first; padding stays at the end for both.
                 sequence = _reverse_within_length(x, lengths) if suffix else x
-                k = len(finals_h)  # this layer and direction's index in torch's state layout
-                start = (
-                    None
-                    if initial is None
-                    else ((initial[0][k], initial[1][k]) if self.cell == "lstm" else (initial[k], None))
-                )
-                out, h, c = self._run(sequence, mask, name, start)
+                k = len(finals)  # this layer and direction's index in torch's state layout
+                start = None if initial is None else map_state(itemgetter(k), initial)  # (B, H) each
+                out, final = self._run(sequence, mask, name, start)
                 outputs.append(_reverse_within_length(out, lengths) if suffix else out)
-                finals_h.append(h)
-                finals_c.append(c)
+                finals.append(final)
             x = torch.cat(outputs, dim=-1)  # (B, T, directions * H)
-        h_n = torch.stack(finals_h)  # (layers * directions, B, H)
-        return x, ((h_n, torch.stack(finals_c)) if self.cell == "lstm" else h_n)
+        return x, map_state(lambda *parts: torch.stack(parts), *finals)  # (layers * directions, B, H) each
 
     def _run(self, x, mask, name, start=None):
-        """One direction of one layer: (B, T, I) -> outputs (B, T, H), final h, final c (None unless LSTM).
-        start: (h0, c0) to begin from; zeros when None."""
+        """One direction of one layer: (B, T, I) -> (outputs (B, T, H), final state (B, H), (h, c) for the LSTM).
+        start: the state to begin from, as returned; zeros when None."""
         w_ih, w_hh = getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}")
         b_ih = getattr(self, f"bias_ih_{name}")
         b_hh = getattr(self, f"bias_hh_{name}", None)
         b_hh = b_hh if b_hh is not None else torch.zeros_like(b_ih)
         xw = x @ w_ih.T + b_ih  # (B, T, G*H): the input's share of every gate, for all steps at once
         cell = CELLS[self.cell]
-        h = x.new_zeros(x.shape[0], self.hidden_size) if start is None else start[0]
-        c = None if self.cell != "lstm" else x.new_zeros(x.shape[0], self.hidden_size) if start is None else start[1]
+        state = zero_state(self.cell, x.new_zeros(x.shape[0], self.hidden_size)) if start is None else start
         outputs = []
         for t in range(x.shape[1]):
             real = mask[:, t, None]  # (B, 1): a padded step leaves the state as it was
-            if self.cell == "lstm":
-                h_new, c_new = cell(xw[:, t], (h, c), w_hh, b_hh, self.activation)
-                c = torch.where(real, c_new, c)
-            else:
-                h_new = cell(xw[:, t], h, w_hh, b_hh, self.activation)
-            h = torch.where(real, h_new, h)
+            stepped = cell(xw[:, t], state, w_hh, b_hh, self.activation)
+            state = map_state(partial(torch.where, real), stepped, state)  # where(real, new, old)
+            h = hidden_state(state)  # (B, H)
             outputs.append(torch.where(real, h, torch.zeros_like(h)))
-        return torch.stack(outputs, dim=1), h, c
+        return torch.stack(outputs, dim=1), state
 
 
 def _reverse_within_length(x, lengths):

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnbench.cells import ScratchRecurrent
+from rnnbench.cells import ScratchRecurrent, hidden_state
 from rnnbench.models import keras_initialise, recurrent_layer
 
 
@@ -72,8 +72,7 @@ class RecurrentForecaster(nn.Module):
 
     def _last(self, state):
         """The last layer's final hidden state, both directions concatenated: (B, directions · H)."""
-        h = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
-        return torch.cat(list(h[-self.directions :]), dim=-1)
+        return torch.cat(list(hidden_state(state)[-self.directions :]), dim=-1)
 
 
 class BaselineForecaster(nn.Module):

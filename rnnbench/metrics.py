@@ -178,14 +178,15 @@ def parameter_breakdown(model: nn.Module) -> dict[str, int]:
 
     Recurrent weights are told apart by torch's names (weight_ih_*, weight_hh_*, bias_*), which the scratch
     cells share, in whichever module they sit (a classifier's rnn, an encoder-decoder's encoder and decoder);
-    everything else outside the embedding (a classifier head, attention, a baseline's layers) counts as head.
+    everything else outside the embeddings (the input's, and an encoder-decoder's target one where it has its own: a
+    classifier head, attention, a baseline's layers) counts as head.
     """
     counts = dict.fromkeys(BREAKDOWN, 0)
     for name, parameter in model.named_parameters():
         last = name.rsplit(".", 1)[-1]
         role = (
             "embedding"
-            if name.startswith("embedding.")
+            if name.startswith(("embedding.", "target_embedding."))
             else "input_to_hidden"
             if last.startswith("weight_ih")
             else "hidden_to_hidden"

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnbench.cells import ScratchRecurrent
+from rnnbench.cells import ScratchRecurrent, hidden_state, map_state
 from rnnbench.data.vocab import PAD
 
 FUSED = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
@@ -102,10 +102,8 @@ class RecurrentClassifier(nn.Module):
             self.rnn, x, lengths, self._carried(x.shape[0]), outputs=self.reads != "last", pack=self.reads == "flatten"
         )
         if self.carry_state and self.training:
-            self.carried = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
-        if isinstance(state, tuple):  # the LSTM's state is (h, c); the classifier reads h
-            state = state[0]
-        return outputs, torch.cat(list(state[-self.directions :]), dim=-1)
+            self.carried = map_state(torch.Tensor.detach, state)
+        return outputs, torch.cat(list(hidden_state(state)[-self.directions :]), dim=-1)
 
     def _carried(self, batch_size: int):
         """The state to start from: under the carry_state quirk and while training, the previous training batch's
@@ -113,8 +111,7 @@ class RecurrentClassifier(nn.Module):
         scoring and prediction always do, so an answer never depends on what the model saw before."""
         if not (self.carry_state and self.training) or self.carried is None:
             return None
-        h = self.carried[0] if isinstance(self.carried, tuple) else self.carried
-        return self.carried if h.shape[1] == batch_size else None
+        return self.carried if hidden_state(self.carried).shape[1] == batch_size else None
 
 
 def recurrent_layer(

@@ -1,6 +1,9 @@
 """Models for the reversal task: a tagger, the tutorial's repeat decoder, and an encoder-decoder with attention.
 
-Token ids follow data/reversal.py: 0 pads, 1..symbols, EOS = symbols + 1, BOS = symbols + 2.
+Token ids follow data/reversal.py on each side: 0 pads, 1..symbols, EOS = symbols + 1, BOS = symbols + 2. The source
+(read) and the target (answered) each have their own symbols, letters in and phonemes out say: the input embedding
+is sized by the source's, the output layer and the decoder's embedding by the target's. An encoder-decoder whose
+task has one vocabulary on both sides (reversal) reads both through one shared embedding.
 
     Tagger          tokens → embedding → recurrent layers → a linear layer per step → the reversed token there
     RepeatDecoder   tokens → encoder; its final output, repeated at every step, is the input of a decoder that
@@ -29,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnnbench.cells import hidden_state, map_state
 from rnnbench.data.reversal import PAD, bos, eos
 from rnnbench.models import keras_initialise, recurrent_layer, run_recurrent
 
@@ -36,7 +40,8 @@ from rnnbench.models import keras_initialise, recurrent_layer, run_recurrent
 class Tagger(nn.Module):
     def __init__(
         self,
-        symbols: int,
+        source_symbols: int,
+        target_symbols: int,
         cell: str,
         hidden_size: int,
         num_layers: int = 1,
@@ -51,21 +56,15 @@ class Tagger(nn.Module):
         length: int | None = None,
     ):
         super().__init__()
-        self.symbols, self.regression, self.length = symbols, regression, length
-        self.embedding = None if regression else nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)
+        self.source_symbols, self.target_symbols = source_symbols, target_symbols
+        self.regression, self.length = regression, length
+        self.embedding = None if regression else nn.Embedding(source_symbols + 3, embedding_dim, padding_idx=PAD)
+        layer = dict(impl=impl, bias=bias, activation=activation)
         self.rnn = recurrent_layer(
-            cell,
-            1 if regression else embedding_dim,
-            hidden_size,
-            num_layers,
-            bidirectional,
-            dropout,
-            impl=impl,
-            bias=bias,
-            activation=activation,
+            cell, 1 if regression else embedding_dim, hidden_size, num_layers, bidirectional, dropout, **layer
         )
         self.dropout = nn.Dropout(dropout)
-        self.out = nn.Linear((2 if bidirectional else 1) * hidden_size, 1 if regression else symbols + 3)
+        self.out = nn.Linear((2 if bidirectional else 1) * hidden_size, 1 if regression else target_symbols + 3)
         if init == "keras":
             keras_initialise(self)
 
@@ -73,22 +72,22 @@ class Tagger(nn.Module):
         # tokens (B, T); lengths (B,) on the CPU; targets (B, T) the reversed tokens, padded, or None
         if self.regression:
             tokens, lengths, targets = read_in_full(tokens, lengths, targets, self.length)
-        outputs, _ = run_recurrent(
-            self.rnn, step_inputs(self.embedding, tokens), lengths, pack=self.regression
-        )  # (B, T, directions * H); pack: see run_recurrent
+        x = step_inputs(self.embedding, tokens)  # (B, T, E), or (B, T, 1) values
+        outputs, _ = run_recurrent(self.rnn, x, lengths, pack=self.regression)  # (B, T, directions * H)
         outputs = self.out(self.dropout(outputs))  # (B, T, C) logits, or (B, T, 1) values
         return outputs, step_loss(outputs, targets, self.regression)
 
     @torch.no_grad()
     def predict(self, tokens, lengths, max_steps: int | None = None):
         """(B, T) predicted ids, PAD after each sequence's length: a tagger answers one id per input step."""
-        return step_answers(self(tokens, lengths)[0], lengths, self.symbols, self.regression)
+        return step_answers(self(tokens, lengths)[0], lengths, self.target_symbols, self.regression)
 
 
 class RepeatDecoder(nn.Module):
     def __init__(
         self,
-        symbols: int,
+        source_symbols: int,
+        target_symbols: int,
         cell: str,
         hidden_size: int,
         num_layers: int = 1,
@@ -103,8 +102,9 @@ class RepeatDecoder(nn.Module):
         length: int | None = None,
     ):
         super().__init__()
-        self.symbols, self.regression, self.length, self.num_layers = symbols, regression, length, num_layers
-        self.embedding = None if regression else nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)
+        self.source_symbols, self.target_symbols = source_symbols, target_symbols
+        self.regression, self.length, self.num_layers = regression, length, num_layers
+        self.embedding = None if regression else nn.Embedding(source_symbols + 3, embedding_dim, padding_idx=PAD)
         layer = dict(impl=impl, bias=bias, activation=activation)
         self.encoder = recurrent_layer(
             cell, 1 if regression else embedding_dim, hidden_size, num_layers, bidirectional, dropout, **layer
@@ -112,19 +112,17 @@ class RepeatDecoder(nn.Module):
         self.decoder = recurrent_layer(cell, hidden_size, hidden_size, num_layers, False, dropout, **layer)
         self.bridge = nn.Linear(2 * hidden_size, hidden_size) if bidirectional else None
         self.dropout = nn.Dropout(dropout)
-        self.out = nn.Linear(hidden_size, 1 if regression else symbols + 3)
+        self.out = nn.Linear(hidden_size, 1 if regression else target_symbols + 3)
         if init == "keras":
             keras_initialise(self)
 
     def forward(self, tokens, lengths, targets=None):
         if self.regression:
             tokens, lengths, targets = read_in_full(tokens, lengths, targets, self.length)
-        _, state = run_recurrent(
-            self.encoder, step_inputs(self.embedding, tokens), lengths, outputs=False, pack=self.regression
-        )
+        x = step_inputs(self.embedding, tokens)  # (B, T, E), or (B, T, 1) values
+        _, state = run_recurrent(self.encoder, x, lengths, outputs=False, pack=self.regression)
         state = bridge_state(self.bridge, state, self.num_layers)  # (layers, B, H), a pair (h, c) for the LSTM
-        final = state[0] if isinstance(state, tuple) else state
-        repeated = final[-1][:, None, :].expand(-1, tokens.shape[1], -1)  # (B, T, H): the encoder's final output
+        repeated = hidden_state(state)[-1][:, None, :].expand(-1, tokens.shape[1], -1)  # (B, T, H): its final output
         outputs, _ = run_recurrent(self.decoder, repeated, lengths, state, pack=self.regression)  # (B, T, H)
         outputs = self.out(self.dropout(outputs))  # (B, T, C) logits, or (B, T, 1) values
         return outputs, step_loss(outputs, targets, self.regression)
@@ -132,7 +130,7 @@ class RepeatDecoder(nn.Module):
     @torch.no_grad()
     def predict(self, tokens, lengths, max_steps: int | None = None):
         """(B, T) predicted ids, PAD after each sequence's length: one id per input step, like the tagger."""
-        return step_answers(self(tokens, lengths)[0], lengths, self.symbols, self.regression)
+        return step_answers(self(tokens, lengths)[0], lengths, self.target_symbols, self.regression)
 
 
 def step_inputs(embedding: nn.Embedding | None, tokens):
@@ -170,10 +168,12 @@ def bridge_state(bridge: nn.Linear | None, state, num_layers: int):
     h0 = tanh(W [h_fwd; h_bwd]) (and the same for the LSTM's c). (layers * 2, B, H) -> (layers, B, H)."""
     if bridge is None:
         return state
-    if isinstance(state, tuple):
-        return tuple(bridge_state(bridge, part, num_layers) for part in state)
-    forward, backward = state.view(num_layers, 2, *state.shape[1:]).unbind(dim=1)
-    return torch.tanh(bridge(torch.cat([forward, backward], dim=-1))).contiguous()
+
+    def bridged(part):
+        forward, backward = part.view(num_layers, 2, *part.shape[1:]).unbind(dim=1)  # (layers, B, H) each
+        return torch.tanh(bridge(torch.cat([forward, backward], dim=-1))).contiguous()
+
+    return map_state(bridged, state)
 
 
 def frame(tokens, lengths, symbols: int):
@@ -188,7 +188,8 @@ def frame(tokens, lengths, symbols: int):
 class EncoderDecoder(nn.Module):
     def __init__(
         self,
-        symbols: int,
+        source_symbols: int,
+        target_symbols: int,
         cell: str,
         hidden_size: int,
         num_layers: int = 1,
@@ -202,12 +203,17 @@ class EncoderDecoder(nn.Module):
         attention: str = "none",
         sentinels: bool = False,
         readout: str = "state_and_context",
+        shared_embedding: bool = False,
     ):
         super().__init__()
-        self.symbols, self.cell, self.attention = symbols, cell, attention
-        self.sentinels, self.readout = sentinels, readout
+        if shared_embedding and source_symbols != target_symbols:
+            raise ValueError(f"one shared embedding needs one vocabulary: {source_symbols} != {target_symbols} symbols")
+        self.source_symbols, self.target_symbols = source_symbols, target_symbols
+        self.cell, self.attention, self.sentinels, self.readout = cell, attention, sentinels, readout
         self.num_layers, self.directions = num_layers, 2 if bidirectional else 1
-        self.embedding = nn.Embedding(symbols + 3, embedding_dim, padding_idx=PAD)  # shared by both sides
+        self.embedding = nn.Embedding(source_symbols + 3, embedding_dim, padding_idx=PAD)  # the source's
+        # the target's; None where one vocabulary is read through `embedding` (its tensor saved once, not twice)
+        self.target_embedding = None if shared_embedding else nn.Embedding(target_symbols + 3, embedding_dim, PAD)
         layer = dict(impl=impl, bias=bias, activation=activation)
         self.encoder = recurrent_layer(cell, embedding_dim, hidden_size, num_layers, bidirectional, dropout, **layer)
         self.decoder = recurrent_layer(cell, embedding_dim, hidden_size, num_layers, False, dropout, **layer)
@@ -224,7 +230,7 @@ class EncoderDecoder(nn.Module):
                 self.location = nn.Linear(LOCATION_CHANNELS, hidden_size, bias=False)
         self.dropout = nn.Dropout(dropout)
         reads_state_and_context = attention != "none" and readout == "state_and_context"
-        self.out = nn.Linear(hidden_size * (2 if reads_state_and_context else 1), symbols + 3)
+        self.out = nn.Linear(hidden_size * (2 if reads_state_and_context else 1), target_symbols + 3)
         if init == "keras":
             keras_initialise(self)
 
@@ -234,7 +240,7 @@ class EncoderDecoder(nn.Module):
         if targets is None:
             targets = torch.zeros_like(tokens)
         decoder_input, decoder_target = self._teacher(targets, lengths)  # (B, T + 1) each
-        outputs, _ = run_recurrent(self.decoder, self.embedding(decoder_input), lengths + 1, state)
+        outputs, _ = run_recurrent(self.decoder, self._embed_target(decoder_input), lengths + 1, state)
         logits, _ = self._emit(outputs, memory, mask, weights)  # (B, T + 1, C)
         loss = F.cross_entropy(logits.flatten(0, 1), decoder_target.flatten(), ignore_index=PAD)
         return logits, loss
@@ -244,23 +250,23 @@ class EncoderDecoder(nn.Module):
         """Greedy decoding: (B, max_steps) ids, each sequence cut at its first EOS (EOS and after become PAD)."""
         memory, state, mask, weights = self._encode(tokens, lengths)
         batch = tokens.shape[0]
-        previous = torch.full((batch, 1), bos(self.symbols), dtype=torch.long, device=tokens.device)
+        previous = torch.full((batch, 1), bos(self.target_symbols), dtype=torch.long, device=tokens.device)
         one_step = torch.ones(batch, dtype=torch.long)
         steps = []
         for _ in range(max_steps):
-            output, state = run_recurrent(self.decoder, self.embedding(previous), one_step, state)
+            output, state = run_recurrent(self.decoder, self._embed_target(previous), one_step, state)
             logits, weights = self._emit(output, memory, mask, weights)
             previous = logits.argmax(dim=-1)  # (B, 1)
             steps.append(previous)
         predictions = torch.cat(steps, dim=1)  # (B, max_steps)
-        ended = (predictions == eos(self.symbols)).cumsum(dim=1) > 0
+        ended = (predictions == eos(self.target_symbols)).cumsum(dim=1) > 0
         return predictions.masked_fill(ended, PAD)
 
     def _encode(self, tokens, lengths):
         """(memory (B, S, directions * H), the decoder's initial state, mask (B, S) of real encoder steps, the
         attention weights (B, S) location attention starts from, or None for zeros)."""
         if self.sentinels:
-            tokens, lengths = frame(tokens, lengths, self.symbols)  # BOS x_1 … x_L EOS
+            tokens, lengths = frame(tokens, lengths, self.source_symbols)  # BOS x_1 … x_L EOS
         memory, state = run_recurrent(self.encoder, self.embedding(tokens), lengths)
         state = bridge_state(self.bridge, state, self.num_layers)
         mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths.to(tokens.device)[:, None]
@@ -276,11 +282,15 @@ class EncoderDecoder(nn.Module):
     def _teacher(self, targets, lengths):
         """Decoder input BOS y_1 … y_L and target y_1 … y_L EOS, both (B, T + 1), padded with PAD."""
         batch = targets.shape[0]
-        start = torch.full((batch, 1), bos(self.symbols), dtype=targets.dtype, device=targets.device)
+        start = torch.full((batch, 1), bos(self.target_symbols), dtype=targets.dtype, device=targets.device)
         decoder_input = torch.cat([start, targets], dim=1)
         decoder_target = torch.cat([targets, torch.zeros_like(start)], dim=1)
-        decoder_target[torch.arange(batch), lengths.to(targets.device)] = eos(self.symbols)
+        decoder_target[torch.arange(batch), lengths.to(targets.device)] = eos(self.target_symbols)
         return decoder_input, decoder_target
+
+    def _embed_target(self, tokens):
+        """(B, T) target ids -> (B, T, E): the target's own embedding, or the shared one."""
+        return (self.embedding if self.target_embedding is None else self.target_embedding)(tokens)
 
     def _emit(self, outputs, memory, mask, weights=None):
         """Decoder outputs (B, T, H) -> (logits (B, T, C), the last step's attention weights (B, S) or None).
@@ -327,13 +337,17 @@ LOCATION_CHANNELS = 8
 ARCHITECTURES = {"Tagger": Tagger, "RepeatDecoder": RepeatDecoder, "EncoderDecoder": EncoderDecoder}
 
 
-def sequence_arguments(spec, symbols: int, kind: str, length: int) -> tuple[str, dict]:
-    """A model config -> (architecture, the constructor's keyword arguments) for the reversal task.
+def sequence_arguments(
+    spec, kind: str, *, source_symbols: int, target_symbols: int, one_vocabulary: bool, length: int
+) -> tuple[str, dict]:
+    """A model config plus what the data decided -> (architecture, the constructor's keyword arguments).
 
-    `length` is the longest training sequence: the fixed length a regression model pads to and reads in full.
+    `one_vocabulary`: the source's symbols are the target's (reversal): an encoder-decoder reads both through one
+    embedding. `length`: the longest training sequence, the fixed length a regression model pads to and reads.
     """
     arguments = {
-        "symbols": symbols,
+        "source_symbols": source_symbols,
+        "target_symbols": target_symbols,
         "cell": spec.cell,
         "hidden_size": spec.hidden_size,
         "num_layers": spec.num_layers,
@@ -353,7 +367,20 @@ def sequence_arguments(spec, symbols: int, kind: str, length: int) -> tuple[str,
         "attention": spec.attention,
         "sentinels": spec.sentinels,
         "readout": spec.readout,
+        "shared_embedding": one_vocabulary,
     }
+
+
+def current_arguments(architecture: str, stored: dict) -> dict:
+    """Constructor arguments as a run's model.json holds them -> today's. Runs saved before source and target were
+    told apart hold one `symbols`: one vocabulary, read by an encoder-decoder through one shared embedding (the
+    same tensors). Example: ("Tagger", {"symbols": 9, "cell": "gru"}) -> {"source_symbols": 9, "target_symbols": 9,
+    "cell": "gru"}."""
+    if not isinstance(stored, dict) or "symbols" not in stored:
+        return stored
+    arguments = {key: value for key, value in stored.items() if key != "symbols"}
+    one = {"shared_embedding": True} if architecture == "EncoderDecoder" else {}
+    return {"source_symbols": stored["symbols"], "target_symbols": stored["symbols"], **arguments, **one}
 
 
 @torch.no_grad()
@@ -364,7 +391,7 @@ def answer(model: nn.Module, tokens, lengths, max_steps: int) -> tuple[torch.Ten
     model.eval()
     if getattr(model, "regression", False):  # one pass gives both: the raw values, and the ids they round to
         outputs = model(tokens, lengths)[0]  # (N, max(T, length), 1)
-        predictions, values = step_answers(outputs, lengths, model.symbols, True), outputs.squeeze(-1)
+        predictions, values = step_answers(outputs, lengths, model.target_symbols, True), outputs.squeeze(-1)
     else:
         predictions = model.predict(tokens, lengths, max_steps)
         values = predictions.float()

@@ -6,11 +6,12 @@ import random
 
 import pytest
 import torch
-from test_cli import assert_clean_failure, invoke
+from test_cli import REVERSAL, assert_clean_failure, invoke
 
-from rnnbench import metrics
+from rnnbench import metrics, sequence_models
 from rnnbench.data import reversal
 from rnnbench.errors import RnnbenchError
+from rnnbench.fields import ModelSpec
 from rnnbench.models import keras_initialise
 from rnnbench.sequence_models import EncoderDecoder, RepeatDecoder, Tagger, frame
 
@@ -240,7 +241,15 @@ def test_a_run_saves_and_reports_the_split_check(write_experiment, tmp_path):
 def test_encoder_decoder_shapes_and_padding(cell, bidirectional, attention, sentinels, readout):
     torch.manual_seed(0)
     model = EncoderDecoder(
-        9, cell, 8, num_layers=2, bidirectional=bidirectional, attention=attention, sentinels=sentinels, readout=readout
+        9,
+        9,
+        cell,
+        8,
+        num_layers=2,
+        bidirectional=bidirectional,
+        attention=attention,
+        sentinels=sentinels,
+        readout=readout,
     ).eval()
     tokens, lengths = torch.tensor([[3, 7, 2], [5, 0, 0]]), torch.tensor([3, 1])
     targets = reversal.reverse_within_length(tokens, lengths)
@@ -252,7 +261,7 @@ def test_encoder_decoder_shapes_and_padding(cell, bidirectional, attention, sent
 
 
 def test_tagger_answers_one_id_per_real_step():
-    model = Tagger(9, "rnn", 8, bidirectional=True).eval()
+    model = Tagger(9, 9, "rnn", 8, bidirectional=True).eval()
     predictions = model.predict(torch.tensor([[3, 7, 2], [5, 0, 0]]), torch.tensor([3, 1]))
     assert predictions.shape == (2, 3) and predictions[1, 1:].tolist() == [0, 0]
 
@@ -273,7 +282,7 @@ def train(model, data, epochs: int):
 def test_encoder_decoder_learns_to_reverse():
     data = reversal.build(seed=0)
     torch.manual_seed(0)
-    model = train(EncoderDecoder(9, "lstm", 64), data, epochs=30)
+    model = train(EncoderDecoder(9, 9, "lstm", 64, shared_embedding=True), data, epochs=30)
     test = data.splits["test"]
     predictions = model.predict(test.tokens, test.lengths, max_steps=6)
     targets = torch.nn.functional.pad(test.targets, (0, 6 - test.targets.shape[1]))  # also checks the EOS came
@@ -288,10 +297,12 @@ def test_frame_puts_sentinels_around_each_sequence():
 
 
 def test_location_attention_starts_half_on_each_sentinel():
-    model = EncoderDecoder(9, "gru", 8, attention="location", sentinels=True)
+    model = EncoderDecoder(9, 9, "gru", 8, attention="location", sentinels=True)
     *_, start = model._encode(torch.tensor([[3, 7, 2], [5, 0, 0]]), torch.tensor([3, 1]))
     assert start.tolist() == [[0.5, 0, 0, 0, 0.5], [0.5, 0, 0.5, 0, 0]]  # BOS at 0, EOS after the last symbol
-    assert EncoderDecoder(9, "gru", 8, attention="location")._encode(torch.tensor([[3]]), torch.tensor([1]))[3] is None
+    assert (
+        EncoderDecoder(9, 9, "gru", 8, attention="location")._encode(torch.tensor([[3]]), torch.tensor([1]))[3] is None
+    )
 
 
 @pytest.mark.slow
@@ -299,7 +310,13 @@ def test_location_attention_from_the_sentinels_generalises_to_longer_sequences()
     """The claim behind `sentinels` + `readout: context`: trained on lengths 1-5 only, it reverses lengths 6-8."""
     data = reversal.build(seed=0, long_samples=200, long_min_length=6, long_max_length=8)
     torch.manual_seed(0)
-    model = train(EncoderDecoder(9, "lstm", 32, attention="location", sentinels=True, readout="context"), data, 15)
+    model = train(
+        EncoderDecoder(
+            9, 9, "lstm", 32, attention="location", sentinels=True, readout="context", shared_embedding=True
+        ),
+        data,
+        15,
+    )
     long = data.splits["long"]
     scores = metrics.sequence_scores(model.predict(long.tokens, long.lengths, 9), long.targets, long.lengths)
     assert scores["exact_accuracy"] >= 0.9, scores  # 1.0 on this seed; location attention from zeros: ~0.3
@@ -309,7 +326,7 @@ def test_location_attention_from_the_sentinels_generalises_to_longer_sequences()
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 def test_repeat_decoder_answers_one_id_per_real_step_whatever_the_padding(cell, bidirectional):
     torch.manual_seed(0)
-    model = RepeatDecoder(9, cell, 8, num_layers=2, bidirectional=bidirectional).eval()
+    model = RepeatDecoder(9, 9, cell, 8, num_layers=2, bidirectional=bidirectional).eval()
     tokens, lengths = torch.tensor([[3, 7, 2], [5, 0, 0]]), torch.tensor([3, 1])
     logits, loss = model(tokens, lengths, reversal.reverse_within_length(tokens, lengths))
     assert logits.shape == (2, 3, 12) and loss.item() > 0
@@ -321,7 +338,7 @@ def test_repeat_decoder_answers_one_id_per_real_step_whatever_the_padding(cell, 
 @pytest.mark.parametrize("architecture", [Tagger, RepeatDecoder])
 def test_regression_reads_and_scores_the_fixed_length_padding_included(architecture):
     torch.manual_seed(0)
-    model = architecture(9, "lstm", 8, regression=True, length=5).eval()
+    model = architecture(9, 9, "lstm", 8, regression=True, length=5).eval()
     tokens, lengths = torch.tensor([[3, 7, 2], [5, 0, 0]]), torch.tensor([3, 1])
     targets = reversal.reverse_within_length(tokens, lengths)
     values, loss = model(tokens, lengths, targets)
@@ -337,11 +354,14 @@ def test_regression_reads_and_scores_the_fixed_length_padding_included(architect
     "model, published",
     [
         (
-            lambda: Tagger(9, "lstm", 64, impl="scratch", bias="single", activation="relu", regression=True, length=5),
+            lambda: Tagger(
+                9, 9, "lstm", 64, impl="scratch", bias="single", activation="relu", regression=True, length=5
+            ),
             16_961,
         ),
         (
             lambda: Tagger(
+                9,
                 9,
                 "lstm",
                 64,
@@ -354,7 +374,7 @@ def test_regression_reads_and_scores_the_fixed_length_padding_included(architect
             ),
             33_921,
         ),
-        (lambda: RepeatDecoder(9, "lstm", 64, impl="scratch", bias="single", regression=True, length=5), 49_985),
+        (lambda: RepeatDecoder(9, 9, "lstm", 64, impl="scratch", bias="single", regression=True, length=5), 49_985),
     ],
     ids=["tagger", "bidirectional-tagger", "repeat-decoder"],
 )
@@ -365,7 +385,7 @@ def test_keras_convention_models_have_the_published_parameter_counts(model, publ
 @pytest.mark.parametrize("impl", ["torch", "scratch"])
 def test_keras_initialisation(impl):
     torch.manual_seed(0)
-    model = RepeatDecoder(9, "lstm", 16, impl=impl, bias="single" if impl == "scratch" else "double")
+    model = RepeatDecoder(9, 9, "lstm", 16, impl=impl, bias="single" if impl == "scratch" else "double")
     keras_initialise(model)
     state = dict(model.named_parameters())
     bias = state["encoder.bias_ih_l0"]
@@ -385,3 +405,100 @@ def test_predict_passes_over_runs_on_a_leaky_split_when_others_can_answer():
     honest, leaky = run("distinct"), run("leaky")
     assert task.candidates([leaky, honest]) == ([honest], ["1 reversal runs", "1 runs on a leaky split passed over"])
     assert task.candidates([leaky]) == ([leaky], ["1 reversal runs"])
+
+
+def test_source_and_target_vocabularies_size_their_own_layers():
+    """Letters in, phonemes out: the input embedding has the source's ids, the output layer and the decoder's own
+    embedding the target's (each symbols + PAD, EOS and BOS)."""
+    torch.manual_seed(0)
+    model = EncoderDecoder(26, 40, "gru", 8, bidirectional=True, attention="location", sentinels=True).eval()
+    assert model.embedding.weight.shape == (29, 16) and model.target_embedding.weight.shape == (43, 16)
+    assert model.out.out_features == 43
+    tokens, lengths = torch.tensor([[26, 1, 2], [5, 0, 0]]), torch.tensor([3, 1])  # 26: the last source symbol
+    targets = torch.tensor([[40, 39, 1], [7, 0, 0]])  # 40: the last target symbol (the answer's length is the input's)
+    logits, loss = model(tokens, lengths, targets)
+    assert logits.shape == (2, 4, 43) and loss.item() > 0
+    assert int(model.predict(tokens, lengths, 6).max()) <= 42
+    assert metrics.parameter_breakdown(model)["embedding"] == (29 + 43) * 16  # both count as embedding
+    for architecture in (Tagger, RepeatDecoder):
+        tagger = architecture(26, 40, "lstm", 8)
+        assert tagger.embedding.num_embeddings == 29 and tagger.out.out_features == 43
+        assert tagger(tokens, lengths, targets)[0].shape == (2, 3, 43)
+    with pytest.raises(ValueError, match="one vocabulary"):
+        EncoderDecoder(26, 40, "gru", 8, shared_embedding=True)
+
+
+def test_one_vocabulary_keeps_one_embedding_and_the_same_parameters():
+    """Reversal's models are what they were before source and target were told apart: one embedding under the same
+    name, created in the same order, so a seed gives the same weights (47,820: the count reversal.yaml's LSTM with
+    dot attention always had)."""
+    model = EncoderDecoder(9, 9, "lstm", 64, attention="dot", shared_embedding=True)
+    assert model.target_embedding is None and metrics.count_parameters(model) == 47_820
+    names = list(model.state_dict())
+    assert names[0] == "embedding.weight" and not any("target" in name for name in names)
+    architecture, arguments = sequence_models.sequence_arguments(
+        ModelSpec(cell="lstm", attention="dot", embedding_dim=16),
+        "encoder_decoder",
+        source_symbols=9,
+        target_symbols=9,
+        one_vocabulary=True,
+        length=5,
+    )
+    assert architecture == "EncoderDecoder" and arguments["shared_embedding"] is True
+
+
+OLD_ARGUMENTS = {
+    "Tagger": {"symbols": 9, "cell": "gru", "hidden_size": 16, "bidirectional": True, "regression": False},
+    "EncoderDecoder": {"symbols": 9, "cell": "lstm", "hidden_size": 16, "attention": "dot"},
+}
+
+
+def test_current_arguments_reads_the_single_symbols_of_older_runs():
+    assert sequence_models.current_arguments("Tagger", OLD_ARGUMENTS["Tagger"]) == {
+        "source_symbols": 9,
+        "target_symbols": 9,
+        "cell": "gru",
+        "hidden_size": 16,
+        "bidirectional": True,
+        "regression": False,
+    }
+    assert sequence_models.current_arguments("EncoderDecoder", OLD_ARGUMENTS["EncoderDecoder"]) == {
+        "source_symbols": 9,
+        "target_symbols": 9,
+        "cell": "lstm",
+        "hidden_size": 16,
+        "attention": "dot",
+        "shared_embedding": True,
+    }
+    today = {"source_symbols": 26, "target_symbols": 40, "cell": "gru"}
+    assert sequence_models.current_arguments("EncoderDecoder", today) is today
+
+
+def test_runs_saved_with_one_symbols_argument_still_predict(write_experiment, tmp_path):
+    """A run directory written before source and target vocabularies (its model.json holds `symbols`) loads and
+    answers as it did: the same weights, under the same names."""
+    experiment = {
+        **REVERSAL,
+        "variants": [
+            {"architecture": "tagger", "bidirectional": True},
+            {"cell": "lstm", "attention": "dot"},
+            {"architecture": "repeat_decoder", "cell": "lstm", "regression": True},
+        ],
+        "train": {**REVERSAL["train"], "max_epochs": 1},
+    }
+    results = tmp_path / "results"
+    assert invoke("run", write_experiment(experiment), "--results", results).exit_code == 0
+    runs = sorted(results.glob("rev/*/seed-0"))
+    assert len(runs) == 3
+    for run in runs:
+        today = json.loads(invoke("predict", "3 7 2", "9 1 4 4", "--run", run, "--json").stdout)
+        info = json.loads((run / "model.json").read_text())
+        arguments = info["arguments"]
+        assert arguments.pop("source_symbols") == arguments.pop("target_symbols") == 9
+        arguments.pop("shared_embedding", None)
+        info["arguments"] = {"symbols": 9, **arguments}  # what rnnbench wrote before
+        (run / "model.json").write_text(json.dumps(info))
+        older = invoke("predict", "3 7 2", "9 1 4 4", "--run", run, "--json")
+        assert older.exit_code == 0, older.output
+        assert json.loads(older.stdout) == today
+        assert_clean_failure(invoke("predict", "3 10 2", "--run", run), 1, "'10' is not a symbol 1..9")

@@ -7,17 +7,10 @@ import pytest
 import torch
 
 from rnnbench.data import names
-from rnnbench.data.text import (
-    PAD,
-    UNK,
-    Table,
-    Tokenizer,
-    char_tokens,
-    read_table,
-    split_numbers,
-    word_tokens,
-)
-from rnnbench.data.vocab import Vocab
+from rnnbench.data.csvfile import Table, read_table
+from rnnbench.data.text import read_alike, split_numbers
+from rnnbench.data.tokenizer import Tokenizer, char_tokens, word_tokens
+from rnnbench.data.vocab import PAD, UNK, Vocab
 from rnnbench.errors import RnnbenchError
 
 
@@ -238,9 +231,9 @@ def test_word_encode_with_empty_texts_and_chunks():
 
 
 def test_encode_across_chunks_matches_one_by_one(monkeypatch):
-    from rnnbench.data import text
+    from rnnbench.data import tokenizer as module
 
-    monkeypatch.setattr(text, "_CHUNK", 3)
+    monkeypatch.setattr(module, "_CHUNK", 3)
     texts = ["a b c d", "", "b", "c c c c c c", "!!", "d a", "a"]
     for kind in ("char", "word"):
         tokenizer = Tokenizer.fit(texts, kind, None, 3, "pre")
@@ -316,7 +309,6 @@ def test_the_split_check_is_said_from_the_counts():
 def test_texts_the_tokenizer_makes_one_input_are_counted_across_splits(tmp_path):
     """A split by distinct text keeps 'Good movie!' apart from 'good movie'; word tokens read both as [good, movie]."""
     import rnnbench.tasks.text as task
-    from rnnbench.data.text import read_alike
 
     train = [("good movie", 1.0), ("bad plot", -1.0), ("fine", 0.1), ("okay", 0.0), ("dull", -0.5), (":(", -2.0)]
     test = [("Good movie!", 1.5), ("dine", 0.3), (":-(", -2.1)]  # ':-(' has no word at all: left out

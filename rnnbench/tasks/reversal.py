@@ -244,8 +244,14 @@ def data_table(report: dict, title: str) -> Table:
 
 
 def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
+    # the answer is the input reversed: the same symbols on both sides, one vocabulary
     return sequence_models.sequence_arguments(
-        model, prepared.symbols, model.architecture or ARCHITECTURES[0], length=prepared.length
+        model,
+        model.architecture or ARCHITECTURES[0],
+        source_symbols=prepared.symbols,
+        target_symbols=prepared.symbols,
+        one_vocabulary=True,
+        length=prepared.length,
     )
 
 
@@ -308,15 +314,15 @@ class SequencePredictor:
     """Answers from a reversal run: symbols separated by spaces in, the model's output sequence out."""
 
     def __init__(self, model: torch.nn.Module, symbols: int):
-        self.model, self.symbols = model.eval(), symbols
+        self.model, self.symbols = model.eval(), symbols  # the symbols it reads
 
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
         with describing_weights(where):
-            model = MODELS[info["architecture"]](**info["arguments"])
+            arguments = sequence_models.current_arguments(info["architecture"], info["arguments"])
+            model = MODELS[info["architecture"]](**arguments)
             load_weights(model, state_dict, where)
-            symbols = int(info["arguments"]["symbols"])
-        return cls(model, symbols)
+        return cls(model, int(model.source_symbols))
 
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
         """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a

@@ -1,7 +1,7 @@
 """The csv task: the user's own texts, in a CSV file, to classify (`target: class`) or to answer with a number
 (`target: number`).
 
-Data: the file is read and checked before anything trains (data/text.py: one-line errors naming the file, line
+Data: the file is read and checked before anything trains (data/csvfile.py: one-line errors naming the file, line
 and column), deduplicated by text, and split by distinct text (a text is never in two splits), stratified by
 class for classification. Characters or words become ids (a Keras-like word tokenizer, an optional vocabulary
 cap and truncation). Models: the recurrent classifier, or the same encoder with one output trained on the mean
@@ -17,8 +17,8 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field
 
-from rnnbench.data import names, text
-from rnnbench.data.text import Tokenizer
+from rnnbench.data import csvfile, names, text
+from rnnbench.data.tokenizer import Tokenizer
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import BASELINE_FIELDS, Fraction, Integer, ModelSpec, Size, Strict, Text, ValidationFraction
 from rnnbench.tasks import classification, classification_views, regression
@@ -110,9 +110,11 @@ def watch(data: Data) -> tuple[str, str]:
 
 def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[tuple, str]:
     """(the checked table of `path` and of `test_path` or None, a line saying what was read)."""
-    table = text.read_table(data.path, data.text_column, data.target_column, data.target)
+    table = csvfile.read_table(data.path, data.text_column, data.target_column, data.target)
     test = (
-        text.read_table(data.test_path, data.text_column, data.target_column, data.target) if data.test_path else None
+        csvfile.read_table(data.test_path, data.text_column, data.target_column, data.target)
+        if data.test_path
+        else None
     )
     for file, found in ((data.path, table), (data.test_path, test)):
         _check_lengths(file, found, data)
@@ -198,7 +200,7 @@ def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     return prepared
 
 
-def _by_label(table: text.Table) -> dict[str, list[str]]:
+def _by_label(table: csvfile.Table) -> dict[str, list[str]]:
     """{label: [texts]} in sorted label order (class i is the i-th label)."""
     grouped = {label: [] for label in sorted(set(table.targets))}
     for item, label in zip(table.texts, table.targets):
