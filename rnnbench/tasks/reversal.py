@@ -16,10 +16,9 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field
 
-from rnnbench import metrics, sequence_models
+from rnnbench import sequence_models
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
-from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.fields import (
     BASELINE_FIELDS,
     CLASSIFIER_ONLY,
@@ -32,6 +31,7 @@ from rnnbench.fields import (
     is_default,
 )
 from rnnbench.metrics import Metric
+from rnnbench.tasks import sequences
 from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
@@ -45,7 +45,6 @@ RANK = None  # `predict` ranks runs by the watched score
 MODELS = sequence_models.ARCHITECTURES
 MODEL_COLUMN = "model"
 WATCH = ("validation_accuracy", "max")  # validation exact-sequence accuracy
-MAX_SYMBOLS = 100
 METRICS = {
     "test_accuracy": Metric("exact % (test)", 100, 1, True),
     "long_accuracy": Metric("exact % (longer)", 100, 1, True),
@@ -57,6 +56,14 @@ RECORDS = {"test_accuracy": (int, float, type(None))}  # what its readers need i
 COLUMNS = ("test_accuracy", "long_accuracy", "test_mse")
 SHOW_SCORES = (("accuracy", "exact %", 100), ("token_accuracy", "token %", 100), ("mse", "MSE", 1))
 SHOW_SPLITS = ("train", "validation", "test", "long")
+# exact-sequence scores per split and per length, answers to symbol sequences, accuracy by length in tables and plots
+validator, score, show_tables, report_errors, plots = (
+    sequences.validator,
+    sequences.score,
+    sequences.show_tables,
+    sequences.report_errors,
+    sequences.plots,
+)
 
 
 def watch(data) -> tuple[str, str]:
@@ -255,47 +262,12 @@ def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
     )
 
 
-def validator(prepared: Prepared):
-    """The per-epoch validation score: (exact-sequence accuracy, teacher-forced loss)."""
-
-    def exact_and_loss(model, split):
-        predictions, _ = sequence_models.answer(model, split.tokens, split.lengths, prepared.max_steps["validation"])
-        with torch.no_grad():
-            loss = model.eval()(split.tokens, split.lengths, split.targets)[1].item()
-        model.train()
-        return metrics.sequence_scores(predictions, split.targets, split.lengths)["exact_accuracy"], loss
-
-    return exact_and_loss
-
-
-def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]:
-    scores = {}
-    for name, split in prepared.tensors.items():
-        if len(split) == 0:  # no validation split, or no longer test set
-            scores |= {
-                f"{name}_accuracy": None,
-                f"{name}_token_accuracy": None,
-                f"{name}_accuracy_by_length": None,
-                f"{name}_mse": None,
-            }
-            continue
-        predictions, values = sequence_models.answer(model, split.tokens, split.lengths, prepared.max_steps[name])
-        found = metrics.sequence_scores(predictions, split.targets, split.lengths)
-        scores |= {
-            f"{name}_accuracy": found["exact_accuracy"],
-            f"{name}_token_accuracy": found["token_accuracy"],
-            f"{name}_accuracy_by_length": found["exact_by_length"],
-            f"{name}_mse": metrics.sequence_mse(values, split.targets, width=prepared.max_steps[name] - 1),
-        }
-    return scores | {"test_macro_f1": None}, {}  # accuracy here is exact-sequence accuracy; macro-F1 does not apply
-
-
 def model_info(prepared: Prepared, data: Data) -> dict:
     return {"max_steps": prepared.max_steps["long"]}
 
 
-def predictor(state_dict: dict, info: dict, where: Path) -> SequencePredictor:
-    return SequencePredictor.from_files(state_dict, info, where)
+def predictor(state_dict: dict, info: dict, where: Path) -> sequences.SequencePredictor:
+    return sequences.SequencePredictor.from_files(state_dict, info, where)
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
@@ -308,73 +280,6 @@ def candidates(records: list) -> tuple[list, list[str]]:
         else []
     )
     return honest or records, [f"{len(honest or records)} reversal runs", *notes]
-
-
-class SequencePredictor:
-    """Answers from a reversal run: symbols separated by spaces in, the model's output sequence out."""
-
-    def __init__(self, model: torch.nn.Module, symbols: int):
-        self.model, self.symbols = model.eval(), symbols  # the symbols it reads
-
-    @classmethod
-    def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
-        with describing_weights(where):
-            arguments = sequence_models.current_arguments(info["architecture"], info["arguments"])
-            model = MODELS[info["architecture"]](**arguments)
-            load_weights(model, state_dict, where)
-        return cls(model, int(model.source_symbols))
-
-    def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
-        """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a
-        regression model adds the raw 'values' its answer was rounded from. `where` names each text in errors."""
-        where = where or [f"sequence {position}" for position in range(1, len(texts) + 1)]
-        sequences = [self._parse(text, name) for text, name in zip(texts, where)]
-        lengths = torch.tensor([len(sequence) for sequence in sequences])
-        tokens = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
-        for row, sequence in enumerate(sequences):
-            tokens[row, : len(sequence)] = torch.tensor(sequence)
-        outputs, values = sequence_models.answer(self.model, tokens, lengths, max_steps=int(lengths.max()) + 1)
-        regression = getattr(self.model, "regression", False)
-        # a token model's answer ends at PAD; a regression model answers one rounded value per step, 0 included
-        answers = [
-            {
-                "input": text,
-                "output": " ".join(
-                    str(i)
-                    for i in (row.tolist()[: len(sequence)] if regression else [i for i in row.tolist() if i != 0])
-                ),
-            }
-            for text, sequence, row in zip(texts, sequences, outputs)
-        ]
-        if regression:  # the raw numbers the rounded answer came from
-            for answer, sequence, row in zip(answers, sequences, values.tolist()):
-                answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
-        return answers
-
-    def _parse(self, text: str, name: str) -> list[int]:
-        parts = text.replace(",", " ").split()
-        if not parts:
-            raise RnnbenchError(f"{name} ({text!r}): empty; give symbols such as '3 7 2'")
-        if len(parts) > MAX_SYMBOLS:
-            raise RnnbenchError(f"{name}: {len(parts)} symbols; more than {MAX_SYMBOLS} are refused")
-        for part in parts:
-            if not (part.isdigit() and 1 <= int(part) <= self.symbols):
-                raise RnnbenchError(f"{name} ({text!r}): {part!r} is not a symbol 1..{self.symbols}")
-        return [int(part) for part in parts]
-
-
-# ------------------------------------------------------------------------------------ what a run shows
-
-
-def by_length_table(record) -> Table:
-    found = metrics.exact_by_length(record.details)
-    return Table(
-        "exact % by length", ["length", "exact %"], [[str(n), f"{100 * v:.1f}"] for n, v in found.items()], right={0, 1}
-    )
-
-
-def show_tables(record, predictions: list[dict] | None, top: int) -> list[Table]:
-    return [by_length_table(record)]
 
 
 def report_data(records: list, load_report) -> list[str]:
@@ -402,42 +307,3 @@ def report_data(records: list, load_report) -> list[str]:
     seed, report = next(iter(found.items()))
     lines += to_markdown(data_table(report, ""), f"Seed {seed}, distinct sequences per length:")
     return lines + [f"- seed {seed}: {reversal.describe_overlap(report)}" for seed, report in found.items()] + [""]
-
-
-def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
-    """Markdown: exact accuracy per length, mean over seeds, a row per variant."""
-    import pandas as pd  # here, not at the top: `predict` and `--help` need no pandas
-
-    per_variant = {}
-    for record in records:
-        per_variant.setdefault(record.spec.variant, []).append(metrics.exact_by_length(record.details))
-    columns = sorted({length for seeds in per_variant.values() for seed in seeds for length in seed})
-    rows = []
-    for variant, seeds in per_variant.items():
-        means = [pd.Series([seed.get(length) for seed in seeds], dtype=float).mean() for length in columns]
-        rows.append([variant, *("-" if pd.isna(m) else f"{100 * m:.1f}" for m in means)])
-    table = Table("", ["variant", *map(str, columns)], rows, right=set(range(1, len(columns) + 1)))
-    return [
-        "## Exact accuracy by length",
-        "",
-        "Mean over seeds, % (lengths beyond the training range were never seen in training).",
-        "",
-    ] + to_markdown(table)
-
-
-def plots(
-    experiment: str,
-    best_variant: str,
-    best_records: list,
-    stem: str,
-    records_of: dict,
-    styles: dict,
-    load_report,
-    load_predictions,
-) -> list:
-    from rnnbench.figures import accuracy_by_length
-
-    per_length = {variant: [metrics.exact_by_length(r.details) for r in found] for variant, found in records_of.items()}
-    data = best_records[0].spec.data
-    figure = accuracy_by_length(per_length, (data.min_length, data.max_length), styles, title=experiment)
-    return [(figure, f"{stem}-accuracy-by-length.png")]
