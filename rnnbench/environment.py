@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-import rnnbench
 from rnnbench.errors import RnnbenchError
+from rnnbench.version import version
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -86,7 +86,7 @@ def peak_memory_mb(device: torch.device) -> tuple[float | None, str]:
 
 def git_commit() -> str | None:
     """The commit of the rnnbench source in use, with '+dirty' if it has uncommitted changes; None outside git."""
-    source = Path(rnnbench.__file__).resolve().parent
+    source = Path(__file__).resolve().parent  # the package folder
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=5)
         if commit.returncode != 0:
@@ -106,7 +106,7 @@ def git_commit() -> str | None:
 def environment_record(device: torch.device, seed: int) -> dict:
     record = {
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "rnnbench": rnnbench.__version__,
+        "rnnbench": version(),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -1,6 +1,6 @@
 """The fields every task shares: what a model is (ModelSpec) and how it trains (Train), with their checks.
 
-Task modules (rnnbench/tasks/) build their `data:` schemas from the types here; config.py assembles the whole
+Task modules (rnnbench/tasks/) build their `data:` schemas from the types here; the config package assembles the whole
 experiment schema from both. Nothing here knows a task by name.
 """
 

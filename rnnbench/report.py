@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-import rnnbench
 from rnnbench import compare, plots, rundir, yamlfile
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import ModelSpec
 from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
+from rnnbench.version import version
 
 
 def write_report(runs: list[RunRecord], folder: Path) -> Path:
@@ -126,7 +126,7 @@ def render(runs: list[RunRecord], summary: pd.DataFrame, images: list[str], expe
     lines += [
         "---",
         "",
-        f"Written by rnnbench {rnnbench.__version__} on {written} from the {len(runs)} run "
+        f"Written by rnnbench {version()} on {written} from the {len(runs)} run "
         f"directories under `{Path(runs[0].path).parent.parent}`.",
         "",
     ]

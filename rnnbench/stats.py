@@ -6,7 +6,7 @@ variants run on the same seeds are compared on their per-seed differences (a pai
 what the seeds share (the split, above all). Several variants compared with one reference are several tests:
 Holm's step-down adjustment keeps the chance of calling any one of them real by luck at 5%.
 
-Pure functions on plain numbers; compare.py applies them to runs.
+Pure functions on plain numbers; the compare package applies them to runs.
 """
 
 from __future__ import annotations

@@ -216,6 +216,14 @@ def test_real_subprocess_help_and_version():
     assert version.stdout.strip() == f"rnnbench {written}" == f"rnnbench {metadata.version('rnnbench')}"  # one place
 
 
+def test_a_console_script_of_an_older_install_still_starts_the_program():
+    """Installs made before the program moved to rnnbench.__main__ wrote `from rnnbench import main` into their
+    `rnnbench` script: it goes on working until the next install rewrites it."""
+    script = "import sys; from rnnbench import main; sys.argv = ['rnnbench', '--version']; main()"
+    old = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert old.returncode == 0 and old.stdout.startswith("rnnbench "), old.stderr
+
+
 def test_text_that_looks_like_markup_is_printed_as_is(trained):
     folder, _, _ = trained
     result = invoke("predict", "[bold]Rossi[/bold]", "[/red]", "--results", folder / "results", "--top-k", "1")

@@ -19,9 +19,9 @@ from typing import Annotated
 
 import typer
 
-import rnnbench
 from rnnbench.cli import data, export, predict, results, run, validate
 from rnnbench.cli.output import FAILED, closed_pipe, out, reported, stdout_is_null
+from rnnbench.version import version as installed_version
 
 
 class _FlagsTakeNoValue:
@@ -61,7 +61,7 @@ app = typer.Typer(
 def version_callback(value: bool):
     if value:
         try:
-            out.print(f"rnnbench {rnnbench.__version__}")
+            out.print(f"rnnbench {installed_version()}")
             sys.stdout.flush()
         except BrokenPipeError:
             raise closed_pipe() from None
