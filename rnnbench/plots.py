@@ -1,5 +1,7 @@
-"""Plots of finished runs, written as PNG files: learning curves, accuracy against parameters, the confusion
-matrix, and accuracy per sequence length.
+"""Plots of finished runs, written as PNG files: learning curves and accuracy against parameters for every
+experiment, then each task's own figures (the confusion matrix, accuracy per length, a forecast), which the task
+draws through figures.py from what it reads with the loaders passed to it. accuracy_vs_parameters stays here,
+not in figures.py, because it reads compare's summary table and labels.
 
 Headless by construction: figures are matplotlib `Figure` objects saved through the Agg renderer; pyplot (and
 with it any window or GUI backend) is never imported. Each variant keeps one colour and marker in every plot.

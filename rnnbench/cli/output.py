@@ -1,7 +1,8 @@
 """What every command prints through, and how it ends: the two consoles (results on stdout; progress, notes and
 errors on stderr), JSON for programs, --format with --json as its other spelling, and `reported`, which turns
 RnnbenchError into one line on stderr and its exit code, Ctrl-C into a short note and a closed pipe into a quiet
-exit 0. With terminal.py (tables and progress bars), the only module that writes to the terminal.
+exit 0. Commands write through these consoles (or terminal.py's tables and progress bars); nothing below the
+CLI writes to the terminal.
 """
 
 from __future__ import annotations

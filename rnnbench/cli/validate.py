@@ -109,6 +109,7 @@ def params(
 ):
     """Count every variant's parameters by role, without training, and check the recurrent closed form."""
     from rnnbench import config
+    from rnnbench.config import task_of
     from rnnbench.params import parameter_counts
 
     shown = output_format(format_, as_json)
@@ -117,19 +118,15 @@ def params(
     if shown == "json":
         print_json({"data": sizes, "variants": rows})
     else:
-        _print_params(exp.name, sizes, rows)
+        _print_params(exp.name, sizes, rows, task_of(exp.data).MODEL_SIZES)
     if not all(row.get("closed_form_matches", True) for row in rows):
         raise RnnbenchError("a counted recurrent layer does not match its closed form (a bug: please report it)")
 
 
-def _print_params(name: str, sizes: dict, rows: list[dict]) -> None:
+def _print_params(name: str, sizes: dict, rows: list[dict], model_sizes: tuple[str, ...]) -> None:
     from rnnbench.fields import reads_nothing
 
-    decided = ", ".join(
-        f"{key.replace('_', ' ')} {value:,}"
-        for key, value in sizes.items()
-        if key in ("vocab_size", "num_classes", "symbols", "max_length")
-    )
+    decided = ", ".join(f"{key.replace('_', ' ')} {sizes[key]:,}" for key in model_sizes if key in sizes)
     budgets = any(row["param_budget"] for row in rows)  # the column only where a variant has a budget
     headers = ["variant", "hidden", "embedding", "W_ih", "W_hh", "biases", "head", "total"] + (
         ["budget"] if budgets else []

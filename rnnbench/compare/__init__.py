@@ -1,7 +1,8 @@
 """Comparing runs: finished runs → a per-run DataFrame → one row per variant with statistics over seeds and a paired
 comparison with a reference (summary.py) → tables as the CLI draws them, Markdown, CSV and JSON (tables.py).
 
-This module names what the rest of rnnbench uses; it defines nothing.
+This module defines nothing: it names what the rest of rnnbench uses, and every public name the single module
+it grew from had.
 """
 
 from rnnbench.compare.summary import (

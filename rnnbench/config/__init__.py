@@ -12,7 +12,8 @@ One module a job, lowest first (each imports only those above it):
     messages.py         pydantic errors as 'field.path: what is wrong (got value)' lines
     checks.py           what the schema alone cannot check: task rules, data overrides, validation split
     experiment_file.py  load (file and --set overrides), validate (a mapping), data_options (command line)
-This module names what the rest of rnnbench uses; it defines nothing.
+This module defines nothing: it names what the rest of rnnbench uses, and every public name the single module
+it grew from had.
 """
 
 from rnnbench.config.checks import task_problems, validation_problem

@@ -1,2 +1,4 @@
-"""Datasets: where the names corpus comes from (corpus), how it is cleaned and split (names), and how text
-becomes tensors and batches (vocab, batches)."""
+"""Datasets, one module each: the names corpus (corpus: found, downloaded, verified; names: cleaned, deduplicated,
+split), a user's CSV (csvfile: read and checked; text: a regression's split), the generated reversal data
+(reversal) and time series (series); and what they share: tokenizers, vocabularies, tensors and batches
+(tokenizer, vocab, batches)."""

@@ -26,7 +26,8 @@ One module a job, lowest first:
     record.py       RunRecord, a finished run as its readers see it, and load_run
     incomplete.py   everything under .incomplete/: claims, checkpoints, failures, and publishing a run whole
     find.py         find_runs, and finished_run: the run of a spec that `run` skips
-This module names what the rest of rnnbench uses; it defines nothing.
+This module defines nothing: it names what the rest of rnnbench uses, and every public name the single module
+it grew from had.
 """
 
 from rnnbench.rundir.files import (

@@ -40,6 +40,8 @@ class Task(Protocol):
     MODELS: dict[str, Callable[..., torch.nn.Module]]  # class name (as build returns it and model.json records
     # it) -> model class, which takes flat constructor arguments
     MODEL_COLUMN: str  # what `validate` and `params` call the part after the recurrent layers
+    MODEL_SIZES: tuple[str, ...]  # the data sizes (keys of prepared.sizes) that shape its models, which `params`
+    # names above its table
 
     # --- scores: how tables read them, which they show (the first is compared) and what predict ranks by
     METRICS: dict[str, Metric]

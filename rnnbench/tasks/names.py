@@ -25,6 +25,7 @@ from rnnbench.views import Table
 Language = Literal[LANGUAGES]
 ARCHITECTURES = ("classifier",)  # the first is the default
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
+MODEL_SIZES = ("vocab_size", "num_classes", "max_length")  # the data sizes that shape its models (params)
 READ_ON_VALIDATE = False  # the corpus may need a download: `run` and `data names` read it
 BASELINES = ("majority", "linear")  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold

@@ -36,6 +36,7 @@ from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
+MODEL_SIZES = ("symbols",)  # the data sizes that shape its models (params)
 READ_ON_VALIDATE = False  # generated: nothing to read
 BASELINES = ()  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold

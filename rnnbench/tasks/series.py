@@ -41,6 +41,7 @@ from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("forecaster",)
 VALIDATION_FIELD = "validation_length"  # the data field that sizes the validation split (None: the task has none)
+MODEL_SIZES = ()  # the data sizes that shape its models (params): none beyond its own data fields
 READ_ON_VALIDATE = True  # `validate` reads the CSV (or draws the sine) and checks the windows fit
 INPUT_FIELDS = {  # data fields a variant can set: how much it reads and in what form; the parts stay as they are
     "input_length": lambda length: f"in{length}",

@@ -26,6 +26,7 @@ from rnnbench.views import Table, to_markdown
 
 ARCHITECTURES = ("classifier",)
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
+MODEL_SIZES = ("vocab_size", "num_classes", "max_length")  # the data sizes that shape its models (params)
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
