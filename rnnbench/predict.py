@@ -7,9 +7,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rnnbench import rundir
+from rnnbench import rundir, selection
 from rnnbench.config import DEFAULT_TASK
 from rnnbench.errors import RnnbenchError
+from rnnbench.selection import check_one_question
 from rnnbench.tasks import TASKS
 
 
@@ -49,68 +50,17 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
     if len(trained) < len(chosen):
         notes.append(f"{len(chosen) - len(trained)} diverged run(s) passed over")
     check_one_question(trained, results)
-    task = TASKS[trained[0].task]
-    candidates, why = task.candidates(trained)
-    key, direction = task.RANK or task.watch(candidates[0].spec.data)
-    for best in ranked(candidates, key, direction):
+    candidates, key, why = selection.ranked_candidates(trained)
+    for best in candidates:
         try:
             rundir.load_model_files(best.path)
         except RnnbenchError as err:
             notes.append(f"passed over a damaged run: {err}")
             continue
-        label = task.METRICS.get(key)
-        value = best.scores.get(key)
-        shown = (
-            "none: these runs have no validation split"
-            if value is None
-            else f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}"
-            if label
-            else f"{value:.4g}"
-        )
-        return best.path, f"best {key.replace('_', ' ')} ({shown}) of " + "; ".join(why), notes
+        return best.path, selection.reason(best, key, why), notes
     raise RnnbenchError(
         f"{results}: no candidate run has readable weights (see the notes above); retrain or pass --run DIR"
     )
-
-
-def check_one_question(records: list, results: Path) -> None:
-    """Refuse to rank runs of different tasks or label sets against each other: a German-vs-Italian run's
-    validation score says nothing about a Japanese-vs-Chinese one's, and neither answers the other's question."""
-    questions: dict[tuple, list[str]] = {}
-    for record in records:
-        experiments = questions.setdefault((record.task, tuple(sorted(record.data.get("labels") or ()))), [])
-        if record.spec.experiment not in experiments:
-            experiments.append(record.spec.experiment)
-    if len(questions) > 1:
-        listed = "; ".join(
-            f"{_labels(task, labels)} ({', '.join(experiments)})" for (task, labels), experiments in questions.items()
-        )
-        raise RnnbenchError(
-            f"{results}: these runs answer different questions: {listed}; choose one with "
-            "--experiment NAME or --run DIR"
-        )
-
-
-def _labels(task: str, labels: tuple) -> str:
-    """Example: ('names', ('German', 'Italian')) -> 'names: German, Italian'; 18 labels: 'names: 18 labels
-    (Arabic, Chinese, Czech, ...)'."""
-    if not labels:
-        return task
-    if len(labels) <= 4:
-        return f"{task}: {', '.join(labels)}"
-    return f"{task}: {len(labels)} labels ({', '.join(labels[:3])}, ...)"
-
-
-def ranked(records: list, key: str, direction: str) -> list:
-    """The records best `key` score first (ties keep their order); runs without it (no validation split) last."""
-
-    def rank(record):
-        value = record.scores.get(key)
-        if value is None or value != value:  # None or NaN
-            return float("-inf")
-        return value if direction == "max" else -value
-
-    return sorted(records, key=rank, reverse=True)
 
 
 def from_run(path: Path):

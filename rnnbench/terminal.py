@@ -45,8 +45,13 @@ def rich_table(table: views.Table, columns: list[int], title: str | None = None)
             and any(len(line) > WRAPPED_TEXT for row in table.rows for line in row[i].splitlines())
         )
         words = max((len(word) for row in table.rows for word in row[i].split()), default=0)
+        header = table.headers[i]
+        if table.narrow_headers:
+            header = narrow_header(
+                header, max((len(line) for row in table.rows for line in row[i].splitlines()), default=0)
+            )
         drawn.add_column(
-            escape(table.headers[i]),
+            escape(header),
             justify="right" if i in table.right else "left",
             no_wrap=not wraps,
             overflow="fold",
@@ -57,6 +62,16 @@ def rich_table(table: views.Table, columns: list[int], title: str | None = None)
             *(escape(row[i]) for i in columns), style="bold" if table.bold_last and n == len(table.rows) - 1 else None
         )
     return drawn
+
+
+def narrow_header(header: str, width: int) -> str:
+    """A header wider than its column's cells (`width` characters) broken onto two lines, at the space that leaves
+    the shorter longest line. Example: ('balanced acc %', 4) -> 'balanced\\nacc %'; ('epochs', 3) -> 'epochs'."""
+    spaces = [i for i, character in enumerate(header) if character == " "]
+    if len(header) <= width or not spaces:
+        return header
+    at = min(spaces, key=lambda i: max(i, len(header) - i - 1))
+    return header[:at] + "\n" + header[at + 1 :]
 
 
 def column_blocks(table: views.Table, console: Console) -> list[list[int]]:
@@ -135,7 +150,7 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
         WorkersStarted,
     )
 
-    tasks, reported_data, seeds_told = {}, [], set()
+    tasks, reported_data, seeds_told, notes_told = {}, [], set(), set()
     counts = Counter() if counts is None else counts  # runs trained, skipped as finished, left to another process
 
     def show(event):
@@ -144,14 +159,22 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
                 if table is not None and not reported_data:  # the data report once: every seed's sizes are alike
                     print_view(table, progress.console)
                     reported_data.append(seed)
+                    notes_told.update(table.notes)
                 if (seed, summary) in seeds_told:  # worker processes each prepare the seeds they train
                     return
                 seeds_told.add((seed, summary))
                 where = f"device {device}" + (
                     f" ({threads} thread{'' if threads == 1 else 's'})" if device.type == "cpu" and threads else ""
                 )
+                # what the data table said (the split check, ...) is not repeated; a seed whose checks read
+                # otherwise (a leaky split leaks differently on every seed) says its own
+                news = [note for note in (table.notes if table is not None else []) if note not in notes_told]
+                notes_told.update(news)
                 progress.console.print(
-                    f"seed {seed}: {summary}; {where}", markup=False, highlight=False, soft_wrap=True
+                    f"seed {seed}: {summary}" + "".join(f"; {note}" for note in news) + f"; {where}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
                 )
             case RunStarted(spec=spec, index=i, total=n, parameters=p, resumed=done):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")

@@ -19,6 +19,7 @@ class Table:
     right: set[int] = field(default_factory=set)  # indices of right-aligned (numeric) columns
     bold_last: bool = False  # the last row is a total
     notes: list[str] = field(default_factory=list)  # sentences that go under the table
+    narrow_headers: bool = False  # on the terminal, a header wider than its column's cells breaks onto two lines
 
 
 def to_markdown(table: Table, heading: str | None = None) -> list[str]:

@@ -1,15 +1,16 @@
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from rnnbench import compare, stats
+from rnnbench import compare, selection, stats
 from rnnbench.config import RunSpec
 from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.rundir import RunRecord
 
 
-def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, seconds=1.0):
+def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, seconds=1.0, validation=None):
     spec = RunSpec(
         experiment=experiment,
         variant=variant,
@@ -25,12 +26,12 @@ def _run(experiment, variant, key, seed, accuracy, cell="gru", params=100, secon
         "parameters": params,
         "test_accuracy": accuracy,
         "test_macro_f1": accuracy,
-        "validation_accuracy": accuracy,
+        "validation_accuracy": accuracy if validation is None else validation,
         "epochs_run": 3,
         "train_seconds": seconds,
         "seconds_per_epoch": seconds / 3,
         "best_epoch": 3,
-        "data": {},
+        "data": {"labels": ["German", "Italian"]},
         "environment": {},
     }
     return RunRecord.from_files(Path(f"/r/{experiment}/{variant}-{key}/seed-{seed}"), spec, metrics)
@@ -89,9 +90,9 @@ def test_formats():
     assert "### e" in markdown and "### f" in markdown
     # columns no run recorded (balanced and majority accuracy here) are left out, not shown as '-'
     assert (
-        "| gru | gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested: 1 shared seed) | "
-        "92.0 ± 2.0 [87.0, 97.0] | 3.0 | 1.00 |"
+        "| gru | uni | 1x8 | 100 | 3 | 92.0 ± 2.0 [87.0, 97.0] | -5.0 (untested) | 92.0 ± 2.0 [87.0, 97.0] | 3.0 | 1.00 |"
     ) in markdown and "balanced acc" not in markdown
+    assert "untested: fewer than 2 seeds shared with the reference." in markdown  # said once, under the table
     assert compare.to_csv(summary).splitlines()[0].startswith("experiment,variant,variant_key,task,cell")
 
 
@@ -166,3 +167,56 @@ def test_stats_known_answers():
     assert math.isnan(stats.paired_test({0: 0.9}, {0: 0.8, 1: 0.7})["p"])  # one shared seed
     assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert stats.holm([math.nan, 0.02])[1] == 0.02 and math.isnan(stats.holm([math.nan, 0.02])[0])
+
+
+def test_a_one_seed_table_says_once_what_every_row_would_repeat():
+    runs = [
+        _run("o", "gru-uni-1x8", "k1", 0, 0.90),
+        _run("o", "lstm-uni-1x8", "k2", 0, 0.95, cell="lstm"),
+        _run("o", "gru-bi-1x8", "k3", 0, 0.85),  # its name says bi, its model is uni: the columns stay
+    ]
+    part = compare.summarize(compare.runs_frame(runs[:2]))
+    # the names say cell, direction and size, and every variant has one seed: no column repeats them
+    assert compare.headers(part) == ("variant", "params", "test acc %", "vs best", "macro-F1 %", "epochs", "train s")
+    assert [row[3] for row in compare.display_rows(part)] == ["best", "-5.0"]  # no '(untested: 1 shared seed)'
+    legend = compare.legend(part)
+    assert legend.count("one seed cannot test") == 1 and "untested" not in legend
+    assert compare.headers(compare.summarize(compare.runs_frame(runs)))[:4] == (
+        "variant",
+        "dir",
+        "params",
+        "test acc %",
+    )
+    more = compare.summarize(compare.runs_frame(runs[:2] + [_run("o", "gru-uni-1x8", "k1", 1, 0.92)]))
+    assert "seeds" in compare.headers(more)  # 2 seeds beside 1: the column says which
+
+
+def test_params_that_differ_by_seed_read_as_a_range_said_once():
+    runs = [_run("v", "gru", "k1", seed, 0.9 + seed / 100, params=100 + 32 * seed) for seed in range(3)]
+    summary = compare.summarize(compare.runs_frame(runs))
+    assert (summary.params_min.iloc[0], summary.params_max.iloc[0]) == (100, 164)
+    assert compare.display_rows(summary)[0][compare.headers(summary).index("params")] == "100–\n164"
+    markdown = compare.to_markdown(summary)
+    assert "| 100–164 |" in markdown
+    assert markdown.count("params: lowest–highest over the seeds where they differ") == 1
+    steady = compare.summarize(compare.runs_frame(RUNS))
+    assert "params:" not in compare.legend(steady[steady.experiment == "e"])
+
+
+def test_the_run_predict_answers_from_is_marked_with_the_score_it_is_chosen_by():
+    # b is best on test accuracy; a has the best validation accuracy, which is what predict ranks runs by
+    runs = [
+        _run("p", "a", "ka", seed, accuracy, validation=validation)
+        for seed, (accuracy, validation) in enumerate([(0.90, 0.95), (0.91, 0.99), (0.92, 0.93)])
+    ] + [_run("p", "b", "kb", seed, accuracy, validation=0.94) for seed, accuracy in enumerate([0.95, 0.96, 0.97])]
+    summary = compare.summarize(compare.runs_frame(runs)).set_index("variant")
+    assert summary.loc["a", "predict_seed"] == 1 and pd.isna(summary.loc["b", "predict_seed"])
+    [candidate, *_], key, why = selection.ranked_candidates(runs)  # what predict ranks with
+    assert (candidate.spec.variant, candidate.spec.seed) == ("a", 1)
+    assert summary.loc["a", "predict_reason"] == selection.reason(candidate, key, why)
+    markdown = compare.to_markdown(summary.reset_index())
+    assert "| b | " in markdown and "| best |" in markdown and "| a † | " in markdown
+    assert (
+        "† the run `rnnbench predict --experiment p` answers from: a seed 1, best validation accuracy (99.0%) of 6 "
+        "runs with 2 languages."
+    ) in markdown

@@ -198,7 +198,8 @@ def test_a_run_saves_and_reports_the_split_check(write_experiment, tmp_path):
     results = tmp_path / "results"
     run = invoke("run", write_experiment(content), "--results", results)
     assert run.exit_code == 0, run.output
-    assert "all distinct; no sequence is in two splits (checked: train ∩ validation 0" in run.output
+    assert "longer ones, all distinct; device cpu" in run.output  # the split check: once, under the table
+    assert run.output.count("no sequence is in two splits (checked: train ∩ validation 0") == 1
     assert "exist" in run.output  # the per-length table
     saved = json.loads(next(results.glob("rev/*/seed-0/data.json")).read_text())
     assert saved["sizes"] == {"train": 84, "validation": 12, "test": 24, "long": 20}

@@ -33,7 +33,11 @@ def two_seeds(tmp_path_factory, names_dir):
 def test_every_names_run_reports_its_data_and_records_its_errors(two_seeds):
     folder, result = two_seeds
     assert "duplicates removed" in result.output and "in several languages" in result.output  # the per-language table
-    assert result.output.count("no name is in two splits (checked: train ∩ validation 0") >= 2  # every seed
+    # the split check is said once, under the table; the seeds' lines say only what each seed's data determined
+    assert result.output.count("no name is in two splits (checked: train ∩ validation 0") == 1
+    assert result.output.count("dropped from every language") == 1
+    seed_lines = [line for line in result.output.splitlines() if line.startswith("seed ")]
+    assert len(seed_lines) == 2 and all(line.endswith("140 names; device cpu (1 thread)") for line in seed_lines)
     run = next((folder / "results" / "tiny").glob("gru-*/seed-1"))
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0 <= metrics["test_balanced_accuracy"] <= 1 and metrics["test_majority_accuracy"] == pytest.approx(0.5)
@@ -235,12 +239,16 @@ def test_predict_passes_over_runs_on_a_leaky_split(two_seeds, names_dir, write_e
             "train": {**TINY["train"], "max_epochs": 6},
         }
     )
-    assert invoke("run", leaky, "--results", results, "--data-dir", names_dir).exit_code == 0
+    ran = invoke("run", leaky, "--results", results, "--data-dir", names_dir, "--set", "seeds=[0,1]")
+    assert ran.exit_code == 0, ran.output
+    # a leaky split leaks otherwise on each seed: seed 0's leak under its table, seed 1's on its own line
+    [seed_1] = [line for line in ran.output.splitlines() if line.startswith("seed 1: ")]
+    assert "split: leaky" in seed_1 and ran.output.count("split: leaky: lines split at random") == 2
     chosen = invoke("predict", "Rossi", "--results", results)
     assert (
         chosen.exit_code == 0
         and "results/tiny/" in chosen.stderr
-        and "1 runs on a leaky split passed over" in chosen.stderr
+        and "2 runs on a leaky split passed over" in chosen.stderr
     )
     asked = invoke("predict", "Rossi", "--results", results, "--experiment", "leaky")
     assert asked.exit_code == 0 and "results/leaky/" in asked.stderr

@@ -199,6 +199,7 @@ def print_table(summary) -> None:
 
     for name, part in compare_runs.by_experiment(summary):
         headers = list(compare_runs.headers(part))
-        right = {i for i, header in enumerate(headers) if i >= 4 and header != "settings"}
-        print_view(views.Table(name, headers, compare_runs.display_rows(part), right=right), out)
+        right = {i for i, header in enumerate(headers) if header not in compare_runs.TEXT_COLUMNS}
+        table = views.Table(name, headers, compare_runs.display_rows(part), right=right, narrow_headers=True)
+        print_view(table, out)
         out.print(compare_runs.legend(part), markup=False, highlight=False, style="dim")

@@ -17,7 +17,9 @@ from rnnbench.compare.summary import (
     summarize,
 )
 from rnnbench.compare.tables import (
+    PREDICT_MARK,
     RENDERERS,
+    TEXT_COLUMNS,
     by_experiment,
     count,
     display_rows,
@@ -34,9 +36,11 @@ __all__ = [
     "COMPARABLE",
     "COSTS",
     "METRICS",
+    "PREDICT_MARK",
     "RENDERERS",
     "STATISTICS",
     "SUMMARY_COLUMNS",
+    "TEXT_COLUMNS",
     "best_row",
     "by_experiment",
     "count",

@@ -16,8 +16,8 @@ import math
 
 import pandas as pd
 
-from rnnbench import stats, yamlfile
-from rnnbench.errors import UsageError
+from rnnbench import selection, stats, yamlfile
+from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.fields import reads_nothing
 from rnnbench.metrics import Metric
 from rnnbench.rundir import RunRecord
@@ -56,16 +56,22 @@ IDENTITY = (
     "hidden_size",
     "param_budget",
     "params",
+    "params_min",
+    "params_max",
     "settings",
     "seeds",
     "diverged",
-)  # diverged: how many of its seeds
+)  # params: its first seed's count, params_min and params_max: over its seeds; diverged: how many of its seeds
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
-SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON
+# the run `predict --experiment` answers from: its seed and why it was chosen, on its variant's row (null elsewhere)
+PREDICTS = ("predict_seed", "predict_reason")
+SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON + PREDICTS
 
 
 def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
-    """One row per run: its identity, its model and its scores (NaN where the task has no such score)."""
+    """One row per run: its identity, its model and its scores (NaN where the task has no such score), and, on the
+    run `predict --experiment` would answer from, why it is chosen (`predict_reason`)."""
+    chosen = _predicted(runs)
     rows = []
     for run in runs:
         model = run.spec.model
@@ -95,9 +101,29 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
                 "train_seconds": None if run.diverged else run.train_seconds,
                 "seconds_per_epoch": None if run.diverged else run.seconds_per_epoch,
                 "path": str(run.path),
+                "predict_reason": chosen.get(run.path),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _predicted(runs: list[RunRecord]) -> dict:
+    """{path: why} of the run `predict --experiment NAME` answers from, for each experiment: chosen by the very
+    functions `predict` chooses with (selection.py), among the runs that did not diverge. `predict` also passes over
+    a run whose weights do not read, which needs the files: nothing here reads them."""
+    by_experiment: dict[str, list[RunRecord]] = {}
+    for run in runs:
+        if run.diverged is None:
+            by_experiment.setdefault(run.spec.experiment, []).append(run)
+    chosen = {}
+    for experiment, trained in by_experiment.items():
+        try:
+            selection.check_one_question(trained, experiment)
+        except RnnbenchError:  # predict refuses to rank these against each other: nothing to mark
+            continue
+        candidates, key, why = selection.ranked_candidates(trained)
+        chosen[candidates[0].path] = selection.reason(candidates[0], key, why)
+    return chosen
 
 
 def summarize(
@@ -118,8 +144,16 @@ def summarize(
     rows = []
     for _, group in per_run.groupby(["experiment", "variant_key"], sort=False):
         first = group.iloc[0]
-        row = {column: first[column] for column in IDENTITY if column not in ("seeds", "diverged")}
+        counted = ("seeds", "diverged", "params_min", "params_max")  # over the group, below
+        row = {column: first[column] for column in IDENTITY if column not in counted}
         row |= {"seeds": group["seed"].nunique(), "diverged": int(group["diverged"].sum())}
+        # a vocabulary read from each seed's training split can differ by a character, and so the parameter count
+        row |= {"params_min": int(group["params"].min()), "params_max": int(group["params"].max())}
+        predicted = group[group["predict_reason"].notna()]
+        row |= {
+            "predict_seed": predicted["seed"].iloc[0] if len(predicted) else None,
+            "predict_reason": predicted["predict_reason"].iloc[0] if len(predicted) else None,
+        }
         for name, metric_of in METRICS.items():
             interval = stats.mean_interval(pd.to_numeric(group[name], errors="coerce").tolist())
             # a t interval knows no bounds: clip it to the metric's range (shares within [0, 1], costs ≥ 0, R² ≤ 1)
@@ -133,6 +167,7 @@ def summarize(
     summary = pd.DataFrame(rows)
     summary["settings"] = _settings(summary)
     summary["param_budget"] = summary["param_budget"].astype("Int64")  # whole numbers, or null without a budget
+    summary["predict_seed"] = summary["predict_seed"].astype("Int64")  # a seed on one row, null on the others
     renamed = summary.duplicated(["experiment", "variant"], keep=False)
     summary.loc[renamed, "variant"] = summary.loc[renamed, "variant"] + "@" + summary.loc[renamed, "variant_key"]
     if metric is not None and summary[f"{metric}_mean"].isna().all():

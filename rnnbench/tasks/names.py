@@ -145,13 +145,12 @@ def write_csv(corpus: dict[str, list[str]], path: Path) -> int:
 
 
 def describe(sizes: dict, report: dict) -> str:
-    """One seed's data in a line, printed as each seed starts."""
+    """One seed's data in a line, printed as each seed starts: what the data determined. What cleaning and the split
+    did (duplicates, names under several languages, the split check) is the data table's to say."""
     return (
         f"data determined {sizes['num_classes']} classes, vocabulary {sizes['vocab_size']} (incl. padding and "
         f"unknown), max length {sizes['max_length']}; split {sizes['train_size']} / {sizes['validation_size']} / "
-        f"{sizes['test_size']} names; removed {sizes['duplicates_removed']} duplicate lines; "
-        f"{sizes['multi_language_names']} names listed under several languages "
-        f"{names.TREATMENT[report['multi_language_policy']]}; {names.describe_overlap(report)}"
+        f"{sizes['test_size']} names"
     )
 
 

@@ -209,11 +209,11 @@ def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepar
 
 
 def describe(sizes: dict, report: dict) -> str:
+    """One seed's data in a line (the split check: the data table's)."""
     distinct = ", all distinct" if report["split"] == "distinct" else ""
     return (
         f"generated {sizes['train_size']} / {sizes['validation_size']} / {sizes['test_size']} sequences of symbols "
-        f"1-{sizes['symbols']} and {sizes['long_size']} longer ones{distinct}; "
-        f"{reversal.describe_overlap(report)}"
+        f"1-{sizes['symbols']} and {sizes['long_size']} longer ones{distinct}"
     )
 
 

@@ -210,6 +210,7 @@ def _by_label(table: csvfile.Table) -> dict[str, list[str]]:
 
 
 def describe(sizes: dict, report: dict) -> str:
+    """One seed's data in a line: what the data determined (deduplication and the split check: the data table's)."""
     what = (
         f"{sizes['num_classes']} classes"
         if "num_classes" in sizes
@@ -218,13 +219,12 @@ def describe(sizes: dict, report: dict) -> str:
     return (
         f"data determined {what}, vocabulary {sizes['vocab_size']:,} {sizes['tokenizer']} tokens (incl. padding and "
         f"unknown), max length {sizes['max_length']}; split {sizes['train_size']:,} / {sizes['validation_size']:,} "
-        f"/ {sizes['test_size']:,} examples; removed {sizes['duplicates_removed']:,} duplicate rows"
+        f"/ {sizes['test_size']:,} examples"
         + (
             f"; {report['test_file_names']:,} texts of the test file held out of training"
             if report.get("test_file_names")
             else ""
         )
-        + f"; {names.describe_overlap(report, 'text')}"
     )
 
 
