@@ -27,6 +27,7 @@ class RunStarted:
     total: int
     parameters: int
     resumed: int = 0  # epochs a checkpoint had finished: training continues after them
+    trains: bool = True  # False: a baseline with nothing to train, scored once (its one history row, epoch 1)
 
 
 @dataclass(frozen=True)

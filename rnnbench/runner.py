@@ -169,7 +169,8 @@ def run_one(
     model = task.MODELS[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
     resume = rundir.load_checkpoint(results, spec, device)
-    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0))
+    trains = any(p.requires_grad for p in model.parameters())  # else a baseline, scored once (train.scored_once)
+    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0, trains=trains))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     train = spec.train

@@ -56,6 +56,7 @@ def test_every_constant_is_of_its_kind(task):
     assert module.ARCHITECTURES and module.MODELS
     assert set(module.COLUMNS) <= set(module.METRICS)
     assert set(module.SCORED_BESIDE) <= set(module.BASELINES)
+    assert set(module.NO_LOSS) <= set(module.BASELINES)
     assert module.VALIDATION_FIELD is None or module.VALIDATION_FIELD in module.Data.model_fields
     assert module.RANK is None or module.RANK[1] in ("max", "min")
 

@@ -30,6 +30,8 @@ class Task(Protocol):
     ARCHITECTURES: tuple[str, ...]  # the values of `model.architecture` it accepts, its default first
     BASELINES: tuple[str, ...]  # the baseline cells it can score (cells that read nothing but their data)
     SCORED_BESIDE: tuple[str, ...]  # baselines added to every experiment of the task as variants (often none)
+    NO_LOSS: tuple[str, ...]  # baselines with no loss in the space its networks train in (their forward answers
+    # loss None): history.csv and metrics.json record none for them, and `export` sends none
     INPUT_FIELDS: dict[str, str]  # {data field: how it shows in a variant name}: fields a variant may set, which
     # change how examples are read, never which examples each split holds
     VALIDATION_FIELD: str | None  # the data field that sizes the validation split (None: the task has none)

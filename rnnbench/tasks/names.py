@@ -31,6 +31,7 @@ BASELINES = ("majority", "linear")  # the baseline cells it trains (config refus
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
 SCORED_BESIDE = ()  # no baseline is added unasked
+NO_LOSS = ()  # a baseline it runs has its own loss (the majority class: the cross-entropy of its frequencies)
 RANK = None  # `predict` ranks runs by the watched score
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
 # a text → class task: the classifier, its scores, what early stopping watches and how tables read them

@@ -42,6 +42,7 @@ BASELINES = ()  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
+NO_LOSS = ()  # it has no baseline
 RANK = None  # `predict` ranks runs by the watched score
 MODELS = sequence_models.ARCHITECTURES
 MODEL_COLUMN = "model"

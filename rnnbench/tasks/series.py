@@ -54,6 +54,7 @@ MODELS = forecasters.ARCHITECTURES
 MODEL_COLUMN = "forecast"
 BASELINES = metrics.BASELINE_FORECASTS  # the baseline cells it scores (config refuses another task's)
 SCORED_BESIDE = BASELINES  # added to every series experiment as variants, unless it lists them itself
+NO_LOSS = BASELINES  # forecasts from the whole history, scored in the series' units: no loss in the scaled space
 WATCH = ("validation_loss", "min")  # early stopping keeps the epoch with the lowest validation MSE (scaled)
 RANK = ("validation_mase", "min")  # `predict` answers from the run with the lowest validation MASE: in the series'
 # units, so runs that read the series otherwise (log, differences) and the baselines are ranked alike

@@ -30,6 +30,7 @@ MODEL_SIZES = ("vocab_size", "num_classes", "max_length")  # the data sizes that
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
+NO_LOSS = ()  # a baseline it runs has its own loss (the majority class: the cross-entropy of its frequencies)
 RANK = None  # `predict` ranks runs by the watched score
 MODELS = classification.MODELS
 MODEL_COLUMN = "head"
