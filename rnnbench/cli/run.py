@@ -144,21 +144,21 @@ def run(
     exp = config.load(experiment, set_ or [])
     threads = thread_count(threads)  # the free cores unless asked otherwise (None: $OMP_NUM_THREADS says), read once
     workers = _workers(jobs, threads, said=jobs_given) if executor == "local" else 1
+    if executor == "ray":
+        from rnnbench.executors import require_ray
+
+        require_ray()  # before any data is read
     if workers > 1 and len(exp.run_specs()) > 1:
         from rnnbench.executors import warm_up
 
-        warm_up()  # the workers' fork server imports torch while this process does
+        warm_up()  # the workers' fork server imports torch while this process reads the data and does the same
+    found = source(exp.data, data_dir)  # a file that cannot be read is refused before torch is imported
     from rnnbench import compare as compare_runs
     from rnnbench import rundir
     from rnnbench.environment import use_threads
     from rnnbench.sweep import run_experiment
 
     use_threads(threads)  # with --jobs, the threads the workers share
-    if executor == "ray":
-        from rnnbench.executors import require_ray
-
-        require_ray()  # before any data is read
-    found = source(exp.data, data_dir)
     with progress(err) as bars:
         counts = Counter()
         outcome = run_experiment(
