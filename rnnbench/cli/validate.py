@@ -36,14 +36,13 @@ def validate(
 
 
 def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
-    from rnnbench import compare as compare_runs
     from rnnbench import config
     from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 
     exp = config.load(experiment, overrides)
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
-    count = compare_runs.count
+    count = views.count
     title = f"{exp.name}: {count(len(variants), 'variant')} × {count(len(exp.seeds), 'seed')} = {count(runs, 'run')}"
     task = config.task_of(exp.data)
     headers = ["variant", "cell", "impl", "dir", "size", "input", task.MODEL_COLUMN, "dropout"]
