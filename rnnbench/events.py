@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnnbench.config import RunSpec
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,17 @@ checkable by hand."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
-from rnnbench.cells import GATES  # weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n
+if TYPE_CHECKING:  # the scores of tensors import torch where they run: tables and parameter counts need none
+    import torch
+    from torch import nn
+
+# weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n (cells.py builds its layers with
+# the same: a test checks the two agree)
+GATES = {"rnn": 1, "gru": 3, "lstm": 4, "linear_rnn": 1}
 
 
 def confusion_matrix(targets, predictions, num_classes: int) -> np.ndarray:
@@ -207,6 +210,9 @@ def sequence_scores(predictions: torch.Tensor, targets: torch.Tensor, lengths: t
     answered right. Example: predictions [[2, 7, 3], [4, 0, 0]], targets [[2, 7, 3], [5, 0, 0]], lengths [3, 1]
     -> token 0.75, exact 0.5, by length {1: 0.0, 3: 1.0}.
     """
+    import torch
+    import torch.nn.functional as F
+
     width = max(predictions.shape[1], targets.shape[1])
     predictions = F.pad(predictions.cpu(), (0, width - predictions.shape[1]))
     targets = F.pad(targets.cpu(), (0, width - targets.shape[1]))
@@ -241,6 +247,8 @@ def sequence_mse(values: torch.Tensor, targets: torch.Tensor, width: int) -> flo
     Both are padded with 0 or cut to `width`. Example: values [[2.5, 7.0]], targets [[2, 7, 3]], width 3 ->
     ((0.5)² + 0² + 3²) / 3 = 3.0833…
     """
+
+    import torch.nn.functional as F
 
     def fixed(tensor):
         tensor = tensor.detach().cpu().double()

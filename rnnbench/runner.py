@@ -166,7 +166,7 @@ def run_one(
         prepared = task.prepare(spec.data, source, spec.seed, device)
     torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
     architecture, arguments = task.build(spec.model, prepared)
-    model = task.MODELS[architecture](**arguments).to(device)
+    model = task.model_classes()[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
     resume = rundir.load_checkpoint(results, spec, device)
     trains = any(p.requires_grad for p in model.parameters())  # else a baseline, scored once (train.scored_once)

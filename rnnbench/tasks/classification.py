@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from rnnbench import metrics, models
+from rnnbench import metrics
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS, NamesSplits
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
-from rnnbench.train import classification_score, evaluate
+
+if TYPE_CHECKING:  # torch, the models and training are imported where a model is built, trained or read:
+    import torch  # reading an experiment's `data:` section or its runs' scores needs none of them
 
 WATCH = ("validation_accuracy", "max")  # early stopping keeps the epoch with the best validation accuracy
 
@@ -33,10 +34,18 @@ MODEL_COLUMN = "head"  # what `validate` calls the part after the recurrent laye
 
 def validator(prepared) -> Callable:
     """The per-epoch validation score: (accuracy, loss)."""
+    from rnnbench.train import classification_score
+
     return classification_score
 
 
-MODELS = models.ARCHITECTURES
+def model_classes() -> dict[str, type]:
+    """Class name (as build returns it and model.json records it) -> model class."""
+    from rnnbench import models
+
+    return models.ARCHITECTURES
+
+
 METRICS = {
     "test_accuracy": Metric("test acc %", 100, 1, True),
     "test_balanced_accuracy": Metric("balanced acc %", 100, 1, True),
@@ -76,6 +85,8 @@ class Prepared:
     @property
     def class_frequencies(self) -> list[float]:
         """Each class's share of the training split (what the majority baseline answers)."""
+        import torch
+
         counts = torch.bincount(self.tensors["train"].targets.cpu(), minlength=len(self.splits.labels))
         return (counts / counts.sum()).tolist()
 
@@ -87,6 +98,8 @@ class Prepared:
 
 
 def encode(encoder, examples: list[tuple[str, int]]) -> TensorSplit:
+    import torch
+
     tokens, lengths = encoder.encode([text for text, _ in examples])
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
 
@@ -114,6 +127,8 @@ def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -
     """(architecture, constructor arguments) of a variant's classifier or baseline. A parameter budget is solved
     against the vocabulary of all splits, not this seed's training split, so that every seed of a variant trains
     the same hidden size (counts differ by a few weights)."""
+    from rnnbench import models
+
     sizes = (vocab_size or prepared.encoder.size, len(prepared.splits.labels), prepared.class_frequencies)
     hidden = model.hidden_size
     if model.param_budget:
@@ -165,6 +180,10 @@ def _scores(
     last partial batch, as a PyTorch DataLoader with drop_last=True does (a split smaller than one batch is
     scored whole rather than not at all); the test predictions are those of the examples scored.
     """
+    import torch
+
+    from rnnbench.train import evaluate
+
     scores, predictions = {}, None
     for split_name, split in splits.items():
         if len(split) == 0:
@@ -225,10 +244,13 @@ class Predictor:
         noun: str,
         max_length: int,
     ) -> Predictor:
-        if info.get("architecture") not in MODELS:
+        import torch
+
+        models = model_classes()
+        if info.get("architecture") not in models:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a classifier")
         with describing_weights(where):
-            model = MODELS[info["architecture"]](**info["arguments"])
+            model = models[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
             encoder, labels = encoder_of(info), list(info["labels"])
         with torch.no_grad():
@@ -237,14 +259,15 @@ class Predictor:
             raise RnnbenchError(f"{where}: {len(labels)} labels for a model of {classes} classes")
         return cls(model, encoder, labels, clean, noun, max_length)
 
-    @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 3, where: list[str] | None = None) -> list[dict]:
         """Example: ['Tribbiani'] ->
         [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}].
         `where` names each text in errors (default 'name 1', 'name 2', ...)."""
+        from rnnbench import models
+
         cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
-        probabilities = models.probabilities(self.model, tokens, lengths)
+        probabilities = models.probabilities(self.model, tokens, lengths)  # without gradients
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
         answers = [
             {

@@ -39,8 +39,6 @@ class Task(Protocol):
     PREDICT_BY_DEFAULT: bool  # `predict` with no --run or --experiment may answer from this task's runs
 
     # --- models: what each architecture is built from
-    MODELS: dict[str, Callable[..., torch.nn.Module]]  # class name (as build returns it and model.json records
-    # it) -> model class, which takes flat constructor arguments
     MODEL_COLUMN: str  # what `validate` and `params` call the part after the recurrent layers
     MODEL_SIZES: tuple[str, ...]  # the data sizes (keys of prepared.sizes) that shape its models, which `params`
     # names above its table
@@ -50,6 +48,11 @@ class Task(Protocol):
     COLUMNS: tuple[str, ...]
     RECORDS: dict[str, type | tuple[type, ...]]  # what its readers need in metrics.json, of which type
     RANK: tuple[str, str] | None  # (score, "max" or "min") `predict` ranks runs by; None: the watched score
+
+    def model_classes(self) -> dict[str, Callable[..., torch.nn.Module]]:
+        """Class name (as build returns it and model.json records it) -> model class, which takes flat constructor
+        arguments. A function, not a constant: the classes import torch, which reading a task's `data:` schema,
+        validating an experiment or comparing its runs never needs."""
 
     def canonical(self, model: ModelSpec) -> ModelSpec:
         """The model with the task's defaults made explicit (so that variant keys do not drift)."""
@@ -76,7 +79,8 @@ class Task(Protocol):
         """The data report of one seed as a table."""
 
     def build(self, model: ModelSpec, prepared: Any) -> tuple[str, dict]:
-        """(architecture, constructor arguments) of a variant: MODELS[architecture](**arguments) is the model."""
+        """(architecture, constructor arguments) of a variant: model_classes()[architecture](**arguments) is the
+        model."""
 
     def watch(self, data: Any) -> tuple[str, str]:
         """(history key, "max" or "min"): what early stopping watches, and its direction."""

@@ -9,21 +9,29 @@ validation_length, origins, seasonal_period, transform, difference, scaling).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from rnnbench import forecasters, metrics
+from rnnbench import metrics
 from rnnbench.data import series
 from rnnbench.data.batches import TensorSplit
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
-from rnnbench.train import outputs
 from rnnbench.views import Table, to_markdown
 
-MODELS = forecasters.ARCHITECTURES
+if TYPE_CHECKING:  # torch, the models and training are imported where a model is built, trained or read:
+    import torch  # reading an experiment's `data:` section or its runs' scores needs none of them
+
 BASELINES = metrics.BASELINE_FORECASTS  # forecasts from the history alone, with no network
 SCORES = ("mase", "smape", "mae", "rmse", "mape")
 MAX_HISTORY = 10_000  # values of the series kept in a run directory, for `predict` and plots
+
+
+def model_classes() -> dict[str, type]:
+    """Class name (as build returns it and model.json records it) -> model class."""
+    from rnnbench import forecasters
+
+    return forecasters.ARCHITECTURES
 
 
 def fingerprint(data, source) -> dict:
@@ -104,6 +112,8 @@ class Prepared:
 
 
 def _tensors(inputs: np.ndarray, targets: np.ndarray, device: torch.device) -> TensorSplit:
+    import torch
+
     lengths = torch.full((len(inputs),), inputs.shape[1], dtype=torch.long)
     return TensorSplit(
         torch.tensor(inputs, dtype=torch.float32), lengths, torch.tensor(targets, dtype=torch.float32)
@@ -142,6 +152,8 @@ def forecasts(model: torch.nn.Module, prepared: Prepared, spec, origins: list[in
                 for o in origins
             ]
         )
+    from rnnbench.train import outputs
+
     scaled, _ = outputs(model, prepared.tensors[split])
     last = prepared.series.values[np.array(origins) - 1, 0]  # y_{o−1}, what a forecast of changes starts from
     return series.from_model_space(
@@ -152,6 +164,8 @@ def forecasts(model: torch.nn.Module, prepared: Prepared, spec, origins: list[in
 def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]:
     """Validation and test MAE, RMSE, MAPE, sMAPE, MASE (the mean over forecast origins, in the series' units);
     the test MAE per horizon step (`test_mae_by_step`); one predictions row per test origin and step."""
+    from rnnbench.train import outputs
+
     data, values = prepared.data, prepared.series.values[:, 0]
     scores, rows = {}, []
     for split, origins in (("validation", prepared.validation_origins), ("test", prepared.parts.origins)):
@@ -196,12 +210,11 @@ class ForecastPredictor:
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> ForecastPredictor:
         with describing_weights(where):
-            model = MODELS[info["architecture"]](**info["arguments"])
+            model = model_classes()[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
             baseline = info["arguments"]["kind"] if info["architecture"] == "BaselineForecaster" else None
             return cls(model, info, baseline)
 
-    @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
         """Example: [] ->
         [{'input': "the series' end (144 values)", 'output': '449.3 427.1 ...', 'forecast': [...]}]."""
@@ -227,8 +240,11 @@ class ForecastPredictor:
             if transform == "log" and (history <= 0).any():
                 raise RnnbenchError("this model reads log values: every value given must be positive")
             modelled = series.to_model_space(history[-(length + difference) :], transform, difference)[difference:]
+            import torch
+
             window = torch.tensor(self.scaler.transform(modelled), dtype=torch.float32)[None]
-            scaled = self.model(window, torch.tensor([length]))[0].double().numpy()
+            with torch.no_grad():
+                scaled = self.model(window, torch.tensor([length]))[0].double().numpy()
             forecast = series.from_model_space(self.scaler.target_back(scaled), history[-1:, 0], transform, difference)[
                 0
             ]

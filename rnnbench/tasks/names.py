@@ -8,9 +8,8 @@ or a baseline. Early stopping watches validation accuracy. `predict` ranks the l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import AfterValidator, Field, field_validator
 
 from rnnbench.data import corpus as names_corpus
@@ -21,6 +20,9 @@ from rnnbench.errors import RnnbenchError
 from rnnbench.fields import Flag, Fraction, ModelSpec, Strict, ValidationFraction, distinct
 from rnnbench.tasks import classification, classification_views
 from rnnbench.views import Table
+
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
 
 Language = Literal[LANGUAGES]
 ARCHITECTURES = ("classifier",)  # the first is the default
@@ -35,14 +37,14 @@ NO_LOSS = ()  # a baseline it runs has its own loss (the majority class: the cro
 RANK = None  # `predict` ranks runs by the watched score
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
 # a text → class task: the classifier, its scores, what early stopping watches and how tables read them
-MODELS, MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (
-    classification.MODELS,
+MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (
     classification.MODEL_COLUMN,
     classification.METRICS,
     classification.COLUMNS,
     classification.RECORDS,
 )
 watch, validator, show_scores = classification.watch, classification.validator, classification.show_scores
+model_classes = classification.model_classes
 MAX_NAME_LENGTH = 100
 
 

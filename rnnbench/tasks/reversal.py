@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field
 
-from rnnbench import sequence_models
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
 from rnnbench.fields import (
@@ -34,6 +32,9 @@ from rnnbench.metrics import Metric
 from rnnbench.tasks import sequences
 from rnnbench.views import Table, to_markdown
 
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
+
 ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
 MODEL_SIZES = ("symbols",)  # the data sizes that shape its models (params)
@@ -44,7 +45,7 @@ PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the
 SCORED_BESIDE = ()  # no baseline is added unasked
 NO_LOSS = ()  # it has no baseline
 RANK = None  # `predict` ranks runs by the watched score
-MODELS = sequence_models.ARCHITECTURES
+model_classes = sequences.model_classes
 MODEL_COLUMN = "model"
 WATCH = ("validation_accuracy", "max")  # validation exact-sequence accuracy
 METRICS = {
@@ -253,6 +254,8 @@ def data_table(report: dict, title: str) -> Table:
 
 
 def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
+    from rnnbench import sequence_models
+
     # the answer is the input reversed: the same symbols on both sides, one vocabulary
     return sequence_models.sequence_arguments(
         model,

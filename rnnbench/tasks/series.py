@@ -14,12 +14,11 @@ horizon step. `predict` forecasts the steps after the series' end, or after valu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field, model_validator
 
-from rnnbench import forecasters, metrics
+from rnnbench import metrics
 from rnnbench.data import series
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import (
@@ -36,8 +35,10 @@ from rnnbench.fields import (
 )
 from rnnbench.metrics import Metric
 from rnnbench.tasks import forecasting
-from rnnbench.train import outputs
 from rnnbench.views import Table, to_markdown
+
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
 
 ARCHITECTURES = ("forecaster",)
 VALIDATION_FIELD = "validation_length"  # the data field that sizes the validation split (None: the task has none)
@@ -50,7 +51,7 @@ INPUT_FIELDS = {  # data fields a variant can set: how much it reads and in what
     "scaling": lambda kind: f"scale-{kind}",
 }
 PREDICT_BY_DEFAULT = False
-MODELS = forecasters.ARCHITECTURES
+model_classes = forecasting.model_classes
 MODEL_COLUMN = "forecast"
 BASELINES = metrics.BASELINE_FORECASTS  # the baseline cells it scores (config refuses another task's)
 SCORED_BESIDE = BASELINES  # added to every series experiment as variants, unless it lists them itself
@@ -266,6 +267,9 @@ def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
 
 
 def _size_for_budget(arguments: dict, budget: int) -> int:
+    import torch
+
+    from rnnbench import forecasters
     from rnnbench.models import closest_size
 
     def total(hidden: int) -> int:
@@ -278,6 +282,8 @@ def _size_for_budget(arguments: dict, budget: int) -> int:
 
 def validator(prepared: Prepared):
     """Each epoch's validation score: (no accuracy, the mean squared error of the scaled forecasts)."""
+
+    from rnnbench.train import outputs
 
     def loss(model, split):
         return None, outputs(model, split)[1]
