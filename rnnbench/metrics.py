@@ -343,17 +343,36 @@ def baseline_forecast(kind: str, history, horizon: int, period: int) -> np.ndarr
     Example: history [1, 2, 3, 4], horizon 2, period 2 -> naive [4, 4], seasonal_naive [3, 4], drift [5, 6],
     mean [2.5, 2.5].
     """
+    return summary_forecast(kind, forecast_summary(history, period), horizon, period)
+
+
+def forecast_summary(history, period: int) -> dict:
+    """All that the benchmark forecasts read of a history y_1 … y_T: its length T, its first value, its mean and
+    its last season (the last `period` values; fewer if it is shorter). A run keeps this of its whole series, so
+    that `predict` forecasts after the series exactly as the run scored the method (summary_forecast).
+    Example: [1, 2, 3, 4], period 2 -> {'count': 4, 'first': 1.0, 'mean': 2.5, 'season': [3.0, 4.0]}."""
     history = np.asarray(history, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum past the largest float: an infinite mean, refused
+        mean = float(history.mean())  # by whoever forecasts from it
+    return {"count": len(history), "first": float(history[0]), "mean": mean, "season": history[-period:].tolist()}
+
+
+def summary_forecast(kind: str, summary: dict, horizon: int, period: int) -> np.ndarray:
+    """baseline_forecast from a history's forecast_summary. Example: {'count': 4, 'first': 1.0, 'mean': 2.5,
+    'season': [3.0, 4.0]}, horizon 2, period 2 -> drift [5, 6]."""
+    count, season = summary["count"], np.asarray(summary["season"], dtype=float)
+    last = season[-1]
     steps = np.arange(1, horizon + 1)
-    if kind == "seasonal_naive" and len(history) < period:
-        raise ValueError(f"seasonal naive: {len(history)} values, less than one season of {period}")
-    if kind == "naive":
-        return np.full(horizon, history[-1])
-    if kind == "seasonal_naive":
-        return history[len(history) - period + (steps - 1) % period]
-    if kind == "drift":
-        slope = (history[-1] - history[0]) / (len(history) - 1) if len(history) > 1 else 0.0
-        return history[-1] + steps * slope
-    if kind == "mean":
-        return np.full(horizon, history.mean())
+    if kind == "seasonal_naive" and count < period:
+        raise ValueError(f"seasonal naive: {count} values, less than one season of {period}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        if kind == "naive":
+            return np.full(horizon, last)
+        if kind == "seasonal_naive":
+            return season[len(season) - period + (steps - 1) % period]
+        if kind == "drift":
+            slope = (last - summary["first"]) / (count - 1) if count > 1 else 0.0
+            return last + steps * slope
+        if kind == "mean":
+            return np.full(horizon, summary["mean"])
     raise ValueError(f"unknown baseline {kind!r}")

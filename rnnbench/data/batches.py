@@ -19,6 +19,11 @@ class TensorSplit:
     def __len__(self) -> int:
         return len(self.lengths)
 
+    @property
+    def longest(self) -> int:
+        """The longest example's length (0 for an empty split): what `predict` compares a new input with."""
+        return int(self.lengths.max()) if len(self) else 0
+
     def to(self, device: torch.device) -> TensorSplit:
         return TensorSplit(self.tokens.to(device), self.lengths.cpu(), self.targets.to(device))
 

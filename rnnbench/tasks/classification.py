@@ -229,9 +229,10 @@ class Predictor:
         clean: Callable[[str], str],
         noun: str,
         max_length: int,
+        longest: int | None = None,
     ):
         self.model, self.encoder, self.labels, self.clean = model.eval(), encoder, labels, clean
-        self.noun, self.max_length = noun, max_length
+        self.noun, self.max_length, self.longest = noun, max_length, longest  # longest: of the training inputs
 
     @classmethod
     def from_files(
@@ -257,12 +258,13 @@ class Predictor:
             classes = model.eval()(*encoder.encode(["a"]))[0].shape[-1]
         if len(labels) != classes:
             raise RnnbenchError(f"{where}: {len(labels)} labels for a model of {classes} classes")
-        return cls(model, encoder, labels, clean, noun, max_length)
+        return cls(model, encoder, labels, clean, noun, max_length, info.get("longest_input"))
 
     def predict(self, texts: list[str], top_k: int = 3, where: list[str] | None = None) -> list[dict]:
         """Example: ['Tribbiani'] ->
         [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}].
-        `where` names each text in errors (default 'name 1', 'name 2', ...)."""
+        `where` names each text in errors (default 'name 1', 'name 2', ...). An answer adds what the model never
+        saw: the characters (or words) it reads as unknown, and `notes` on an input longer than any it trained on."""
         from rnnbench import models
 
         cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length, where)
@@ -278,10 +280,12 @@ class Predictor:
             }
             for text, values, indices in zip(texts, top.values, top.indices)
         ]
-        for answer, item in zip(answers, cleaned):
+        for answer, item, length in zip(answers, cleaned, lengths.tolist()):
             unseen = unknown(self.encoder, item)
             if unseen:  # the model reads each of them as one "unknown" token: the answer means less
                 answer[unseen_key(self.encoder)] = unseen
+            if self.longest is not None and length > self.longest:
+                answer["notes"] = [longer_note(length, self.longest, unit(self.encoder), self.noun)]
         return answers
 
 
@@ -301,9 +305,22 @@ def cleaned_inputs(
     return cleaned
 
 
+def longer_note(length: int, longest: int, unit: str, noun: str) -> str:
+    """Example: (25, 18, 'characters', 'name') -> '25 characters, longer than any name this model trained on (18
+    at most): the answer says less'."""
+    return (
+        f"{length:,} {unit}, longer than any {noun} this model trained on ({longest:,} at most): the answer says less"
+    )
+
+
+def unit(encoder) -> str:
+    """What an encoder's lengths count: 'words' for a word tokenizer, else 'characters'."""
+    return "words" if getattr(encoder, "kind", "char") == "word" else "characters"
+
+
 def unseen_key(encoder) -> str:
     """Where an answer lists what the model never saw: characters, or words for a word tokenizer."""
-    return "unseen_words" if getattr(encoder, "kind", "char") == "word" else "unseen_characters"
+    return "unseen_words" if unit(encoder) == "words" else "unseen_characters"
 
 
 def unknown(encoder, text: str) -> list[str]:

@@ -92,10 +92,13 @@ class Task(Protocol):
         """(metrics, files) of a finished model: its scores, and the files written beside them (predictions)."""
 
     def model_info(self, prepared: Any, data: Any) -> dict:
-        """What predict needs beside the weights (vocabularies, labels, scaler), saved in model.json."""
+        """What predict needs beside the weights (vocabularies, labels, scaler), saved in model.json: enough to
+        answer exactly as the run was scored (never a cut-down copy of its data), and what an input unlike the
+        training data is told by (the longest training input, a series' training range)."""
 
     def predictor(self, state_dict: dict, info: dict, where: Path) -> Any:
-        """The model rebuilt from a run: an object with .predict(texts, top_k, where) -> list[dict]."""
+        """The model rebuilt from a run: an object with .predict(texts, top_k, where) -> list[dict], one answer per
+        input; an answer to an input unlike the training data holds `notes`, a sentence each."""
 
     def candidates(self, records: list) -> tuple[list, list[str]]:
         """(the runs predict may answer from, a line for each passed over and why)."""

@@ -174,11 +174,13 @@ def score(model: torch.nn.Module, prepared: classification.Prepared, spec) -> tu
 
 
 def model_info(prepared: classification.Prepared, data: Data) -> dict:
-    """What predict needs beside the weights: the characters, the languages and how names were cleaned."""
+    """What predict needs beside the weights: the characters, the languages, how names were cleaned, and the
+    longest training name (predict notes a longer one)."""
     return {
         "vocab": list(prepared.encoder.chars),
         "labels": list(prepared.splits.labels),
         "preprocessing": {"strip_accents": data.strip_accents, "lowercase": data.lowercase},
+        "longest_input": prepared.tensors["train"].longest,
     }
 
 

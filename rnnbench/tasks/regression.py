@@ -160,10 +160,18 @@ class Predictor:
     """Answers texts with a number, in the target's units, from a trained regressor."""
 
     def __init__(
-        self, model: torch.nn.Module, encoder, clean: Callable[[str], str], shift: float, spread: float, max_length: int
+        self,
+        model: torch.nn.Module,
+        encoder,
+        clean: Callable[[str], str],
+        shift: float,
+        spread: float,
+        max_length: int,
+        longest: int | None = None,
     ):
         self.model, self.encoder, self.clean = model.eval(), encoder, clean
         self.shift, self.spread, self.max_length = shift, spread, max_length
+        self.longest = longest  # the longest training input, in tokens (None: an older run recorded none)
 
     @classmethod
     def from_files(
@@ -181,23 +189,26 @@ class Predictor:
             model = model_classes()[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
             encoder, shift, spread = encoder_of(info), float(info["target_shift"]), float(info["target_spread"])
-        return cls(model, encoder, clean, shift, spread, max_length)
+        return cls(model, encoder, clean, shift, spread, max_length, info.get("longest_input"))
 
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
-        """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]. `where` names each text in errors."""
+        """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]. `where` names each text in errors;
+        unseen characters (or words) and `notes` on a text longer than any trained on are added as a classifier's."""
         import torch
 
-        from rnnbench.tasks.classification import cleaned_inputs, unknown, unseen_key
+        from rnnbench.tasks.classification import cleaned_inputs, longer_note, unit, unknown, unseen_key
 
         cleaned = cleaned_inputs(texts, self.clean, "text", self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
         with torch.no_grad():
             values = self.model.eval()(tokens, lengths)[0].squeeze(-1).double() * self.spread + self.shift
         answers = [{"input": text, "value": float(value)} for text, value in zip(texts, values.tolist())]
-        for answer, item in zip(answers, cleaned):
+        for answer, item, length in zip(answers, cleaned, lengths.tolist()):
             unseen = unknown(self.encoder, item)
             if unseen:
                 answer[unseen_key(self.encoder)] = unseen
+            if self.longest is not None and length > self.longest:
+                answer["notes"] = [longer_note(length, self.longest, unit(self.encoder), "text")]
         return answers
 
 

@@ -268,7 +268,8 @@ def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
 
 
 def model_info(prepared: Prepared, data: Data) -> dict:
-    return {"max_steps": prepared.max_steps["long"]}
+    """The most output steps, and the longest training sequence (predict notes a longer one)."""
+    return {"max_steps": prepared.max_steps["long"], "longest_input": prepared.tensors["train"].longest}
 
 
 def predictor(state_dict: dict, info: dict, where: Path) -> sequences.SequencePredictor:

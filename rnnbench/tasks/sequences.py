@@ -70,8 +70,9 @@ def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
 class SequencePredictor:
     """Answers from a reversal run: symbols separated by spaces in, the model's output sequence out."""
 
-    def __init__(self, model: torch.nn.Module, symbols: int):
+    def __init__(self, model: torch.nn.Module, symbols: int, longest: int | None = None):
         self.model, self.symbols = model.eval(), symbols  # the symbols it reads
+        self.longest = longest  # the longest training sequence (None: an older run recorded none)
 
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
@@ -81,11 +82,12 @@ class SequencePredictor:
             arguments = sequence_models.current_arguments(info["architecture"], info["arguments"])
             model = model_classes()[info["architecture"]](**arguments)
             load_weights(model, state_dict, where)
-        return cls(model, int(model.source_symbols))
+        return cls(model, int(model.source_symbols), info.get("longest_input"))
 
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
         """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a
-        regression model adds the raw 'values' its answer was rounded from. `where` names each text in errors."""
+        regression model adds the raw 'values' its answer was rounded from; a sequence longer than any trained on,
+        `notes`. `where` names each text in errors."""
         import torch
 
         from rnnbench import sequence_models
@@ -112,6 +114,12 @@ class SequencePredictor:
         if regression:  # the raw numbers the rounded answer came from
             for answer, sequence, row in zip(answers, sequences, values.tolist()):
                 answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
+        for answer, sequence in zip(answers, sequences):
+            if self.longest is not None and len(sequence) > self.longest:
+                answer["notes"] = [
+                    f"{len(sequence)} symbols, longer than any sequence this model trained on ({self.longest} at "
+                    "most): the answer says less"
+                ]
         return answers
 
     def _parse(self, text: str, name: str) -> list[int]:

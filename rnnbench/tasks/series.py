@@ -292,8 +292,11 @@ def validator(prepared: Prepared):
 
 
 def model_info(prepared: Prepared, data: Data) -> dict:
-    """What `predict` needs beside the weights: the window, the scaler, and the series' last values."""
-    found = prepared.series
+    """What `predict` needs beside the weights: the window, the scaler, what the training part read (its range),
+    and what each forecast reads of the whole series: its last window (every column) and the benchmark
+    forecasts' summary of the target (length, first value, mean, last season), so that a forecast after the
+    series' end reads exactly what the run's scores did, however long the series."""
+    found, difference = prepared.series, int(data.difference)
     return {
         "input_length": data.input_length,
         "horizon": data.horizon,
@@ -303,7 +306,9 @@ def model_info(prepared: Prepared, data: Data) -> dict:
         "columns": found.columns,
         "scaler_shift": prepared.scaler.shift.tolist(),
         "scaler_spread": prepared.scaler.spread.tolist(),
-        "history": found.values[-forecasting.MAX_HISTORY :].tolist(),
+        "trained_range": prepared.trained_range,
+        "window": found.values[-(data.input_length + difference) :].tolist(),
+        "summary": metrics.forecast_summary(found.values[:, 0], data.seasonal_period),
         "last_time": found.times[-1] if found.times else None,
     }
 

@@ -262,8 +262,13 @@ def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
 
 
 def model_info(prepared, data: Data) -> dict:
-    """What predict needs beside the weights: the tokenizer, and the labels or the target's scaling."""
-    info = {"tokenizer": prepared.encoder.to_dict(), "target": data.target}
+    """What predict needs beside the weights: the tokenizer, the labels or the target's scaling, and the longest
+    training text in tokens (predict notes a longer one)."""
+    info = {
+        "tokenizer": prepared.encoder.to_dict(),
+        "target": data.target,
+        "longest_input": prepared.tensors["train"].longest,
+    }
     if data.target == "class":
         return info | {"labels": list(prepared.splits.labels)}
     return info | {"target_shift": prepared.shift, "target_spread": prepared.spread}
