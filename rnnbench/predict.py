@@ -19,8 +19,9 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
 
     With `experiment`, among its runs; without, among the runs of the tasks that answer by default (names). Runs
     that answer another question are never ranked against each other: if the candidates know different label
-    sets (German-vs-Italian and Japanese-vs-Chinese runs in one results folder), this refuses, listing them.
-    Diverged runs are passed over, so are damaged ones (with a note each); each task passes over runs it
+    sets (German-vs-Italian and Japanese-vs-Chinese runs in one results folder), this refuses in one line that
+    lists each `--experiment` choice; when the candidates span several experiments, the line says which. Diverged
+    runs are passed over, so are damaged ones (with a note each); each task passes over runs it
     should not answer from (names: leaky splits); then the best watched validation score wins (ties: the first
     by path).
     """
@@ -35,8 +36,9 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
         chosen = [run for run in runs if TASKS[run.task].PREDICT_BY_DEFAULT]
     if not chosen and experiment is None and runs:
         raise RnnbenchError(
-            f"{results}: no names run to answer from by default; choose an experiment with --experiment "
-            f"({', '.join(experiments)}) or a run with --run DIR"
+            f"{results}: no names run to answer from by default; choose one: "
+            + " | ".join(f"--experiment {name}" for name in experiments)
+            + " (or --run DIR)"
         )
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
@@ -52,6 +54,9 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
     check_one_question(trained, results)
     task = TASKS[trained[0].task]
     candidates, why = task.candidates(trained)
+    among = sorted({run.spec.experiment for run in candidates})
+    if experiment is None and len(among) > 1:  # chosen without --experiment: say from which experiments
+        why = [f"{why[0]} in experiments {', '.join(among)}", *why[1:]]
     key, direction = task.RANK or task.watch(candidates[0].spec.data)
     for best in ranked(candidates, key, direction):
         try:
@@ -86,9 +91,9 @@ def check_one_question(records: list, results: Path) -> None:
         listed = "; ".join(
             f"{_labels(task, labels)} ({', '.join(experiments)})" for (task, labels), experiments in questions.items()
         )
+        choices = " | ".join(f"--experiment {name}" for name in sorted({run.spec.experiment for run in records}))
         raise RnnbenchError(
-            f"{results}: these runs answer different questions: {listed}; choose one with "
-            "--experiment NAME or --run DIR"
+            f"{results}: these runs answer different questions: {listed}; choose one: {choices} (or --run DIR)"
         )
 
 
@@ -190,17 +195,21 @@ def answers_table(answers: list[dict]) -> tuple[list[str], list[list]]:
     """(header, rows) of answers for a CSV file, the same columns whatever the inputs: the input, then what the
     task answers — each ranked label with its probability (as many as were asked for and the model has), a number,
     or a sequence — and, for a model that reads text, `unseen`: the characters (or words) it never saw in
-    training. Example (top-k 2): ['input', 'label_1', 'probability_1', 'label_2', 'probability_2', 'unseen']."""
+    training; last, `notes`: what else makes an input unlike the training data (longer than any trained on, far
+    outside the training range), sentences separated by '; '.
+    Example (top-k 2): ['input', 'label_1', 'probability_1', 'label_2', 'probability_2', 'unseen', 'notes']."""
     ranks = max((len(answer["predictions"]) for answer in answers if "predictions" in answer), default=0)
     header = ["input"] + [f"{what}_{rank}" for rank in range(1, ranks + 1) for what in ("label", "probability")]
     header += [key for key in ("value", "output") if any(key in answer for answer in answers)]
     reads_text = any("predictions" in answer or "value" in answer for answer in answers)
     header += ["unseen"] if reads_text else []
+    header += ["notes"]
     rows = []
     for answer in answers:
         row = [answer["input"]]
         row += [part for p in answer.get("predictions", []) for part in (p["label"], round(p["probability"], 6))]
         row += [answer[key] for key in ("value", "output") if key in header]
         row += [" ".join(answer.get("unseen_characters") or answer.get("unseen_words") or [])] if reads_text else []
+        row += ["; ".join(answer.get("notes", []))]
         rows.append(row)
     return header, rows

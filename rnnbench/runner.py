@@ -196,10 +196,11 @@ def run_one(
         prepared = task.prepare(spec.data, source, spec.seed, device)
     torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
     architecture, arguments = task.build(spec.model, prepared)
-    model = task.MODELS[architecture](**arguments).to(device)
+    model = task.model_classes()[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
     resume = rundir.load_checkpoint(results, spec, device)
-    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0))
+    trains = any(p.requires_grad for p in model.parameters())  # else a baseline, scored once (train.scored_once)
+    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0, trains=trains))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     train = spec.train

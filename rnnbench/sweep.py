@@ -43,6 +43,7 @@ def run_experiment(
     on_event: Callable[[Event], None] = ignore,
     keep_checkpoint: bool = False,
     jobs: int = 1,
+    fit_jobs: bool = False,
     executor: str = "local",
     address: str | None = None,
     cpus_per_run: float = 1,
@@ -54,6 +55,8 @@ def run_experiment(
     Where the runs go: this process (`jobs` 1), `jobs` local worker processes, or Ray tasks (`executor` "ray",
     on the cluster at `address`, each run asking for `cpus_per_run` CPUs and `gpus_per_run` GPUs). A run that
     fails (an exception, out of memory) is recorded as failed (rundir.record_failure) and the others go on.
+    With `fit_jobs` (`run --jobs auto`), `jobs` is at most the runs left to train, and one run left trains
+    in this process, as with `jobs` 1: never a worker with nothing to do, whose share of the threads is lost.
     """
     if executor not in EXECUTORS:
         raise RnnbenchError(f"--executor: '{executor}' is not one of {', '.join(EXECUTORS)}")
@@ -79,8 +82,10 @@ def run_experiment(
             ((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
             key=lambda item: settings.index(item[0].data),
         )
+    if fit_jobs:
+        jobs = min(jobs, len(pending))
     # each data setting's first data, prepared (and so checked) before any run trains: a problem stops here, once
-    local = executor == "local" and jobs == 1  # then its runs reuse the first; workers prepare their own
+    local = executor == "local" and jobs <= 1  # then its runs reuse the first; workers prepare their own
     firsts = {}  # each setting's first (data, seed), in the order the runs need them
     for spec, _ in pending:
         firsts.setdefault(spec.data.model_dump_json(), (spec.data, spec.seed))

@@ -21,6 +21,11 @@ class Table:
     notes: list[str] = field(default_factory=list)  # sentences that go under the table
 
 
+def count(n: int, noun: str) -> str:
+    """Example: (1, 'seed') -> '1 seed'; (1200, 'run') -> '1,200 runs'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def to_markdown(table: Table, heading: str | None = None) -> list[str]:
     """Example: Table('t', ['a', 'b'], [['x', '1']], right={1}) -> ['| a | b |', '|---|---:|', '| x | 1 |', '']."""
     lines = [heading, ""] if heading else []

@@ -191,7 +191,7 @@ def test_the_closing_line_says_what_to_fix_for_a_failure_a_retry_repeats(tmp_pat
 
     monkeypatch.setattr(task, "build", build_or_refuse)
     experiment = write_experiment({**TINY, "grid": {"cell": ["gru", "lstm"]}})
-    ran = invoke("run", experiment, "--results", tmp_path / "r", "--json")
+    ran = invoke("run", experiment, "--results", tmp_path / "r", "--json", "--jobs", "1")  # here: the patch holds
     assert_clean_failure(
         ran,
         1,

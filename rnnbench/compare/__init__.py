@@ -19,7 +19,6 @@ from rnnbench.compare.summary import (
 from rnnbench.compare.tables import (
     RENDERERS,
     by_experiment,
-    count,
     display_rows,
     headers,
     label,
@@ -29,6 +28,7 @@ from rnnbench.compare.tables import (
     to_markdown,
     to_records,
 )
+from rnnbench.views import count  # here since `validate` and `show` count without pandas
 
 __all__ = [
     "COMPARABLE",

@@ -217,11 +217,6 @@ def _versus(row, reference_is_best: bool) -> str:
     return f"{difference} ({p})" + (" ≈" if row.verdict == "noise" else "")
 
 
-def count(n: int, noun: str) -> str:
-    """Example: (1, 'seed') -> '1 seed'; (1200, 'run') -> '1,200 runs'."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def _size(row) -> str:
     """Example: "1x64"; "1x84 (budget 40,000)" for a variant sized by its parameter budget; "-" for a baseline that
     reads nothing (majority, naive, ...)."""
