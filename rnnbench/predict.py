@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rnnbench import rundir
 from rnnbench.config import DEFAULT_TASK
+from rnnbench.data import delimited
 from rnnbench.errors import RnnbenchError
 from rnnbench.tasks import TASKS
 
@@ -147,9 +148,6 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
     Raises RnnbenchError naming the file (and the line) for a file that cannot be read, is not UTF-8, or has no
     such column.
     """
-    import csv
-    import io
-
     name = "stdin" if str(path) == "-" else str(path)
     try:
         content = (stdin or sys.stdin.buffer).read(MAX_INPUT_BYTES + 1) if name == "stdin" else _read_bytes(Path(path))
@@ -171,38 +169,21 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
         found = [
             (line, f"{name} line {number}") for number, line in enumerate(text.splitlines(), start=1) if line.strip()
         ]
-    else:
-        first = text.split("\n", 1)[0]
-        tabs = "\t" in first and "," not in first  # tab-separated, as a training file may be
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tabs else ",", strict=True)
-        header = _next_row(rows, name)
-        if not header:
-            raise RnnbenchError(f"{name}: empty; a CSV file starts with a header row naming its columns")
+    else:  # read as every reader of a user's CSV reads it: the same header, field counts and quotes
+        header, rows = delimited.read_rows(name, text)
         wanted = column or ("text" if "text" in header else header[0] if len(header) == 1 else None)
         if wanted not in header:
             asked = f"no column '{column}'" if column else "several columns and none named 'text'"
             raise RnnbenchError(f"{name}: {asked}; choose one with --column ({', '.join(header)})")
         index = header.index(wanted)
-        found = []
-        while (row := _next_row(rows, name)) is not None:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) <= index:
-                raise RnnbenchError(f"{name} line {rows.line_num}: {len(row)} cells, no column '{wanted}'")
-            found.append((row[index], f"{name} line {rows.line_num}, column '{wanted}'"))
+        found = [
+            (row[index], f"{name} line {line}, column '{wanted}'")
+            for line, row in rows
+            if any(cell.strip() for cell in row)  # a row of empty fields holds no input
+        ]
     if not found:
         raise RnnbenchError(f"{name}: no inputs in it")
     return [item for item, _ in found], [where for _, where in found]
-
-
-def _next_row(rows, name: str) -> list[str] | None:
-    """The next row of a csv.reader, None at the end; a malformed row (a quote never closed) names its line."""
-    import csv
-
-    try:
-        return next(rows, None)
-    except csv.Error as err:
-        raise RnnbenchError(f"{name} line {rows.line_num}: malformed CSV ({err}); check its quotes") from None
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -106,7 +106,7 @@ def test_bad_series_files_are_refused_in_one_line_naming_the_row(tmp_path, write
         "Date,Passengers\n1949-02,112\n1949-01,118\n": "line 3, column 'Date': time '1949-01' comes before '1949-02' (line 2)",
         "Date,Passengers\n1949-01,112\n1949-01,118\n": "line 3, column 'Date': time '1949-01' repeats line 2",
         "Date,Passengers\n1949-01,112\nsoon,118\n": "line 3, column 'Date': 'soon' is not a time",
-        "Date,Count\n1949-01,112\n": "no column 'Passengers' (columns: Date, Count)",
+        "Date,Count\n1949-01,112\n": "no column 'Passengers'; the file's columns are 'Date', 'Count'",
     }
     for content, message in cases.items():
         path = tmp_path / "bad.csv"

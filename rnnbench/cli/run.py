@@ -193,11 +193,7 @@ def run(
     if outcome.failures:
         for failure in outcome.failures:
             note(f"failed: {failure.spec.variant} seed {failure.spec.seed}: {failure.error}")
-        problems.append(
-            f"{compare_runs.count(len(outcome.failures), 'run')} of {len(exp.run_specs())} failed (listed "
-            f"above; tracebacks in {outcome.failures[0].record.parent}/*.failed.json); run the same "
-            "command again to retry them"
-        )
+        problems += _failures_said(outcome.failures, len(exp.run_specs()), compare_runs.count)
     ran = set(map(Path, finished))  # this experiment file's runs, read once by summary_of
     diverged = [record for record in runs if record.path in ran and record.diverged is not None]
     if shown == "json":
@@ -211,7 +207,13 @@ def run(
                 "finished_before": counts["skipped"],
                 "left_to_another_process": counts["busy"],
                 "failed": [
-                    {"variant": f.spec.variant, "seed": f.spec.seed, "error": f.error, "record": str(f.record)}
+                    {
+                        "variant": f.spec.variant,
+                        "seed": f.spec.seed,
+                        "error": f.error,
+                        "record": str(f.record),
+                        "retry_repeats_it": f.repeats,
+                    }
                     for f in outcome.failures
                 ],
                 "diverged": [
@@ -228,6 +230,30 @@ def run(
         )
     if problems:
         raise RnnbenchError("\n".join(problems))
+
+
+def _failures_said(failures: list, total: int, count) -> list[str]:
+    """The closing lines on failed runs: what to fix for a failure a retry repeats (a problem of the data or the
+    settings: the same run fails the same way), a retry only for those it can change (a crash, a worker killed,
+    out of memory)."""
+    said = [
+        f"{count(len(failures), 'run')} of {total} failed (listed above; tracebacks in "
+        f"{failures[0].record.parent}/*.failed.json)"
+    ]
+    repeated = [failure for failure in failures if failure.repeats]
+    if repeated:
+        errors = list(dict.fromkeys(failure.error for failure in repeated))
+        more = f" (and {count(len(errors) - 1, 'other problem')})" if len(errors) > 1 else ""
+        said.append(
+            f"{count(len(repeated), 'run')} failed on the data or the settings, and running again repeats it: fix "
+            f"what the message says, then run the same command (finished runs are kept): {errors[0]}{more}"
+        )
+    if len(repeated) < len(failures):
+        said.append(
+            f"{count(len(failures) - len(repeated), 'run')} crashed or ran out of memory, which a retry can change: "
+            "run the same command again to retry them"
+        )
+    return said
 
 
 def _jobs(text: str) -> int | str:

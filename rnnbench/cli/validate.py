@@ -48,14 +48,14 @@ def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
     headers = ["variant", "cell", "impl", "dir", "size", "input", task.MODEL_COLUMN, "dropout"]
     changes = {name: config.changed_settings(exp, setting) for name, setting in variants.items()}
     headers += ["train / data"] if any(changes.values()) else []
-    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
+    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, as `run` does before training
         found = source(exp.data, None)  # a file that cannot be read is refused before torch is imported
         import torch
 
-        from rnnbench.runner import prepare_seed
+        from rnnbench.runner import check_data
 
-        for data in config.distinct_data(variants):
-            prepare_seed(data, found, exp.seeds[0], torch.device("cpu"))
+        settings = [(data, exp.seeds[0]) for data in config.distinct_data(variants)]
+        check_data(settings, found, torch.device("cpu"))
     if shown == "json":
         print_json(
             {

@@ -51,13 +51,7 @@ class Prepared:
         self.parts = series.parts(
             len(values), data.input_length, data.horizon, data.test_length, data.validation_length, data.origins
         )
-        if data.transform == "log" and (values <= 0).any():
-            row, column = np.argwhere(values <= 0)[0]
-            raise RnnbenchError(
-                f"data.transform: log needs positive values; column '{found.columns[column]}' has "
-                f"{values[row, column]:g} as its value number {row + 1} (the features are logged "
-                "too)"
-            )
+        series.check_transform(found, data.transform)
         modelled = series.to_model_space(values, data.transform, data.difference)
         skip = 1 if data.difference else 0  # a difference has no value at step 0
         self.scaler = series.Scaler.fit(modelled[skip : self.parts.train_end], data.scaling)
