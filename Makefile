@@ -73,7 +73,7 @@ check-light:
 	$(LIGHT)/bin/rnnbench params experiments/names_de_it.yaml
 	$(LIGHT)/bin/rnnbench run experiments/names_de_it.yaml --set train.max_epochs=1 --set 'seeds=[0]' --results $(LIGHT)/results
 	$(LIGHT)/bin/rnnbench compare --results $(LIGHT)/results
-	$(LIGHT)/bin/rnnbench predict Tribbiani --results $(LIGHT)/results
+	$(LIGHT)/bin/rnnbench predict Tribbiani --experiment names_de_it --results $(LIGHT)/results
 	$(LIGHT)/bin/rnnbench show $$(ls -d $(LIGHT)/results/names_de_it/*/seed-0 | head -1) > /dev/null
 
 clean-results:

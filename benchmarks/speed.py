@@ -3,13 +3,13 @@ whole commands as a user types them (start-up included), each the median of repe
 
     python benchmarks/speed.py                 # epochs, --help, predict, names_de_it with --jobs 1 and 2 (~6 min)
     python benchmarks/speed.py --ray           # ... and names_de_it on a local Ray instance (pip install ray)
-    python benchmarks/speed.py --full          # ... and names_18 (18 runs) and reversal (63 runs), serial and
-                                               #     with --jobs <cores> and bucketed batches (~50 min on 2 cores)
+    python benchmarks/speed.py --full          # ... and every shipped experiment whole, with the old defaults
+                                               #     (--jobs 1, shuffled batches) and today's (~50 min on 2 cores)
 
 Epochs: the 18-language names data (seed 0) and a GRU with 128 hidden units, embedding 32, batch 64, Adam with
-gradient clipping, as experiments/names_18.yaml trains it: rnnbench's fit() with shuffled batches (the default)
-and with bucketed ones (train.batching: bucketed), and the plain loop (embedding -> packed nn.GRU -> linear) with
-shuffled batches of 64 and of 128. Whole commands run in fresh results folders (`python -m rnnbench ...`).
+gradient clipping, as experiments/names_18.yaml trains it: rnnbench's fit() with shuffled batches and with
+bucketed ones (train.batching: bucketed, the default), and the plain loop (embedding -> packed nn.GRU -> linear)
+with shuffled batches of 64 and of 128. Whole commands run in fresh results folders (`python -m rnnbench ...`).
 Needs the names corpus ($RNNBENCH_DATA_DIR or the download cache). Run nothing else meanwhile.
 """
 
@@ -137,8 +137,8 @@ def epochs(count: int) -> None:
         return seconds
 
     rows = [
-        ("rnnbench fit(), shuffled batches of 64 (default)", *rnnbench_epochs("shuffled")),
-        ("rnnbench fit(), bucketed batches of 64", *rnnbench_epochs("bucketed")),
+        ("rnnbench fit(), shuffled batches of 64", *rnnbench_epochs("shuffled")),
+        ("rnnbench fit(), bucketed batches of 64 (default)", *rnnbench_epochs("bucketed")),
         ("plain PyTorch loop, shuffled batches of 64 (no validation)", plain_epochs(64), None),
         ("plain PyTorch loop, shuffled batches of 128 (no validation)", plain_epochs(128), None),
     ]
@@ -213,17 +213,28 @@ def commands(args, threads: int) -> None:
             flush=True,
         )
     if args.full:
-        jobs = str(os.cpu_count())  # what --jobs auto gives on a quiet machine
-        for experiment, runs in (("names_18", 18), ("reversal", 63)):
-            command = ["run", f"experiments/{experiment}.yaml", "--threads", str(threads)]
-            report(
-                f"run {experiment}.yaml ({runs} runs), --jobs 1, shuffled (the defaults)", timed(command, 1), runs=runs
-            )
-            report(
-                f"run {experiment}.yaml ({runs} runs), --jobs {jobs} --set train.batching=bucketed",
-                timed([*command, "--jobs", jobs, "--set", "train.batching=bucketed"], 1),
-                runs=runs,
-            )
+        shipped(threads)
+
+
+def shipped(threads: int) -> None:
+    """Every shipped experiment, whole, with the defaults before this version (one run at a time, shuffled batches)
+    and with today's (--jobs auto, bucketed batches), into fresh results folders."""
+    from rnnbench import config
+
+    print("\nshipped experiments, whole: the old defaults (--jobs 1, shuffled batches) against today's")
+    names_csv = Path(tempfile.mkdtemp(prefix="rnnbench-speed-")) / "names.csv"
+    subprocess.run([sys.executable, "-m", "rnnbench", "data", "names", "--csv", str(names_csv)], cwd=REPO, check=True)
+    for path in sorted((REPO / "experiments").glob("*.yaml")):
+        extra = ["--set", f"data.path={names_csv}"] if path.stem == "names_csv" else []
+        runs = len(config.load(path, extra[1:]).run_specs())
+        command = ["run", str(path.relative_to(REPO)), "--threads", str(threads), *extra]
+        old = report(
+            f"run {path.name} ({runs} runs), --jobs 1 --set train.batching=shuffled (the old defaults)",
+            timed([*command, "--jobs", "1", "--set", "train.batching=shuffled"], 1),
+            runs=runs,
+        )
+        new = report(f"run {path.name} ({runs} runs), the defaults", timed(command, 1), runs=runs)
+        print(f"  {path.stem}: {old / new:.2f}x faster with today's defaults", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnnbench.errors import RnnbenchError
 from rnnbench.version import version
+
+if TYPE_CHECKING:  # imported where a device is chosen or threads are set: `run --jobs` counts cores without it
+    import torch
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -21,6 +23,8 @@ def resolve_device(requested: str) -> torch.device:
     Apple's mps is used only when asked for: its support for packed sequences has lagged behind, and small
     recurrent models rarely run faster there than on the CPU.
     """
+    import torch
+
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
     if requested == "auto":
         return torch.device("cuda" if cuda else "cpu")
@@ -40,13 +44,26 @@ THREADS_VARIABLE = "RNNBENCH_THREADS"
 
 def use_threads(requested: int | None) -> int:
     """Set how many threads torch computes with on the CPU in this process, and return it: `requested`, else
-    $RNNBENCH_THREADS, else $OMP_NUM_THREADS (torch's own setting), else the cores the machine has free.
+    $RNNBENCH_THREADS, else $OMP_NUM_THREADS (torch's own setting), else the cores the machine has free
+    (thread_count says which, without torch).
 
     Free cores: the cores less the load of the last minute (os.getloadavg), at least 1. On an idle 2-core machine a
     second thread trains a 128-unit GRU 1.4× faster; beside one busy process it makes it 4–5× slower, since the
     two threads wait on each other (benchmarks/README.md, "threads"). Every run records its thread count, and
     `run --repeat` reuses it. Raises RnnbenchError for a count below 1 or a variable that is not a whole number.
     """
+    import torch
+
+    requested = thread_count(requested)
+    if requested is not None:
+        torch.set_num_threads(requested)
+    return torch.get_num_threads()
+
+
+def thread_count(requested: int | None) -> int | None:
+    """The thread count use_threads sets: `requested`, else $RNNBENCH_THREADS, else, where $OMP_NUM_THREADS does
+    not say (torch reads it itself), the free cores; None leaves torch's count as it is. Raises RnnbenchError as
+    use_threads does."""
     if requested is None and os.environ.get(THREADS_VARIABLE):
         text = os.environ[THREADS_VARIABLE]
         if not text.strip().isdigit():
@@ -54,11 +71,9 @@ def use_threads(requested: int | None) -> int:
         requested = int(text)
     if requested is None and not os.environ.get("OMP_NUM_THREADS"):
         requested = free_cores()
-    if requested is not None:
-        if requested < 1:
-            raise RnnbenchError(f"threads: at least 1 (got {requested})")
-        torch.set_num_threads(requested)
-    return torch.get_num_threads()
+    if requested is not None and requested < 1:
+        raise RnnbenchError(f"threads: at least 1 (got {requested})")
+    return requested
 
 
 def free_cores() -> int | None:
@@ -74,6 +89,8 @@ def free_cores() -> int | None:
 
 def peak_memory_mb(device: torch.device) -> tuple[float | None, str]:
     """(megabytes, what was measured): the device allocator's peak on CUDA, else this process's peak RSS."""
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20, "cuda_max_allocated"
     try:
@@ -104,6 +121,8 @@ def git_commit() -> str | None:
 
 
 def environment_record(device: torch.device, seed: int) -> dict:
+    import torch
+
     record = {
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "rnnbench": version(),

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnnbench.config import RunSpec
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class RunStarted:
     total: int
     parameters: int
     resumed: int = 0  # epochs a checkpoint had finished: training continues after them
+    trains: bool = True  # False: a baseline with nothing to train, scored once (its one history row, epoch 1)
 
 
 @dataclass(frozen=True)

@@ -303,7 +303,7 @@ def run_on_ray(
                         yield failed(results, spec, f"the Ray task died: {last}", str(error), on_event)
                         continue
                     if attempt.status == "failed":  # recorded here, where the results are, not on the node
-                        yield failed(results, spec, attempt.error, attempt.details, on_event)
+                        yield failed(results, spec, attempt.error, attempt.details, on_event, attempt.repeats)
                     elif attempt.status == "finished":
                         try:
                             path = rundir.publish_files(results, spec, files)

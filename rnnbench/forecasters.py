@@ -5,7 +5,8 @@
                          recursive: ŷ_1 = w · h_L + b; then ŷ_k is fed back as the next input x_{L+k},
                                     h_{L+k} = cell(x_{L+k}, h_{L+k-1}), ŷ_{k+1} = w · h_{L+k} + b
     BaselineForecaster   no parameters, nothing to train: it lets a benchmark forecast run as a variant; the
-                         series task scores benchmarks from the whole history (metrics.baseline_forecast)
+                         series task scores benchmarks from the whole history (metrics.baseline_forecast), so it
+                         has no loss in the scaled window space the networks train in, and records none
 
 The recurrent forecaster is trained on the mean squared error of the whole horizon, in the scaled space. Windows have
 one length, so nothing is packed. Constructors take flat arguments, stored in the run directory.
@@ -76,15 +77,17 @@ class RecurrentForecaster(nn.Module):
 
 
 class BaselineForecaster(nn.Module):
-    """Reads the window's last target value and answers it for every step (no parameters, nothing to train)."""
+    """A benchmark forecast as a variant (no parameters, nothing to train). Its forecasts are made from the whole
+    history before each origin, in the series' units (forecasting.forecasts); forward only repeats the window's
+    last scaled value, and answers no loss: that repetition's error would be recorded under every benchmark's
+    name, so a benchmark's history.csv records none (train.scored_once)."""
 
     def __init__(self, kind: str, horizon: int):
         super().__init__()
         self.kind, self.horizon = kind, horizon
 
     def forward(self, window, lengths, targets=None):
-        forecast = window[:, -1, :1].expand(-1, self.horizon)  # (B, H)
-        return forecast, F.mse_loss(forecast, targets) if targets is not None else None
+        return window[:, -1, :1].expand(-1, self.horizon), None  # (B, H), and no loss
 
 
 ARCHITECTURES = {"RecurrentForecaster": RecurrentForecaster, "BaselineForecaster": BaselineForecaster}

@@ -4,14 +4,17 @@ checkable by hand."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
-from rnnbench.cells import GATES  # weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n
+if TYPE_CHECKING:  # the scores of tensors import torch where they run: tables and parameter counts need none
+    import torch
+    from torch import nn
+
+# weight blocks per recurrent layer: the LSTM's i, f, g, o; the GRU's r, z, n (cells.py builds its layers with
+# the same: a test checks the two agree)
+GATES = {"rnn": 1, "gru": 3, "lstm": 4, "linear_rnn": 1}
 
 
 def confusion_matrix(targets, predictions, num_classes: int) -> np.ndarray:
@@ -207,6 +210,9 @@ def sequence_scores(predictions: torch.Tensor, targets: torch.Tensor, lengths: t
     answered right. Example: predictions [[2, 7, 3], [4, 0, 0]], targets [[2, 7, 3], [5, 0, 0]], lengths [3, 1]
     -> token 0.75, exact 0.5, by length {1: 0.0, 3: 1.0}.
     """
+    import torch
+    import torch.nn.functional as F
+
     width = max(predictions.shape[1], targets.shape[1])
     predictions = F.pad(predictions.cpu(), (0, width - predictions.shape[1]))
     targets = F.pad(targets.cpu(), (0, width - targets.shape[1]))
@@ -241,6 +247,8 @@ def sequence_mse(values: torch.Tensor, targets: torch.Tensor, width: int) -> flo
     Both are padded with 0 or cut to `width`. Example: values [[2.5, 7.0]], targets [[2, 7, 3]], width 3 ->
     ((0.5)² + 0² + 3²) / 3 = 3.0833…
     """
+
+    import torch.nn.functional as F
 
     def fixed(tensor):
         tensor = tensor.detach().cpu().double()
@@ -335,17 +343,36 @@ def baseline_forecast(kind: str, history, horizon: int, period: int) -> np.ndarr
     Example: history [1, 2, 3, 4], horizon 2, period 2 -> naive [4, 4], seasonal_naive [3, 4], drift [5, 6],
     mean [2.5, 2.5].
     """
+    return summary_forecast(kind, forecast_summary(history, period), horizon, period)
+
+
+def forecast_summary(history, period: int) -> dict:
+    """All that the benchmark forecasts read of a history y_1 … y_T: its length T, its first value, its mean and
+    its last season (the last `period` values; fewer if it is shorter). A run keeps this of its whole series, so
+    that `predict` forecasts after the series exactly as the run scored the method (summary_forecast).
+    Example: [1, 2, 3, 4], period 2 -> {'count': 4, 'first': 1.0, 'mean': 2.5, 'season': [3.0, 4.0]}."""
     history = np.asarray(history, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum past the largest float: an infinite mean, refused
+        mean = float(history.mean())  # by whoever forecasts from it
+    return {"count": len(history), "first": float(history[0]), "mean": mean, "season": history[-period:].tolist()}
+
+
+def summary_forecast(kind: str, summary: dict, horizon: int, period: int) -> np.ndarray:
+    """baseline_forecast from a history's forecast_summary. Example: {'count': 4, 'first': 1.0, 'mean': 2.5,
+    'season': [3.0, 4.0]}, horizon 2, period 2 -> drift [5, 6]."""
+    count, season = summary["count"], np.asarray(summary["season"], dtype=float)
+    last = season[-1]
     steps = np.arange(1, horizon + 1)
-    if kind == "seasonal_naive" and len(history) < period:
-        raise ValueError(f"seasonal naive: {len(history)} values, less than one season of {period}")
-    if kind == "naive":
-        return np.full(horizon, history[-1])
-    if kind == "seasonal_naive":
-        return history[len(history) - period + (steps - 1) % period]
-    if kind == "drift":
-        slope = (history[-1] - history[0]) / (len(history) - 1) if len(history) > 1 else 0.0
-        return history[-1] + steps * slope
-    if kind == "mean":
-        return np.full(horizon, history.mean())
+    if kind == "seasonal_naive" and count < period:
+        raise ValueError(f"seasonal naive: {count} values, less than one season of {period}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        if kind == "naive":
+            return np.full(horizon, last)
+        if kind == "seasonal_naive":
+            return season[len(season) - period + (steps - 1) % period]
+        if kind == "drift":
+            slope = (last - summary["first"]) / (count - 1) if count > 1 else 0.0
+            return last + steps * slope
+        if kind == "mean":
+            return np.full(horizon, summary["mean"])
     raise ValueError(f"unknown baseline {kind!r}")

@@ -30,7 +30,7 @@ def parameter_counts(experiment: Experiment, source) -> tuple[dict, list[dict]]:
     for name, (spec, _, data) in variants.items():
         architecture, arguments = task.build(spec, prepared[data.model_dump_json()])
         with torch.device("meta"):  # shapes only: no memory, no initialisation cost
-            model = task.MODELS[architecture](**arguments)
+            model = task.model_classes()[architecture](**arguments)
         row = {
             "variant": name,
             "cell": spec.cell,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rnnbench import rundir, selection
 from rnnbench.config import DEFAULT_TASK
+from rnnbench.data import delimited
 from rnnbench.errors import RnnbenchError
 from rnnbench.selection import check_one_question
 from rnnbench.tasks import TASKS
@@ -19,8 +20,9 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
 
     With `experiment`, among its runs; without, among the runs of the tasks that answer by default (names). Runs
     that answer another question are never ranked against each other: if the candidates know different label
-    sets (German-vs-Italian and Japanese-vs-Chinese runs in one results folder), this refuses, listing them.
-    Diverged runs are passed over, so are damaged ones (with a note each); each task passes over runs it
+    sets (German-vs-Italian and Japanese-vs-Chinese runs in one results folder), this refuses in one line that
+    lists each `--experiment` choice; when the candidates span several experiments, the line says which. Diverged
+    runs are passed over, so are damaged ones (with a note each); each task passes over runs it
     should not answer from (names: leaky splits); then the best watched validation score wins (ties: the first
     by path).
     """
@@ -35,8 +37,9 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
         chosen = [run for run in runs if TASKS[run.task].PREDICT_BY_DEFAULT]
     if not chosen and experiment is None and runs:
         raise RnnbenchError(
-            f"{results}: no names run to answer from by default; choose an experiment with --experiment "
-            f"({', '.join(experiments)}) or a run with --run DIR"
+            f"{results}: no names run to answer from by default; choose one: "
+            + " | ".join(f"--experiment {name}" for name in experiments)
+            + " (or --run DIR)"
         )
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
@@ -51,6 +54,9 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
         notes.append(f"{len(chosen) - len(trained)} diverged run(s) passed over")
     check_one_question(trained, results)
     candidates, key, why = selection.ranked_candidates(trained)
+    among = sorted({run.spec.experiment for run in candidates})
+    if experiment is None and len(among) > 1:  # chosen without --experiment: say from which experiments
+        why = [f"{why[0]} in experiments {', '.join(among)}", *why[1:]]
     for best in candidates:
         try:
             rundir.load_model_files(best.path)
@@ -92,9 +98,6 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
     Raises RnnbenchError naming the file (and the line) for a file that cannot be read, is not UTF-8, or has no
     such column.
     """
-    import csv
-    import io
-
     name = "stdin" if str(path) == "-" else str(path)
     try:
         content = (stdin or sys.stdin.buffer).read(MAX_INPUT_BYTES + 1) if name == "stdin" else _read_bytes(Path(path))
@@ -116,38 +119,21 @@ def read_inputs(path: Path, column: str | None = None, stdin=None) -> tuple[list
         found = [
             (line, f"{name} line {number}") for number, line in enumerate(text.splitlines(), start=1) if line.strip()
         ]
-    else:
-        first = text.split("\n", 1)[0]
-        tabs = "\t" in first and "," not in first  # tab-separated, as a training file may be
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tabs else ",", strict=True)
-        header = _next_row(rows, name)
-        if not header:
-            raise RnnbenchError(f"{name}: empty; a CSV file starts with a header row naming its columns")
+    else:  # read as every reader of a user's CSV reads it: the same header, field counts and quotes
+        header, rows = delimited.read_rows(name, text)
         wanted = column or ("text" if "text" in header else header[0] if len(header) == 1 else None)
         if wanted not in header:
             asked = f"no column '{column}'" if column else "several columns and none named 'text'"
             raise RnnbenchError(f"{name}: {asked}; choose one with --column ({', '.join(header)})")
         index = header.index(wanted)
-        found = []
-        while (row := _next_row(rows, name)) is not None:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) <= index:
-                raise RnnbenchError(f"{name} line {rows.line_num}: {len(row)} cells, no column '{wanted}'")
-            found.append((row[index], f"{name} line {rows.line_num}, column '{wanted}'"))
+        found = [
+            (row[index], f"{name} line {line}, column '{wanted}'")
+            for line, row in rows
+            if any(cell.strip() for cell in row)  # a row of empty fields holds no input
+        ]
     if not found:
         raise RnnbenchError(f"{name}: no inputs in it")
     return [item for item, _ in found], [where for _, where in found]
-
-
-def _next_row(rows, name: str) -> list[str] | None:
-    """The next row of a csv.reader, None at the end; a malformed row (a quote never closed) names its line."""
-    import csv
-
-    try:
-        return next(rows, None)
-    except csv.Error as err:
-        raise RnnbenchError(f"{name} line {rows.line_num}: malformed CSV ({err}); check its quotes") from None
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -159,17 +145,21 @@ def answers_table(answers: list[dict]) -> tuple[list[str], list[list]]:
     """(header, rows) of answers for a CSV file, the same columns whatever the inputs: the input, then what the
     task answers — each ranked label with its probability (as many as were asked for and the model has), a number,
     or a sequence — and, for a model that reads text, `unseen`: the characters (or words) it never saw in
-    training. Example (top-k 2): ['input', 'label_1', 'probability_1', 'label_2', 'probability_2', 'unseen']."""
+    training; last, `notes`: what else makes an input unlike the training data (longer than any trained on, far
+    outside the training range), sentences separated by '; '.
+    Example (top-k 2): ['input', 'label_1', 'probability_1', 'label_2', 'probability_2', 'unseen', 'notes']."""
     ranks = max((len(answer["predictions"]) for answer in answers if "predictions" in answer), default=0)
     header = ["input"] + [f"{what}_{rank}" for rank in range(1, ranks + 1) for what in ("label", "probability")]
     header += [key for key in ("value", "output") if any(key in answer for answer in answers)]
     reads_text = any("predictions" in answer or "value" in answer for answer in answers)
     header += ["unseen"] if reads_text else []
+    header += ["notes"]
     rows = []
     for answer in answers:
         row = [answer["input"]]
         row += [part for p in answer.get("predictions", []) for part in (p["label"], round(p["probability"], 6))]
         row += [answer[key] for key in ("value", "output") if key in header]
         row += [" ".join(answer.get("unseen_characters") or answer.get("unseen_words") or [])] if reads_text else []
+        row += ["; ".join(answer.get("notes", []))]
         rows.append(row)
     return header, rows

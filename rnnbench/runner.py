@@ -42,24 +42,44 @@ def prepare_seed(data, source, seed: int, device: torch.device, on_event: Callab
     return prepared
 
 
+def check_data(settings: list[tuple[object, int]], source, device: torch.device, on_event=ignore):
+    """Prepare each (data setting, seed) in turn before anything trains, and return the first one prepared (the
+    runs start with it), letting the others go.
+
+    Preparing is where a task checks the data a setting reads (the log of a series that holds a 0, a split that
+    leaves a class without test texts); `validate` and `run` both call this, so a problem validate reports stops
+    run too, once and before any training, rather than failing every run that reads the data."""
+    first = None
+    for data, seed in settings:
+        prepared = prepare_seed(data, source, seed, device, on_event)
+        first = prepared if first is None else first
+    return first
+
+
 @dataclass(frozen=True)
 class Attempt:
     """What became of one run: "finished" (trained now, `path`), "skipped" (finished before, `path`), "busy"
-    (another process is training it) or "failed" (`error`, one line, and the traceback in `details`)."""
+    (another process is training it) or "failed" (`error`, one line, and the traceback in `details`; `repeats`:
+    the failure is one a retry repeats, a problem of the data or the settings, not a crash or an interruption)."""
 
     spec: RunSpec
     status: str
     path: Path | None = None
     error: str | None = None
     details: str | None = None
+    repeats: bool = False
 
 
 class PreparedCache:
     """The data of the last (data setting, seed) prepared, for the runs that share it: a process prepares each
     seed's data once per data setting, as run_experiment orders the runs."""
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device, first=None):
+        """first: (data setting, seed, prepared) already prepared on `device` (check_data's), kept for its runs."""
         self.device, self.key, self.prepared = device, None, None
+        if first is not None:
+            data, seed, self.prepared = first
+            self.key = (data.model_dump_json(), seed)
 
     def get(self, data, source, seed: int, on_event: Callable[[Event], None]):
         key = (data.model_dump_json(), seed)
@@ -120,16 +140,26 @@ def attempt_run(
         except rundir.WriteError:  # the results folder cannot be written: no other run could be saved either
             raise
         except Exception as error:  # noqa: BLE001 - recorded, reported, and the other runs go on
-            return failed(results, spec, describe_failure(error), traceback.format_exc(), on_event)
+            # an rnnbench error is a problem of the data or settings (never a bug): the same run repeats it
+            repeats = isinstance(error, RnnbenchError)
+            return failed(results, spec, describe_failure(error), traceback.format_exc(), on_event, repeats)
         rundir.clear_failure(results, spec)
         return Attempt(spec, "finished", record.path)
 
 
-def failed(results: Path, spec: RunSpec, error: str, details: str | None, on_event: Callable[[Event], None]) -> Attempt:
-    """A run's failure: recorded beside its checkpoint (rundir.record_failure), announced, and returned."""
+def failed(
+    results: Path,
+    spec: RunSpec,
+    error: str,
+    details: str | None,
+    on_event: Callable[[Event], None],
+    repeats: bool = False,
+) -> Attempt:
+    """A run's failure: recorded beside its checkpoint (rundir.record_failure), announced, and returned. `repeats`:
+    a retry repeats it (see Attempt); a crash, a worker killed or out of memory may go otherwise next time."""
     record = rundir.record_failure(results, spec, error, details)
     on_event(RunFailed(spec, error, record))
-    return Attempt(spec, "failed", error=error, details=details)
+    return Attempt(spec, "failed", error=error, details=details, repeats=repeats)
 
 
 def describe_failure(error: BaseException) -> str:
@@ -166,10 +196,11 @@ def run_one(
         prepared = task.prepare(spec.data, source, spec.seed, device)
     torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
     architecture, arguments = task.build(spec.model, prepared)
-    model = task.MODELS[architecture](**arguments).to(device)
+    model = task.model_classes()[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
     resume = rundir.load_checkpoint(results, spec, device)
-    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0))
+    trains = any(p.requires_grad for p in model.parameters())  # else a baseline, scored once (train.scored_once)
+    on_event(RunStarted(spec, *position, parameters, resumed=len(resume["history"]) if resume else 0, trains=trains))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     train = spec.train

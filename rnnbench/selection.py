@@ -65,9 +65,9 @@ def check_one_question(records: list, results: Path) -> None:
         listed = "; ".join(
             f"{_labels(task, labels)} ({', '.join(experiments)})" for (task, labels), experiments in questions.items()
         )
+        choices = " | ".join(f"--experiment {name}" for name in sorted({run.spec.experiment for run in records}))
         raise RnnbenchError(
-            f"{results}: these runs answer different questions: {listed}; choose one with "
-            "--experiment NAME or --run DIR"
+            f"{results}: these runs answer different questions: {listed}; choose one: {choices} (or --run DIR)"
         )
 
 

@@ -22,7 +22,7 @@ from rnnbench.config import Experiment, RunSpec, task_of
 from rnnbench.environment import resolve_device
 from rnnbench.errors import RnnbenchError
 from rnnbench.events import Event, RunSkipped
-from rnnbench.runner import PreparedCache, attempt_run, ignore
+from rnnbench.runner import PreparedCache, attempt_run, check_data, ignore
 
 
 @dataclass
@@ -43,6 +43,7 @@ def run_experiment(
     on_event: Callable[[Event], None] = ignore,
     keep_checkpoint: bool = False,
     jobs: int = 1,
+    fit_jobs: bool = False,
     executor: str = "local",
     address: str | None = None,
     cpus_per_run: float = 1,
@@ -54,6 +55,8 @@ def run_experiment(
     Where the runs go: this process (`jobs` 1), `jobs` local worker processes, or Ray tasks (`executor` "ray",
     on the cluster at `address`, each run asking for `cpus_per_run` CPUs and `gpus_per_run` GPUs). A run that
     fails (an exception, out of memory) is recorded as failed (rundir.record_failure) and the others go on.
+    With `fit_jobs` (`run --jobs auto`), `jobs` is at most the runs left to train, and one run left trains
+    in this process, as with `jobs` 1: never a worker with nothing to do, whose share of the threads is lost.
     """
     if executor not in EXECUTORS:
         raise RnnbenchError(f"--executor: '{executor}' is not one of {', '.join(EXECUTORS)}")
@@ -79,6 +82,15 @@ def run_experiment(
             ((spec, (specs.index(spec) + 1, len(specs))) for spec, done in mine if done is None),
             key=lambda item: settings.index(item[0].data),
         )
+    if fit_jobs:
+        jobs = min(jobs, len(pending))
+    # each data setting's first data, prepared (and so checked) before any run trains: a problem stops here, once
+    local = executor == "local" and jobs <= 1  # then its runs reuse the first; workers prepare their own
+    firsts = {}  # each setting's first (data, seed), in the order the runs need them
+    for spec, _ in pending:
+        firsts.setdefault(spec.data.model_dump_json(), (spec.data, spec.seed))
+    needed = list(firsts.values())
+    first = check_data(needed, source, device if local else torch.device("cpu"), on_event if local else ignore)
     if not pending:
         attempts = (attempt for attempt in ())
     elif executor == "ray":
@@ -90,7 +102,7 @@ def run_experiment(
 
         attempts = run_in_pool(pending, results, source, on_event, keep_checkpoint, jobs, torch.get_num_threads())
     else:
-        cache = PreparedCache(device)
+        cache = PreparedCache(device, (*needed[0], first))
         attempts = (
             attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint) for spec, position in pending
         )
@@ -100,18 +112,21 @@ def run_experiment(
                 outcome.paths.append(attempt.path)
             elif attempt.status == "failed":
                 outcome.failures.append(
-                    Failure(attempt.spec, attempt.error, rundir.failure_path(results, attempt.spec))
+                    Failure(attempt.spec, attempt.error, rundir.failure_path(results, attempt.spec), attempt.repeats)
                 )
     return outcome
 
 
 @dataclass(frozen=True)
 class Failure:
-    """A run that failed: its spec, the error in one line, and the file that records it with its traceback."""
+    """A run that failed: its spec, the error in one line, the file that records it with its traceback, and
+    whether a retry repeats the failure (a problem of the data or settings) or may go otherwise (a crash, a worker
+    killed, out of memory)."""
 
     spec: RunSpec
     error: str
     record: Path
+    repeats: bool = False
 
 
 def check_one_data_section(experiment: Experiment, results: Path) -> None:

@@ -152,6 +152,19 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
 
     tasks, reported_data, seeds_told, notes_told = {}, [], set(), set()
     counts = Counter() if counts is None else counts  # runs trained, skipped as finished, left to another process
+    scored_only = set()  # (variant, seed) of the runs with nothing to train: scored once, not trained
+
+    def epoch_status(row: dict, spec) -> str:
+        """Example: 'epoch 3 loss 0.212 val 95.0%'; a baseline's 'scored (no training): loss 0.688 val 55.0%'
+        (the majority class's own loss) or 'scored (no training)' (a benchmark forecast, which has none)."""
+        scores = [f"loss {row['train_loss']:.3f}"] if row["train_loss"] is not None else []
+        if row["validation_accuracy"] is not None:
+            scores.append(f"val {100 * row['validation_accuracy']:.1f}%")
+        elif row["validation_loss"] is not None:
+            scores.append(f"val loss {row['validation_loss']:.3f}")
+        if (spec.variant, spec.seed) in scored_only:
+            return "scored (no training)" + (": " + " ".join(scores) if scores else "")
+        return " ".join([f"epoch {row['epoch']}", *scores])
 
     def show(event):
         match event:
@@ -176,12 +189,13 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
                     highlight=False,
                     soft_wrap=True,
                 )
-            case RunStarted(spec=spec, index=i, total=n, parameters=p, resumed=done):
+            case RunStarted(spec=spec, index=i, total=n, parameters=p, resumed=done, trains=trains):
                 label = escape(f"[{i}/{n}] {spec.variant} seed {spec.seed} ({p:,} params)")
                 status = f"resumed after epoch {done}" if done else ""
                 tasks[spec.variant, spec.seed] = progress.add_task(
-                    label, total=spec.train.max_epochs, completed=done, status=status
+                    label, total=spec.train.max_epochs if trains else 1, completed=done, status=status
                 )
+                (scored_only.discard if trains else scored_only.add)((spec.variant, spec.seed))
                 if done:
                     counts["resumed"] += 1
                     progress.console.print(
@@ -192,12 +206,7 @@ def progress_printer(progress: Progress, counts: Counter | None = None):
                         soft_wrap=True,
                     )
             case EpochFinished(spec=spec, row=row):
-                status = f"epoch {row['epoch']} loss {row['train_loss']:.3f}"
-                if row["validation_accuracy"] is not None:
-                    status += f" val {100 * row['validation_accuracy']:.1f}%"
-                elif row["validation_loss"] is not None:
-                    status += f" val loss {row['validation_loss']:.3f}"
-                progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=status)
+                progress.update(tasks[spec.variant, spec.seed], completed=row["epoch"], status=epoch_status(row, spec))
             case RunFinished(spec=spec, metrics=m) if m.get("diverged"):
                 counts["trained"] += 1
                 epoch, reason = m["diverged"]["epoch"], m["diverged"]["reason"]

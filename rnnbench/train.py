@@ -3,6 +3,11 @@
 What early stopping watches, and in which direction, is the task's choice (`watch`): a classifier's validation
 accuracy (higher is better), a regressor's validation loss (lower is better), or, as a tutorial quirk, the
 training loss. The loop itself knows no task.
+
+A model with nothing to train (a baseline: the majority class, a benchmark forecast) is not trained: it is
+scored once, recorded as epoch 1, with its own loss where it has one (the majority class's cross-entropy) and
+none where it has none (a benchmark forecast, made from the whole history, has no loss in the scaled window
+space the networks train in: its forward answers loss None).
 """
 
 from __future__ import annotations
@@ -44,19 +49,19 @@ def divergence(model: nn.Module, row: dict) -> str | None:
 
 
 @torch.inference_mode()
-def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, float]:
+def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None) -> tuple[torch.Tensor, float | None]:
     """(the model's outputs for every example, on the CPU: (N, C) logits or probabilities, (N, 1) values, or
     (N, H) forecasts;
-    the mean training loss over the split), in eval mode."""
+    the mean training loss over the split, None for a model that has none), in eval mode."""
     was_training = model.training
     model.eval()
     pieces, loss_sum = [], 0.0
     for batch in split.batches(batch_size or EVAL_BATCH_SIZE):
         output, loss = model(batch.tokens, batch.lengths, batch.targets)
         pieces.append(output)
-        loss_sum += loss.item() * len(batch)
+        loss_sum = None if loss is None or loss_sum is None else loss_sum + loss.item() * len(batch)
     model.train(was_training)
-    return torch.cat(pieces).cpu(), loss_sum / len(split)
+    return torch.cat(pieces).cpu(), None if loss_sum is None else loss_sum / len(split)
 
 
 @torch.inference_mode()
@@ -95,7 +100,7 @@ def fit(
     weight_decay: float,
     generator: torch.Generator,
     on_epoch: Callable[[dict], None] | None = None,
-    score: Callable[[nn.Module, TensorSplit], tuple[float | None, float]] | None = None,
+    score: Callable[[nn.Module, TensorSplit], tuple[float | None, float | None]] | None = None,
     watch: tuple[str, str] = ("validation_accuracy", "max"),
     restore_best: bool = True,
     resume: dict | None = None,
@@ -112,6 +117,8 @@ def fit(
     `score(model, split) -> (accuracy or None, loss)` measures the validation split each epoch; the default is
     classification accuracy. Training accuracy is tracked batch by batch for classifiers only (None otherwise).
 
+    A model without trainable parameters (a baseline) is not trained: see scored_once.
+
     The first epoch whose loss or weights are not finite ends training: the result says `diverged` (epoch and
     reason), and the model keeps the weights it diverged with, to be recorded as such and never scored.
 
@@ -122,10 +129,10 @@ def fit(
     score = score or classification_score
     key, direction = watch
     trainable = [p for p in model.parameters() if p.requires_grad]
-    # A model without parameters (the majority baseline) is scored for one epoch and not trained.
-    optimizer = torch.optim.Adam(trainable, lr=learning_rate, weight_decay=weight_decay) if trainable else None
-    max_epochs = max_epochs if trainable else 1
     classes = train.targets.dim() == 1 and not train.targets.is_floating_point()  # one class id per example
+    if not trainable:  # a baseline: nothing to train, so no epoch to run (nor to resume)
+        return scored_once(model, train, validation, score, watch[0], classes, on_epoch)
+    optimizer = torch.optim.Adam(trainable, lr=learning_rate, weight_decay=weight_decay)
     result = FitResult()
     best_state = None
     if resume is not None:
@@ -140,12 +147,11 @@ def fit(
             correct = torch.zeros((), device=train.targets.device, dtype=torch.long)
             for batch in train.batches(batch_size, generator, by_length=bucketed):
                 logits, loss = model(batch.tokens, batch.lengths, batch.targets)
-                if optimizer is not None:
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if grad_clip is not None:
-                        nn.utils.clip_grad_norm_(trainable, grad_clip)
-                    optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip is not None:
+                    nn.utils.clip_grad_norm_(trainable, grad_clip)
+                optimizer.step()
                 loss_sum += loss.detach() * len(batch)
                 if classes:
                     correct += (logits.argmax(dim=-1) == batch.targets).sum()
@@ -180,12 +186,47 @@ def fit(
                 if restore_best:
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             stop = epoch == max_epochs or bool(patience and epoch - result.best_epoch >= patience)
-            if on_checkpoint is not None and optimizer is not None:  # a model with nothing to train has no state
+            if on_checkpoint is not None:
                 on_checkpoint(checkpoint_state(model, optimizer, generator, result, best_state, stop))
             if stop:
                 break
     if best_state is not None:  # restore_best, or nothing to watch: the last epoch's weights stay
         model.load_state_dict(best_state)
+    return result
+
+
+def scored_once(
+    model: nn.Module,
+    train: TensorSplit,
+    validation: TensorSplit,
+    score: Callable[[nn.Module, TensorSplit], tuple[float | None, float | None]],
+    key: str,
+    classes: bool,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> FitResult:
+    """A model with nothing to train (a baseline), scored once and recorded as epoch 1, the best: its own loss
+    on the training split and its validation score (`score`), where it has them; None where it has none (a
+    benchmark forecast's forward answers loss None: it forecasts from the whole history, not the window, and has
+    no loss in the scaled space the networks train in), never another model's. No checkpoint: nothing to resume."""
+    start = time.perf_counter()
+    answers, train_loss = outputs(model, train)
+    validation_accuracy, validation_loss = score(model, validation) if len(validation) else (None, None)
+    train_accuracy = (answers.argmax(dim=-1) == train.targets.cpu()).float().mean().item() if classes else None
+    seconds = time.perf_counter() - start
+    row = {
+        "epoch": 1,
+        "train_loss": train_loss,
+        "train_accuracy": train_accuracy,
+        "validation_loss": validation_loss,
+        "validation_accuracy": validation_accuracy,
+        "seconds": seconds,
+    }
+    result = FitResult(history=[row], best_epoch=1, best_value=row[key], train_seconds=seconds)
+    if on_epoch:
+        on_epoch(row)
+    reason = divergence(model, row)  # a non-finite loss is said as such, as for a trained model
+    if reason is not None:
+        result.diverged = {"epoch": 1, "reason": reason}
     return result
 
 

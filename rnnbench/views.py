@@ -22,6 +22,11 @@ class Table:
     narrow_headers: bool = False  # on the terminal, a header wider than its column's cells breaks onto two lines
 
 
+def count(n: int, noun: str) -> str:
+    """Example: (1, 'seed') -> '1 seed'; (1200, 'run') -> '1,200 runs'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def to_markdown(table: Table, heading: str | None = None) -> list[str]:
     """Example: Table('t', ['a', 'b'], [['x', '1']], right={1}) -> ['| a | b |', '|---|---:|', '| x | 1 |', '']."""
     lines = [heading, ""] if heading else []

@@ -115,6 +115,27 @@ def test_predict_uses_best_validation_run(trained):
     assert text.exit_code == 0 and text.stdout.startswith("Tribbiani: ")
 
 
+def test_the_model_line_ends_before_the_answer_and_top_k_says_how_many_labels(trained):
+    """In stdout and stderr merged (a log, a pipe), the model line is a line of its own; --top-k above the labels a
+    model knows says so once, and the answer lists all of them."""
+    folder, _, _ = trained
+    merged = subprocess.run(
+        [sys.executable, "-m", "rnnbench", "predict", "Tribbiani", "--results", folder / "results", "--top-k", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+    lines = merged.stdout.splitlines()
+    assert merged.returncode == 0 and len(lines) == 3, merged.stdout
+    assert lines[0].startswith("model: ") and lines[0].endswith("runs with 2 languages)")
+    assert lines[1] == "note: --top-k 3: this model knows only 2 labels; each answer lists 2"
+    assert lines[2].startswith("Tribbiani: ") and lines[2].count("%") == 2
+    for asked in ((), ("--top-k", "2"), ("--top-k", "1")):  # the default, or no more than it knows: no note
+        quiet = invoke("predict", "Tribbiani", "--results", folder / "results", *asked)
+        assert quiet.exit_code == 0 and "note:" not in quiet.stderr, quiet.output
+
+
 def test_predict_bad_input(trained, tmp_path):
     folder, _, _ = trained
     results = folder / "results"
@@ -676,16 +697,16 @@ def test_predict_csv_has_the_same_columns_whatever_the_inputs(trained, tmp_path)
     assert (
         seen.stdout.splitlines()[0]
         == unseen.stdout.splitlines()[0]
-        == ("input,label_1,probability_1,label_2,probability_2,unseen")
+        == ("input,label_1,probability_1,label_2,probability_2,unseen,notes")
     )  # 2 languages: 2 ranks, though top-k is 3
-    assert sorted(unseen.stdout.splitlines()[1].rsplit(",", 1)[1].split()) == sorted(["Ω", "ø"])
+    assert sorted(unseen.stdout.splitlines()[1].rsplit(",", 2)[1].split()) == sorted(["Ω", "ø"])
     (tmp_path / "people.tsv").write_text("id\ttext\n1\tRossi\n", encoding="utf-8")
     assert invoke("predict", "--file", tmp_path / "people.tsv", "--results", results).stdout.startswith("Rossi: ")
     (tmp_path / "open.csv").write_text('text\n"Rossi\nSmith\n', encoding="utf-8")
     assert_clean_failure(
         invoke("predict", "--file", tmp_path / "open.csv", "--results", results),
         1,
-        f"{tmp_path / 'open.csv'} line 3: malformed CSV",
+        f"{tmp_path / 'open.csv'}: line 2: a quoted field has no closing double quote",  # the line it opens on
     )
     assert_clean_failure(
         invoke("predict", "Rossi", "--json", "--format", "csv", "--results", results),

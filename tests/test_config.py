@@ -284,6 +284,18 @@ def test_variant_key_leaves_out_defaults_so_new_fields_never_rehash(write_experi
     assert plain.variant_key() == explicit.variant_key()
 
 
+def test_a_changed_default_keeps_every_earlier_key(write_experiment):
+    """train.batching's default became bucketed: a run made before with the old default (shuffled) keeps its key
+    and is never taken for a run of the new default, and one that set bucketed keeps its key too (the values are
+    the keys the version before the change gave this experiment)."""
+    path = write_experiment(TINY)
+    keys = {
+        b: config.load(path, [f"train.batching={b}"]).run_specs()[0].variant_key() for b in ("shuffled", "bucketed")
+    }
+    assert keys == {"shuffled": "ceb1cbe5", "bucketed": "eb4c0062"}
+    assert config.load(path).run_specs()[0].variant_key() == keys["bucketed"]
+
+
 REVERSAL = {"name": "rev", "data": {"dataset": "reversal"}, "model": {"architecture": "encoder_decoder"}}
 
 

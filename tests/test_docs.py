@@ -4,9 +4,13 @@ stays a front door (short, its links into docs/ alive). The site itself is check
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
+from test_cli import assert_clean_failure, invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -58,3 +62,65 @@ def test_readme_links_point_at_files_that_exist():
     assert any(t.startswith("docs/") for t in relative)  # the README sends readers into the docs
     missing = [t for t in relative if not (ROOT / t.split("#", 1)[0]).exists()]
     assert not missing, f"README.md links to files that do not exist: {missing}"
+
+
+def documented_predict_commands() -> list[tuple[str, list[str]]]:
+    """(where, words) of every `rnnbench predict` a user copies: the lines of the README's and the docs' code blocks
+    (a `$ ` prompt dropped) and of the experiment files' comments, each without its own comment."""
+    pages = [README, *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "experiments").glob("*.yaml"))]
+    found = []
+    for page in pages:
+        if page == CLI_PAGE:  # generated from the help texts: no examples
+            continue
+        in_code = page.suffix == ".yaml"  # an experiment file's comments are all to copy
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.lstrip().startswith("```"):
+                in_code = not in_code
+                continue
+            text = line.strip().removeprefix("#").strip() if page.suffix == ".yaml" else line.strip()
+            text = text.removeprefix("$ ")
+            if in_code and text.startswith("rnnbench predict"):
+                found.append((f"{page.relative_to(ROOT)} line {number}", shlex.split(text, comments=True)))
+    return found
+
+
+def test_every_documented_predict_command_answers_after_other_experiments(tmp_path, names_dir, monkeypatch):
+    """The README's and the docs' predict examples name the experiment (or the run) they answer from, so they
+    answer whatever else has run: here after two shipped experiments that answer different questions, where a
+    bare `predict Tribbiani` refuses in one line listing the choices."""
+    commands = documented_predict_commands()
+    assert len(commands) >= 10 and any(where.startswith("README.md") for where, _ in commands)
+    shipped = {yaml.safe_load(path.read_text())["name"] for path in (ROOT / "experiments").glob("*.yaml")}
+    for where, words in commands:
+        assert "--experiment" in words or "--run" in words, f"{where}: names no --experiment or --run"
+        if "--experiment" in words:
+            assert words[words.index("--experiment") + 1] in shipped | {"my_experiment"}, where
+    results = tmp_path / "results"
+    tiny = ["train.max_epochs=1", "seeds=[0]", "grid.cell=[gru]", "grid.bidirectional=[false]", "model.hidden_size=8"]
+    for name in ("names_de_it", "names_18"):
+        overrides = [word for setting in [*tiny, "device=cpu"] for word in ("--set", setting)]
+        experiment = ROOT / "experiments" / f"{name}.yaml"
+        ran = invoke("run", experiment, "--results", results, "--data-dir", names_dir, *overrides)
+        assert ran.exit_code == 0, ran.output
+    monkeypatch.chdir(tmp_path)  # where `--file names.txt` and `> answers.csv` are
+    (tmp_path / "names.txt").write_text("Rossi\nSchmidt\n", encoding="utf-8")
+    answered = 0
+    for where, words in commands:
+        arguments = words[2:]
+        arguments = arguments[: arguments.index(">")] if ">" in arguments else arguments  # stdout to a file
+        if "--experiment" not in arguments or arguments[arguments.index("--experiment") + 1] not in (
+            "names_de_it",
+            "names_18",
+        ):
+            continue  # another experiment's (checked above to name it), or one run's directory
+        result = invoke("predict", "--results", results, *arguments)  # before any `--`, which ends the options
+        assert result.exit_code == 0, f"{where}: {shlex.join(words)}\n{result.output}"
+        assert result.stdout.strip(), where
+        answered += 1
+    assert answered >= 5
+    assert_clean_failure(
+        invoke("predict", "Tribbiani", "--results", results),
+        1,
+        "these runs answer different questions",
+        "choose one: --experiment names_18 | --experiment names_de_it (or --run DIR)",
+    )

@@ -122,3 +122,9 @@ def test_confused_pairs_ranks_mistakes_with_examples():
         {"true": "Italian", "predicted": "Spanish", "count": 1, "rate": 0.5, "examples": ["Conti"]},
     ]
     assert metrics.confused_pairs(names, true, true) == []
+
+
+def test_the_closed_forms_count_the_gates_the_cells_build():
+    from rnnbench import cells
+
+    assert metrics.GATES == cells.GATES  # metrics keeps its own copy: counting parameters imports no torch

@@ -106,7 +106,7 @@ def test_bad_series_files_are_refused_in_one_line_naming_the_row(tmp_path, write
         "Date,Passengers\n1949-02,112\n1949-01,118\n": "line 3, column 'Date': time '1949-01' comes before '1949-02' (line 2)",
         "Date,Passengers\n1949-01,112\n1949-01,118\n": "line 3, column 'Date': time '1949-01' repeats line 2",
         "Date,Passengers\n1949-01,112\nsoon,118\n": "line 3, column 'Date': 'soon' is not a time",
-        "Date,Count\n1949-01,112\n": "no column 'Passengers' (columns: Date, Count)",
+        "Date,Count\n1949-01,112\n": "no column 'Passengers'; the file's columns are 'Date', 'Count'",
     }
     for content, message in cases.items():
         path = tmp_path / "bad.csv"
@@ -294,3 +294,62 @@ def test_a_benchmark_records_no_network_loss_and_a_long_file_is_one_series(tmp_p
         invoke("predict", "--run", runs["gru-uni-1x8"].path, "--file", tmp_path / "values.txt", "--json").stdout
     )
     assert len(answers) == 1 and len(answers[0]["forecast"]) == 4  # one forecast after all 5,000 values
+
+
+def test_predict_forecasts_from_the_whole_series_as_the_run_was_scored(tmp_path):
+    """A series longer than the 10,000 values a run directory once kept: the mean and drift forecasts after its end
+    read all of it (its count, first value and mean, kept as a summary), and the answer says how long it is. A run
+    directory written before the summary forecasts from what it kept, and says so."""
+    data = {**SINE, "length": 15_000}
+    content = {**TINY, "data": data, "grid": None, "model": {"cell": "mean"}}
+    (tmp_path / "e.yaml").write_text(json.dumps(content))
+    assert invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r").exit_code == 0
+    runs = {run.spec.variant: run for run in rundir.find_runs(tmp_path / "r")[0]}
+    assert sorted(runs) == ["drift", "mean", "naive", "seasonal_naive"]
+    values = series.sine(15_000, 12, 1.0, 0.0, 0.1, 0).values[:, 0]
+
+    def forecast(variant: str) -> dict:
+        answered = invoke("predict", "--run", runs[variant].path, "--json")
+        assert answered.exit_code == 0, answered.output
+        return json.loads(answered.stdout)[0]
+
+    mean = forecast("mean")
+    assert mean["input"] == "the series' end (15,000 values)"
+    assert mean["forecast"] == [values.mean()] * 4 and values.mean() != values[-10_000:].mean()
+    slope = (values[-1] - values[0]) / (15_000 - 1)
+    assert forecast("drift")["forecast"] == pytest.approx(values[-1] + slope * np.arange(1, 5), rel=1e-12)
+    assert forecast("seasonal_naive")["forecast"] == values[-12:-8].tolist()
+    assert forecast("naive")["forecast"] == [values[-1]] * 4
+    # the same method the scores used: the mean forecast from every value before each test origin
+    rows = rundir.load_predictions(runs["mean"].path)
+    assert float(rows[0]["predicted"]) == pytest.approx(values[: int(rows[0]["origin"])].mean(), rel=1e-12)
+    # a run directory from before: model.json held the series' last 10,000 values and no summary
+    info_path = runs["mean"].path / "model.json"
+    info = json.loads(info_path.read_text())
+    old = {key: value for key, value in info.items() if key not in ("summary", "window", "trained_range")}
+    info_path.write_text(json.dumps(old | {"history": values[-10_000:, None].tolist()}))
+    older = forecast("mean")
+    assert older["input"].startswith("the series' last 10,000 values (all that this run directory")
+    assert older["forecast"] == pytest.approx([values[-10_000:].mean()] * 4, rel=1e-12)
+    info_path.write_text(json.dumps(old | {"history": values[-150:, None].tolist()}))  # a short series: all of it
+    assert forecast("mean")["input"] == "the series' end (150 values)"
+    info_path.write_text(json.dumps(old))
+    assert_clean_failure(
+        invoke("predict", "--run", runs["mean"].path), 1, "model.json: holds nothing of the series to forecast after"
+    )
+
+
+def test_values_too_large_for_a_forecast_are_refused_in_one_line(tmp_path):
+    (tmp_path / "e.yaml").write_text(json.dumps(TINY))
+    assert invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "r").exit_code == 0
+    runs = {run.spec.variant: run for run in rundir.find_runs(tmp_path / "r")[0]}
+    huge = ["1e308"] * 12
+    assert_clean_failure(invoke("predict", "--run", runs["mean"].path, *huge), 1, "the forecast is not a finite number")
+    assert (
+        json.loads(invoke("predict", "--run", runs["naive"].path, "--json", *huge).stdout)[0]["forecast"] == [1e308] * 4
+    )  # the naive forecast repeats the last value: finite, answered
+    assert_clean_failure(
+        invoke("predict", "--run", runs["gru-uni-1x8"].path, *huge), 1, "too large for this model", "not finite"
+    )
+    far = json.loads(invoke("predict", "--run", runs["gru-uni-1x8"].path, "--json", *(["1e6"] * 12)).stdout)[0]
+    assert "far outside what it trained on" in far["notes"][0] and all(np.isfinite(far["forecast"]))

@@ -98,6 +98,38 @@ def test_predict_answers_and_refuses_empty_input_in_one_line(trained):
     assert len([line for line in refused.output.splitlines() if line.strip()]) <= 2  # the model line and the error
 
 
+UNLIKE = {  # per task: an input unlike anything its tiny experiment trained on, and what the note beside it says
+    "names": ("Tribbiani" * 8, "72 characters, longer than any name this model trained on"),
+    "reversal": ("1 2 3 4 5 6 7 8 9 1 2 3", "12 symbols, longer than any sequence this model trained on"),
+    "csv": ("wonderful" * 20, "180 characters, longer than any text this model trained on"),
+    "series": (
+        "0 0.25 0.48 0.68 0.84 1e6",
+        "the window it reads (as values) reaches 1e+06, far outside what it trained",
+    ),
+}
+
+
+def test_an_input_unlike_the_training_data_is_answered_with_a_note(trained):
+    """As an unseen character is: longer than any training input, or (a series) far outside the training range;
+    a series value that is not finite once scaled is refused."""
+    name, _, folder, _ = trained
+    run = next(run for run in rundir.find_runs(folder / "results")[0] if run.spec.model.cell == "gru")
+    unlike, said = UNLIKE[name]
+    answered = invoke("predict", "--run", run.path, "--json", "--", unlike)
+    assert answered.exit_code == 0, answered.output
+    assert said in json.loads(answered.stdout)[0]["notes"][0]
+    table = invoke("predict", "--run", run.path, "--", unlike)
+    assert table.exit_code == 0 and [line for line in table.stderr.splitlines() if said in line][0].startswith("note:")
+    usual = invoke("predict", "--run", run.path, "--json", "--", TINY_DATA[name][1])
+    assert "notes" not in json.loads(usual.stdout)[0]
+    as_csv = invoke("predict", "--run", run.path, "--format", "csv", "--", unlike)
+    assert as_csv.stdout.splitlines()[0].endswith(",notes") and said in as_csv.stdout
+    if name == "series":
+        assert_clean_failure(
+            invoke("predict", "--run", run.path, "--", "0 0.25 0.48 0.68 0.84 1e308"), 1, "not finite numbers"
+        )
+
+
 def test_a_repeated_run_is_identical(trained, names_dir):
     _, _, folder, _ = trained
     run = rundir.find_runs(folder / "results")[0][0]

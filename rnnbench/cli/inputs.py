@@ -15,7 +15,7 @@ from rnnbench.errors import RnnbenchError
 def source(data, data_dir: Path | None):
     """What the experiment's task learns from, read and checked before any training, with a progress bar if the
     names corpus has to be downloaded."""
-    from rnnbench.runner import load_source
+    from rnnbench.config import task_of  # not runner.load_source, the same call: the runner imports torch
 
     with Progress(
         TextColumn("{task.description}"),
@@ -33,7 +33,7 @@ def source(data, data_dir: Path | None):
                 download = bar.add_task("downloading the names corpus", total=total)
             bar.update(download, completed=done)
 
-        found, said = load_source(data, data_dir, on_download=show_download)
+        found, said = task_of(data).load(data, data_dir, on_download=show_download)
     if said:
         note(said)
     return found

@@ -13,7 +13,9 @@ from rnnbench.cli.output import note, output_format, print_json, say
 from rnnbench.errors import UsageError
 
 PREDICT_CHUNK = 4096  # inputs answered at once
-MAX_UNSEEN_NOTES = 20  # notes on unseen characters, for a long file of inputs (--format csv and json list them all)
+MAX_NOTES = 20  # notes on inputs (unseen characters, longer than trained on), for a long file of inputs (--format
+# csv and json list them all)
+DEFAULT_TOP_K = 3
 
 
 def predict(
@@ -41,7 +43,16 @@ def predict(
     experiment: Annotated[
         Optional[str], typer.Option("--experiment", metavar="NAME", help="Choose the best run of this experiment only.")
     ] = None,
-    top_k: Annotated[int, typer.Option("--top-k", metavar="K", min=1, help="How many languages to list per name.")] = 3,
+    top_k: Annotated[
+        Optional[int],
+        typer.Option(
+            "--top-k",
+            metavar="K",
+            min=1,
+            help=f"How many languages to list per name (default {DEFAULT_TOP_K}; at most as many as the model knows).",
+            show_default=False,
+        ),
+    ] = None,
     input_file: Annotated[
         Optional[Path],
         typer.Option(
@@ -82,6 +93,10 @@ def predict(
     if not texts and not one_series:
         raise UsageError("give names to answer (rnnbench predict Rossi Schmidt) or a file of them (--file names.txt)")
     note(f"model: {path} ({why})")
+    labels = getattr(predictor, "labels", None)  # a classifier: it ranks as many labels as it knows
+    if top_k is not None and labels is not None and top_k > len(labels):
+        note(f"note: --top-k {top_k}: this model knows only {len(labels)} labels; each answer lists {len(labels)}")
+    top_k = top_k or DEFAULT_TOP_K
     answers = [] if texts else predictor.predict([], top_k=top_k)
     for start in range(
         0, len(texts), max(len(texts), 1) if one_series else PREDICT_CHUNK
@@ -99,17 +114,21 @@ def predict(
         writer.writerow(header)
         writer.writerows(rows)
         return
-    unseen_notes = 0
+    notes = 0
     for answer in answers:
-        if (answer.get("unseen_characters") or answer.get("unseen_words")) and unseen_notes < MAX_UNSEEN_NOTES:
-            unseen_notes += 1
+        if (answer.get("unseen_characters") or answer.get("unseen_words")) and notes < MAX_NOTES:
+            notes += 1
             words = bool(answer.get("unseen_words"))
             unseen = " ".join(answer["unseen_words" if words else "unseen_characters"])
             note(
-                f"note: {answer['input']!r} has {'words' if words else 'characters'} "
+                f"note: {_quoted(answer['input'])} has {'words' if words else 'characters'} "
                 f"this model never saw in training ({unseen}); it reads each as one unknown token, so the answer "
                 "says less"
             )
+        for line in answer.get("notes", []):  # an input unlike what the model trained on (longer, far outside)
+            if notes < MAX_NOTES:
+                notes += 1
+                note(f"note: {_quoted(answer['input']) if texts else answer['input']}: {line}")
         if "output" in answer:  # a reversal run answers with a sequence
             shown = answer["output"]
         elif "value" in answer:  # a regression run answers with a number, in the target's units
@@ -117,3 +136,11 @@ def predict(
         else:
             shown = ", ".join(f"{p['label']} {100 * p['probability']:.2f}%" for p in answer["predictions"])
         say(f"{answer['input']}: {shown}")
+
+
+def _quoted(text: str, longest: int = 60) -> str:
+    """An input as a note names it: quoted, a long one cut to its first `longest` characters. Example: 'Rossi' ->
+    "'Rossi'"; 'x' * 500 -> "'xx…xx'… (500 characters)"."""
+    if len(text) <= longest:
+        return repr(text)
+    return f"{text[:longest]!r}… ({len(text):,} characters)"

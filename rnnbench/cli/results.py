@@ -84,7 +84,6 @@ def show(
 
     Names: per-language precision, recall and F1, the most confused language pairs with example names, and the
     confusion matrix. Reversal: exact accuracy per length."""
-    from rnnbench import compare as compare_runs
     from rnnbench import rundir
     from rnnbench.tasks import TASKS
 
@@ -100,9 +99,12 @@ def show(
         if run.spec.train.restore_best
         else "weights of the last epoch kept"
     )
+    trained = (  # a model with no parameters (a baseline) was scored once, never trained
+        f"{views.count(run.epochs_run, 'epoch')} ({kept})" if run.parameters else "scored (no training)"
+    )
     say(
         f"{run.path}: {run.spec.experiment} / {run.spec.variant}, seed {run.spec.seed}; {run.parameters:,} "
-        f"parameters; {compare_runs.count(run.epochs_run, 'epoch')} ({kept}) in {run.train_seconds:.1f} s"
+        f"parameters; {trained} in {run.train_seconds:.1f} s"
     )
     if run.diverged is not None:
         say(

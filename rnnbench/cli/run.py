@@ -48,18 +48,20 @@ def run(
         ),
     ] = False,
     jobs: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             "--jobs",
             "-j",
             metavar="N|auto",
+            show_default="auto",
             help=(
                 "Train N runs at once in worker processes (at most one per core), each with its share of the threads "
-                "(--threads ÷ N, at least 1); auto: one per free core. Same metrics as one at a time with that thread "
-                "count."
+                "(--threads ÷ N, at least 1). auto: one per free core, no more than the threads (--threads, "
+                "$RNNBENCH_THREADS or $OMP_NUM_THREADS, if set) nor the runs left to train; one run left trains in "
+                "this process, as with 1. Same metrics as one at a time with that thread count."
             ),
         ),
-    ] = "1",
+    ] = None,
     executor: Annotated[
         Executor,
         typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray])."),
@@ -107,28 +109,15 @@ def run(
 ):
     """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
     ones from their last finished epoch, and print its table."""
-    jobs, executor, shown = jobs.strip().lower(), executor.value, output_format(format_, as_json)
-    if jobs.isascii() and jobs.isdigit():
-        jobs = str(int(jobs))  # 01 is 1
-    if (
-        executor == "local"
-        and repeat is None
-        and (jobs == "auto" or jobs.isascii() and jobs.isdigit() and int(jobs) > 1)
-    ):
-        from rnnbench.executors import warm_up
-
-        warm_up()  # the workers' fork server imports torch while this process does
-    from rnnbench import compare as compare_runs
-    from rnnbench import config, rundir
-    from rnnbench.environment import use_threads
-    from rnnbench.sweep import run_experiment
-
+    # Everything that can be refused is checked before torch is imported (seconds): a mistake answers at once.
+    jobs_given, executor, shown = jobs is not None, executor.value, output_format(format_, as_json)
+    jobs = _jobs(jobs or "auto")
     if repeat is not None:
         if experiment is not None or set_:
             raise UsageError(
                 "--repeat: repeats one recorded run exactly as it was; give no experiment file and no --set"
             )
-        if jobs != "1" or executor != "local":
+        if jobs_given and jobs != 1 or executor != "local":
             raise UsageError("--repeat: trains one run here, one at a time; give no --jobs and no --executor")
         return _repeat(repeat, data_dir, threads, shown)
     ray_only = [
@@ -142,21 +131,34 @@ def run(
     ]
     if ray_only and executor != "ray":
         raise UsageError(f"{', '.join(ray_only)}: only with --executor ray")
-    if executor == "ray" and (jobs != "1" or threads is not None):
+    if executor == "ray" and (jobs_given and jobs != 1 or threads is not None):
         raise UsageError(
-            f"{'--jobs' if jobs != '1' else '--threads'}: for --executor local; on Ray, each run's "
+            f"{'--jobs' if jobs_given and jobs != 1 else '--threads'}: for --executor local; on Ray, each run's "
             "threads are its --cpus-per-run, and as many run at once as the cluster has room for"
         )
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
-    use_threads(threads)  # with --jobs, the threads the workers share
-    workers = _jobs(jobs)
+    from rnnbench import config
+    from rnnbench.environment import thread_count
+
+    exp = config.load(experiment, set_ or [])
+    threads = thread_count(threads)  # the free cores unless asked otherwise (None: $OMP_NUM_THREADS says), read once
+    workers = _workers(jobs, threads, said=jobs_given) if executor == "local" else 1
     if executor == "ray":
         from rnnbench.executors import require_ray
 
         require_ray()  # before any data is read
-    exp = config.load(experiment, set_ or [])
-    found = source(exp.data, data_dir)
+    if workers > 1 and len(exp.run_specs()) > 1:
+        from rnnbench.executors import warm_up
+
+        warm_up()  # the workers' fork server imports torch while this process reads the data and does the same
+    found = source(exp.data, data_dir)  # a file that cannot be read is refused before torch is imported
+    from rnnbench import compare as compare_runs
+    from rnnbench import rundir
+    from rnnbench.environment import use_threads
+    from rnnbench.sweep import run_experiment
+
+    use_threads(threads)  # with --jobs, the threads the workers share
     with progress(err) as bars:
         counts = Counter()
         outcome = run_experiment(
@@ -166,6 +168,7 @@ def run(
             on_event=progress_printer(bars, counts),
             keep_checkpoint=keep_checkpoint,
             jobs=workers,
+            fit_jobs=jobs == "auto",
             executor=executor,
             address=address,
             cpus_per_run=cpus_per_run,
@@ -190,11 +193,7 @@ def run(
     if outcome.failures:
         for failure in outcome.failures:
             note(f"failed: {failure.spec.variant} seed {failure.spec.seed}: {failure.error}")
-        problems.append(
-            f"{compare_runs.count(len(outcome.failures), 'run')} of {len(exp.run_specs())} failed (listed "
-            f"above; tracebacks in {outcome.failures[0].record.parent}/*.failed.json); run the same "
-            "command again to retry them"
-        )
+        problems += _failures_said(outcome.failures, len(exp.run_specs()), compare_runs.count)
     ran = set(map(Path, finished))  # this experiment file's runs, read once by summary_of
     diverged = [record for record in runs if record.path in ran and record.diverged is not None]
     if shown == "json":
@@ -208,7 +207,13 @@ def run(
                 "finished_before": counts["skipped"],
                 "left_to_another_process": counts["busy"],
                 "failed": [
-                    {"variant": f.spec.variant, "seed": f.spec.seed, "error": f.error, "record": str(f.record)}
+                    {
+                        "variant": f.spec.variant,
+                        "seed": f.spec.seed,
+                        "error": f.error,
+                        "record": str(f.record),
+                        "retry_repeats_it": f.repeats,
+                    }
                     for f in outcome.failures
                 ],
                 "diverged": [
@@ -227,19 +232,56 @@ def run(
         raise RnnbenchError("\n".join(problems))
 
 
-def _jobs(text: str) -> int:
-    """--jobs: a whole number of worker processes, or auto (one per free core); never more than the cores."""
-    from rnnbench.environment import free_cores
+def _failures_said(failures: list, total: int, count) -> list[str]:
+    """The closing lines on failed runs: what to fix for a failure a retry repeats (a problem of the data or the
+    settings: the same run fails the same way), a retry only for those it can change (a crash, a worker killed,
+    out of memory)."""
+    said = [
+        f"{count(len(failures), 'run')} of {total} failed (listed above; tracebacks in "
+        f"{failures[0].record.parent}/*.failed.json)"
+    ]
+    repeated = [failure for failure in failures if failure.repeats]
+    if repeated:
+        errors = list(dict.fromkeys(failure.error for failure in repeated))
+        more = f" (and {count(len(errors) - 1, 'other problem')})" if len(errors) > 1 else ""
+        said.append(
+            f"{count(len(repeated), 'run')} failed on the data or the settings, and running again repeats it: fix "
+            f"what the message says, then run the same command (finished runs are kept): {errors[0]}{more}"
+        )
+    if len(repeated) < len(failures):
+        said.append(
+            f"{count(len(failures) - len(repeated), 'run')} crashed or ran out of memory, which a retry can change: "
+            "run the same command again to retry them"
+        )
+    return said
 
-    cores = os.cpu_count() or 1
+
+def _jobs(text: str) -> int | str:
+    """--jobs as given: a whole number of worker processes (1 or more), or "auto". Example: ' 02' -> 2."""
+    text = text.strip().lower()
     if text == "auto":
-        free = max(1, min(free_cores() or cores, cores))
-        if free < cores:
-            note(f"note: --jobs auto: {free} of {cores} cores free (the last minute's load); running {free} at once")
-        return free
+        return text
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise UsageError(f"--jobs: a whole number of worker processes (1 or more) or auto (got {text!r})")
-    jobs = int(text)
+    return int(text)
+
+
+def _workers(jobs: int | str, threads: int | None, said: bool) -> int:
+    """How many worker processes at most: --jobs N, never more than the cores; auto, one per thread this process
+    would compute with (`threads`, environment.thread_count's: the free cores unless --threads,
+    $RNNBENCH_THREADS or $OMP_NUM_THREADS say), so that the workers, one thread each, never run more threads
+    than the process alone would. Where auto runs fewer than the cores, a note says so if `said` (typed)."""
+    cores = os.cpu_count() or 1
+    if jobs == "auto":
+        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+        budget = threads or (int(omp) if omp.isdigit() and int(omp) >= 1 else cores)
+        workers = max(1, min(budget, cores))
+        if said and workers < cores:
+            note(
+                f"note: --jobs auto: {workers} of {cores} cores free (the last minute's load, or --threads, "
+                f"$RNNBENCH_THREADS or $OMP_NUM_THREADS); running {workers} at once"
+            )
+        return workers
     if jobs > cores:
         note(
             f"note: --jobs {jobs}: this machine has {cores} cores; running {cores} at once (more would only "

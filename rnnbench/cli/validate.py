@@ -36,27 +36,26 @@ def validate(
 
 
 def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
-    from rnnbench import compare as compare_runs
     from rnnbench import config
     from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 
     exp = config.load(experiment, overrides)
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
-    count = compare_runs.count
+    count = views.count
     title = f"{exp.name}: {count(len(variants), 'variant')} × {count(len(exp.seeds), 'seed')} = {count(runs, 'run')}"
     task = config.task_of(exp.data)
     headers = ["variant", "cell", "impl", "dir", "size", "input", task.MODEL_COLUMN, "dropout"]
     changes = {name: config.changed_settings(exp, setting) for name, setting in variants.items()}
     headers += ["train / data"] if any(changes.values()) else []
-    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, rather than at the start of a run
+    if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, as `run` does before training
+        found = source(exp.data, None)  # a file that cannot be read is refused before torch is imported
         import torch
 
-        from rnnbench.runner import prepare_seed
+        from rnnbench.runner import check_data
 
-        found = source(exp.data, None)
-        for data in config.distinct_data(variants):
-            prepare_seed(data, found, exp.seeds[0], torch.device("cpu"))
+        settings = [(data, exp.seeds[0]) for data in config.distinct_data(variants)]
+        check_data(settings, found, torch.device("cpu"))
     if shown == "json":
         print_json(
             {
@@ -110,11 +109,13 @@ def params(
     """Count every variant's parameters by role, without training, and check the recurrent closed form."""
     from rnnbench import config
     from rnnbench.config import task_of
-    from rnnbench.params import parameter_counts
 
     shown = output_format(format_, as_json)
     exp = config.load(experiment, set_ or [])
-    sizes, rows = parameter_counts(exp, source(exp.data, data_dir))
+    found = source(exp.data, data_dir)  # a file or corpus that cannot be read is refused before torch is imported
+    from rnnbench.params import parameter_counts
+
+    sizes, rows = parameter_counts(exp, found)
     if shown == "json":
         print_json({"data": sizes, "variants": rows})
     else:

@@ -21,7 +21,6 @@ from rnnbench.compare.tables import (
     RENDERERS,
     TEXT_COLUMNS,
     by_experiment,
-    count,
     display_rows,
     headers,
     label,
@@ -31,6 +30,7 @@ from rnnbench.compare.tables import (
     to_markdown,
     to_records,
 )
+from rnnbench.views import count  # here since `validate` and `show` count without pandas
 
 __all__ = [
     "COMPARABLE",

@@ -298,11 +298,6 @@ def _versus(row, reference_is_best: bool, one_seed: bool, multiline: bool) -> st
     return f"{difference}{noise}\n{p}" if multiline else f"{difference} ({p}){noise}"
 
 
-def count(n: int, noun: str) -> str:
-    """Example: (1, 'seed') -> '1 seed'; (1200, 'run') -> '1,200 runs'."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def _size(row) -> str:
     """Example: "1x64"; "1x84 (budget 40,000)" for a variant sized by its parameter budget, "1x84" where its name
     says the budget ('gru-uni-1-budget40000'); "-" for a baseline that reads nothing (majority, naive, ...)."""

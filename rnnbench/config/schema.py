@@ -69,6 +69,9 @@ class Grid(axes_of(ModelSpec)):
     data: dict[str, list[object]] | None = None  # checked against the task's data schema in validate()
 
 
+KEYED_AGAINST = {("train", "batching"): "shuffled"}  # (section, field) -> its default when keys were first made
+
+
 class RunSpec(Strict):
     """Everything that determines one run's result (the device only decides where it runs)."""
 
@@ -88,6 +91,13 @@ class RunSpec(Strict):
         # keeps today's behaviour) gives every existing run the same key: upgrading never retrains anything.
         payload = self.model_dump(include={"data", "model", "train"}, mode="json", exclude_defaults=True)
         payload["data"]["dataset"] = self.data.dataset
+        # A default that changed is keyed against the value it had: runs made under the old default keep their
+        # key (and are never taken for runs of the new one), and runs that set the new value keep theirs.
+        for (section, field), first_default in KEYED_AGAINST.items():
+            value = getattr(getattr(self, section), field)
+            payload[section].pop(field, None)
+            if value != first_default:
+                payload[section][field] = value
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # the tensors come from the caller: this module imports torch only to draw batches
+    import torch
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,11 @@ class TensorSplit:
 
     def __len__(self) -> int:
         return len(self.lengths)
+
+    @property
+    def longest(self) -> int:
+        """The longest example's length (0 for an empty split): what `predict` compares a new input with."""
+        return int(self.lengths.max()) if len(self) else 0
 
     def to(self, device: torch.device) -> TensorSplit:
         return TensorSplit(self.tokens.to(device), self.lengths.cpu(), self.targets.to(device))
@@ -43,6 +50,8 @@ class TensorSplit:
         The permutation is applied once per epoch, so every batch is a slice: no per-batch index copies, and
         the trim reads the CPU lengths, so no host-device synchronisation either.
         """
+        import torch
+
         starts = list(range(0, len(self), batch_size))
         split = self
         if generator is not None:

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnnbench.data.batches import TensorSplit
 from rnnbench.errors import RnnbenchError
+
+if TYPE_CHECKING:  # imported where sequences are drawn: checking a `data:` section needs no torch
+    import torch
 
 PAD = 0
 SPLITS = ("train", "validation", "test", "long")
@@ -40,6 +42,8 @@ def bos(symbols: int) -> int:
 
 def reverse_within_length(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Reverse each row's first `length` ids, padding left in place. Example: [[3, 7, 2, 0]], [3] -> [[2, 7, 3, 0]]."""
+    import torch
+
     steps = torch.arange(tokens.shape[1])[None, :]  # (1, T)
     lengths = lengths[:, None]  # (N, 1)
     index = torch.where(steps < lengths, lengths - 1 - steps, steps)
@@ -69,6 +73,8 @@ def row_ids(tokens: torch.Tensor, base: int) -> torch.Tensor:
     are combined one chunk after another. (torch.unique over rows does the same 20 times slower.)
     Example: [[1, 2], [1, 2], [2, 1]], 10 -> [0, 0, 1].
     """
+    import torch
+
     digits = max(1, int(62 / math.log2(base)))  # columns per chunk: base**digits < 2**62
     ids = torch.zeros(len(tokens), dtype=torch.long)
     for start in range(0, tokens.shape[1], digits):
@@ -81,6 +87,8 @@ def row_ids(tokens: torch.Tensor, base: int) -> torch.Tensor:
 
 def first_copies(ids: torch.Tensor) -> torch.Tensor:
     """The positions of the first copy of each id, in order. Example: [4, 2, 4, 7] -> [0, 1, 3]."""
+    import torch
+
     ranks = torch.unique(ids, return_inverse=True)[1]
     first = torch.full((int(ranks.max()) + 1 if len(ranks) else 0,), len(ids))
     first = first.scatter_reduce(0, ranks, torch.arange(len(ids)), "amin")
@@ -97,6 +105,8 @@ def counts_per_length(samples: int, spaces: list[int], generator: torch.Generato
     new sequences over all lengths are the `samples` earliest arrivals.
     Example: 90, [9, 81] -> [9, 81] (every sequence there is); 20, [9, 6561] -> [7, 13] on average.
     """
+    import torch
+
     times = [torch.zeros(0, dtype=torch.float64) for _ in spaces]  # per length, the arrival of each new sequence
     wanted = [min(space, samples * 5 // (4 * len(spaces)) + 8) for space in spaces]
     while True:
@@ -119,6 +129,8 @@ def counts_per_length(samples: int, spaces: list[int], generator: torch.Generato
 
 def distinct_of_length(count: int, length: int, symbols: int, generator: torch.Generator) -> torch.Tensor:
     """`count` distinct sequences of one length, a uniform choice among all of them: (count, length) ids 1..symbols."""
+    import torch
+
     space = sequences_of_length(symbols, length)
     if space <= 2 * count:  # most of them: a random permutation of all, each index written in base `symbols`
         index = torch.randperm(space, generator=generator)[:count]  # (count,)
@@ -136,6 +148,8 @@ def draw_with_repeats(
 ) -> TensorSplit:
     """`count` sequences as the tutorials draw them, repeats included (`split: leaky`): lengths uniform in
     [min_length, max_length], symbols uniform in 1..symbols. Targets as generate's."""
+    import torch
+
     lengths = torch.randint(min_length, max_length + 1, (count,), generator=generator)
     tokens = torch.randint(1, symbols + 1, (count, max_length), generator=generator)
     tokens = tokens.masked_fill(torch.arange(max_length)[None, :] >= lengths[:, None], PAD)
@@ -148,6 +162,8 @@ def generate(count: int, min_length: int, max_length: int, symbols: int, generat
 
     Targets are the reversed sequences, padded like the inputs: (N, max_length) ids each.
     """
+    import torch
+
     lengths = range(min_length, max_length + 1)
     exist = count_sequences(symbols, min_length, max_length, count)
     if count > exist:
@@ -202,6 +218,8 @@ def build(
     split "leaky" draws both sets with repeats, as the tutorials do: copies of test sequences then sit in
     training. It exists to reproduce them and to measure what that does.
     """
+    import torch
+
     if long_samples and long_min_length <= max_length:
         raise RnnbenchError(
             f"data.long_min_length: {long_min_length} is a training length (1–{max_length}); the "
@@ -242,6 +260,8 @@ def data_report(
 
     Example: lengths (1, 2) with 9 symbols -> lengths [{'length': 1, 'exist': 9, 'train': 7, ...}, ...].
     """
+    import torch
+
     per_length = {}
     for name, part in splits.items():
         for length, count in zip(*torch.unique(part.lengths, return_counts=True)):
@@ -275,6 +295,8 @@ def split_overlap(splits: dict[str, TensorSplit], symbols: int) -> dict:
 
     Example: train [[3, 7]], test [[3, 7], [5, 0]] -> train_test 1, test_seen_in_training 0.5.
     """
+    import torch
+
     width = max(split.tokens.shape[1] for split in splits.values())
     rows = torch.cat(
         [torch.nn.functional.pad(split.tokens.cpu(), (0, width - split.tokens.shape[1])) for split in splits.values()]

@@ -13,15 +13,15 @@ may reach back into earlier parts (the past is known at forecast time), never fo
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rnnbench.data import delimited
+from rnnbench.data.numbers import finite_number
+from rnnbench.data.numbers import parse as parse_number
 from rnnbench.errors import RnnbenchError
 
 MAX_FILE_BYTES = 200_000_000
@@ -33,6 +33,8 @@ class Series:
     columns: list[str]  # their names
     times: list[str] | None  # the time column as written, if there is one
     sha256: str | None  # of the file read; None for a generated series
+    path: str | None = None  # the file read, for messages in its terms; None for a generated series
+    lines: list[int] | None = None  # the line of the file each value comes from
 
 
 def sine(length: int, period: float, amplitude: float, phase: float, noise: float, seed: int) -> Series:
@@ -47,9 +49,11 @@ def sine(length: int, period: float, amplitude: float, phase: float, noise: floa
 def read_csv(path: str, column: str, time_column: str | None = None, features: list[str] = ()) -> Series:
     """The `column` (and `features`) of a CSV file with a header row, rows in time order.
 
-    Raises RnnbenchError naming the file, and the line and column where it applies, for: a missing file or
-    column, a missing or non-numeric value, a time column that is not increasing (unsorted or repeated times:
-    numbers, or dates and times in ISO 8601 such as 1949-01 or 1949-01-31).
+    The file is read as every reader of a user's file reads it (delimited.py: the header, one field per column in
+    every row, quotes), its values as numbers.py parses them. Raises RnnbenchError naming the file, and the line and
+    column where it applies, for: a missing file or column, a missing or non-numeric value, a time that is not a
+    time (empty, nan, inf, or neither a number nor an ISO 8601 date or date-time such as 1949-01 or 1949-01-31),
+    and a time column that is not increasing (unsorted or repeated times).
     """
     try:
         with Path(path).open("rb") as file:
@@ -62,31 +66,17 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
         raise RnnbenchError(f"{path}: cannot read ({err.strerror or err})") from None
     if len(content) > MAX_FILE_BYTES:
         raise RnnbenchError(f"{path}: over {MAX_FILE_BYTES:,} bytes")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise RnnbenchError(
-            f"{path}: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})"
-        ) from None
-    rows = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(rows, [])]
-    if not header:
-        raise RnnbenchError(f"{path}: empty; a CSV file starts with a header row naming its columns")
-    wanted = [column, *features] + ([time_column] if time_column else [])
-    for name in wanted:
-        if name not in header:
-            raise RnnbenchError(f"{path}: no column '{name}' (columns: {', '.join(header)})")
+    header, rows = delimited.read_rows(path, delimited.decode(path, content))
+    names = [column, *features]
+    wanted = names + ([time_column] if time_column else [])
     if len(set(wanted)) < len(wanted):
         raise RnnbenchError(f"{path}: column '{next(n for n in wanted if wanted.count(n) > 1)}' is given twice")
-    indices = [header.index(name) for name in (column, *features)]
+    indices = delimited.columns(path, header, wanted)
     values, times, lines = [], [], []
-    for row in rows:
-        if not any(cell.strip() for cell in row):
-            continue  # a blank line
-        line = rows.line_num
+    for line, row in rows:
         numbers = []
-        for name, index in zip((column, *features), indices):
-            cell = row[index].strip() if index < len(row) else ""
+        for name, index in zip(names, indices):
+            cell = row[index].strip()
             if not cell:
                 raise RnnbenchError(
                     f"{path}: line {line}, column '{name}': missing value; fill or drop the row "
@@ -96,73 +86,86 @@ def read_csv(path: str, column: str, time_column: str | None = None, features: l
         values.append(numbers)
         lines.append(line)
         if time_column:
-            index = header.index(time_column)
-            times.append(row[index].strip() if index < len(row) else "")
+            times.append(row[indices[-1]].strip())
     if not values:
         raise RnnbenchError(f"{path}: no rows of data under the header")
     if time_column:
         _check_times(path, time_column, times, lines)
-    return Series(
-        np.array(values, dtype=float),
-        [column, *features],
-        times if time_column else None,
-        hashlib.sha256(content).hexdigest(),
-    )
-
-
-def finite_number(text: str, where: str) -> float:
-    """`text` as a finite float, or RnnbenchError naming `where`. Example: '1e3' -> 1000.0; 'lots', 'inf' refused."""
-    try:
-        number = float(text)
-    except ValueError:
-        raise RnnbenchError(f"{where}: {text[:40]!r} is not a number") from None
-    if not math.isfinite(number):
-        raise RnnbenchError(f"{where}: {text[:40]!r} is not a finite number")
-    return number
+    digest = hashlib.sha256(content).hexdigest()
+    return Series(np.array(values, dtype=float), names, times if time_column else None, digest, path, lines)
 
 
 def _check_times(path: str, column: str, times: list[str], lines: list[int]) -> None:
-    """Refuse a time column that is not strictly increasing, naming the first row out of order."""
-    keys = [_time_key(time) for time in times]
-    for i, (key, time) in enumerate(zip(keys, times)):
+    """Refuse a time that is not a time, and a time column that is not strictly increasing, naming the first row
+    at fault. Each row is compared with the row before, whose time was valid (else it was refused): no time can
+    slip past the order check (a nan compares false with everything, so it would have)."""
+    last = None  # (key, time, line) of the row before
+    for time, line in zip(times, lines):
+        where = f"{path}: line {line}, column '{column}'"
+        if not time:
+            raise RnnbenchError(f"{where}: the time is empty; every row needs its time")
+        key = _time_key(time)
         if key is None:
             raise RnnbenchError(
-                f"{path}: line {lines[i]}, column '{column}': {time[:40]!r} is not a time (write a "
-                "number, or a date such as 1949-01 or 1949-01-31)"
+                f"{where}: {time[:40]!r} is not a time (write a number, or a date such as 1949-01 or 1949-01-31)"
             )
-        if type(key) is not type(keys[0]):
-            raise RnnbenchError(f"{path}: line {lines[i]}, column '{column}': {time!r} mixes numbers and dates")
-        try:
-            earlier = bool(i) and key < keys[i - 1]
-        except TypeError:  # 2000-01-01T00:00 and 2000-01-01T00:00+00:00 cannot be ordered
-            raise RnnbenchError(
-                f"{path}: line {lines[i]}, column '{column}': {time!r} mixes times with and without a time zone"
-            ) from None
-        if i and key == keys[i - 1]:
-            raise RnnbenchError(
-                f"{path}: line {lines[i]}, column '{column}': time {time!r} repeats line "
-                f"{lines[i - 1]}; one row per time step"
-            )
-        if earlier:
-            raise RnnbenchError(
-                f"{path}: line {lines[i]}, column '{column}': time {time!r} comes before "
-                f"{times[i - 1]!r} (line {lines[i - 1]}); sort the rows in time order"
-            )
+        if last is not None:
+            before, then, then_line = last
+            if type(key) is not type(before):
+                raise RnnbenchError(f"{where}: {time!r} mixes numbers and dates ({then!r} on line {then_line})")
+            try:
+                earlier = key < before
+            except TypeError:  # 2000-01-01T00:00 and 2000-01-01T00:00+00:00 cannot be ordered
+                raise RnnbenchError(f"{where}: {time!r} mixes times with and without a time zone") from None
+            if key == before:
+                raise RnnbenchError(f"{where}: time {time!r} repeats line {then_line}; one row per time step")
+            if earlier:
+                raise RnnbenchError(
+                    f"{where}: time {time!r} comes before {then!r} (line {then_line}); sort the rows in time order"
+                )
+        last = (key, time, line)
 
 
 def _time_key(text: str):
-    """A sortable key for a time as written: a number, or an ISO 8601 date or date-time (1949-01 counts as
-    1949-01-01). None if it is neither."""
+    """A sortable key for a time as written: a finite number (numbers.parse), or an ISO 8601 date or date-time in
+    ASCII (1949-01 counts as 1949-01-01). None if it is neither (nan and inf are not times)."""
     from datetime import datetime
 
-    try:
-        return float(text)
-    except ValueError:
-        pass
+    number = parse_number(text)
+    if number is not None:
+        return number
+    if not text.isascii():
+        return None
     try:
         return datetime.fromisoformat(text + "-01" if len(text) == 7 and text[4] == "-" else text)
     except ValueError:
         return None
+
+
+def locate(found: Series, row: int, column: int) -> str:
+    """Where value [row, column] of a series came from, in the file's terms when it was read from one.
+
+    Example: "airline.csv: line 49, column 'Passengers' (time 1952-12)"; a sine: "value 48 of column 'sine'".
+    """
+    if found.path is None or found.lines is None:
+        return f"value {row + 1} of column '{found.columns[column]}'"
+    time = f" (time {found.times[row]})" if found.times else ""
+    return f"{found.path}: line {found.lines[row]}, column '{found.columns[column]}'{time}"
+
+
+def check_transform(found: Series, transform: str) -> None:
+    """Refuse `transform: log` of a series holding a value that is not positive (every column is logged, the
+    features too), naming the first such value where the file holds it."""
+    if transform != "log":
+        return
+    bad = np.argwhere(found.values <= 0)
+    if len(bad):
+        row, column = bad[0]
+        more = f" ({len(bad) - 1:,} more like it)" if len(bad) > 1 else ""
+        raise RnnbenchError(
+            f"{locate(found, row, column)}: {found.values[row, column]:g} is not positive, and data.transform: log "
+            f"needs every value positive (the features are logged too){more}; fix the value, or use transform: none"
+        )
 
 
 # ------------------------------------------------------------------------------------------------- parts

@@ -11,12 +11,15 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from rnnbench.data.vocab import UNK
 from rnnbench.errors import RnnbenchError
+
+if TYPE_CHECKING:
+    import torch
 
 KINDS = ("char", "word")
 TRUNCATE = ("pre", "post")
@@ -118,6 +121,8 @@ class Tokenizer:
             rows = padded[row : row + len(counts)]  # a view: filling it fills padded
             rows[np.arange(width) < _kept(counts, self.max_length)[:, None]] = ids  # row-major: row i's first cells
             row += len(counts)
+        import torch  # here, not at the top: reading a `data:` section needs no torch
+
         return torch.from_numpy(padded), torch.from_numpy(kept)
 
     def unknown(self, text: str) -> list[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 PAD, UNK = 0, 1  # id 0 pads sequences; id 1 stands for any character never seen in training
 
@@ -27,6 +29,8 @@ class Vocab:
 
         Example with chars ('a', 'b'): ['ab', 'b', 'z'] -> [[2, 3], [3, 0], [1, 0]], [2, 1, 1].
         """
+        import torch  # here, not at the top: reading a `data:` section needs no torch
+
         index = {c: i + 2 for i, c in enumerate(self.chars)}
         width = max(map(len, texts), default=0)
         rows = [[index.get(c, UNK) for c in text] + [PAD] * (width - len(text)) for text in texts]

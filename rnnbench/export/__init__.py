@@ -24,8 +24,10 @@ from pathlib import Path
 from rnnbench import rundir
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir import RunRecord
+from rnnbench.tasks import TASKS
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a parameter's value; config.yaml, an artefact, holds it whole
+LOSSES = ("train_loss", "validation_loss")  # the history's losses, which a baseline without one never sends
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,19 @@ def params_of(run: RunRecord) -> dict[str, str]:
 def curves_of(run: RunRecord) -> list[tuple[str, int, float, int]]:
     """history.csv as (name `epoch/<column>`, epoch, value, when the epoch ended in ms since the epoch: the run's
     start plus the seconds its epochs took). Example: [('epoch/train_loss', 1, 0.61, 1796127563830), ...].
+    Empty cells are left out, and so are the losses of a baseline that has none (its task's NO_LOSS: a benchmark
+    forecast), even where a run recorded by an earlier rnnbench holds the naive forecast's loss there.
     RnnbenchError, naming the file, if history.csv cannot be read or has no epochs."""
     curves, clock, history = [], times_of(run)[0], rundir.load_history(run.path)
     if not history or any(row.get("epoch") is None for row in history):
         raise RnnbenchError(f"{run.path / 'history.csv'}: damaged (no epoch numbers)")
+    never = LOSSES if run.spec.model.cell in TASKS[run.task].NO_LOSS else ()
     for row in history:
         clock += int(1000 * (row.get("seconds") or 0.0))
         curves += [
             (f"epoch/{column}", int(row["epoch"]), value, clock)
             for column, value in row.items()
-            if column != "epoch" and value is not None
+            if column != "epoch" and column not in never and value is not None
         ]
     return curves
 

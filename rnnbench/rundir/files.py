@@ -11,15 +11,16 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 import yaml
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from rnnbench.config import RunSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.views import to_json
+
+if TYPE_CHECKING:  # weights are read and written with torch, imported there: reading runs' scores needs none
+    import torch
 
 FORMAT_VERSION = 1
 FILES = ("config.yaml", "history.csv", "model.safetensors", "model.json", "metrics.json")
@@ -55,6 +56,8 @@ def write_run(
         _write_csv(folder / "predictions.csv", predictions)
     if data_report is not None:
         _write_json(folder / "data.json", {"format_version": FORMAT_VERSION, **data_report})
+    from safetensors.torch import save_file
+
     tensors = {name: t.detach().cpu().contiguous() for name, t in state_dict.items()}
     save_file(tensors, folder / "model.safetensors", metadata={"format_version": str(FORMAT_VERSION)})
     _write_json(folder / "model.json", {"format_version": FORMAT_VERSION, **model_info})
@@ -89,6 +92,9 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         )
     info = read_file(path / "model.json", strict_json)
     check_version(path / "model.json", info, "a model file")
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     recorded = read_file(path / "metrics.json", strict_json) if is_finished(path) else None
     recorded = recorded.get("weights_sha256") if isinstance(recorded, dict) else None
     try:

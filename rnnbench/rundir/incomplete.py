@@ -11,13 +11,15 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnnbench.config import RunSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir.files import FILES, FORMAT_VERSION, is_finished, run_dir, write_run, write_text_atomic
 from rnnbench.views import to_json
+
+if TYPE_CHECKING:  # checkpoints are read and written with torch, imported there
+    import torch
 
 
 class WriteError(RnnbenchError):
@@ -84,6 +86,8 @@ def checkpoint_path(results: Path, spec: RunSpec) -> Path:
 def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
     """Replace the run's checkpoint with `state` (train.checkpoint_state) in one rename: a run killed while it
     writes keeps the previous one whole."""
+    import torch
+
     path = checkpoint_path(results, spec)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +124,8 @@ def load_checkpoint(results: Path, spec: RunSpec, device: torch.device) -> dict 
     path = checkpoint_path(results, spec)
     if not path.is_file():
         return None
+    import torch
+
     advice = "delete it to train this run from epoch 1"
     try:
         state = torch.load(path, map_location=device, weights_only=True)

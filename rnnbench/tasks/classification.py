@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from rnnbench import metrics, models
+from rnnbench import metrics
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS, NamesSplits
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
-from rnnbench.train import classification_score, evaluate
+
+if TYPE_CHECKING:  # torch, the models and training are imported where a model is built, trained or read:
+    import torch  # reading an experiment's `data:` section or its runs' scores needs none of them
 
 WATCH = ("validation_accuracy", "max")  # early stopping keeps the epoch with the best validation accuracy
 
@@ -33,10 +34,18 @@ MODEL_COLUMN = "head"  # what `validate` calls the part after the recurrent laye
 
 def validator(prepared) -> Callable:
     """The per-epoch validation score: (accuracy, loss)."""
+    from rnnbench.train import classification_score
+
     return classification_score
 
 
-MODELS = models.ARCHITECTURES
+def model_classes() -> dict[str, type]:
+    """Class name (as build returns it and model.json records it) -> model class."""
+    from rnnbench import models
+
+    return models.ARCHITECTURES
+
+
 METRICS = {
     "test_accuracy": Metric("test acc %", 100, 1, True),
     "test_balanced_accuracy": Metric("balanced acc %", 100, 1, True),
@@ -76,6 +85,8 @@ class Prepared:
     @property
     def class_frequencies(self) -> list[float]:
         """Each class's share of the training split (what the majority baseline answers)."""
+        import torch
+
         counts = torch.bincount(self.tensors["train"].targets.cpu(), minlength=len(self.splits.labels))
         return (counts / counts.sum()).tolist()
 
@@ -87,6 +98,8 @@ class Prepared:
 
 
 def encode(encoder, examples: list[tuple[str, int]]) -> TensorSplit:
+    import torch
+
     tokens, lengths = encoder.encode([text for text, _ in examples])
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
 
@@ -114,6 +127,8 @@ def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -
     """(architecture, constructor arguments) of a variant's classifier or baseline. A parameter budget is solved
     against the vocabulary of all splits, not this seed's training split, so that every seed of a variant trains
     the same hidden size (counts differ by a few weights)."""
+    from rnnbench import models
+
     sizes = (vocab_size or prepared.encoder.size, len(prepared.splits.labels), prepared.class_frequencies)
     hidden = model.hidden_size
     if model.param_budget:
@@ -165,6 +180,10 @@ def _scores(
     last partial batch, as a PyTorch DataLoader with drop_last=True does (a split smaller than one batch is
     scored whole rather than not at all); the test predictions are those of the examples scored.
     """
+    import torch
+
+    from rnnbench.train import evaluate
+
     scores, predictions = {}, None
     for split_name, split in splits.items():
         if len(split) == 0:
@@ -210,9 +229,10 @@ class Predictor:
         clean: Callable[[str], str],
         noun: str,
         max_length: int,
+        longest: int | None = None,
     ):
         self.model, self.encoder, self.labels, self.clean = model.eval(), encoder, labels, clean
-        self.noun, self.max_length = noun, max_length
+        self.noun, self.max_length, self.longest = noun, max_length, longest  # longest: of the training inputs
 
     @classmethod
     def from_files(
@@ -225,26 +245,31 @@ class Predictor:
         noun: str,
         max_length: int,
     ) -> Predictor:
-        if info.get("architecture") not in MODELS:
+        import torch
+
+        models = model_classes()
+        if info.get("architecture") not in models:
             raise RnnbenchError(f"{where}: architecture {info.get('architecture')!r} is not a classifier")
         with describing_weights(where):
-            model = MODELS[info["architecture"]](**info["arguments"])
+            model = models[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
             encoder, labels = encoder_of(info), list(info["labels"])
         with torch.no_grad():
             classes = model.eval()(*encoder.encode(["a"]))[0].shape[-1]
         if len(labels) != classes:
             raise RnnbenchError(f"{where}: {len(labels)} labels for a model of {classes} classes")
-        return cls(model, encoder, labels, clean, noun, max_length)
+        return cls(model, encoder, labels, clean, noun, max_length, info.get("longest_input"))
 
-    @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 3, where: list[str] | None = None) -> list[dict]:
         """Example: ['Tribbiani'] ->
         [{'input': 'Tribbiani', 'predictions': [{'label': 'Italian', 'probability': 0.99}, …]}].
-        `where` names each text in errors (default 'name 1', 'name 2', ...)."""
+        `where` names each text in errors (default 'name 1', 'name 2', ...). An answer adds what the model never
+        saw: the characters (or words) it reads as unknown, and `notes` on an input longer than any it trained on."""
+        from rnnbench import models
+
         cleaned = cleaned_inputs(texts, self.clean, self.noun, self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
-        probabilities = models.probabilities(self.model, tokens, lengths)
+        probabilities = models.probabilities(self.model, tokens, lengths)  # without gradients
         top = probabilities.topk(min(top_k, len(self.labels)), dim=-1)
         answers = [
             {
@@ -255,10 +280,12 @@ class Predictor:
             }
             for text, values, indices in zip(texts, top.values, top.indices)
         ]
-        for answer, item in zip(answers, cleaned):
+        for answer, item, length in zip(answers, cleaned, lengths.tolist()):
             unseen = unknown(self.encoder, item)
             if unseen:  # the model reads each of them as one "unknown" token: the answer means less
                 answer[unseen_key(self.encoder)] = unseen
+            if self.longest is not None and length > self.longest:
+                answer["notes"] = [longer_note(length, self.longest, unit(self.encoder), self.noun)]
         return answers
 
 
@@ -278,9 +305,22 @@ def cleaned_inputs(
     return cleaned
 
 
+def longer_note(length: int, longest: int, unit: str, noun: str) -> str:
+    """Example: (25, 18, 'characters', 'name') -> '25 characters, longer than any name this model trained on (18
+    at most): the answer says less'."""
+    return (
+        f"{length:,} {unit}, longer than any {noun} this model trained on ({longest:,} at most): the answer says less"
+    )
+
+
+def unit(encoder) -> str:
+    """What an encoder's lengths count: 'words' for a word tokenizer, else 'characters'."""
+    return "words" if getattr(encoder, "kind", "char") == "word" else "characters"
+
+
 def unseen_key(encoder) -> str:
     """Where an answer lists what the model never saw: characters, or words for a word tokenizer."""
-    return "unseen_words" if getattr(encoder, "kind", "char") == "word" else "unseen_characters"
+    return "unseen_words" if unit(encoder) == "words" else "unseen_characters"
 
 
 def unknown(encoder, text: str) -> list[str]:

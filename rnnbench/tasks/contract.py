@@ -30,6 +30,8 @@ class Task(Protocol):
     ARCHITECTURES: tuple[str, ...]  # the values of `model.architecture` it accepts, its default first
     BASELINES: tuple[str, ...]  # the baseline cells it can score (cells that read nothing but their data)
     SCORED_BESIDE: tuple[str, ...]  # baselines added to every experiment of the task as variants (often none)
+    NO_LOSS: tuple[str, ...]  # baselines with no loss in the space its networks train in (their forward answers
+    # loss None): history.csv and metrics.json record none for them, and `export` sends none
     INPUT_FIELDS: dict[str, str]  # {data field: how it shows in a variant name}: fields a variant may set, which
     # change how examples are read, never which examples each split holds
     VALIDATION_FIELD: str | None  # the data field that sizes the validation split (None: the task has none)
@@ -37,8 +39,6 @@ class Task(Protocol):
     PREDICT_BY_DEFAULT: bool  # `predict` with no --run or --experiment may answer from this task's runs
 
     # --- models: what each architecture is built from
-    MODELS: dict[str, Callable[..., torch.nn.Module]]  # class name (as build returns it and model.json records
-    # it) -> model class, which takes flat constructor arguments
     MODEL_COLUMN: str  # what `validate` and `params` call the part after the recurrent layers
     MODEL_SIZES: tuple[str, ...]  # the data sizes (keys of prepared.sizes) that shape its models, which `params`
     # names above its table
@@ -48,6 +48,11 @@ class Task(Protocol):
     COLUMNS: tuple[str, ...]
     RECORDS: dict[str, type | tuple[type, ...]]  # what its readers need in metrics.json, of which type
     RANK: tuple[str, str] | None  # (score, "max" or "min") `predict` ranks runs by; None: the watched score
+
+    def model_classes(self) -> dict[str, Callable[..., torch.nn.Module]]:
+        """Class name (as build returns it and model.json records it) -> model class, which takes flat constructor
+        arguments. A function, not a constant: the classes import torch, which reading a task's `data:` schema,
+        validating an experiment or comparing its runs never needs."""
 
     def canonical(self, model: ModelSpec) -> ModelSpec:
         """The model with the task's defaults made explicit (so that variant keys do not drift)."""
@@ -74,7 +79,8 @@ class Task(Protocol):
         """The data report of one seed as a table."""
 
     def build(self, model: ModelSpec, prepared: Any) -> tuple[str, dict]:
-        """(architecture, constructor arguments) of a variant: MODELS[architecture](**arguments) is the model."""
+        """(architecture, constructor arguments) of a variant: model_classes()[architecture](**arguments) is the
+        model."""
 
     def watch(self, data: Any) -> tuple[str, str]:
         """(history key, "max" or "min"): what early stopping watches, and its direction."""
@@ -86,10 +92,13 @@ class Task(Protocol):
         """(metrics, files) of a finished model: its scores, and the files written beside them (predictions)."""
 
     def model_info(self, prepared: Any, data: Any) -> dict:
-        """What predict needs beside the weights (vocabularies, labels, scaler), saved in model.json."""
+        """What predict needs beside the weights (vocabularies, labels, scaler), saved in model.json: enough to
+        answer exactly as the run was scored (never a cut-down copy of its data), and what an input unlike the
+        training data is told by (the longest training input, a series' training range)."""
 
     def predictor(self, state_dict: dict, info: dict, where: Path) -> Any:
-        """The model rebuilt from a run: an object with .predict(texts, top_k, where) -> list[dict]."""
+        """The model rebuilt from a run: an object with .predict(texts, top_k, where) -> list[dict], one answer per
+        input; an answer to an input unlike the training data holds `notes`, a sentence each."""
 
     def candidates(self, records: list) -> tuple[list, list[str]]:
         """(the runs predict may answer from, a line for each passed over and why)."""

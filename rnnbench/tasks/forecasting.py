@@ -9,21 +9,32 @@ validation_length, origins, seasonal_period, transform, difference, scaling).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from rnnbench import forecasters, metrics
+from rnnbench import metrics
 from rnnbench.data import series
 from rnnbench.data.batches import TensorSplit
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
-from rnnbench.train import outputs
 from rnnbench.views import Table, to_markdown
 
-MODELS = forecasters.ARCHITECTURES
+if TYPE_CHECKING:  # torch, the models and training are imported where a model is built, trained or read:
+    import torch  # reading an experiment's `data:` section or its runs' scores needs none of them
+
 BASELINES = metrics.BASELINE_FORECASTS  # forecasts from the history alone, with no network
 SCORES = ("mase", "smape", "mae", "rmse", "mape")
-MAX_HISTORY = 10_000  # values of the series kept in a run directory, for `predict` and plots
+MAX_HISTORY = 10_000  # values of the series' end kept in data.json for plots (with the index of the first)
+OLD_HISTORY = 10_000  # the most values model.json held before it kept a summary of the whole series
+FAR_OUTSIDE = 0.5  # predict notes a window reaching beyond the training range by more than this share of its
+# width: a little beyond is what any new stretch of a series shows; this far, the model never came near it
+
+
+def model_classes() -> dict[str, type]:
+    """Class name (as build returns it and model.json records it) -> model class."""
+    from rnnbench import forecasters
+
+    return forecasters.ARCHITECTURES
 
 
 def fingerprint(data, source) -> dict:
@@ -40,16 +51,14 @@ class Prepared:
         self.parts = series.parts(
             len(values), data.input_length, data.horizon, data.test_length, data.validation_length, data.origins
         )
-        if data.transform == "log" and (values <= 0).any():
-            row, column = np.argwhere(values <= 0)[0]
-            raise RnnbenchError(
-                f"data.transform: log needs positive values; column '{found.columns[column]}' has "
-                f"{values[row, column]:g} as its value number {row + 1} (the features are logged "
-                "too)"
-            )
+        series.check_transform(found, data.transform)
         modelled = series.to_model_space(values, data.transform, data.difference)
         skip = 1 if data.difference else 0  # a difference has no value at step 0
         self.scaler = series.Scaler.fit(modelled[skip : self.parts.train_end], data.scaling)
+        # what the training part read, per column as the model reads it (log, changes): predict notes a window
+        # far outside it
+        trained = modelled[skip : self.parts.train_end]
+        self.trained_range = [trained.min(axis=0).tolist(), trained.max(axis=0).tolist()]
         scaled = self.scaler.transform(modelled)
         L, H = data.input_length, data.horizon
         self.origins = {
@@ -104,6 +113,8 @@ class Prepared:
 
 
 def _tensors(inputs: np.ndarray, targets: np.ndarray, device: torch.device) -> TensorSplit:
+    import torch
+
     lengths = torch.full((len(inputs),), inputs.shape[1], dtype=torch.long)
     return TensorSplit(
         torch.tensor(inputs, dtype=torch.float32), lengths, torch.tensor(targets, dtype=torch.float32)
@@ -142,6 +153,8 @@ def forecasts(model: torch.nn.Module, prepared: Prepared, spec, origins: list[in
                 for o in origins
             ]
         )
+    from rnnbench.train import outputs
+
     scaled, _ = outputs(model, prepared.tensors[split])
     last = prepared.series.values[np.array(origins) - 1, 0]  # y_{o−1}, what a forecast of changes starts from
     return series.from_model_space(
@@ -152,6 +165,8 @@ def forecasts(model: torch.nn.Module, prepared: Prepared, spec, origins: list[in
 def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]:
     """Validation and test MAE, RMSE, MAPE, sMAPE, MASE (the mean over forecast origins, in the series' units);
     the test MAE per horizon step (`test_mae_by_step`); one predictions row per test origin and step."""
+    from rnnbench.train import outputs
+
     data, values = prepared.data, prepared.series.values[:, 0]
     scores, rows = {}, []
     for split, origins in (("validation", prepared.validation_origins), ("test", prepared.parts.origins)):
@@ -196,44 +211,102 @@ class ForecastPredictor:
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> ForecastPredictor:
         with describing_weights(where):
-            model = MODELS[info["architecture"]](**info["arguments"])
+            model = model_classes()[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
             baseline = info["arguments"]["kind"] if info["architecture"] == "BaselineForecaster" else None
-            return cls(model, info, baseline)
+        if not ({"summary", "window"} <= set(info) or "history" in info):  # before summaries: its last values
+            raise RnnbenchError(f"{where}: holds nothing of the series to forecast after; run the experiment again")
+        return cls(model, info, baseline)
 
-    @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
         """Example: [] ->
-        [{'input': "the series' end (144 values)", 'output': '449.3 427.1 ...', 'forecast': [...]}]."""
-        length, horizon = self.info["input_length"], self.info["horizon"]
+        [{'input': "the series' end (144 values, to 1960-12)", 'output': '449.3 427.1 ...', 'forecast': [...]}];
+        a window far outside what the model trained on adds 'notes' (a sentence each)."""
+        length, horizon, period = self.info["input_length"], self.info["horizon"], self.info["seasonal_period"]
+        transform, difference = self.info.get("transform", "none"), int(bool(self.info.get("difference")))
         if texts:
-            history = self._values(texts, where or [f"value {i}" for i in range(1, len(texts) + 1)])
-            described = " ".join(texts)
+            window = self._values(texts, where or [f"value {i}" for i in range(1, len(texts) + 1)])
+            summary, described = metrics.forecast_summary(window[:, 0], period), " ".join(texts)
         else:
-            history = np.array(self.info["history"], dtype=float)
-            described = f"the series' end ({len(history):,} values" + (
-                f", to {self.info['last_time']})" if self.info.get("last_time") else ")"
-            )
-        needed = (
-            2 if self.baseline == "drift" else self.info["seasonal_period"] if self.baseline == "seasonal_naive" else 1
-        )
-        transform, difference = self.info.get("transform", "none"), bool(self.info.get("difference"))
+            window, summary, described = self._series_end()
+        needed = 2 if self.baseline == "drift" else period if self.baseline == "seasonal_naive" else 1
         needed = needed if self.baseline else length + difference
-        if len(history) < needed:
-            raise RnnbenchError(f"{len(history)} values given; this model reads the last {needed}")
+        if summary["count"] < needed:
+            raise RnnbenchError(f"{summary['count']} values given; this model reads the last {needed}")
+        notes = []
         if self.baseline:
-            forecast = metrics.baseline_forecast(self.baseline, history[:, 0], horizon, self.info["seasonal_period"])
+            forecast = metrics.summary_forecast(self.baseline, summary, horizon, period)
         else:
-            if transform == "log" and (history <= 0).any():
+            if transform == "log" and (window <= 0).any():
                 raise RnnbenchError("this model reads log values: every value given must be positive")
-            modelled = series.to_model_space(history[-(length + difference) :], transform, difference)[difference:]
-            window = torch.tensor(self.scaler.transform(modelled), dtype=torch.float32)[None]
-            scaled = self.model(window, torch.tensor([length]))[0].double().numpy()
-            forecast = series.from_model_space(self.scaler.target_back(scaled), history[-1:, 0], transform, difference)[
-                0
-            ]
+            import torch
+
+            with np.errstate(over="ignore", invalid="ignore"):  # too large: refused below, in the reader's terms
+                modelled = series.to_model_space(window[-(length + difference) :], transform, difference)[difference:]
+                scaled = torch.tensor(self.scaler.transform(modelled), dtype=torch.float32)  # (L, F), as trained
+            if not torch.isfinite(scaled).all():
+                raise RnnbenchError(
+                    f"the values given are too large for this model: read as {self._reads()} and scaled as in "
+                    "training, they are not finite numbers"
+                )
+            notes += self._outside_training(modelled)
+            with torch.no_grad():
+                output = self.model(scaled[None], torch.tensor([length]))[0]
+            with np.errstate(over="ignore", invalid="ignore"):
+                back = self.scaler.target_back(output.double().numpy())
+                forecast = series.from_model_space(back, window[-1:, 0], transform, difference)[0]
+        if not np.isfinite(forecast).all():
+            raise RnnbenchError(
+                "the forecast is not a finite number: the values given are too far from anything this model "
+                "can forecast from"
+            )
         shown = " ".join(f"{value:.4g}" for value in forecast)
-        return [{"input": described, "output": shown, "forecast": [float(value) for value in forecast]}]
+        answer = {"input": described, "output": shown, "forecast": [float(value) for value in forecast]}
+        return [answer | ({"notes": notes} if notes else {})]
+
+    def _series_end(self) -> tuple[np.ndarray, dict, str]:
+        """(the series' last window, the benchmark forecasts' summary of it, how the answer names it). A run
+        directory written before runs kept the summary holds the series' last 10,000 values at most: a longer
+        series is forecast from those, and the answer says so."""
+        period, time = self.info["seasonal_period"], self.info.get("last_time")
+        to = f", to {time}" if time else ""
+        if "summary" in self.info:
+            window, summary = np.array(self.info["window"], dtype=float), self.info["summary"]
+            return window, summary, f"the series' end ({summary['count']:,} values{to})"
+        kept = np.array(self.info["history"], dtype=float)
+        summary = metrics.forecast_summary(kept[:, 0], period)
+        if len(kept) < OLD_HISTORY:
+            return kept, summary, f"the series' end ({len(kept):,} values{to})"
+        described = (
+            f"the series' last {len(kept):,} values{to} (all that this run directory, written by an older "
+            "rnnbench, kept of it: a mean or drift forecast reads only these; run the experiment again to forecast "
+            "from the whole series)"
+        )
+        return kept, summary, described
+
+    def _reads(self) -> str:
+        """Example: 'log changes' (transform log, difference), 'values'."""
+        log = "log " if self.info.get("transform") == "log" else ""
+        return log + ("changes" if self.info.get("difference") else "values")
+
+    def _outside_training(self, modelled: np.ndarray) -> list[str]:
+        """A sentence per column whose window, as the model reads it, reaches far beyond the training part's range
+        (FAR_OUTSIDE); none for a run directory that recorded no range (written by an older rnnbench)."""
+        if "trained_range" not in self.info:
+            return []
+        notes = []
+        lows, highs = (np.asarray(bound, dtype=float) for bound in self.info["trained_range"])
+        for column, (name, low, high) in enumerate(zip(self.info["columns"], lows, highs)):
+            read = modelled[:, column]
+            margin = FAR_OUTSIDE * (high - low)
+            furthest = read[np.argmax(np.maximum(low - read, read - high))]
+            if furthest < low - margin or furthest > high + margin:
+                which = f"column '{name}' of the window" if len(self.info["columns"]) > 1 else "the window"
+                notes.append(
+                    f"{which} it reads (as {self._reads()}) reaches {furthest:.4g}, far outside what it trained on "
+                    f"({low:.4g} to {high:.4g}): the forecast says less"
+                )
+        return notes
 
     def _values(self, texts: list[str], where: list[str]) -> np.ndarray:
         if len(self.info["columns"]) > 1:

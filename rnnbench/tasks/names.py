@@ -8,9 +8,8 @@ or a baseline. Early stopping watches validation accuracy. `predict` ranks the l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import AfterValidator, Field, field_validator
 
 from rnnbench.data import corpus as names_corpus
@@ -22,6 +21,9 @@ from rnnbench.fields import Flag, Fraction, ModelSpec, Strict, ValidationFractio
 from rnnbench.tasks import classification, classification_views
 from rnnbench.views import Table
 
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
+
 Language = Literal[LANGUAGES]
 ARCHITECTURES = ("classifier",)  # the first is the default
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
@@ -31,17 +33,18 @@ BASELINES = ("majority", "linear")  # the baseline cells it trains (config refus
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = True  # `rnnbench predict NAME` with no --run or --experiment answers from a names run
 SCORED_BESIDE = ()  # no baseline is added unasked
+NO_LOSS = ()  # a baseline it runs has its own loss (the majority class: the cross-entropy of its frequencies)
 RANK = None  # `predict` ranks runs by the watched score
 NOUNS = ("name", "language")  # an example and its class, in tables and in predictions.csv
 # a text → class task: the classifier, its scores, what early stopping watches and how tables read them
-MODELS, MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (
-    classification.MODELS,
+MODEL_COLUMN, METRICS, COLUMNS, RECORDS = (
     classification.MODEL_COLUMN,
     classification.METRICS,
     classification.COLUMNS,
     classification.RECORDS,
 )
 watch, validator, show_scores = classification.watch, classification.validator, classification.show_scores
+model_classes = classification.model_classes
 MAX_NAME_LENGTH = 100
 
 
@@ -170,11 +173,13 @@ def score(model: torch.nn.Module, prepared: classification.Prepared, spec) -> tu
 
 
 def model_info(prepared: classification.Prepared, data: Data) -> dict:
-    """What predict needs beside the weights: the characters, the languages and how names were cleaned."""
+    """What predict needs beside the weights: the characters, the languages, how names were cleaned, and the
+    longest training name (predict notes a longer one)."""
     return {
         "vocab": list(prepared.encoder.chars),
         "labels": list(prepared.splits.labels),
         "preprocessing": {"strip_accents": data.strip_accents, "lowercase": data.lowercase},
+        "longest_input": prepared.tensors["train"].longest,
     }
 
 

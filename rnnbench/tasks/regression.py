@@ -10,21 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from rnnbench import metrics, models
+from rnnbench import metrics
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS, describe_overlap
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.fields import ModelSpec
 from rnnbench.metrics import Metric
-from rnnbench.train import outputs
 from rnnbench.views import Table
 
+if TYPE_CHECKING:  # torch, the models and training are imported where a model is built, trained or read:
+    import torch  # reading an experiment's `data:` section or its runs' scores needs none of them
+
 WATCH = ("validation_loss", "min")  # early stopping keeps the epoch with the lowest validation MSE
-MODELS = models.ARCHITECTURES
 SCORES = ("mse", "rmse", "mae", "r2", "spearman")
 METRICS = {
     "test_rmse": Metric("RMSE (test)", 1, 3, False),
@@ -75,6 +76,8 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
             f"the training targets are too large to train on (their mean or spread overflows a float: "
             f"largest {np.abs(train_values).max():.3g}); rescale the target column"
         )
+    import torch
+
     tensors = {}
     for split in SPLITS:
         examples = getattr(splits, split)
@@ -99,6 +102,8 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
 
 def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -> tuple[str, dict]:
     """(architecture, arguments) of a recurrent regressor: the classifier's encoder and head with one output."""
+    from rnnbench import models
+
     hidden = model.hidden_size
     if model.param_budget:
         hidden = models.hidden_size_for_budget(model, prepared.budget_vocab_size, 1, [1.0])
@@ -110,6 +115,8 @@ def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -
 def validator(prepared: Prepared) -> Callable:
     """The per-epoch validation score: (no accuracy, the mean squared error on the scaled targets)."""
 
+    from rnnbench.train import outputs
+
     def loss(model, split):
         return None, outputs(model, split)[1]
 
@@ -118,6 +125,8 @@ def validator(prepared: Prepared) -> Callable:
 
 def predicted(model: torch.nn.Module, prepared: Prepared, split: TensorSplit) -> tuple[np.ndarray, float]:
     """(answers in the target's units, the mean training loss on the split)."""
+    from rnnbench.train import outputs
+
     values, loss = outputs(model, split)
     return values.squeeze(-1).double().numpy() * prepared.spread + prepared.shift, loss
 
@@ -151,10 +160,18 @@ class Predictor:
     """Answers texts with a number, in the target's units, from a trained regressor."""
 
     def __init__(
-        self, model: torch.nn.Module, encoder, clean: Callable[[str], str], shift: float, spread: float, max_length: int
+        self,
+        model: torch.nn.Module,
+        encoder,
+        clean: Callable[[str], str],
+        shift: float,
+        spread: float,
+        max_length: int,
+        longest: int | None = None,
     ):
         self.model, self.encoder, self.clean = model.eval(), encoder, clean
         self.shift, self.spread, self.max_length = shift, spread, max_length
+        self.longest = longest  # the longest training input, in tokens (None: an older run recorded none)
 
     @classmethod
     def from_files(
@@ -166,25 +183,32 @@ class Predictor:
         clean: Callable[[str], str],
         max_length: int,
     ) -> Predictor:
+        from rnnbench.tasks.classification import model_classes
+
         with describing_weights(where):
-            model = MODELS[info["architecture"]](**info["arguments"])
+            model = model_classes()[info["architecture"]](**info["arguments"])
             load_weights(model, state_dict, where)
             encoder, shift, spread = encoder_of(info), float(info["target_shift"]), float(info["target_spread"])
-        return cls(model, encoder, clean, shift, spread, max_length)
+        return cls(model, encoder, clean, shift, spread, max_length, info.get("longest_input"))
 
-    @torch.no_grad()
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
-        """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]. `where` names each text in errors."""
-        from rnnbench.tasks.classification import cleaned_inputs, unknown, unseen_key
+        """Example: ['wonderful'] -> [{'input': 'wonderful', 'value': 2.7}]. `where` names each text in errors;
+        unseen characters (or words) and `notes` on a text longer than any trained on are added as a classifier's."""
+        import torch
+
+        from rnnbench.tasks.classification import cleaned_inputs, longer_note, unit, unknown, unseen_key
 
         cleaned = cleaned_inputs(texts, self.clean, "text", self.max_length, where)
         tokens, lengths = self.encoder.encode(cleaned)
-        values = self.model.eval()(tokens, lengths)[0].squeeze(-1).double() * self.spread + self.shift
+        with torch.no_grad():
+            values = self.model.eval()(tokens, lengths)[0].squeeze(-1).double() * self.spread + self.shift
         answers = [{"input": text, "value": float(value)} for text, value in zip(texts, values.tolist())]
-        for answer, item in zip(answers, cleaned):
+        for answer, item, length in zip(answers, cleaned, lengths.tolist()):
             unseen = unknown(self.encoder, item)
             if unseen:
                 answer[unseen_key(self.encoder)] = unseen
+            if self.longest is not None and length > self.longest:
+                answer["notes"] = [longer_note(length, self.longest, unit(self.encoder), "text")]
         return answers
 
 

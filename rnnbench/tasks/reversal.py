@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field
 
-from rnnbench import sequence_models
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
 from rnnbench.fields import (
@@ -34,6 +32,9 @@ from rnnbench.metrics import Metric
 from rnnbench.tasks import sequences
 from rnnbench.views import Table, to_markdown
 
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
+
 ARCHITECTURES = ("encoder_decoder", "tagger", "repeat_decoder")  # the first is the default
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
 MODEL_SIZES = ("symbols",)  # the data sizes that shape its models (params)
@@ -42,8 +43,9 @@ BASELINES = ()  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
 PREDICT_BY_DEFAULT = False  # answers only from a run or experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
+NO_LOSS = ()  # it has no baseline
 RANK = None  # `predict` ranks runs by the watched score
-MODELS = sequence_models.ARCHITECTURES
+model_classes = sequences.model_classes
 MODEL_COLUMN = "model"
 WATCH = ("validation_accuracy", "max")  # validation exact-sequence accuracy
 METRICS = {
@@ -252,6 +254,8 @@ def data_table(report: dict, title: str) -> Table:
 
 
 def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
+    from rnnbench import sequence_models
+
     # the answer is the input reversed: the same symbols on both sides, one vocabulary
     return sequence_models.sequence_arguments(
         model,
@@ -264,7 +268,8 @@ def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
 
 
 def model_info(prepared: Prepared, data: Data) -> dict:
-    return {"max_steps": prepared.max_steps["long"]}
+    """The most output steps, and the longest training sequence (predict notes a longer one)."""
+    return {"max_steps": prepared.max_steps["long"], "longest_input": prepared.tensors["train"].longest}
 
 
 def predictor(state_dict: dict, info: dict, where: Path) -> sequences.SequencePredictor:

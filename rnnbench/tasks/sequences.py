@@ -8,19 +8,30 @@ the predictor that answers symbol sequences, and exact accuracy by length in `sh
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from rnnbench import metrics, sequence_models
+from rnnbench import metrics
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
 from rnnbench.views import Table, to_markdown
 
-MODELS = sequence_models.ARCHITECTURES
+if TYPE_CHECKING:  # torch, the models and training are imported where a model is built, trained or read:
+    import torch  # reading an experiment's `data:` section or its runs' scores needs none of them
+
 MAX_SYMBOLS = 100  # the longest sequence `predict` reads
+
+
+def model_classes() -> dict[str, type]:
+    """Class name (as build returns it and model.json records it) -> model class."""
+    from rnnbench import sequence_models
+
+    return sequence_models.ARCHITECTURES
 
 
 def validator(prepared):
     """The per-epoch validation score: (exact-sequence accuracy, teacher-forced loss)."""
+    import torch
+
+    from rnnbench import sequence_models
 
     def exact_and_loss(model, split):
         predictions, _ = sequence_models.answer(model, split.tokens, split.lengths, prepared.max_steps["validation"])
@@ -33,6 +44,8 @@ def validator(prepared):
 
 
 def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
+    from rnnbench import sequence_models
+
     scores = {}
     for name, split in prepared.tensors.items():
         if len(split) == 0:  # no validation split, or no longer test set
@@ -57,20 +70,28 @@ def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
 class SequencePredictor:
     """Answers from a reversal run: symbols separated by spaces in, the model's output sequence out."""
 
-    def __init__(self, model: torch.nn.Module, symbols: int):
+    def __init__(self, model: torch.nn.Module, symbols: int, longest: int | None = None):
         self.model, self.symbols = model.eval(), symbols  # the symbols it reads
+        self.longest = longest  # the longest training sequence (None: an older run recorded none)
 
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
+        from rnnbench import sequence_models
+
         with describing_weights(where):
             arguments = sequence_models.current_arguments(info["architecture"], info["arguments"])
-            model = MODELS[info["architecture"]](**arguments)
+            model = model_classes()[info["architecture"]](**arguments)
             load_weights(model, state_dict, where)
-        return cls(model, int(model.source_symbols))
+        return cls(model, int(model.source_symbols), info.get("longest_input"))
 
     def predict(self, texts: list[str], top_k: int = 1, where: list[str] | None = None) -> list[dict]:
         """Example: ['3 7 2'] -> [{'input': '3 7 2', 'output': '2 7 3'}] from a model that learned to reverse; a
-        regression model adds the raw 'values' its answer was rounded from. `where` names each text in errors."""
+        regression model adds the raw 'values' its answer was rounded from; a sequence longer than any trained on,
+        `notes`. `where` names each text in errors."""
+        import torch
+
+        from rnnbench import sequence_models
+
         where = where or [f"sequence {position}" for position in range(1, len(texts) + 1)]
         sequences = [self._parse(text, name) for text, name in zip(texts, where)]
         lengths = torch.tensor([len(sequence) for sequence in sequences])
@@ -93,6 +114,12 @@ class SequencePredictor:
         if regression:  # the raw numbers the rounded answer came from
             for answer, sequence, row in zip(answers, sequences, values.tolist()):
                 answer["values"] = [round(value, 4) for value in row[: len(sequence)]]
+        for answer, sequence in zip(answers, sequences):
+            if self.longest is not None and len(sequence) > self.longest:
+                answer["notes"] = [
+                    f"{len(sequence)} symbols, longer than any sequence this model trained on ({self.longest} at "
+                    "most): the answer says less"
+                ]
         return answers
 
     def _parse(self, text: str, name: str) -> list[int]:

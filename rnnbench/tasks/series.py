@@ -14,12 +14,11 @@ horizon step. `predict` forecasts the steps after the series' end, or after valu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field, model_validator
 
-from rnnbench import forecasters, metrics
+from rnnbench import metrics
 from rnnbench.data import series
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import (
@@ -36,8 +35,10 @@ from rnnbench.fields import (
 )
 from rnnbench.metrics import Metric
 from rnnbench.tasks import forecasting
-from rnnbench.train import outputs
 from rnnbench.views import Table, to_markdown
+
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
 
 ARCHITECTURES = ("forecaster",)
 VALIDATION_FIELD = "validation_length"  # the data field that sizes the validation split (None: the task has none)
@@ -50,10 +51,11 @@ INPUT_FIELDS = {  # data fields a variant can set: how much it reads and in what
     "scaling": lambda kind: f"scale-{kind}",
 }
 PREDICT_BY_DEFAULT = False
-MODELS = forecasters.ARCHITECTURES
+model_classes = forecasting.model_classes
 MODEL_COLUMN = "forecast"
 BASELINES = metrics.BASELINE_FORECASTS  # the baseline cells it scores (config refuses another task's)
 SCORED_BESIDE = BASELINES  # added to every series experiment as variants, unless it lists them itself
+NO_LOSS = BASELINES  # forecasts from the whole history, scored in the series' units: no loss in the scaled space
 WATCH = ("validation_loss", "min")  # early stopping keeps the epoch with the lowest validation MSE (scaled)
 RANK = ("validation_mase", "min")  # `predict` answers from the run with the lowest validation MASE: in the series'
 # units, so runs that read the series otherwise (log, differences) and the baselines are ranked alike
@@ -265,6 +267,9 @@ def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
 
 
 def _size_for_budget(arguments: dict, budget: int) -> int:
+    import torch
+
+    from rnnbench import forecasters
     from rnnbench.models import closest_size
 
     def total(hidden: int) -> int:
@@ -278,6 +283,8 @@ def _size_for_budget(arguments: dict, budget: int) -> int:
 def validator(prepared: Prepared):
     """Each epoch's validation score: (no accuracy, the mean squared error of the scaled forecasts)."""
 
+    from rnnbench.train import outputs
+
     def loss(model, split):
         return None, outputs(model, split)[1]
 
@@ -285,8 +292,11 @@ def validator(prepared: Prepared):
 
 
 def model_info(prepared: Prepared, data: Data) -> dict:
-    """What `predict` needs beside the weights: the window, the scaler, and the series' last values."""
-    found = prepared.series
+    """What `predict` needs beside the weights: the window, the scaler, what the training part read (its range),
+    and what each forecast reads of the whole series: its last window (every column) and the benchmark
+    forecasts' summary of the target (length, first value, mean, last season), so that a forecast after the
+    series' end reads exactly what the run's scores did, however long the series."""
+    found, difference = prepared.series, int(data.difference)
     return {
         "input_length": data.input_length,
         "horizon": data.horizon,
@@ -296,7 +306,9 @@ def model_info(prepared: Prepared, data: Data) -> dict:
         "columns": found.columns,
         "scaler_shift": prepared.scaler.shift.tolist(),
         "scaler_spread": prepared.scaler.spread.tolist(),
-        "history": found.values[-forecasting.MAX_HISTORY :].tolist(),
+        "trained_range": prepared.trained_range,
+        "window": found.values[-(data.input_length + difference) :].tolist(),
+        "summary": metrics.forecast_summary(found.values[:, 0], data.seasonal_period),
         "last_time": found.times[-1] if found.times else None,
     }
 

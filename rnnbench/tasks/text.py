@@ -12,9 +12,8 @@ predictor. `predict "some text"` answers a class or a number.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field
 
 from rnnbench.data import csvfile, names, text
@@ -24,14 +23,18 @@ from rnnbench.fields import BASELINE_FIELDS, Fraction, Integer, ModelSpec, Size,
 from rnnbench.tasks import classification, classification_views, regression
 from rnnbench.views import Table, to_markdown
 
+if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read: validating
+    import torch  # an experiment file and reading runs' scores need neither
+
 ARCHITECTURES = ("classifier",)
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
 MODEL_SIZES = ("vocab_size", "num_classes", "max_length")  # the data sizes that shape its models (params)
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
+NO_LOSS = ()  # a baseline it runs has its own loss (the majority class: the cross-entropy of its frequencies)
 RANK = None  # `predict` ranks runs by the watched score
-MODELS = classification.MODELS
+model_classes = classification.model_classes
 MODEL_COLUMN = "head"
 METRICS = classification.METRICS | regression.METRICS
 COLUMNS = classification.COLUMNS + regression.COLUMNS  # a table shows those its runs recorded
@@ -259,8 +262,13 @@ def score(model: torch.nn.Module, prepared, spec) -> tuple[dict, dict]:
 
 
 def model_info(prepared, data: Data) -> dict:
-    """What predict needs beside the weights: the tokenizer, and the labels or the target's scaling."""
-    info = {"tokenizer": prepared.encoder.to_dict(), "target": data.target}
+    """What predict needs beside the weights: the tokenizer, the labels or the target's scaling, and the longest
+    training text in tokens (predict notes a longer one)."""
+    info = {
+        "tokenizer": prepared.encoder.to_dict(),
+        "target": data.target,
+        "longest_input": prepared.tensors["train"].longest,
+    }
     if data.target == "class":
         return info | {"labels": list(prepared.splits.labels)}
     return info | {"target_shift": prepared.shift, "target_spread": prepared.spread}
