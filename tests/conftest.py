@@ -59,3 +59,14 @@ TINY = {
     "seeds": [0],
     "device": "cpu",
 }
+
+SINE = {  # a series experiment's data: a generated sine, small
+    "dataset": "series",
+    "length": 150,
+    "period": 12,
+    "input_length": 12,
+    "horizon": 4,
+    "seasonal_period": 12,
+    "test_length": 16,
+    "validation_length": 8,
+}

@@ -16,6 +16,7 @@ import math
 
 import pytest
 import torch
+from conftest import SINE
 from rich.console import Console
 from test_cli import invoke
 
@@ -30,16 +31,7 @@ from rnnbench.train import FitResult, fit
 BENCHMARKS = ("naive", "seasonal_naive", "drift", "mean")
 SERIES = {
     "name": "tiny_series",
-    "data": {
-        "dataset": "series",
-        "length": 150,
-        "period": 12,
-        "input_length": 12,
-        "horizon": 4,
-        "seasonal_period": 12,
-        "test_length": 16,
-        "validation_length": 8,
-    },
+    "data": SINE,
     "model": {"hidden_size": 8},
     "grid": {"cell": ["gru"]},
     "train": {"max_epochs": 2, "batch_size": 32, "patience": 0},

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, SINE
 from test_cli import assert_clean_failure, invoke
 
 from rnnbench import config, metrics, rundir
@@ -16,16 +16,6 @@ from rnnbench.errors import ConfigError, RnnbenchError
 from rnnbench.forecasters import RecurrentForecaster
 from rnnbench.tasks import series as task
 
-SINE = {
-    "dataset": "series",
-    "length": 150,
-    "period": 12,
-    "input_length": 12,
-    "horizon": 4,
-    "seasonal_period": 12,
-    "test_length": 16,
-    "validation_length": 8,
-}
 TINY = {
     "name": "tiny_series",
     "data": SINE,

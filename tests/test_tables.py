@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from conftest import REPO, TINY
+from conftest import REPO, SINE, TINY
 from rich.console import Console
 from rich.measure import Measurement
 from test_cli import invoke
@@ -96,16 +96,6 @@ def test_compare_marks_the_run_predict_answers_from(eighteen):
     assert f"{marked['variant']} seed {marked['predict_seed']}, best validation accuracy (" in table.stdout
 
 
-SERIES = {
-    "dataset": "series",
-    "length": 150,
-    "period": 12,
-    "input_length": 12,
-    "horizon": 4,
-    "seasonal_period": 12,
-    "test_length": 16,
-    "validation_length": 8,
-}
 ONE_SEED = {  # every task's shipped kind of experiment, small: one seed, one epoch
     "names": TINY,
     "csv_class": {**TINY, "data": {"dataset": "csv", "path": "NAMES_CSV"}},
@@ -124,7 +114,7 @@ ONE_SEED = {  # every task's shipped kind of experiment, small: one seed, one ep
         "data": {"dataset": "reversal", "samples": 120, "long_samples": 20},
         "grid": {"cell": ["gru", "lstm"], "architecture": ["tagger", "encoder_decoder"]},
     },
-    "series": {**TINY, "data": SERIES, "model": {"hidden_size": 8}, "grid": {"cell": ["gru", "lstm"]}},
+    "series": {**TINY, "data": SINE, "model": {"hidden_size": 8}, "grid": {"cell": ["gru", "lstm"]}},
 }
 
 
