@@ -37,6 +37,10 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
             f"{results}: no names run to answer from by default; choose an experiment with --experiment "
             f"({', '.join(experiments)}) or a run with --run DIR"
         )
+    if not chosen and experiment is not None and runs:
+        raise RnnbenchError(
+            f"{results}: no finished run of experiment '{experiment}'{rundir.experiment_hint(experiment, runs)}"
+        )
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
