@@ -41,6 +41,10 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
             + " | ".join(f"--experiment {name}" for name in experiments)
             + " (or --run DIR)"
         )
+    if not chosen and experiment is not None and runs:
+        raise RnnbenchError(
+            f"{results}: no finished run of experiment '{experiment}'{rundir.experiment_hint(experiment, runs)}"
+        )
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")

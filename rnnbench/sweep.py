@@ -27,10 +27,13 @@ from rnnbench.runner import PreparedCache, attempt_run, check_data, ignore
 
 @dataclass
 class Outcome:
-    """What run_experiment did: the experiment's finished run paths (trained now or before) and its failures."""
+    """What run_experiment did: the experiment's finished run paths (trained now or before), its failures, and
+    the unfinished runs its results folder holds that are none of its runs (started with other settings: their
+    checkpoints stay until removed, rundir.remove_unfinished)."""
 
     paths: list[Path] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    abandoned: list[rundir.Unfinished] = field(default_factory=list)
 
 
 EXECUTORS = ("local", "ray")
@@ -106,14 +109,20 @@ def run_experiment(
         attempts = (
             attempt_run(spec, results, source, cache, on_event, position, keep_checkpoint) for spec, position in pending
         )
-    with contextlib.closing(attempts):  # Ctrl-C here closes the executor too: its workers stop at once
-        for attempt in attempts:
-            if attempt.status in ("finished", "skipped"):
-                outcome.paths.append(attempt.path)
-            elif attempt.status == "failed":
-                outcome.failures.append(
-                    Failure(attempt.spec, attempt.error, rundir.failure_path(results, attempt.spec), attempt.repeats)
-                )
+    try:
+        with contextlib.closing(attempts):  # Ctrl-C here closes the executor too: its workers stop at once
+            for attempt in attempts:
+                if attempt.status in ("finished", "skipped"):
+                    outcome.paths.append(attempt.path)
+                elif attempt.status == "failed":
+                    outcome.failures.append(
+                        Failure(
+                            attempt.spec, attempt.error, rundir.failure_path(results, attempt.spec), attempt.repeats
+                        )
+                    )
+    finally:
+        rundir.tidy(results, experiment.name)  # no lock left behind, nor an empty .incomplete/
+    outcome.abandoned = rundir.abandoned_runs(results, experiment.name, specs)
     return outcome
 
 

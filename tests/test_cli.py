@@ -64,6 +64,7 @@ def test_run_prints_data_sizes_progress_and_table(trained):
     ):
         assert key in metrics
     assert metrics["environment"]["seed"] == 0 and metrics["environment"]["torch"]
+    assert not (folder / "results" / "tiny" / ".incomplete").exists()  # no lock, no empty folder left behind
 
 
 def test_rerun_skips_finished_runs_and_changes_nothing(trained, names_dir):
@@ -91,7 +92,9 @@ def test_compare_formats(trained):
     assert csv.startswith("experiment,variant") and len(csv.strip().splitlines()) == 5
     assert "| gru-bi-1x8 |" in invoke("compare", "--results", folder / "results", "--format", "markdown").stdout
     assert_clean_failure(
-        invoke("compare", "--results", folder / "results", "--experiment", "nope"), 1, "no finished runs"
+        invoke("compare", "--results", folder / "results", "--experiment", "nope"),
+        1,
+        "no finished runs of experiment 'nope'; it holds runs of tiny",
     )
     assert_clean_failure(invoke("compare", "--results", folder / "results", "--format", "xml"), 2, "--format")
     assert_clean_failure(invoke("compare", "--results", folder / "results", "--sort", "speed"), 2, "--sort: 'speed'")
@@ -325,6 +328,30 @@ def test_errors_say_what_they_mean(trained, tmp_path):
         "e.yaml: model.cell: is not one of rnn, gru, lstm, linear_rnn, linear, majority, naive, seasonal_naive, drift, mean (got 'lstmm'); "
         "set by --set; did you mean lstm?",
     )
+
+
+def test_names_not_found_come_with_the_closest_that_exist(trained):
+    folder, experiment, _ = trained
+    results = folder / "results"
+    run = next((results / "tiny").glob("gru-uni-1x8-*/seed-0"))
+    for typed in (  # a placeholder for the key, a key mistyped, a seed not trained, an experiment misspelled
+        run.parent.with_name("gru-uni-1x8-KEY") / "seed-0",
+        run.parent.with_name(run.parent.name[:-1] + "0") / "seed-0",
+        run.parent / "seed-1",
+        results / "tyni" / run.parent.name / "seed-0",  # (the only experiment there)
+    ):
+        for command in (("show", typed), ("predict", "Rossi", "--run", typed), ("run", "--repeat", typed)):
+            assert_clean_failure(invoke(*command), 1, f"{typed}: no such run directory; did you mean {run}?")
+    mistyped = experiment.with_name("tiyn.yaml")
+    for command in ("validate", "run", "params", "clean", "report"):
+        assert_clean_failure(invoke(command, mistyped), 2, f"{mistyped}: no such file; did you mean {experiment}?")
+    for command in (("compare",), ("predict", "Rossi"), ("report", "tiyn")):
+        assert_clean_failure(
+            invoke(*command, "--results", results, *(() if "report" in command else ("--experiment", "tiyn"))),
+            1,
+            f"{results}: no finished run",
+            "of experiment 'tiyn'; did you mean tiny?",
+        )
 
 
 def test_output_that_cannot_be_written_is_one_line(trained):

@@ -1,14 +1,20 @@
-"""The download path, against an HTTP server on 127.0.0.1 serving a zip built from the local corpus copy."""
+"""The download path, against an HTTP server on 127.0.0.1 serving a zip built from the local corpus copy; and the
+test suite's own search for the corpus (tests/conftest.py), which fetches it or stops with one line."""
 
 import functools
 import hashlib
 import http.server
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SKIP_CORPUS
 
 from rnnbench.data import corpus
 from rnnbench.errors import RnnbenchError
@@ -116,3 +122,53 @@ def test_local_layouts_and_errors(names_dir, tmp_path, monkeypatch):
     (copy / "Greek.txt").write_text("Papadopoulos\n")
     with pytest.raises(RnnbenchError, match=r"Greek\.txt: SHA-256"):
         corpus.locate(copy)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="points the per-user cache elsewhere with XDG_CACHE_HOME")
+def test_the_suite_fetches_the_corpus_first_or_stops_with_one_line(tmp_path, names_dir, server):
+    """The suite run on a checkout with no corpus beside it, none in $RNNBENCH_DATA_DIR and an empty cache."""
+    checkout = tmp_path / "checkout" / "tests"
+    checkout.mkdir(parents=True)
+    shutil.copy(REPO / "tests" / "conftest.py", checkout)
+    (checkout / "test_some.py").write_text(
+        "def test_needs_the_corpus(names_dir):\n    assert (names_dir / 'German.txt').is_file()\n\n\n"
+        "def test_needs_nothing():\n    pass\n"
+    )
+    with socket.socket() as closed:  # a port nothing listens on: the download is refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    environment = {key: value for key, value in os.environ.items() if key not in ("RNNBENCH_DATA_DIR", SKIP_CORPUS)}
+    environment |= {"XDG_CACHE_HOME": str(tmp_path / "cache"), "RNNBENCH_DATA_URL": f"http://127.0.0.1:{port}/x.zip"}
+
+    def suite(*args, **variables) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args, str(checkout)],
+            cwd=checkout.parent,
+            env=environment | variables,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return done.returncode, done.stdout + done.stderr
+
+    code, output = suite()
+    assert code == pytest.ExitCode.USAGE_ERROR, output
+    [line] = [line for line in output.splitlines() if "names corpus:" in line]
+    assert f"could not download http://127.0.0.1:{port}/x.zip" in line and f"{SKIP_CORPUS}=1" in line
+    assert "passed" not in output and "skipped" not in output  # stopped before any test ran
+
+    code, output = suite(**{SKIP_CORPUS: "1"})  # the opt-out: skipped, saying why, and nothing downloaded
+    assert code == 0 and "1 passed, 1 skipped" in output and f"{SKIP_CORPUS} is set" in output, output
+    assert "downloading" not in output
+
+    code, output = suite("-k", "needs_nothing")  # no test collected needs it: nothing is looked for
+    assert code == 0 and "1 passed" in output, output
+
+    code, output = suite(RNNBENCH_DATA_DIR=str(tmp_path))  # a folder named that does not hold it: said, not passed
+    assert code == pytest.ExitCode.USAGE_ERROR and f"names corpus: {tmp_path}: no names corpus here" in output
+
+    root, url = server  # reachable: fetched and verified into the cache first, as `make demo` does, then used
+    _zip(names_dir, root / "data.zip")
+    code, output = suite(RNNBENCH_DATA_URL=f"{url}/data.zip")
+    assert code == 0 and "2 passed" in output and "the names corpus is not here: downloading it into" in output, output
+    assert corpus.find_names_dir(tmp_path / "cache" / "rnnbench") is not None

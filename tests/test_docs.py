@@ -124,3 +124,30 @@ def test_every_documented_predict_command_answers_after_other_experiments(tmp_pa
         "these runs answer different questions",
         "choose one: --experiment names_18 | --experiment names_de_it (or --run DIR)",
     )
+
+
+def test_run_directories_in_examples_are_ones_the_shipped_experiments_write():
+    """A run directory the README or a page shows (`rnnbench show results/...`) is copied as it is: it must be one
+    that the shipped experiment file of that name writes (its variant's real key), never a placeholder. A user's
+    own experiment's key is left to the shell (`-*/`)."""
+    from rnnbench import config, rundir
+
+    written = {}
+    for path in sorted((ROOT / "experiments").glob("*.yaml")):
+        experiment = config.load(path)
+        written[experiment.name] = {str(rundir.run_dir(Path("results"), spec)) for spec in experiment.run_specs()}
+    pages = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+    shown = [
+        (page.name, match)
+        for page in pages
+        for match in re.findall(r"results/[\w.-]+/[\w.*-]+/seed-\d+", page.read_text(encoding="utf-8"))
+    ]
+    assert len(shown) >= 8
+    for page, path in shown:
+        experiment = path.split("/")[1]
+        if experiment in written:
+            assert path in written[experiment], f"{page}: {path} is no run of experiments/{experiment}.yaml"
+        else:
+            assert path.split("/")[2].endswith("-*"), f"{page}: {path}: a user's key is left to the shell (-*)"
+    placeholders = [page.name for page in pages if re.search(r"[a-z0-9]-KEY/", page.read_text(encoding="utf-8"))]
+    assert placeholders == []

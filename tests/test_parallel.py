@@ -1,5 +1,6 @@
 """`run --jobs N`: worker processes give the metrics one process gives, a failing run is recorded while the others
-go on, Ctrl-C stops the workers and the next `run` resumes; and `--executor ray` without Ray is one line.
+go on, Ctrl-C and SIGTERM stop the workers and the next `run` resumes; and `--executor ray` without Ray is one
+line.
 
 Real `rnnbench` subprocesses (stderr is not a terminal there: progress comes as plain lines) on the real corpus."""
 
@@ -14,8 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import REPO, TINY
 from test_cli import assert_clean_failure, invoke
+
+from rnnbench import config, rundir
 
 # what differs between two runs of the same spec that trained alike: timing, memory and where it ran
 UNCOMPARED = {"train_seconds", "seconds_per_epoch", "peak_memory_mb", "peak_memory_kind", "environment"}
@@ -112,9 +116,9 @@ SLOWER = {
 }
 
 
-def _pool_under_way(experiment: Path, results: Path, names_dir: Path, runs_training: int):
-    """A real `rnnbench run --jobs 2`, in a session of its own, once `runs_training` runs have finished epoch 2:
-    (the process, the stderr lines read so far)."""
+def _pool_under_way(experiment: Path, results: Path, names_dir: Path, runs_training: int, jobs: int = 2):
+    """A real `rnnbench run --jobs 2` (or `jobs`), in a session of its own, once `runs_training` runs have finished
+    epoch 2: (the process, the stderr lines read so far)."""
     command = [
         sys.executable,
         "-m",
@@ -126,7 +130,7 @@ def _pool_under_way(experiment: Path, results: Path, names_dir: Path, runs_train
         "--data-dir",
         str(names_dir),
         "--jobs",
-        "2",
+        str(jobs),
     ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True)
     seen = []
@@ -145,15 +149,7 @@ def test_ctrl_c_stops_the_workers_and_the_next_run_resumes(tmp_path, names_dir, 
     assert process.returncode == 130, "".join(seen) + rest
     assert "interrupted: finished runs are kept; run the same command again to resume" in rest
     assert "Traceback" not in rest
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # no worker left behind
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("worker processes outlived the interrupted run")
+    _none_left(process.pid)
     for run in results.glob("tiny/*/seed-0"):  # a run directory is whole or absent
         assert (run / "metrics.json").is_file() and (run / "model.safetensors").is_file()
     assert list(results.glob("tiny/.incomplete/*.checkpoint.pt"))  # the interrupted runs' last finished epochs
@@ -164,6 +160,43 @@ def test_ctrl_c_stops_the_workers_and_the_next_run_resumes(tmp_path, names_dir, 
     assert len(finished) == 4
     # however few runs were left, each trained with its share of the threads (2 ÷ --jobs 2), like the others
     assert {json.loads(path.read_text())["environment"]["threads"] for path in finished} == {1}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path, names_dir, write_experiment, jobs):
+    """SIGTERM, as batch schedulers and containers stop a job: sent to `run` alone (as `kill`, `docker stop` and
+    `timeout` send it), it stops the workers too, keeps the checkpoints and says how to resume."""
+    experiment, results = write_experiment(SLOWER), tmp_path / "results"
+    process, seen = _pool_under_way(experiment, results, names_dir, runs_training=jobs, jobs=jobs)
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=60)[1]
+    assert process.returncode == 143, "".join(seen) + rest
+    assert "interrupted: finished runs are kept; run the same command again to resume" in rest
+    assert "Traceback" not in rest
+    _none_left(process.pid)
+    checkpoints = sorted(results.glob("tiny/.incomplete/*.checkpoint.pt*"))
+    assert len(checkpoints) >= jobs and all(path.name.endswith(".pt") for path in checkpoints)  # whole, kept
+    if jobs == 1:  # (resuming one run at a time after a kill: tests/test_resume.py) each is one to resume from
+        specs = {spec.variant_key(): spec for spec in config.validate(SLOWER).run_specs()}
+        for path in checkpoints:
+            assert rundir.load_checkpoint(results, specs[path.name[:8]], torch.device("cpu"))["history"]
+        return
+    resumed = rnnbench("run", experiment, "--results", results, "--data-dir", names_dir, "--jobs", str(jobs))
+    assert resumed.returncode == 0 and "continuing from its checkpoint after epoch" in resumed.stderr, resumed.stderr
+    assert len(list(results.glob("tiny/*/seed-0/metrics.json"))) == 4
+    assert not (results / "tiny" / ".incomplete").exists()  # the stopped workers' locks too are gone
+
+
+def _none_left(session: int, seconds: float = 10) -> None:
+    """Fail unless every process of the session (the run's workers, its fork server) has exited within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(session, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    pytest.fail("worker processes outlived the interrupted run")
 
 
 def _processes(session: int) -> dict[int, tuple[int, str]]:

@@ -170,3 +170,45 @@ def test_keep_checkpoint_leaves_the_last_training_state_in_the_run(tmp_path, nam
     state = torch.load(record.path / "checkpoint.pt", weights_only=True)
     assert state["stopped"] and len(state["history"]) == 2 and state["optimizer"]["state"]
     assert not list((tmp_path / "results" / "resume" / ".incomplete").glob("*.checkpoint.pt"))
+
+
+def test_runs_left_by_other_settings_are_named_and_cleaned(tmp_path, names_dir):
+    """A run interrupted, then its experiment's settings changed: nothing will resume it. `run`, `validate` and
+    `compare` say so in one line; `clean` removes it, and keeps what the file's own runs resume from."""
+    path, results = tmp_path / "e.yaml", tmp_path / "results"
+    path.write_text(json.dumps(RESUMABLE))
+    source, _ = load_source(config.validate(RESUMABLE).data, names_dir)
+    changed = {**RESUMABLE, "model": {**RESUMABLE["model"], "hidden_size": 12}}
+    for content in (RESUMABLE, changed):  # one run of each left after epoch 2
+        with pytest.raises(Interrupted):
+            run_experiment(config.validate(content), source, results, on_event=_interrupt_at(3))
+    [old] = rundir.abandoned_runs(results, "resume", config.validate(changed).run_specs())
+    folder = results / "resume" / ".incomplete"
+    (folder / f"{old.key}-seed-0.checkpoint.pt.x1y2z3ab").write_bytes(b"")  # a copy cut short by a kill
+    override = ["--set", "model.hidden_size=12"]
+    line = (
+        f"note: 1 unfinished run whose settings no longer match any variant of {path}: {old} (in {folder}); "
+        f"remove it with: rnnbench clean {path} --set model.hidden_size=12 --results {results}"
+    )
+    validated = invoke("validate", path, *override, "--results", results)
+    assert validated.exit_code == 0 and line in validated.output, validated.output
+    [new] = rundir.abandoned_runs(results, "resume", config.validate(RESUMABLE).run_specs())
+    assert f"1 unfinished run whose settings no longer match any variant of {path}: {new} " in (
+        invoke("validate", path, "--results", results).output  # for the file as it is, the other one
+    )
+    result = invoke("run", path, *override, "--results", results, "--data-dir", names_dir)
+    assert result.exit_code == 0 and "1 of them resumed from a checkpoint" in result.output, result.output
+    assert line in result.output
+    compared = invoke("compare", "--results", results)
+    assert f"note: {folder}: 1 unfinished run, not in the table: {old}; `rnnbench run EXPERIMENT.yaml`" in (
+        compared.output
+    )
+    kept = invoke("clean", path, "--results", results)  # the file as it is still has the run: only debris goes
+    assert kept.exit_code == 0 and f"removed 0 unfinished runs that {path} no longer has; kept 1" in kept.output
+    assert [run.debris for run in rundir.unfinished_runs(results, "resume")] == [()]
+    cleaned = invoke("clean", path, *override, "--results", results)
+    assert cleaned.exit_code == 0, cleaned.output
+    assert f"removed: {old} ({old.key}-seed-0.checkpoint.pt)" in cleaned.output
+    assert f"{folder}: removed 1 unfinished run that {path} no longer has" in cleaned.output
+    assert not folder.exists()  # nothing left: no checkpoint, lock or empty folder
+    assert "unfinished" not in invoke("compare", "--results", results).output

@@ -62,6 +62,42 @@ def test_a_finished_run_is_never_replaced(tmp_path, spec):
     assert not list((tmp_path / "tiny" / ".incomplete").iterdir())
 
 
+def test_a_claim_holds_one_run_for_one_holder_and_deletes_its_lock(tmp_path, spec):
+    lock = tmp_path / "tiny" / ".incomplete" / f"{spec.variant_key()}-seed-0.lock"
+    with rundir.claim(tmp_path, spec) as first:
+        assert first and lock.is_file()
+        with rundir.claim(tmp_path, spec) as second:  # another holder (flock: another open file) is refused
+            assert not second
+        assert lock.is_file()  # refused, it deleted nothing
+    assert not lock.exists()
+    with rundir.claim(tmp_path, spec) as again:
+        assert again
+
+
+def test_tidy_leaves_nothing_of_finished_runs_and_all_of_the_others(tmp_path, spec):
+    _save(tmp_path, spec)
+    folder = tmp_path / "tiny" / ".incomplete"
+    other = config.validate(TINY).run_specs()[1]
+    stale = [
+        folder / f"{spec.variant_key()}-seed-0.lock",  # an older rnnbench's, or a process killed after publishing
+        folder / f"{spec.variant_key()}-seed-0.checkpoint.pt",
+        folder / f"{spec.variant_key()}-seed-0.checkpoint.pt.k2j4_x9a",  # a copy being written when it was killed
+    ]
+    unfinished = [folder / f"{other.variant_key()}-seed-0.checkpoint.pt", folder / f"{other.variant_key()}-seed-0.lock"]
+    for path in stale + unfinished:
+        path.write_bytes(b"")
+    staging = folder / f"gru-uni-1x8-{spec.variant_key()}-seed-0-a1b2c3d4"
+    staging.mkdir()
+    rundir.tidy(tmp_path, "tiny")
+    assert sorted(folder.iterdir()) == sorted(unfinished)  # what resumes the other run is kept, and its lock
+    [run] = rundir.unfinished_runs(tmp_path, "tiny")
+    assert (run.key, run.seed, run.files, run.debris) == (other.variant_key(), 0, (unfinished[0],), ())
+    assert rundir.abandoned_runs(tmp_path, "tiny", [spec, other]) == []
+    assert rundir.abandoned_runs(tmp_path, "tiny", [spec]) == [run]
+    assert rundir.remove_unfinished(tmp_path, "tiny", keep=set()) == ([run], [])
+    assert not folder.exists()
+
+
 def test_find_runs_skips_incomplete_and_reports_unreadable(tmp_path, spec):
     path, _ = _save(tmp_path, spec)
     (tmp_path / "tiny" / ".incomplete" / "gru-uni-1x8-x-seed-0-abc").mkdir()

@@ -89,6 +89,7 @@ for group, name, command in (
     (app, "predict", predict.predict),
     (app, "show", results.show),
     (app, "report", results.report),
+    (app, "clean", run.clean),
     (data_app, "names", data.names),
     (export_app, "mlflow", export.mlflow),
     (export_app, "tensorboard", export.tensorboard),

@@ -1,9 +1,10 @@
 """What commands read before they work, with what the reader should see meanwhile: a task's data source (a
-progress bar while the names corpus downloads) and the finished runs of a results folder (damaged ones listed
-as skipped)."""
+progress bar while the names corpus downloads), the finished runs of a results folder (damaged ones listed
+as skipped) and its unfinished ones (a line on those no `run` will resume)."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
@@ -52,7 +53,11 @@ def finished_runs(results: Path, experiment: str | None = None, unreadable: list
     if unreadable is not None:
         unreadable += problems
     if experiment is not None:
-        runs = [run for run in runs if run.spec.experiment == experiment]
+        others, runs = runs, [run for run in runs if run.spec.experiment == experiment]
+        if not runs and others:  # a name mistyped, most likely: say which are there
+            raise RnnbenchError(
+                f"{results}: no finished runs of experiment '{experiment}'{rundir.experiment_hint(experiment, others)}"
+            )
     if not runs:
         raise RnnbenchError(
             f"{results}: no finished runs"
@@ -60,3 +65,52 @@ def finished_runs(results: Path, experiment: str | None = None, unreadable: list
             + "; run one first: rnnbench run EXPERIMENT.yaml"
         )
     return runs
+
+
+def clean_command(experiment_file: Path, overrides: list[str], results: Path) -> str:
+    """The `rnnbench clean` command for an experiment file as `run` was given it. Example: (experiments/x.yaml, [],
+    results) -> 'rnnbench clean experiments/x.yaml'."""
+    words = [str(experiment_file)] + [word for override in overrides for word in ("--set", override)]
+    words += ["--results", str(results)] if Path(results) != Path("results") else []
+    return f"rnnbench clean {shlex.join(words)}"
+
+
+def note_abandoned(results: Path, experiment: str, runs: list, experiment_file: Path, overrides: list[str]) -> None:
+    """One line on stderr about `runs`, unfinished runs of `experiment` started with other settings than its file
+    (`experiment_file` with `overrides`) has now: nothing resumes them, and how to remove them."""
+    if runs:
+        note(
+            f"note: {_count(runs)} whose settings no longer match any variant of {experiment_file}: "
+            f"{_listed(results, experiment, runs)} (in {Path(results) / experiment / '.incomplete'}); remove "
+            f"{'it' if len(runs) == 1 else 'them'} with: {clean_command(experiment_file, overrides, results)}"
+        )
+
+
+def note_unfinished(results: Path, experiment: str) -> None:
+    """One line on stderr about the unfinished runs (checkpoints, failure records) of `experiment`, which a table of
+    finished runs leaves out: how to finish them or remove them. Nothing if it has none."""
+    from rnnbench import rundir
+
+    runs = rundir.unfinished_runs(results, experiment)
+    if runs:
+        note(
+            f"note: {Path(results) / experiment / '.incomplete'}: {_count(runs)}, not in the table: "
+            f"{_listed(results, experiment, runs)}; `rnnbench run EXPERIMENT.yaml` resumes those the file still "
+            "has, `rnnbench clean EXPERIMENT.yaml` removes the others"
+        )
+
+
+def _count(runs: list) -> str:
+    return f"{len(runs)} unfinished run{'s' if len(runs) != 1 else ''}"
+
+
+def _listed(results: Path, experiment: str, runs: list, shown: int = 3) -> str:
+    """Unfinished runs by variant and key where a finished run has that key (a variant's other seeds), else by key.
+    Example: 'gru-uni-1x64@33d36dc6 seed 1, 1a2b3c4d seed 0 and 2 more'."""
+
+    def name(run) -> str:
+        folders = sorted((Path(results) / experiment).glob(f"*-{run.key}"))
+        return f"{folders[0].name.removesuffix(f'-{run.key}')}@{run}" if folders else str(run)
+
+    listed = ", ".join(name(run) for run in runs[:shown])
+    return listed + (f" and {len(runs) - shown} more" if len(runs) > shown else "")

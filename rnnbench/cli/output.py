@@ -79,9 +79,9 @@ def reported(command):
             for line in str(error).splitlines():
                 err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM where a command turns it into Stopped
             err.print("interrupted: finished runs are kept; run the same command again to resume", markup=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(getattr(stop, "exit_code", 130)) from None
         except BrokenPipeError:  # the reader went away (`rnnbench compare | head -1`): not a failure
             raise closed_pipe() from None
         except OSError as error:  # the output cannot be written: a full disk (> /dev/full), a closed stdout
@@ -93,6 +93,13 @@ def reported(command):
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, which `run` handles as Ctrl-C: a KeyboardInterrupt (so that everything Ctrl-C stops, it stops), with
+    the exit status of a process ended by that signal (128 + 15)."""
+
+    exit_code = 143
 
 
 FAILED: list[OSError] = []  # output that could not be written for another reason than a closed pipe

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnnbench import views
-from rnnbench.cli.inputs import finished_runs
+from rnnbench.cli.inputs import finished_runs, note_unfinished
 from rnnbench.cli.options import CompareFormat, Format, FormatOption, JsonOption, MetricOption, ResultsOption
 from rnnbench.cli.output import note, out, output_format, print_json, say
 from rnnbench.extras import require
@@ -58,6 +58,8 @@ def compare(
         print_table(summary)
     else:
         sys.stdout.write(compare_runs.RENDERERS[shown](summary))
+    for name in sorted({run.spec.experiment for run in runs}):  # what the table cannot show: runs not finished
+        note_unfinished(results, name)
     if plot is not None:
         from rnnbench.plots import write_plots
 

@@ -1,23 +1,57 @@
 """`rnnbench run`: train an experiment's runs (here, in worker processes or on Ray) and print its table, or, with
---repeat, train one recorded run again and say whether it came out the same."""
+--repeat, train one recorded run again and say whether it came out the same; SIGTERM stops it as Ctrl-C does.
+`rnnbench clean`: remove the unfinished runs an experiment file no longer has."""
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from rnnbench.cli.inputs import source
-from rnnbench.cli.options import DataDirOption, Executor, Format, JsonOption, ResultsOption, SetOption, ThreadsOption
-from rnnbench.cli.output import err, note, output_format, print_json, say
+from rnnbench.cli.inputs import note_abandoned, source
+from rnnbench.cli.options import (
+    DataDirOption,
+    Executor,
+    Format,
+    FormatOption,
+    JsonOption,
+    ResultsOption,
+    SetOption,
+    ThreadsOption,
+)
+from rnnbench.cli.output import Stopped, err, note, output_format, print_json, say
 from rnnbench.cli.results import print_table, summary_of
 from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.terminal import progress, progress_printer
 
 
+@contextmanager
+def sigterm_as_ctrl_c():
+    """SIGTERM raises Stopped (a KeyboardInterrupt) here, so that `run` stops as Ctrl-C stops it: its workers are
+    stopped, checkpoints kept, and the same line says how to resume (exit status 143). Further SIGTERMs are
+    ignored meanwhile, so that a scheduler's second one cannot cut that short (SIGKILL still can)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@sigterm_as_ctrl_c()
 def run(
     experiment: Annotated[
         Optional[Path], typer.Argument(metavar="EXPERIMENT.yaml", help="Experiment YAML file.", show_default=False)
@@ -108,7 +142,10 @@ def run(
     as_json: JsonOption = False,
 ):
     """Train every variant × seed of an experiment, skipping runs already finished and continuing interrupted
-    ones from their last finished epoch, and print its table."""
+    ones from their last finished epoch, and print its table.
+
+    Ctrl-C or SIGTERM (how batch schedulers and containers stop a job) stops it, workers included; each run
+    keeps its last finished epoch, and the same command resumes."""
     # Everything that can be refused is checked before torch is imported (seconds): a mistake answers at once.
     jobs_given, executor, shown = jobs is not None, executor.value, output_format(format_, as_json)
     jobs = _jobs(jobs or "auto")
@@ -189,6 +226,7 @@ def run(
         f"{where} (trained now: {counts['trained']}{resumed}; finished before: {counts['skipped']}; left to "
         f"another process: {counts['busy']}{failed})"
     )
+    note_abandoned(results, exp.name, outcome.abandoned, experiment, set_ or [])
     problems = []
     if outcome.failures:
         for failure in outcome.failures:
@@ -254,6 +292,60 @@ def _failures_said(failures: list, total: int, count) -> list[str]:
             "run the same command again to retry them"
         )
     return said
+
+
+def clean(
+    experiment: Annotated[
+        Path, typer.Argument(metavar="EXPERIMENT.yaml", help="Experiment YAML file.", show_default=False)
+    ],
+    set_: SetOption = None,
+    results: ResultsOption = Path("results"),
+    format_: FormatOption = Format.table,
+    as_json: JsonOption = False,
+):
+    """Remove the unfinished runs an experiment file no longer has: the checkpoints and failure records that runs
+    started with other settings (the file edited since, or other --set values) left in
+    <results>/<experiment>/.incomplete/, where they would stay for good.
+
+    Finished runs are never removed, nor the checkpoints of runs the file still has (`run` resumes them), nor a
+    run another process is training now. Give the --set values `run` was given."""
+    from rnnbench import config, rundir
+
+    shown = output_format(format_, as_json)
+    exp = config.load(experiment, set_ or [])
+    keep = {(spec.variant_key(), spec.seed) for spec in exp.run_specs()}
+    removed, busy = rundir.remove_unfinished(results, exp.name, keep)
+    kept = [run for run in rundir.unfinished_runs(results, exp.name) if run not in busy]
+    folder = Path(results) / exp.name / ".incomplete"
+    if shown == "json":
+        print_json(
+            {
+                "experiment": exp.name,
+                "folder": str(folder),
+                **{
+                    what: [
+                        {"key": run.key, "seed": run.seed, "files": [str(f) for f in run.files + run.debris]}
+                        for run in runs
+                    ]
+                    for what, runs in (("removed", removed), ("kept", kept), ("busy", busy))
+                },
+            }
+        )
+        return
+    for run in removed:
+        say(f"removed: {run} ({', '.join(file.name for file in run.files)})")
+    if not (removed or kept or busy):
+        note(f"{folder}: no unfinished runs; nothing to remove")
+        return
+    note(
+        f"{folder}: removed {_runs(len(removed))} that {experiment} no longer has"
+        + (f"; kept {_runs(len(kept))} it has, which `rnnbench run` resumes" if kept else "")
+        + (f"; left {_runs(len(busy))} that another process is training now" if busy else "")
+    )
+
+
+def _runs(count: int) -> str:
+    return f"{count} unfinished run{'' if count == 1 else 's'}"
 
 
 def _jobs(text: str) -> int | str:

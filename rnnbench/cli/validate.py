@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rnnbench import views
-from rnnbench.cli.inputs import source
+from rnnbench.cli.inputs import note_abandoned, source
 from rnnbench.cli.options import DataDirOption, Format, FormatOption, JsonOption, SetOption
 from rnnbench.cli.output import out, output_format, print_json, say
 from rnnbench.errors import ConfigError, RnnbenchError
@@ -21,13 +21,20 @@ ExperimentArgument = Annotated[Path, typer.Argument(metavar="EXPERIMENT.yaml", h
 def validate(
     experiment: ExperimentArgument,
     set_: SetOption = None,
+    results: Annotated[
+        Path,
+        typer.Option(
+            "--results", metavar="DIR", help="Folder that holds run directories: its unfinished runs are checked too."
+        ),
+    ] = Path("results"),
     format_: FormatOption = Format.table,
     as_json: JsonOption = False,
 ):
-    """Check an experiment file and list the runs it resolves to, without training anything."""
+    """Check an experiment file and list the runs it resolves to, without training anything; say if the results
+    folder holds unfinished runs of it that no `run` of this file will resume (started with other settings)."""
     shown = output_format(format_, as_json)
     try:
-        _validate(experiment, set_ or [], shown)
+        _validate(experiment, set_ or [], results, shown)
     except RnnbenchError as error:
         if shown == "json":  # the problems for programs too; the lines on stderr and the exit status as ever
             problems = error.problems if isinstance(error, ConfigError) else str(error).splitlines()
@@ -35,11 +42,12 @@ def validate(
         raise
 
 
-def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
-    from rnnbench import config
+def _validate(experiment: Path, overrides: list[str], results: Path, shown: str) -> None:
+    from rnnbench import config, rundir
     from rnnbench.fields import BASELINE_FIELDS, reads_nothing
 
     exp = config.load(experiment, overrides)
+    abandoned = rundir.abandoned_runs(results, exp.name, exp.run_specs())
     variants = exp.resolved_variants()
     runs = len(variants) * len(exp.seeds)
     count = views.count
@@ -68,8 +76,13 @@ def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
                     {"variant": name, "model": model.model_dump(mode="json"), "changed": changes[name]}
                     for name, (model, _, _) in variants.items()
                 ],
+                "abandoned": [
+                    {"key": run.key, "seed": run.seed, "files": [str(file) for file in run.files + run.debris]}
+                    for run in abandoned
+                ],
             }
         )
+        note_abandoned(results, exp.name, abandoned, experiment, overrides)
         return
     rows = []
     for name, (model, _, _) in variants.items():
@@ -97,6 +110,7 @@ def _validate(experiment: Path, overrides: list[str], shown: str) -> None:
         )
     print_view(views.Table(title, headers, rows), out)
     out.print(f"{experiment}: valid", markup=False, highlight=False)
+    note_abandoned(results, exp.name, abandoned, experiment, overrides)
 
 
 def params(

@@ -9,7 +9,8 @@ One module a job, lowest first (each imports only those above it):
     task_data.py        the `data:` section: the tasks' schemas joined on `dataset`; task_of(data)
     variants.py         grid and variant expansion into named Settings; automatic variant names
     schema.py           Experiment, its grid and variants, and RunSpec with its variant key
-    messages.py         pydantic errors as 'field.path: what is wrong (got value)' lines
+    messages.py         pydantic errors as 'field.path: what is wrong (got value)' lines; the closest name to a
+                        typo (closest) or a path that does not exist (closest_path)
     checks.py           what the schema alone cannot check: task rules, data overrides, validation split
     experiment_file.py  load (file and --set overrides), validate (a mapping), data_options (command line)
 This module defines nothing: it names what the rest of rnnbench uses, and every public name the single module
@@ -18,7 +19,7 @@ it grew from had.
 
 from rnnbench.config.checks import task_problems, validation_problem
 from rnnbench.config.experiment_file import MAX_FILE_BYTES, apply_override, data_options, load, validate
-from rnnbench.config.messages import describe, field_path
+from rnnbench.config.messages import closest, closest_path, describe, field_path
 from rnnbench.config.schema import Experiment, Grid, RunSpec, Variant
 from rnnbench.config.task_data import DEFAULT_TASK, Data, task_of
 from rnnbench.config.variants import Setting, changed_settings, distinct_data, resolved_model, variant_name
@@ -37,6 +38,8 @@ __all__ = [
     "Variant",
     "apply_override",
     "changed_settings",
+    "closest",
+    "closest_path",
     "data_options",
     "describe",
     "distinct_data",

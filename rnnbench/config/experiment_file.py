@@ -17,7 +17,7 @@ from rnnbench.config.checks import (
     task_problems,
     validation_problem,
 )
-from rnnbench.config.messages import describe
+from rnnbench.config.messages import closest_path, describe
 from rnnbench.config.schema import Experiment
 from rnnbench.config.variants import distinct_data
 from rnnbench.errors import ConfigError
@@ -35,7 +35,7 @@ def load(path: Path, overrides: list[str] = ()) -> Experiment:
             content = file.read(MAX_FILE_BYTES + 1)
         text = content.decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), ["no such file"]) from None
+        raise ConfigError(str(path), ["no such file" + closest_path(path, is_yaml)]) from None
     except UnicodeDecodeError as err:
         raise ConfigError(
             str(path), [f"cannot read: not UTF-8 text (byte {content[err.start]:#04x} at position {err.start})"]
@@ -60,6 +60,11 @@ def load(path: Path, overrides: list[str] = ()) -> Experiment:
     if problems:
         raise ConfigError(str(path), problems)
     return validate(raw, source=str(path), written=written)
+
+
+def is_yaml(path: Path) -> bool:
+    """A file an experiment file could be. Example: experiments/names_de_it.yaml -> True."""
+    return path.suffix.lower() in (".yaml", ".yml") and path.is_file()
 
 
 def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written] | None = None) -> Experiment:

@@ -1,12 +1,17 @@
 """Pydantic's errors as rnnbench's error lines: 'field.path: what is wrong (got value)', the value quoted as it was
-written, valid choices listed and the closest one guessed where there are some."""
+written, valid choices listed and the closest one guessed where there are some; and the same guess for a path
+that does not exist (an experiment file, a run directory)."""
 
 from __future__ import annotations
 
 import difflib
+import glob
+import os
 import re
 import types
 import typing
+from collections.abc import Callable
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -96,6 +101,66 @@ def closest(word: str, choices: list[str], cutoff: float = 0.75) -> str | None:
     if not found:
         return None
     return next((choice for choice in choices if choice.lower() == found[0].lower()), found[0])
+
+
+def closest_path(path: Path, wanted: Callable[[Path], bool] = Path.exists) -> str:
+    """What to say after '<path>: no such ...': '; did you mean X?' with X the existing path nearest to `path`, else
+    '; closest: X, Y, Z' (the nearest names where the path stops existing, with the rest of it where that
+    exists), else ''. `wanted` says which existing paths can be meant (a file's suffix, a folder).
+
+    Each part that does not exist is replaced by the name beside it that it most likely meant (closest(); else the
+    one that shares the longest beginning with it, if that is half of it: a run's variant, its key mistyped; else
+    the only one), unless the path's last name is found without it (here, or one folder down).
+    Examples: 'experiments/names_de_ti.yaml' -> '; did you mean experiments/names_de_it.yaml?';
+    'names_de_it.yaml' given beside experiments/ -> '; did you mean experiments/names_de_it.yaml?';
+    'results/names_de_it/gru-uni-1x64-KEY/seed-0' -> '; did you mean results/names_de_it/gru-uni-1x64-33d36dc6/seed-0?'.
+    """
+    path = Path(path)
+    parts = path.parts[1:] if path.anchor else path.parts
+    here = Path(path.anchor) if path.anchor else Path()
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if not last and (here / part).is_dir():
+            here = here / part
+            continue
+        try:
+            names = [
+                entry.name
+                for entry in here.iterdir()
+                if (part.startswith(".") or not entry.name.startswith("."))
+                and (wanted(entry) if last else entry.is_dir())
+            ]
+        except OSError:
+            return ""
+        guess = closest(part, names) or _same_beginning(part, names)
+        if guess is None:  # the last name itself, without this part (here), or one folder down?
+            name = glob.escape(parts[-1])
+            found = sorted(found for found in here.glob(f"*/{name}" if last else name) if wanted(found))
+            if found:
+                return f"; did you mean {found[0]}?"
+            guess = names[0] if len(names) == 1 else None
+        if guess is None:
+            rest = Path(*parts[index + 1 :])
+            nearest = sorted(names, key=lambda name: _likeness(part, name), reverse=True)[:3]
+            shown = [here / name / rest if (here / name / rest).exists() else here / name for name in nearest]
+            return f"; closest: {', '.join(map(str, shown))}" if shown else ""
+        here = here / guess
+    return f"; did you mean {here}?" if here != path and wanted(here) else ""
+
+
+def _likeness(word: str, name: str) -> tuple[int, float]:
+    """How alike a name is to what was typed: the length of the beginning they share, then difflib's ratio."""
+    word, name = word.lower(), name.lower()
+    return len(os.path.commonprefix([word, name])), difflib.SequenceMatcher(None, word, name).ratio()
+
+
+def _same_beginning(word: str, names: list[str]) -> str | None:
+    """The one name sharing the longest beginning with `word`, if that is at least half of it. Example:
+    ('gru-uni-1x64-KEY', ['gru-uni-1x64-33d36dc6', 'gru-bi-1x64-81844ab7']) -> 'gru-uni-1x64-33d36dc6'."""
+    shared = {name: _likeness(word, name)[0] for name in names}
+    longest = max(shared.values(), default=0)
+    best = [name for name, length in shared.items() if length == longest]
+    return best[0] if len(best) == 1 and 2 * longest >= len(word) else None
 
 
 def shown_value(value, path: tuple, written: dict[tuple, Written] | None, limit: int = 60) -> str:

@@ -11,8 +11,9 @@
             data.json                    names runs: what cleaning and splitting did (the data hygiene report)
             predictions.csv              names runs: each test name, its language, the prediction and its probability
             checkpoint.pt                only with `run --keep-checkpoint`: the last epoch's training state
-        .incomplete/                     runs being written, and the state of runs being trained:
-            <key>-seed-<seed>.lock       held by the process training the run
+        .incomplete/                     runs being written, and the state of runs being trained (removed
+                                         once empty: a finished experiment leaves no such folder):
+            <key>-seed-<seed>.lock       held by the process training the run, deleted when it lets go
             <key>-seed-<seed>.checkpoint.pt   the last finished epoch's training state, replaced after each epoch
             <key>-seed-<seed>.failed.json     a failed run's error and traceback, until it finishes
 
@@ -24,8 +25,10 @@ interrupted mid-training continues from its checkpoint's epoch.
 One module a job, lowest first:
     files.py        the files of a run: their names, the format version, writing and reading each one
     record.py       RunRecord, a finished run as its readers see it, and load_run
-    incomplete.py   everything under .incomplete/: claims, checkpoints, failures, and publishing a run whole
-    find.py         find_runs, and finished_run: the run of a spec that `run` skips
+    unfinished.py   what .incomplete/ holds of each run, listed by key and seed: the unfinished runs
+    incomplete.py   everything under .incomplete/: claims, checkpoints, failures, publishing a run whole, and
+                    removing what no run needs there (tidy, remove_unfinished)
+    find.py         find_runs, and finished_run: the run of a spec that `run` skips; experiment_hint
 This module defines nothing: it names what the rest of rnnbench uses, and every public name the single module
 it grew from had.
 """
@@ -42,7 +45,7 @@ from rnnbench.rundir.files import (
     write_summary,
     write_text_atomic,
 )
-from rnnbench.rundir.find import find_runs, finished_run
+from rnnbench.rundir.find import experiment_hint, find_runs, finished_run
 from rnnbench.rundir.incomplete import (
     CHECKPOINT_KEYS,
     AlreadyFinished,
@@ -55,11 +58,14 @@ from rnnbench.rundir.incomplete import (
     load_checkpoint,
     publish_files,
     record_failure,
+    remove_unfinished,
     run_files,
     save_checkpoint,
     save_run,
+    tidy,
 )
 from rnnbench.rundir.record import METRICS_KEYS, RunRecord, load_run
+from rnnbench.rundir.unfinished import Unfinished, abandoned_runs, unfinished_runs
 
 __all__ = [
     "CHECKPOINT_KEYS",
@@ -68,11 +74,14 @@ __all__ = [
     "METRICS_KEYS",
     "AlreadyFinished",
     "RunRecord",
+    "Unfinished",
     "WriteError",
+    "abandoned_runs",
     "check_writable",
     "checkpoint_path",
     "claim",
     "clear_failure",
+    "experiment_hint",
     "failure_path",
     "find_runs",
     "finished_run",
@@ -85,10 +94,13 @@ __all__ = [
     "load_run",
     "publish_files",
     "record_failure",
+    "remove_unfinished",
     "run_dir",
     "run_files",
     "save_checkpoint",
     "save_run",
+    "tidy",
+    "unfinished_runs",
     "write_summary",
     "write_text_atomic",
 ]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from rnnbench.config import RunSpec
+from rnnbench.config import RunSpec, closest_path
 from rnnbench.errors import RnnbenchError
 from rnnbench.views import to_json
 
@@ -32,6 +32,12 @@ def run_dir(results: Path, spec: RunSpec) -> Path:
 
 def is_finished(path: Path) -> bool:
     return (path / "metrics.json").is_file()
+
+
+def no_such_run(path: Path) -> RnnbenchError:
+    """The error for a run directory that does not exist, with the closest that do. Example: '…/gru-uni-1x64-33d36dc6/
+    seed-9: no such run directory; did you mean …/gru-uni-1x64-33d36dc6/seed-0?'"""
+    return RnnbenchError(f"{path}: no such run directory{closest_path(path, Path.is_dir)}")
 
 
 def write_run(
@@ -84,7 +90,7 @@ def load_model_files(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(state dict, model.json contents) of a finished run."""
     path = Path(path)
     if not path.exists():
-        raise RnnbenchError(f"{path}: no such run directory")
+        raise no_such_run(path)
     if not (path / "model.json").is_file():
         raise RnnbenchError(
             f"{path}: not a run directory (no model.json); pass a folder like "

@@ -1,12 +1,12 @@
 """Finding finished runs under a results folder: every run (and a line for each that cannot be read), or the one
-run of a spec, which `run` skips rather than trains again."""
+run of a spec, which `run` skips rather than trains again; and what to say when an experiment has none."""
 
 from __future__ import annotations
 
 import glob
 from pathlib import Path
 
-from rnnbench.config import RunSpec
+from rnnbench.config import RunSpec, closest
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir.files import is_finished, load_model_files, run_dir
 from rnnbench.rundir.record import RunRecord, load_run
@@ -46,3 +46,14 @@ def find_runs(results: Path, experiment: str = "*") -> tuple[list[RunRecord], li
         except RnnbenchError as err:
             problems.append(str(err))
     return runs, problems
+
+
+def experiment_hint(experiment: str, runs: list[RunRecord]) -> str:
+    """What to add to 'no finished run of experiment X' when `runs` (a results folder's) are of other experiments:
+    '; did you mean Y?' naming the closest of their names, else '; it holds runs of A, B'; '' without runs.
+    Example: ('names_de_ti', runs of names_de_it and names_18) -> '; did you mean names_de_it?'."""
+    names = sorted({run.spec.experiment for run in runs})
+    guess = closest(experiment, names)
+    if guess is not None:
+        return f"; did you mean {guess}?"
+    return f"; it holds runs of {', '.join(names)}" if names else ""

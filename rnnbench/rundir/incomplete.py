@@ -1,6 +1,8 @@
 """Runs not finished yet, all under `<experiment>/.incomplete/`: the claim a process holds on the run it trains (a
 lock), the checkpoint of its last finished epoch, the record of a failure, and the staging folder a run is written
 in before one rename publishes it whole (save_run, publish_files). A crash at any point leaves no half-written run.
+What the folder holds of finished runs goes (tidy), and of runs an experiment no longer has when asked
+(remove_unfinished); unfinished.py lists it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from rnnbench.config import RunSpec
 from rnnbench.errors import RnnbenchError
 from rnnbench.rundir.files import FILES, FORMAT_VERSION, is_finished, run_dir, write_run, write_text_atomic
+from rnnbench.rundir.unfinished import Unfinished, debris_of, delete, runs_in, stem
 from rnnbench.views import to_json
 
 if TYPE_CHECKING:  # checkpoints are read and written with torch, imported there
@@ -55,32 +58,72 @@ def claim(results: Path, spec: RunSpec):
     it ends, so a killed `run` never leaves a run claimed. Where there are no such locks (Windows), yields True:
     two processes may then train one run, and the first to publish it wins (save_run never replaces a run).
     """
-    folder = Path(results) / spec.experiment / ".incomplete"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / f"{spec.variant_key()}-seed-{spec.seed}.lock", "a")
-    except OSError as err:
-        raise WriteError(f"{folder}: cannot write here ({err.strerror or err}); pass --results DIR") from None
+    with _hold(Path(results) / spec.experiment / ".incomplete", stem(spec.variant_key(), spec.seed)) as mine:
+        yield mine
+
+
+@contextmanager
+def _hold(folder: Path, stem: str):
+    """claim()'s lock, `folder/<stem>.lock`, deleted when released: a finished experiment leaves no lock behind.
+
+    Deleting it is safe because it happens only while the lock is held, and whoever takes a lock checks, once it
+    holds it, that the file it locked is still the one at that path; if not (deleted as it was opened), it opens
+    the new one and tries again. So two processes never both hold one run, and a process that finds it held
+    (yields False) holds nothing.
+    """
+    path = folder / f"{stem}.lock"
     try:
         import fcntl
     except ImportError:
-        handle.close()
-        yield True
-        return
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
+        fcntl = None
+    while True:
+        handle = _open_lock(folder, path)
+        if fcntl is None:
+            handle.close()
+            try:
+                yield True
+            finally:
+                with contextlib.suppress(OSError):  # another process may have it open (Windows): it stays
+                    path.unlink()
             return
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            if not _still_at(handle, path):  # its holder deleted it as this process opened it: take the new one
+                continue
+            try:
+                yield True
+            finally:
+                with contextlib.suppress(OSError):
+                    path.unlink()  # while held; closing the handle then releases the lock
+            return
+
+
+def _open_lock(folder: Path, path: Path):
+    for _ in range(10):
         try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            folder.mkdir(parents=True, exist_ok=True)
+            return open(path, "a")
+        except FileNotFoundError:  # the folder, empty, was removed (tidy) between the two: make it again
+            continue
+        except OSError as err:
+            raise WriteError(f"{folder}: cannot write here ({err.strerror or err}); pass --results DIR") from None
+    raise WriteError(f"{folder}: removed again each time it is made; is another program deleting it?")
+
+
+def _still_at(handle, path: Path) -> bool:
+    """Whether the open file `handle` is the file at `path` now (not one deleted, or replaced, since)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def checkpoint_path(results: Path, spec: RunSpec) -> Path:
-    return Path(results) / spec.experiment / ".incomplete" / f"{spec.variant_key()}-seed-{spec.seed}.checkpoint.pt"
+    return Path(results) / spec.experiment / ".incomplete" / f"{stem(spec.variant_key(), spec.seed)}.checkpoint.pt"
 
 
 def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
@@ -89,6 +132,7 @@ def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
     import torch
 
     path = checkpoint_path(results, spec)
+    file = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", delete=False) as file:
@@ -96,8 +140,13 @@ def save_checkpoint(results: Path, spec: RunSpec, state: dict) -> None:
                 {"format_version": FORMAT_VERSION, "variant_key": spec.variant_key(), "seed": spec.seed, **state}, file
             )
         os.replace(file.name, path)
-    except OSError as err:
-        raise WriteError(f"{path}: cannot write checkpoint ({err.strerror or err})") from None
+    except BaseException as err:  # a full disk, or Ctrl-C (SIGTERM) while it writes: no half-written copy left
+        if file is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(file.name)
+        if isinstance(err, OSError):
+            raise WriteError(f"{path}: cannot write checkpoint ({err.strerror or err})") from None
+        raise
 
 
 CHECKPOINT_KEYS = (
@@ -230,12 +279,13 @@ def _publish(results: Path, spec: RunSpec, write) -> Path:
         raise WriteError(f"{final}: cannot write run ({err.strerror or err})") from None
     with contextlib.suppress(OSError):
         checkpoint_path(results, spec).unlink(missing_ok=True)  # the run is whole: nothing left to resume
+    delete(debris_of(staging_root, spec.variant_key(), spec.seed))  # what killed processes left of this run
     return final
 
 
 def failure_path(results: Path, spec: RunSpec) -> Path:
     """Where a failed run's error is recorded: beside its checkpoint, until the run finishes."""
-    return Path(results) / spec.experiment / ".incomplete" / f"{spec.variant_key()}-seed-{spec.seed}.failed.json"
+    return Path(results) / spec.experiment / ".incomplete" / f"{stem(spec.variant_key(), spec.seed)}.failed.json"
 
 
 def record_failure(results: Path, spec: RunSpec, error: str, details: str | None = None) -> Path:
@@ -263,3 +313,44 @@ def clear_failure(results: Path, spec: RunSpec) -> None:
     """Forget a run's recorded failure: it has finished since."""
     with contextlib.suppress(OSError):
         failure_path(results, spec).unlink(missing_ok=True)
+
+
+def remove_unfinished(
+    results: Path, experiment: str, keep: set[tuple[str, int]]
+) -> tuple[list[Unfinished], list[Unfinished]]:
+    """Delete what `.incomplete/` holds of every unfinished run whose (key, seed) is not in `keep`, and only the
+    debris of those that are (their checkpoints resume them); then tidy(). Each run is claimed first, so a run
+    another process is training is left alone. Returns (the runs removed, the runs left because another process
+    holds them)."""
+    folder = Path(results) / experiment / ".incomplete"
+    removed, busy = [], []
+    for run in runs_in(folder):
+        ours = (run.key, run.seed) in keep
+        if ours and not run.debris:  # nothing to delete: not claimed, so a `run` never finds it held
+            continue
+        with _hold(folder, stem(run.key, run.seed)) as mine:  # a lock alone (a killed process's) goes when released
+            if not mine:
+                busy += [run] if run.files or run.debris else []
+                continue
+            delete(run.debris if ours else run.files + run.debris)
+            removed += [run] if run.files and not ours else []
+    tidy(results, experiment)
+    return removed, busy
+
+
+def tidy(results: Path, experiment: str) -> None:
+    """Delete what `.incomplete/` still holds of finished runs (a lock a killed process or an older rnnbench left,
+    a checkpoint or failure record a process killed just after publishing the run left), then the folder itself
+    if it is empty: a finished experiment leaves no `.incomplete/`. Runs not finished keep everything (their
+    checkpoints resume them), and a process training a run holds its lock file there, so the folder stays.
+
+    Only finished runs are claimed here, never one still to train: a `run` started meanwhile never finds a run
+    it should train held by this one."""
+    folder = Path(results) / experiment / ".incomplete"
+    for run in runs_in(folder):
+        if any(is_finished(path) for path in (Path(results) / experiment).glob(f"*-{run.key}/seed-{run.seed}")):
+            with _hold(folder, stem(run.key, run.seed)) as mine:
+                if mine:
+                    delete(run.files + run.debris)
+    with contextlib.suppress(OSError):
+        folder.rmdir()

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from rnnbench.config import RunSpec, describe
 from rnnbench.errors import RnnbenchError
-from rnnbench.rundir.files import check_version, is_finished, read_file, strict_json
+from rnnbench.rundir.files import check_version, is_finished, no_such_run, read_file, strict_json
 from rnnbench.tasks import TASKS
 
 METRICS_KEYS = {
@@ -96,7 +96,7 @@ def load_run(path: Path) -> RunRecord:
     """The record of a finished run; a damaged or unfinished run directory raises, naming the file."""
     path = Path(path)
     if not path.exists():
-        raise RnnbenchError(f"{path}: no such run directory")
+        raise no_such_run(path)
     if not is_finished(path):
         raise RnnbenchError(f"{path}: not a finished run directory (no metrics.json)")
     config = read_file(path / "config.yaml", yaml.safe_load)
