@@ -1,8 +1,8 @@
 """The `rnnbench` command: parse arguments, call one function, render its result.
 
 This package is the only part that exits, and with terminal.py (its tables and progress) the only one that
-prints. One module per command or group of commands (validate, run, results, predict, data, export), each command
-a typed function; output.py holds what they all print through and `reported`, which every command is registered
+prints. One module per command or group of commands (validate, run, results, predict, data, export, clean), each
+command a typed function; output.py holds what they all print through and `reported`, which every command is registered
 with: domain code raises RnnbenchError, and here it becomes one line on stderr and a non-zero exit (2 for an
 invalid experiment file), never a traceback.
 
@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from rnnbench.cli import data, export, predict, results, run, validate
+from rnnbench.cli import clean, data, export, predict, results, run, validate
 from rnnbench.cli.output import FAILED, closed_pipe, out, reported, stdout_is_null
 from rnnbench.version import version as installed_version
 
@@ -89,7 +89,7 @@ for group, name, command in (
     (app, "predict", predict.predict),
     (app, "show", results.show),
     (app, "report", results.report),
-    (app, "clean", run.clean),
+    (app, "clean", clean.clean),
     (data_app, "names", data.names),
     (export_app, "mlflow", export.mlflow),
     (export_app, "tensorboard", export.tensorboard),
