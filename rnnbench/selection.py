@@ -40,7 +40,7 @@ def ranked(records: list, key: str, direction: str) -> list:
 
 def reason(record, key: str, why: list[str]) -> str:
     """Why `record` was chosen, in words. Example: 'best validation accuracy (99.3%) of 18 runs with 2 languages';
-    'best validation mase (0.8123) of 12 series runs'."""
+    'best validation MASE (0.8123) of 12 series runs'."""
     label = TASKS[record.task].METRICS.get(key)
     value = record.scores.get(key)
     shown = (
@@ -50,7 +50,9 @@ def reason(record, key: str, why: list[str]) -> str:
         if label
         else f"{value:.4g}"
     )
-    return f"best {key.replace('_', ' ')} ({shown}) of " + "; ".join(why)
+    words = key.replace("_", " ")
+    words = label.label if label and label.label.lower() == words else words  # the field's spelling: MASE
+    return f"best {words} ({shown}) of " + "; ".join(why)
 
 
 def check_one_question(records: list, results: Path) -> None:
