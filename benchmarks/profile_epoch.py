@@ -29,7 +29,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, 1 thread; names_18 GRU-128, {len(train):,} training names, batch 64\n")
 
     torch.manual_seed(0)
-    architecture, arguments = task.build(spec.model, prepared)
+    architecture, arguments = task.build(spec.model, spec.data, prepared.sizes)
     model = task.MODELS[architecture](**arguments)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
         fit(

@@ -89,7 +89,7 @@ def epochs(count: int) -> None:
 
     def rnnbench_epochs(batching: str) -> tuple[list[float], float]:
         torch.manual_seed(0)
-        architecture, arguments = task.build(spec.model, prepared)
+        architecture, arguments = task.build(spec.model, spec.data, prepared.sizes)
         model = task.MODELS[architecture](**arguments)
         result = fit(
             model,

@@ -142,37 +142,6 @@ def recurrent_formula(
     return " + ".join(terms)
 
 
-def classifier_parameters(
-    vocab_size: int,
-    num_classes: int,
-    cell: str,
-    hidden_size: int,
-    num_layers: int = 1,
-    bidirectional: bool = False,
-    embedding_dim: int | None = None,
-    dropout: float = 0.0,
-    impl: str = "torch",
-    bias: str = "double",
-    activation: str = "tanh",
-    head: str = "last",
-    head_hidden: int | None = None,
-    max_length: int | None = None,
-    softmax_output: bool = False,
-    carry_state: bool = False,
-    init: str = "torch",
-) -> int:
-    """Closed form for a whole RecurrentClassifier, from its constructor arguments (dropout, impl, activation,
-    init and the quirks change no count)."""
-    directions = 2 if bidirectional else 1
-    embedding = vocab_size * embedding_dim if embedding_dim else 0
-    recurrent = recurrent_parameters(
-        cell, embedding_dim or vocab_size, hidden_size, num_layers, bidirectional, biases=2 if bias == "double" else 1
-    )
-    features = directions * hidden_size * (max_length if head == "flatten" else 1)
-    widths = [features] + ([head_hidden] if head_hidden else []) + [num_classes]
-    return embedding + recurrent + sum(w_in * w_out + w_out for w_in, w_out in zip(widths, widths[1:]))
-
-
 BREAKDOWN = ("embedding", "input_to_hidden", "hidden_to_hidden", "biases", "head")
 
 

@@ -4,8 +4,8 @@
     LinearClassifier     the one-hot name padded to a fixed length, flattened → an MLP (the tutorial's baseline)
     MajorityClassifier   no inputs read: the training split's class frequencies (argmax: the majority class)
 
-Constructors take flat arguments; `model_arguments` is the one place a config becomes them, and the arguments
-are what a run directory stores, so `predict` rebuilds any model with `build(architecture, arguments)`.
+Constructors take flat arguments; `architectures.model_arguments` is the one place a config becomes them, and the
+arguments are what a run directory stores, so `predict` rebuilds any model with `build(architecture, arguments)`.
 """
 
 from __future__ import annotations
@@ -265,55 +265,6 @@ def build(architecture: str, arguments: dict) -> nn.Module:
     return ARCHITECTURES[architecture](**arguments)
 
 
-def model_arguments(
-    spec,
-    vocab_size: int,
-    num_classes: int,
-    class_frequencies: list[float],
-    hidden_size: int | None = None,
-    regression: bool = False,
-) -> tuple[str, dict]:
-    """A model config plus what the data decided -> (architecture, the constructor's keyword arguments).
-
-    `hidden_size` overrides the config's (a parameter budget is turned into a size by `budget.py`); `regression`
-    makes the recurrent model answer one number (num_classes 1) trained with the mean squared error.
-    """
-    hidden = hidden_size or spec.hidden_size
-    if spec.cell == "majority":
-        return "MajorityClassifier", {"class_frequencies": class_frequencies}
-    if spec.cell == "linear":
-        return "LinearClassifier", {
-            "vocab_size": vocab_size,
-            "num_classes": num_classes,
-            "max_length": spec.max_length,
-            "hidden_size": hidden,
-            "num_layers": spec.num_layers,
-            "dropout": spec.dropout,
-            "softmax_output": spec.softmax_output,
-            "init": spec.init,
-        }
-    return "RecurrentClassifier", {
-        "vocab_size": vocab_size,
-        "num_classes": num_classes,
-        "cell": spec.cell,
-        "hidden_size": hidden,
-        "num_layers": spec.num_layers,
-        "bidirectional": spec.bidirectional,
-        "embedding_dim": spec.embedding_dim,
-        "dropout": spec.dropout,
-        "impl": spec.impl,
-        "bias": spec.bias,
-        "activation": spec.activation,
-        "head": spec.head,
-        "head_hidden": spec.head_hidden,
-        "max_length": spec.max_length,
-        "softmax_output": spec.softmax_output,
-        "carry_state": spec.carry_state,
-        "init": spec.init,
-        **({"regression": True} if regression else {}),  # absent otherwise: model.json stays as before
-    }
-
-
 @torch.no_grad()
 def probabilities(model: nn.Module, tokens, lengths) -> torch.Tensor:
     """(B, C) class probabilities; a model that already ends in softmax (the tutorial quirk) is taken as is."""
@@ -343,29 +294,3 @@ def _mask(lengths, outputs):
     """(B, T, 1) booleans: True at each sequence's real steps."""
     steps = torch.arange(outputs.shape[1], device=outputs.device)
     return (steps[None, :] < lengths.to(outputs.device)[:, None])[..., None]
-
-
-def hidden_size_for_budget(spec, vocab_size: int, num_classes: int, class_frequencies: list[float]) -> int:
-    """The hidden size whose model has the total parameter count closest to `spec.param_budget` (ties: smaller).
-
-    Counts grow with the hidden size, so a bisection finds it; candidates are built on the meta device, which
-    allocates no memory. Example: a GRU (embedding 32) with a 40,000 budget on German vs Italian -> hidden
-    size 96, 39,682 parameters.
-    """
-
-    def total(hidden: int) -> int:
-        with torch.device("meta"):
-            model = build(*model_arguments(spec, vocab_size, num_classes, class_frequencies, hidden_size=hidden))
-        return sum(p.numel() for p in model.parameters())
-
-    return closest_size(total, spec.param_budget)
-
-
-def closest_size(total, budget: int) -> int:
-    """The hidden size in 1..65536 whose `total(size)` parameter count is closest to `budget` (ties: the smaller);
-    `total` grows with the size, so a bisection finds it."""
-    low, high = 1, 65536
-    while low < high:  # the smallest size reaching the budget
-        middle = (low + high) // 2
-        low, high = (low, middle) if total(middle) >= budget else (middle + 1, high)
-    return min({max(low - 1, 1), low}, key=lambda hidden: (abs(total(hidden) - budget), hidden))

@@ -195,7 +195,7 @@ def run_one(
     if prepared is None:
         prepared = task.prepare(spec.data, source, spec.seed, device)
     torch.manual_seed(spec.seed)  # the same seed gives every variant the same init stream and batch order
-    architecture, arguments = task.build(spec.model, prepared)
+    architecture, arguments = task.build(spec.model, spec.data, prepared.sizes)
     model = task.model_classes()[architecture](**arguments).to(device)
     parameters = metrics.count_parameters(model)
     resume = rundir.load_checkpoint(results, spec, device)

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnnbench.architectures import LOCATION_CHANNELS
 from rnnbench.cells import hidden_state, map_state
 from rnnbench.data.reversal import PAD, bos, eos
 from rnnbench.models import keras_initialise, recurrent_layer, run_recurrent
@@ -331,56 +332,7 @@ class EncoderDecoder(nn.Module):
         return scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(dim=-1)
 
 
-LOCATION_CHANNELS = 8
-
-
 ARCHITECTURES = {"Tagger": Tagger, "RepeatDecoder": RepeatDecoder, "EncoderDecoder": EncoderDecoder}
-
-
-def sequence_arguments(
-    spec, kind: str, *, source_symbols: int, target_symbols: int, one_vocabulary: bool, length: int
-) -> tuple[str, dict]:
-    """A model config plus what the data decided -> (architecture, the constructor's keyword arguments).
-
-    `one_vocabulary`: the source's symbols are the target's (reversal): an encoder-decoder reads both through one
-    embedding. `length`: the longest training sequence, the fixed length a regression model pads to and reads.
-    """
-    arguments = {
-        "source_symbols": source_symbols,
-        "target_symbols": target_symbols,
-        "cell": spec.cell,
-        "hidden_size": spec.hidden_size,
-        "num_layers": spec.num_layers,
-        "bidirectional": spec.bidirectional,
-        "embedding_dim": spec.embedding_dim or 16,
-        "dropout": spec.dropout,
-        "impl": spec.impl,
-        "bias": spec.bias,
-        "activation": spec.activation,
-        "init": spec.init,
-    }
-    if kind in ("tagger", "repeat_decoder"):
-        steps = {"regression": spec.regression, "length": length if spec.regression else None}
-        return ("Tagger" if kind == "tagger" else "RepeatDecoder"), {**arguments, **steps}
-    return "EncoderDecoder", {
-        **arguments,
-        "attention": spec.attention,
-        "sentinels": spec.sentinels,
-        "readout": spec.readout,
-        "shared_embedding": one_vocabulary,
-    }
-
-
-def current_arguments(architecture: str, stored: dict) -> dict:
-    """Constructor arguments as a run's model.json holds them -> today's. Runs saved before source and target were
-    told apart hold one `symbols`: one vocabulary, read by an encoder-decoder through one shared embedding (the
-    same tensors). Example: ("Tagger", {"symbols": 9, "cell": "gru"}) -> {"source_symbols": 9, "target_symbols": 9,
-    "cell": "gru"}."""
-    if not isinstance(stored, dict) or "symbols" not in stored:
-        return stored
-    arguments = {key: value for key, value in stored.items() if key != "symbols"}
-    one = {"shared_embedding": True} if architecture == "EncoderDecoder" else {}
-    return {"source_symbols": stored["symbols"], "target_symbols": stored["symbols"], **arguments, **one}
 
 
 @torch.no_grad()

@@ -455,7 +455,7 @@ def test_run_refuses_to_train_over_an_unfinished_run_directory(trained, write_ex
     assert {p.name: p.read_bytes() for p in victim.iterdir()} == before
 
 
-def test_params_counts_by_role_and_checks_the_closed_form(write_experiment, names_dir):
+def test_params_counts_by_role_in_closed_form(write_experiment, names_dir):
     content = {
         **TINY,
         "grid": None,
@@ -474,7 +474,7 @@ def test_params_counts_by_role_and_checks_the_closed_form(write_experiment, name
     rows = {row["variant"]: row for row in report["variants"]}
     assert report["data"]["vocab_size"] == 64 and report["data"]["num_classes"] == 2
     recurrent = [row for row in rows.values() if "recurrent_formula" in row]
-    assert len(recurrent) == 4 and all(row["closed_form_matches"] for row in recurrent)
+    assert len(recurrent) == 4
     lstm = rows["lstm-bi-2x8"]
     assert lstm["recurrent_formula"] == "2×4×(8·8 + 8² + 2·8) + 2×4×(8·16 + 8² + 2·8)"
     assert lstm["embedding"] == 64 * 8 and lstm["head"] == 2 * 8 * 2 + 2
@@ -485,7 +485,7 @@ def test_params_counts_by_role_and_checks_the_closed_form(write_experiment, name
         assert abs(rows[name]["total"] - 3000) < 0.1 * 3000
     assert rows["gru-uni-1-budget3000"]["hidden_size"] > rows["lstm-uni-1-budget3000"]["hidden_size"]
     table = invoke("params", write_experiment(content), "--data-dir", names_dir)
-    assert table.exit_code == 0 and "= 2,816 ✓" in table.stdout  # the bidirectional 2-layer LSTM's closed form
+    assert table.exit_code == 0 and "= 2,816\n" in table.stdout  # the bidirectional 2-layer LSTM's closed form
 
 
 def test_params_and_run_refuse_options_only_scratch_has(write_experiment):
@@ -609,7 +609,7 @@ def test_reversal_refuses_what_only_names_has(write_experiment):
     )
     counted = invoke("params", write_experiment(REVERSAL))  # every task's models are counted
     assert counted.exit_code == 0, counted.output  # an encoder-decoder: its encoder's and decoder's layers added
-    assert "lstm-uni-1x16-encdec-attn-dot: 4×(16·8 + 16² + 2·16) + 4×(16·8 + 16² + 2·16) = 3,328 ✓" in counted.stdout
+    assert "lstm-uni-1x16-encdec-attn-dot: 4×(16·8 + 16² + 2·16) + 4×(16·8 + 16² + 2·16) = 3,328\n" in counted.stdout
 
 
 def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path):

@@ -184,10 +184,10 @@ def test_the_closing_line_says_what_to_fix_for_a_failure_a_retry_repeats(tmp_pat
 
     build = task.build
 
-    def build_or_refuse(model, prepared):  # a problem of the settings that only a run meets: every retry meets it
+    def build_or_refuse(model, data, sizes):  # a problem of the settings that only a run meets: every retry meets it
         if model.cell == "lstm":
             raise RnnbenchError("model.cell: lstm cannot read this series")
-        return build(model, prepared)
+        return build(model, data, sizes)
 
     monkeypatch.setattr(task, "build", build_or_refuse)
     experiment = write_experiment({**TINY, "grid": {"cell": ["gru", "lstm"]}})

@@ -8,7 +8,7 @@ import pytest
 import torch
 from test_cli import REVERSAL, assert_clean_failure, invoke
 
-from rnnbench import metrics, sequence_models
+from rnnbench import architectures, metrics
 from rnnbench.data import reversal
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import ModelSpec
@@ -437,7 +437,7 @@ def test_one_vocabulary_keeps_one_embedding_and_the_same_parameters():
     assert model.target_embedding is None and metrics.count_parameters(model) == 47_820
     names = list(model.state_dict())
     assert names[0] == "embedding.weight" and not any("target" in name for name in names)
-    architecture, arguments = sequence_models.sequence_arguments(
+    architecture, arguments = architectures.sequence_arguments(
         ModelSpec(cell="lstm", attention="dot", embedding_dim=16),
         "encoder_decoder",
         source_symbols=9,
@@ -455,7 +455,7 @@ OLD_ARGUMENTS = {
 
 
 def test_current_arguments_reads_the_single_symbols_of_older_runs():
-    assert sequence_models.current_arguments("Tagger", OLD_ARGUMENTS["Tagger"]) == {
+    assert architectures.current_arguments("Tagger", OLD_ARGUMENTS["Tagger"]) == {
         "source_symbols": 9,
         "target_symbols": 9,
         "cell": "gru",
@@ -463,7 +463,7 @@ def test_current_arguments_reads_the_single_symbols_of_older_runs():
         "bidirectional": True,
         "regression": False,
     }
-    assert sequence_models.current_arguments("EncoderDecoder", OLD_ARGUMENTS["EncoderDecoder"]) == {
+    assert architectures.current_arguments("EncoderDecoder", OLD_ARGUMENTS["EncoderDecoder"]) == {
         "source_symbols": 9,
         "target_symbols": 9,
         "cell": "lstm",
@@ -472,7 +472,7 @@ def test_current_arguments_reads_the_single_symbols_of_older_runs():
         "shared_embedding": True,
     }
     today = {"source_symbols": 26, "target_symbols": 40, "cell": "gru"}
-    assert sequence_models.current_arguments("EncoderDecoder", today) is today
+    assert architectures.current_arguments("EncoderDecoder", today) is today
 
 
 def test_runs_saved_with_one_symbols_argument_still_predict(write_experiment, tmp_path):

@@ -1,5 +1,5 @@
 """Commands that read no model answer without importing torch (seconds of start-up): `--help`, `validate` of an
-experiment whose data is generated or downloaded, `compare` and `show` of finished runs, and every error that
+experiment whose data is generated or downloaded, `params` (closed-form counts), `compare` and `show` of finished runs, and every error that
 needs no model (a missing file, a malformed YAML, an unknown cell, a bad option, a missing results folder).
 `run --jobs auto`, the default, sizes its workers by the threads and the runs left.
 
@@ -92,11 +92,20 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
         ["validate", "experiments/names_18.yaml"],
         ["validate", "experiments/reversal.yaml"],
         ["validate", "experiments/names_de_it.yaml", "--json"],
+        ["params", "experiments/reversal.yaml"],
+        ["params", "experiments/series_airline.yaml", "--json"],
+        ["params", "experiments/text_valence.yaml"],
     ],
     ids=" ".join,
 )
 def test_commands_that_need_no_model_import_no_torch(args):
     code, torch_imported, said = probe(*args)
+    assert code == 0, said
+    assert not torch_imported
+
+
+def test_params_of_a_budget_on_the_names_corpus_imports_no_torch(names_dir):
+    code, torch_imported, said = probe("params", "experiments/names_de_it_budget.yaml", "--data-dir", names_dir)
     assert code == 0, said
     assert not torch_imported
 

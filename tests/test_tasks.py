@@ -79,9 +79,12 @@ def test_compare_params_show_and_report(trained, tmp_path, names_dir):
     records = json.loads(invoke("compare", "--results", folder / "results", "--format", "json").stdout)
     assert len(records) == 2 + len(_scored_beside(name)) and {record["task"] for record in records} == {name}
     assert {record["verdict"] for record in records} <= {"reference", "untested"}  # one seed: nothing to test
-    counted = invoke("params", folder / "e.yaml", "--data-dir", names_dir)
-    assert counted.exit_code == 0 and "✓" in counted.stdout and "✗" not in counted.stdout, counted.output
-    run = rundir.find_runs(folder / "results")[0][0]
+    counted = invoke("params", folder / "e.yaml", "--data-dir", names_dir, "--json")
+    assert counted.exit_code == 0, counted.output
+    totals = {row["variant"]: row["total"] for row in json.loads(counted.stdout)["variants"]}
+    runs = rundir.find_runs(folder / "results")[0]
+    assert totals == {run.spec.variant: run.parameters for run in runs}  # closed forms: the trained tensors' count
+    run = runs[0]
     assert invoke("show", run.path).exit_code == 0
     assert invoke("report", f"tiny_{name}", "--results", folder / "results", "--out", tmp_path).exit_code == 0
     assert (tmp_path / "report.md").read_text().count("## ") >= 5

@@ -120,7 +120,7 @@ def params(
     format_: FormatOption = Format.table,
     as_json: JsonOption = False,
 ):
-    """Count every variant's parameters by role, without training, and check the recurrent closed form."""
+    """Count every variant's parameters by role, without training (closed forms: no model is built)."""
     from rnnbench import config
     from rnnbench.config import task_of
 
@@ -134,8 +134,6 @@ def params(
         print_json({"data": sizes, "variants": rows})
     else:
         _print_params(exp.name, sizes, rows, task_of(exp.data).MODEL_SIZES)
-    if not all(row.get("closed_form_matches", True) for row in rows):
-        raise RnnbenchError("a counted recurrent layer does not match its closed form (a bug: please report it)")
 
 
 def _print_params(name: str, sizes: dict, rows: list[dict], model_sizes: tuple[str, ...]) -> None:
@@ -170,11 +168,10 @@ def _print_params(name: str, sizes: dict, rows: list[dict], model_sizes: tuple[s
         markup=False,
     )
     out.print(
-        "recurrent part, closed form (gates × (H·I + H² + biases·H) per layer and direction; an encoder-decoder's "
-        "encoder and decoder added) vs counted tensors:",
+        "recurrent part, gates × (H·I + H² + biases·H) per layer and direction (an encoder-decoder's encoder and "
+        "decoder added):",
         markup=False,
     )
     for row in (row for row in rows if "recurrent_formula" in row):
-        counted = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
-        verdict = "✓" if row["closed_form_matches"] else f"✗ but counted {counted:,}"
-        say(f"  {row['variant']}: {row['recurrent_formula']} = {row['recurrent_closed_form']:,} {verdict}")
+        recurrent = row["input_to_hidden"] + row["hidden_to_hidden"] + row["biases"]
+        say(f"  {row['variant']}: {row['recurrent_formula']} = {recurrent:,}")

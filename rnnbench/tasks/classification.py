@@ -7,12 +7,13 @@ an example and its class ("name" and "language", or "text" and "label").
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnnbench import metrics
+from rnnbench import architectures, metrics
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS, NamesSplits
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
@@ -85,10 +86,7 @@ class Prepared:
     @property
     def class_frequencies(self) -> list[float]:
         """Each class's share of the training split (what the majority baseline answers)."""
-        import torch
-
-        counts = torch.bincount(self.tensors["train"].targets.cpu(), minlength=len(self.splits.labels))
-        return (counts / counts.sum()).tolist()
+        return self.sizes["class_frequencies"]
 
     @property
     def majority_accuracy(self) -> float:
@@ -104,36 +102,52 @@ def encode(encoder, examples: list[tuple[str, int]]) -> TensorSplit:
     return TensorSplit(tokens, lengths, torch.tensor([label for _, label in examples], dtype=torch.long))
 
 
-def prepare(splits: NamesSplits, encoder, device: torch.device, budget_vocab_size: int, sizes: dict) -> Prepared:
-    """Encode each split to tensors once and record what the data decided."""
-    tensors = {split: encode(encoder, getattr(splits, split)).to(device) for split in SPLITS}
-    per_class = splits.report["languages"].values()
-    sizes = {
+def model_sizes(splits: NamesSplits, encoder, budget_vocab_size: int, sizes: dict) -> dict:
+    """What the data decided that shapes the models (`build` reads it), without tensors: the vocabulary, the
+    classes and each one's share of the training split (what the majority baseline answers)."""
+    counts = Counter(label for _, label in splits.train)
+    total = max(sum(counts.values()), 1)
+    return {
         "vocab_size": encoder.size,
         "corpus_vocab_size": budget_vocab_size,
         "num_classes": len(splits.labels),
         "labels": list(splits.labels),
+        "class_frequencies": [counts[label] / total for label in range(len(splits.labels))],
+        **sizes,
+    }
+
+
+def prepare(splits: NamesSplits, encoder, budget_vocab_size: int, sizes: dict, device: torch.device) -> Prepared:
+    """Encode each split to tensors once and record what the data decided."""
+    tensors = {split: encode(encoder, getattr(splits, split)).to(device) for split in SPLITS}
+    per_class = splits.report["languages"].values()
+    sizes = {
+        **model_sizes(splits, encoder, budget_vocab_size, sizes),
         "max_length": max(t.tokens.shape[1] for t in tensors.values()),
         **{f"{split}_size": size for split, size in splits.report["sizes"].items()},
         "duplicates_removed": sum(r["duplicates_removed"] for r in per_class),
         "multi_language_names": splits.report["multi_language_names"],
         "multi_language_removed": sum(r["multi_language_removed"] for r in per_class),
-        **sizes,
     }
     return Prepared(splits, encoder, tensors, sizes, budget_vocab_size)
 
 
-def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -> tuple[str, dict]:
+def build(model: ModelSpec, sizes: dict, vocab_size: int | None = None) -> tuple[str, dict]:
     """(architecture, constructor arguments) of a variant's classifier or baseline. A parameter budget is solved
     against the vocabulary of all splits, not this seed's training split, so that every seed of a variant trains
     the same hidden size (counts differ by a few weights)."""
-    from rnnbench import models
-
-    sizes = (vocab_size or prepared.encoder.size, len(prepared.splits.labels), prepared.class_frequencies)
+    classes, frequencies = sizes["num_classes"], sizes["class_frequencies"]
     hidden = model.hidden_size
     if model.param_budget:
-        hidden = models.hidden_size_for_budget(model, prepared.budget_vocab_size, *sizes[1:])
-    return models.model_arguments(model, *sizes, hidden_size=hidden)
+        hidden = architectures.size_for_budget(
+            lambda size: architectures.model_arguments(
+                model, sizes["corpus_vocab_size"], classes, frequencies, hidden_size=size
+            ),
+            model.param_budget,
+        )
+    return architectures.model_arguments(
+        model, vocab_size or sizes["vocab_size"], classes, frequencies, hidden_size=hidden
+    )
 
 
 def score(model: torch.nn.Module, prepared: Prepared, spec, columns: tuple[str, str]) -> tuple[dict, dict]:

@@ -40,7 +40,7 @@ class Task(Protocol):
 
     # --- models: what each architecture is built from
     MODEL_COLUMN: str  # what `validate` and `params` call the part after the recurrent layers
-    MODEL_SIZES: tuple[str, ...]  # the data sizes (keys of prepared.sizes) that shape its models, which `params`
+    MODEL_SIZES: tuple[str, ...]  # the data sizes (keys of model_sizes) that shape its models, which `params`
     # names above its table
 
     # --- scores: how tables read them, which they show (the first is compared) and what predict ranks by
@@ -78,9 +78,14 @@ class Task(Protocol):
     def data_table(self, report: dict, title: str) -> Table:
         """The data report of one seed as a table."""
 
-    def build(self, model: ModelSpec, prepared: Any) -> tuple[str, dict]:
-        """(architecture, constructor arguments) of a variant: model_classes()[architecture](**arguments) is the
-        model."""
+    def model_sizes(self, data: Any, source: Any, seed: int) -> dict:
+        """What one seed's data decides of its models, without tensors or torch: the keys of prepare's .sizes that
+        `build` reads (and MODEL_SIZES names), with the same values (`params` counts from them)."""
+
+    def build(self, model: ModelSpec, data: Any, sizes: dict) -> tuple[str, dict]:
+        """(architecture, constructor arguments) of a variant, from its data config and the sizes its data decided
+        (prepare's .sizes, or model_sizes'): model_classes()[architecture](**arguments) is the model. Torch-free
+        (architectures.py): a parameter budget is solved with closed-form counts."""
 
     def watch(self, data: Any) -> tuple[str, str]:
         """(history key, "max" or "min"): what early stopping watches, and its direction."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # torch and the models are imported where a model is built, t
 Language = Literal[LANGUAGES]
 ARCHITECTURES = ("classifier",)  # the first is the default
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
-MODEL_SIZES = ("vocab_size", "num_classes", "max_length")  # the data sizes that shape its models (params)
+MODEL_SIZES = ("vocab_size", "num_classes")  # the data sizes that shape its models (params)
 READ_ON_VALIDATE = False  # the corpus may need a download: `run` and `data names` read it
 BASELINES = ("majority", "linear")  # the baseline cells it trains (config refuses another task's)
 INPUT_FIELDS = {}  # data fields a variant can set: none, every one changes what the splits hold
@@ -122,11 +122,21 @@ def fingerprint(data, source) -> dict:
 def prepare(data: Data, source: dict[str, list[str]], seed: int, device: torch.device) -> classification.Prepared:
     """Clean and split the corpus (`source`: language -> lines) with this seed, then encode each split to tensors
     once."""
+    return classification.prepare(*_fitted(data, source, seed), device=device)
+
+
+def model_sizes(data: Data, source: dict[str, list[str]], seed: int) -> dict:
+    """The vocabulary and classes this seed's split decides (what `params` counts from), without tensors."""
+    return classification.model_sizes(*_fitted(data, source, seed))
+
+
+def _fitted(data: Data, source: dict[str, list[str]], seed: int) -> tuple:
+    """(this seed's splits, the training split's vocabulary, the size of every split's, nothing more to record)."""
     splits = split(source, data, seed)
     vocab = Vocab.from_texts([name for name, _ in splits.train])
     # the characters of every split: the same for all seeds, so a parameter budget gives them one hidden size
     everything = Vocab.from_texts([name for part in names.SPLITS for name, _ in getattr(splits, part)]).size
-    return classification.prepare(splits, vocab, device, everything, {})
+    return splits, vocab, everything, {}
 
 
 def write_csv(corpus: dict[str, list[str]], path: Path) -> int:
@@ -164,8 +174,8 @@ def data_table(report: dict, title: str) -> Table:
 # ------------------------------------------------------------------------------------ model and scores
 
 
-def build(model: ModelSpec, prepared: classification.Prepared) -> tuple[str, dict]:
-    return classification.build(model, prepared)
+def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:
+    return classification.build(model, sizes)
 
 
 def score(model: torch.nn.Module, prepared: classification.Prepared, spec) -> tuple[dict, dict]:

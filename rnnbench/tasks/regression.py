@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rnnbench import metrics
+from rnnbench import architectures, metrics
 from rnnbench.data.batches import TensorSplit
 from rnnbench.data.names import SPLITS, describe_overlap
 from rnnbench.errors import RnnbenchError, describing_weights, load_weights
@@ -85,8 +85,7 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
         targets = (torch.tensor([value for _, value in examples], dtype=torch.float32) - shift) / spread
         tensors[split] = TensorSplit(tokens, lengths, targets).to(device)
     sizes = {
-        "vocab_size": encoder.size,
-        "corpus_vocab_size": budget_vocab_size,
+        **model_sizes(encoder, budget_vocab_size, sizes),
         "max_length": max(t.tokens.shape[1] for t in tensors.values()),
         **{f"{split}_size": size for split, size in splits.report["sizes"].items()},
         "duplicates_removed": splits.report["duplicates_removed"],
@@ -95,20 +94,27 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
         "target_std": float(train_values.std()),
         "target_shift": shift,
         "target_spread": spread,
-        **sizes,
     }
     return Prepared(splits, encoder, tensors, sizes, shift, spread, budget_vocab_size)
 
 
-def build(model: ModelSpec, prepared: Prepared, vocab_size: int | None = None) -> tuple[str, dict]:
-    """(architecture, arguments) of a recurrent regressor: the classifier's encoder and head with one output."""
-    from rnnbench import models
+def model_sizes(encoder, budget_vocab_size: int, sizes: dict) -> dict:
+    """What the data decided that shapes the models (`build` reads it), without tensors: the vocabulary."""
+    return {"vocab_size": encoder.size, "corpus_vocab_size": budget_vocab_size, **sizes}
 
+
+def build(model: ModelSpec, sizes: dict, vocab_size: int | None = None) -> tuple[str, dict]:
+    """(architecture, arguments) of a recurrent regressor: the classifier's encoder and head with one output."""
     hidden = model.hidden_size
     if model.param_budget:
-        hidden = models.hidden_size_for_budget(model, prepared.budget_vocab_size, 1, [1.0])
-    return models.model_arguments(
-        model, vocab_size or prepared.encoder.size, 1, [1.0], hidden_size=hidden, regression=True
+        hidden = architectures.size_for_budget(
+            lambda size: architectures.model_arguments(
+                model, sizes["corpus_vocab_size"], 1, [1.0], hidden_size=size, regression=True
+            ),
+            model.param_budget,
+        )
+    return architectures.model_arguments(
+        model, vocab_size or sizes["vocab_size"], 1, [1.0], hidden_size=hidden, regression=True
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from rnnbench import architectures
 from rnnbench.data import reversal
 from rnnbench.data.batches import TensorSplit
 from rnnbench.fields import (
@@ -253,17 +254,20 @@ def data_table(report: dict, title: str) -> Table:
 # ------------------------------------------------------------------------------------ model and scores
 
 
-def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
-    from rnnbench import sequence_models
+def model_sizes(data: Data, source: None, seed: int) -> dict:
+    """The symbols, the one size the data decides of its models: the data config's, for every seed."""
+    return {"symbols": data.symbols}
 
+
+def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:
     # the answer is the input reversed: the same symbols on both sides, one vocabulary
-    return sequence_models.sequence_arguments(
+    return architectures.sequence_arguments(
         model,
         model.architecture or ARCHITECTURES[0],
-        source_symbols=prepared.symbols,
-        target_symbols=prepared.symbols,
+        source_symbols=sizes["symbols"],
+        target_symbols=sizes["symbols"],
         one_vocabulary=True,
-        length=prepared.length,
+        length=data.max_length,
     )
 
 

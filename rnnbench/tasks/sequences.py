@@ -76,10 +76,10 @@ class SequencePredictor:
 
     @classmethod
     def from_files(cls, state_dict: dict, info: dict, where: Path) -> SequencePredictor:
-        from rnnbench import sequence_models
+        from rnnbench import architectures
 
         with describing_weights(where):
-            arguments = sequence_models.current_arguments(info["architecture"], info["arguments"])
+            arguments = architectures.current_arguments(info["architecture"], info["arguments"])
             model = model_classes()[info["architecture"]](**arguments)
             load_weights(model, state_dict, where)
         return cls(model, int(model.source_symbols), info.get("longest_input"))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from rnnbench import metrics
+from rnnbench import architectures, metrics
 from rnnbench.data import series
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import (
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # torch and the models are imported where a model is built, t
 
 ARCHITECTURES = ("forecaster",)
 VALIDATION_FIELD = "validation_length"  # the data field that sizes the validation split (None: the task has none)
-MODEL_SIZES = ()  # the data sizes that shape its models (params): none beyond its own data fields
+MODEL_SIZES = ("features",)  # the data sizes that shape its models (params): the columns read
 READ_ON_VALIDATE = True  # `validate` reads the CSV (or draws the sine) and checks the windows fit
 INPUT_FIELDS = {  # data fields a variant can set: how much it reads and in what form; the parts stay as they are
     "input_length": lambda length: f"in{length}",
@@ -243,41 +243,18 @@ def data_table(report: dict, title: str) -> Table:
 # ------------------------------------------------------------------------------------ model and scores
 
 
-def build(model: ModelSpec, prepared: Prepared) -> tuple[str, dict]:
-    data = prepared.data
-    if model.cell in BASELINES:
-        return "BaselineForecaster", {"kind": model.cell, "horizon": data.horizon}
-    arguments = {
-        "features": prepared.sizes["features"],
-        "horizon": data.horizon,
-        "cell": model.cell,
-        "hidden_size": model.hidden_size,
-        "num_layers": model.num_layers,
-        "bidirectional": model.bidirectional,
-        "dropout": model.dropout,
-        "impl": model.impl,
-        "bias": model.bias,
-        "activation": model.activation,
-        "init": model.init,
-        "strategy": model.forecast,
-    }
-    if model.param_budget:
-        arguments["hidden_size"] = _size_for_budget(arguments, model.param_budget)
-    return "RecurrentForecaster", arguments
+def model_sizes(data: Data, source: series.Series | None, seed: int) -> dict:
+    """The columns a window reads, the one size the data decides of its models (a sine wave has one)."""
+    return {"features": 1 if source is None else source.values.shape[1]}
 
 
-def _size_for_budget(arguments: dict, budget: int) -> int:
-    import torch
-
-    from rnnbench import forecasters
-    from rnnbench.models import closest_size
-
-    def total(hidden: int) -> int:
-        with torch.device("meta"):
-            model = forecasters.RecurrentForecaster(**{**arguments, "hidden_size": hidden})
-        return sum(p.numel() for p in model.parameters())
-
-    return closest_size(total, budget)
+def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:
+    architecture, arguments = architectures.forecaster_arguments(model, BASELINES, sizes["features"], data.horizon)
+    if model.param_budget and architecture == "RecurrentForecaster":
+        arguments["hidden_size"] = architectures.size_for_budget(
+            lambda hidden: (architecture, {**arguments, "hidden_size": hidden}), model.param_budget
+        )
+    return architecture, arguments
 
 
 def validator(prepared: Prepared):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # torch and the models are imported where a model is built, t
 
 ARCHITECTURES = ("classifier",)
 VALIDATION_FIELD = "validation_fraction"  # the data field that sizes the validation split (None: the task has none)
-MODEL_SIZES = ("vocab_size", "num_classes", "max_length")  # the data sizes that shape its models (params)
+MODEL_SIZES = ("vocab_size", "num_classes")  # the data sizes that shape its models (params)
 READ_ON_VALIDATE = True  # `validate` reads and checks the file as `run` would
 PREDICT_BY_DEFAULT = False  # answers from a run or an experiment named on the command line
 SCORED_BESIDE = ()  # no baseline is added unasked
@@ -161,6 +161,29 @@ def fingerprint(data: Data, source: tuple) -> dict:
 
 def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     """Dedupe and split by distinct text with this seed, fit the tokenizer on the training split, encode once."""
+    splits, tokenizer, budget_vocab, file = _fitted(data, source, seed)
+    if data.target == "class":
+        prepared = classification.prepare(splits, tokenizer, budget_vocab, file, device)
+    else:
+        try:
+            prepared = regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
+        except RnnbenchError as err:  # the targets cannot be trained on: say which file and column
+            raise RnnbenchError(f"{data.path}: column '{data.target_column}': {err}") from None
+    prepared.report["overlap"] |= text.read_alike(splits, tokenizer)  # split by text; what the model reads is tokens
+    return prepared
+
+
+def model_sizes(data: Data, source: tuple, seed: int) -> dict:
+    """The vocabulary (and classes) this seed's split decides (what `params` counts from), without tensors."""
+    splits, tokenizer, budget_vocab, file = _fitted(data, source, seed)
+    if data.target == "class":
+        return classification.model_sizes(splits, tokenizer, budget_vocab, file)
+    return regression.model_sizes(tokenizer, budget_vocab, file)
+
+
+def _fitted(data: Data, source: tuple, seed: int) -> tuple:
+    """(this seed's splits, the tokenizer fitted on its training split, the vocabulary a parameter budget is solved
+    against, what the run records of the file)."""
     table, test = source
     for name, found in ((data.path, table), (data.test_path, test)):  # a variant may set another max_length
         _check_lengths(name, found, data)
@@ -193,15 +216,7 @@ def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     )
     everything = [item for part in names.SPLITS for item, _ in getattr(splits, part)]
     budget_vocab = data.vocab_size or Tokenizer.fit(everything, data.tokenizer, None, None, data.truncate).size
-    if data.target == "class":
-        prepared = classification.prepare(splits, tokenizer, device, budget_vocab, file)
-    else:
-        try:
-            prepared = regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
-        except RnnbenchError as err:  # the targets cannot be trained on: say which file and column
-            raise RnnbenchError(f"{data.path}: column '{data.target_column}': {err}") from None
-    prepared.report["overlap"] |= text.read_alike(splits, tokenizer)  # split by text; what the model reads is tokens
-    return prepared
+    return splits, tokenizer, budget_vocab, file
 
 
 def _by_label(table: csvfile.Table) -> dict[str, list[str]]:
@@ -240,11 +255,11 @@ def data_table(report: dict, title: str) -> Table:
 # ------------------------------------------------------------------------------------ model and scores
 
 
-def build(model: ModelSpec, prepared) -> tuple[str, dict]:
-    vocab = prepared.sizes.get("vocab_rows")
-    if isinstance(prepared, classification.Prepared):
-        return classification.build(model, prepared, vocab)
-    return regression.build(model, prepared, vocab)
+def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:
+    vocab = sizes.get("vocab_rows")
+    if data.target == "class":
+        return classification.build(model, sizes, vocab)
+    return regression.build(model, sizes, vocab)
 
 
 def validator(prepared):
