@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +48,7 @@ def use_threads(requested: int | None) -> int:
     $RNNBENCH_THREADS, else $OMP_NUM_THREADS (torch's own setting), else the cores the machine has free
     (thread_count says which, without torch).
 
-    Free cores: the cores less the load of the last minute (os.getloadavg), at least 1. On an idle 2-core machine a
+    Free cores: the cores less those busy now (free_cores), at least 1. On an idle 2-core machine a
     second thread trains a 128-unit GRU 1.4× faster; beside one busy process it makes it 4–5× slower, since the
     two threads wait on each other (benchmarks/README.md, "threads"). Every run records its thread count, and
     `run --repeat` reuses it. Raises RnnbenchError for a count below 1 or a variable that is not a whole number.
@@ -77,14 +78,37 @@ def thread_count(requested: int | None) -> int | None:
 
 
 def free_cores() -> int | None:
-    """The machine's cores less the load of the last minute, at least 1; None where the load is unknown
-    (Windows), which leaves torch's default of one thread per core. Example: 2 cores, load 1.1 -> 1."""
+    """The machine's cores less those busy now, at least 1; None where that is unknown (Windows), which leaves
+    torch's default of one thread per core. Busy now: the other threads running or waiting to run (Linux; the
+    fewest of a few looks 10 ms apart, so that a passing process is not counted), else the load of the last
+    minute (os.getloadavg), which a run that has just ended still raises for a minute. Example: 2 cores, one
+    other training thread running -> 1."""
     cores = os.cpu_count()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-    return max(1, cores - round(load)) if cores else None
+    busy = busy_threads()
+    if busy is None:
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return None
+    return max(1, cores - round(busy)) if cores else None
+
+
+LOADAVG = Path("/proc/loadavg")  # Linux: the load averages, then running/total threads
+
+
+def busy_threads(looks: int = 5) -> int | None:
+    """How many threads other than this one run or wait to run now, the fewest of `looks` 10 ms apart (the fourth
+    field of /proc/loadavg, 'running/total', counts this one); None where /proc/loadavg is not there."""
+    seen = []
+    for look in range(looks):
+        try:
+            running = LOADAVG.read_text().split()[3].split("/")[0]
+        except (OSError, IndexError):
+            return None
+        seen.append(max(0, int(running) - 1))
+        if look < looks - 1:
+            time.sleep(0.01)
+    return min(seen)
 
 
 def peak_memory_mb(device: torch.device) -> tuple[float | None, str]:

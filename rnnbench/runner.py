@@ -47,8 +47,9 @@ def check_data(settings: list[tuple[object, int]], source, device: torch.device,
     runs start with it), letting the others go.
 
     Preparing is where a task checks the data a setting reads (the log of a series that holds a 0, a split that
-    leaves a class without test texts); `validate` and `run` both call this, so a problem validate reports stops
-    run too, once and before any training, rather than failing every run that reads the data."""
+    leaves a class without test texts); `validate` runs the same checks without tensors (the task's model_sizes),
+    so a problem validate reports stops run too, once and before any training, rather than failing every run
+    that reads the data."""
     first = None
     for data, seed in settings:
         prepared = prepare_seed(data, source, seed, device, on_event)

@@ -92,6 +92,8 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
         ["validate", "experiments/names_18.yaml"],
         ["validate", "experiments/reversal.yaml"],
         ["validate", "experiments/names_de_it.yaml", "--json"],
+        ["validate", "experiments/series_airline.yaml"],  # a file read, split and checked as run checks it
+        ["validate", "experiments/text_valence.yaml"],
         ["params", "experiments/reversal.yaml"],
         ["params", "experiments/series_airline.yaml", "--json"],
         ["params", "experiments/text_valence.yaml"],

@@ -92,8 +92,8 @@ ThreadsOption = Annotated[
         metavar="N",
         min=1,
         help="CPU threads torch trains with (recorded in each run). Default: "
-        "$RNNBENCH_THREADS, else $OMP_NUM_THREADS, else the free cores (the cores less the last minute's "
-        "load, at least 1).",
+        "$RNNBENCH_THREADS, else $OMP_NUM_THREADS, else the free cores (the cores less those other processes keep "
+        "busy now, at least 1).",
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", help="table, for reading, or json, for programs.")]

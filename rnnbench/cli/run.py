@@ -315,7 +315,7 @@ def _workers(jobs: int | str, threads: int | None, said: bool) -> int:
         workers = max(1, min(budget, cores))
         if said and workers < cores:
             note(
-                f"note: --jobs auto: {workers} of {cores} cores free (the last minute's load, or --threads, "
+                f"note: --jobs auto: {workers} of {cores} cores free (other processes busy now, or --threads, "
                 f"$RNNBENCH_THREADS or $OMP_NUM_THREADS); running {workers} at once"
             )
         return workers

@@ -57,13 +57,9 @@ def _validate(experiment: Path, overrides: list[str], results: Path, shown: str)
     changes = {name: config.changed_settings(exp, setting) for name, setting in variants.items()}
     headers += ["train / data"] if any(changes.values()) else []
     if task.READ_ON_VALIDATE:  # a local file: read, check and split it now, as `run` does before training
-        found = source(exp.data, None)  # a file that cannot be read is refused before torch is imported
-        import torch
-
-        from rnnbench.runner import check_data
-
-        settings = [(data, exp.seeds[0]) for data in config.distinct_data(variants)]
-        check_data(settings, found, torch.device("cpu"))
+        found = source(exp.data, None)
+        for data in config.distinct_data(variants):  # the checks prepare makes, without tensors (nor torch)
+            task.model_sizes(data, found, exp.seeds[0])
     if shown == "json":
         print_json(
             {
@@ -167,6 +163,13 @@ def _print_params(name: str, sizes: dict, rows: list[dict], model_sizes: tuple[s
         "head: everything after them (a baseline's layers included)",
         markup=False,
     )
+    if budgets and "corpus_vocab_size" in sizes:
+        out.print(
+            f"budgets: each hidden size is solved against the vocabulary of every split "
+            f"({sizes['corpus_vocab_size']:,}), the same for every seed, so every seed of a variant trains one size; "
+            "counted with this seed's vocabulary, a total can sit a little off the closest to its budget",
+            markup=False,
+        )
     out.print(
         "recurrent part, gates × (H·I + H² + biases·H) per layer and direction (an encoder-decoder's encoder and "
         "decoder added):",

@@ -80,7 +80,8 @@ class Task(Protocol):
 
     def model_sizes(self, data: Any, source: Any, seed: int) -> dict:
         """What one seed's data decides of its models, without tensors or torch: the keys of prepare's .sizes that
-        `build` reads (and MODEL_SIZES names), with the same values (`params` counts from them)."""
+        `build` reads (and MODEL_SIZES names), with the same values (`params` counts from them), once the data is
+        checked as prepare checks it (what `validate` runs, for a task that READ_ON_VALIDATE)."""
 
     def build(self, model: ModelSpec, data: Any, sizes: dict) -> tuple[str, dict]:
         """(architecture, constructor arguments) of a variant, from its data config and the sizes its data decided

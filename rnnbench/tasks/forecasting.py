@@ -43,9 +43,10 @@ def fingerprint(data, source) -> dict:
 
 
 class Prepared:
-    """One seed's series, its parts, its scaler and its windows as tensors."""
+    """One seed's series, its parts, its scaler and its windows as tensors (no tensors with `device` None: every
+    check and size of the data without torch, as `validate` and `params` read it)."""
 
-    def __init__(self, data, found: series.Series, seed: int, device: torch.device):
+    def __init__(self, data, found: series.Series, seed: int, device: torch.device | None):
         self.data, self.series = data, found
         values = found.values
         self.parts = series.parts(
@@ -66,9 +67,14 @@ class Prepared:
             "validation": series.window_origins(self.parts.train_end, self.parts.test_start, L, H, skip),
             "test": self.parts.origins,
         }
-        self.tensors = {
-            name: _tensors(*series.at_origins(scaled, origins, L, H), device) for name, origins in self.origins.items()
-        }
+        self.tensors = (
+            None
+            if device is None
+            else {
+                name: _tensors(*series.at_origins(scaled, origins, L, H), device)
+                for name, origins in self.origins.items()
+            }
+        )
         self.validation_origins = self.origins["validation"]
         self.scale = metrics.seasonal_naive_scale(values[: self.parts.test_start, 0], data.seasonal_period)
         if self.scale <= 1e-9 * max(float(np.abs(values[: self.parts.test_start, 0]).mean()), 1e-300):
@@ -83,8 +89,8 @@ class Prepared:
             "input_length": data.input_length,
             "horizon": data.horizon,
             "reads": ("log " if data.transform == "log" else "") + ("changes" if data.difference else "values"),
-            "train_size": len(self.tensors["train"]),
-            "validation_size": len(self.tensors["validation"]),
+            "train_size": len(self.origins["train"]),  # one window per origin
+            "validation_size": len(self.origins["validation"]),
             "test_size": len(self.parts.origins),
             "train_end": self.parts.train_end,
             "test_start": self.parts.test_start,

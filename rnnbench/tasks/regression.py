@@ -62,9 +62,10 @@ class Prepared:
         return self.splits.report
 
 
-def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size: int, sizes: dict) -> Prepared:
-    """Encode each split once; with scale "standard", targets are standardised with the training split's mean
-    and standard deviation (fitted on training alone, so nothing of the test split leaks into training)."""
+def scaling(splits, scale: str) -> tuple[float, float, np.ndarray]:
+    """(shift, spread, the training targets): with scale "standard", the training split's mean and standard
+    deviation (fitted on training alone, so nothing of the test split leaks into training), else (0, 1). Raises
+    RnnbenchError for targets too large to train on."""
     train_values = np.array([value for _, value in splits.train], dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below, in words
         shift, spread = (
@@ -76,6 +77,12 @@ def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size
             f"the training targets are too large to train on (their mean or spread overflows a float: "
             f"largest {np.abs(train_values).max():.3g}); rescale the target column"
         )
+    return shift, spread, train_values
+
+
+def prepare(splits, encoder, device: torch.device, scale: str, budget_vocab_size: int, sizes: dict) -> Prepared:
+    """Encode each split once, its targets scaled (scaling)."""
+    shift, spread, train_values = scaling(splits, scale)
     import torch
 
     tensors = {}

@@ -208,8 +208,9 @@ def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[series.Se
     )
 
 
-def prepare(data: Data, source: series.Series | None, seed: int, device: torch.device) -> Prepared:
-    """This seed's series (a sine wave drawn with it; a CSV's is the same for every seed), cut and windowed."""
+def prepare(data: Data, source: series.Series | None, seed: int, device: torch.device | None) -> Prepared:
+    """This seed's series (a sine wave drawn with it; a CSV's is the same for every seed), cut and windowed (no
+    tensors with `device` None)."""
     if source is None:
         source = series.sine(data.length, data.period, data.amplitude, data.phase, data.noise, seed)
     return Prepared(data, source, seed, device)
@@ -244,8 +245,9 @@ def data_table(report: dict, title: str) -> Table:
 
 
 def model_sizes(data: Data, source: series.Series | None, seed: int) -> dict:
-    """The columns a window reads, the one size the data decides of its models (a sine wave has one)."""
-    return {"features": 1 if source is None else source.values.shape[1]}
+    """The columns a window reads, the one size the data decides of its models, once the series is checked as
+    prepare checks it (its parts, a log of values that are not positive, MASE's scale), without tensors."""
+    return {"features": prepare(data, source, seed, None).sizes["features"]}
 
 
 def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:

@@ -11,6 +11,7 @@ predictor. `predict "some text"` answers a class or a number.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -165,20 +166,30 @@ def prepare(data: Data, source: tuple, seed: int, device: torch.device):
     if data.target == "class":
         prepared = classification.prepare(splits, tokenizer, budget_vocab, file, device)
     else:
-        try:
+        with _in_target_column(data):
             prepared = regression.prepare(splits, tokenizer, device, data.scale_target, budget_vocab, file)
-        except RnnbenchError as err:  # the targets cannot be trained on: say which file and column
-            raise RnnbenchError(f"{data.path}: column '{data.target_column}': {err}") from None
     prepared.report["overlap"] |= text.read_alike(splits, tokenizer)  # split by text; what the model reads is tokens
     return prepared
 
 
 def model_sizes(data: Data, source: tuple, seed: int) -> dict:
-    """The vocabulary (and classes) this seed's split decides (what `params` counts from), without tensors."""
+    """The vocabulary (and classes) this seed's split decides (what `params` counts from), the data checked as
+    prepare checks it (lengths, the split, targets a regression can train on), without tensors."""
     splits, tokenizer, budget_vocab, file = _fitted(data, source, seed)
     if data.target == "class":
         return classification.model_sizes(splits, tokenizer, budget_vocab, file)
+    with _in_target_column(data):
+        regression.scaling(splits, data.scale_target)
     return regression.model_sizes(tokenizer, budget_vocab, file)
+
+
+@contextlib.contextmanager
+def _in_target_column(data: Data):
+    """An error about the targets says which file and column they came from."""
+    try:
+        yield
+    except RnnbenchError as err:
+        raise RnnbenchError(f"{data.path}: column '{data.target_column}': {err}") from None
 
 
 def _fitted(data: Data, source: tuple, seed: int) -> tuple:
