@@ -68,13 +68,15 @@ check-light:
 	$(LIGHT)/bin/python -c "import torch" 2>/dev/null || \
 		$(LIGHT)/bin/python -m pip install "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(LIGHT)/bin/python -m pip install .
-	cd $(LIGHT) && bin/python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('matplotlib', 'mlflow', 'tensorboard', 'ray')))"
+	cd $(LIGHT) && bin/python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('matplotlib', 'mlflow', 'tensorboard', 'ray', 'optuna')))"
 	$(LIGHT)/bin/rnnbench validate experiments/names_de_it.yaml
 	$(LIGHT)/bin/rnnbench params experiments/names_de_it.yaml
 	$(LIGHT)/bin/rnnbench run experiments/names_de_it.yaml --set train.max_epochs=1 --set 'seeds=[0]' --results $(LIGHT)/results
 	$(LIGHT)/bin/rnnbench compare --results $(LIGHT)/results
 	$(LIGHT)/bin/rnnbench predict Tribbiani --experiment names_de_it --results $(LIGHT)/results
 	$(LIGHT)/bin/rnnbench show $$(ls -d $(LIGHT)/results/names_de_it/*/seed-0 | head -1) > /dev/null
+	$(LIGHT)/bin/rnnbench tune experiments/names_18_tuned.yaml --results $(LIGHT)/results 2>&1 \
+		| grep -q "needs optuna, which is not installed: pip install 'rnnbench\[tune\]'"  # one line, nothing run
 
 clean-results:
 	find results -mindepth 1 -not -name README.md -delete

@@ -2,7 +2,7 @@
 
 Each is imported only by the command that uses it, so that `pip install rnnbench` alone runs, compares and
 predicts: matplotlib for plots (`compare --plot`, `report`), MLflow and TensorBoard for `export`, Ray for
-`run --executor ray`.
+`run --executor ray`, Optuna for `tune`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ from types import ModuleType
 
 from rnnbench.errors import RnnbenchError
 
-EXTRAS = {"plot": "matplotlib", "mlflow": "mlflow", "tensorboard": "tensorboard", "ray": "ray"}  # extra -> module
+EXTRAS = {  # extra -> module
+    "plot": "matplotlib",
+    "mlflow": "mlflow",
+    "tensorboard": "tensorboard",
+    "ray": "ray",
+    "tune": "optuna",
+}
 
 
 def require(extra: str, what: str) -> ModuleType:

@@ -48,6 +48,13 @@ def best_run(results: Path, experiment: str | None = None) -> tuple[Path, str, l
     if not chosen:
         where = f"{results}: no finished run" + (f" of experiment '{experiment}'" if experiment else "")
         raise RnnbenchError(f"{where}; train one with `rnnbench run EXPERIMENT.yaml` or pass --run DIR")
+    # a tuning trial's validation score chose a setting, which its evaluation runs answer from; a pruned one, never
+    answers = [run for run in chosen if not run.tuning_trial]
+    if answers and len(answers) < len(chosen):
+        notes.append(f"{len(chosen) - len(answers)} tuning trial(s) passed over")
+    chosen = answers or [run for run in chosen if not run.metrics.get("pruned_after_epoch")]
+    if not chosen:
+        raise RnnbenchError(f"{results}: only pruned tuning trials to answer from; let `rnnbench tune` finish")
     trained = [run for run in chosen if run.diverged is None]
     if not trained:
         raise RnnbenchError(

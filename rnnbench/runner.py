@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from rnnbench import metrics, rundir
+from rnnbench import metrics, rundir, studies
 from rnnbench.config import RunSpec, task_of
 from rnnbench.environment import environment_record, peak_memory_mb, resolve_device
 from rnnbench.errors import RnnbenchError
@@ -224,6 +224,7 @@ def run_one(
         resume=resume,
         on_checkpoint=lambda state: rundir.save_checkpoint(results, spec, state),
         bucketed=train.batching == "bucketed",
+        prune=studies.pruning(spec, results, watch[0]),
     )
     memory, memory_kind = peak_memory_mb(device)
     # a diverged model's answers mean nothing: it is recorded, with its history, but never scored
@@ -244,6 +245,7 @@ def run_one(
         "best_epoch": result.best_epoch,
         "watched": watch[0],
         **({"diverged": result.diverged} if result.diverged else {}),
+        **({"pruned_after_epoch": result.pruned} if result.pruned else {}),
         "train_seconds": result.train_seconds,
         "seconds_per_epoch": result.train_seconds / len(result.history),
         "peak_memory_mb": memory,

@@ -20,10 +20,17 @@ def ranked_candidates(records: list) -> tuple[list, str, list[str]]:
     `records`: finished, not diverged runs of one task and one label set (one question), in path order: ties keep
     it. Example: (18 names runs) -> ([run, ...], 'validation_accuracy', ['18 runs with 2 languages']).
     """
-    task = TASKS[records[0].task]
-    candidates, why = task.candidates(records)
-    key, direction = task.RANK or task.watch(candidates[0].spec.data)
+    candidates, why = TASKS[records[0].task].candidates(records)
+    key, direction = selection_score(candidates[0].spec.data)
     return ranked(candidates, key, direction), key, why
+
+
+def selection_score(data) -> tuple[str, str]:
+    """(the score runs on `data` are chosen by, "max" or "min"): the task's RANK, else the validation score early
+    stopping watched. What `predict` picks a run by and `tune` picks a setting by. Example: names -> (
+    'validation_accuracy', 'max'); series -> ('validation_mase', 'min')."""
+    task = TASKS[data.dataset]
+    return task.RANK or task.watch(data)
 
 
 def ranked(records: list, key: str, direction: str) -> list:

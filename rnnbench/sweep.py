@@ -51,6 +51,7 @@ def run_experiment(
     address: str | None = None,
     cpus_per_run: float = 1,
     gpus_per_run: float = 0,
+    specs: list[RunSpec] | None = None,
 ) -> Outcome:
     """Train and save every (seed, variant) run not already finished, continuing interrupted ones from their
     checkpoints; return all the experiment's run paths and the runs that failed.
@@ -60,12 +61,13 @@ def run_experiment(
     fails (an exception, out of memory) is recorded as failed (rundir.record_failure) and the others go on.
     With `fit_jobs` (`run --jobs auto`), `jobs` is at most the runs left to train, and one run left trains
     in this process, as with `jobs` 1: never a worker with nothing to do, whose share of the threads is lost.
+    `specs`: the runs to train, if not the experiment's own (`tune`'s trials and evaluation runs).
     """
     if executor not in EXECUTORS:
         raise RnnbenchError(f"--executor: '{executor}' is not one of {', '.join(EXECUTORS)}")
     device = resolve_device(experiment.device)
     rundir.check_writable(results)
-    specs = experiment.run_specs()
+    specs = experiment.run_specs() if specs is None else specs
     finished = [rundir.finished_run(results, spec) for spec in specs]  # damaged runs fail here, before training
     for spec, done in zip(specs, finished):  # and so do damaged checkpoints of the runs still to train
         if done is None:
@@ -74,7 +76,7 @@ def run_experiment(
     check_same_data(experiment.data, source, [path for path in finished if path is not None])
     outcome = Outcome()
     pending = []  # (spec, position), by seed, then by data setting: each seed's data is prepared once per setting
-    for seed in experiment.seeds:
+    for seed in dict.fromkeys(spec.seed for spec in specs):
         mine = [(spec, done) for spec, done in zip(specs, finished) if spec.seed == seed]
         for spec, done in mine:
             if done is not None:

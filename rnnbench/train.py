@@ -34,6 +34,7 @@ class FitResult:
     best_value: float | None = None  # the watched value at best_epoch
     train_seconds: float = 0.0
     diverged: dict | None = None  # {"epoch": n, "reason": "training loss is nan"}: training stopped there
+    pruned: int | None = None  # the epoch after which `prune` stopped training (a tuning trial's pruner)
 
 
 def divergence(model: nn.Module, row: dict) -> str | None:
@@ -106,6 +107,7 @@ def fit(
     resume: dict | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
     bucketed: bool = False,
+    prune: Callable[[dict], bool] | None = None,
 ) -> FitResult:
     """Adam on the training split; stop after `patience` epochs (0 = never) in which the watched history value
     (`watch` = (key, "max" or "min")) did not improve, and leave the model holding the best epoch's weights (the
@@ -121,6 +123,9 @@ def fit(
 
     The first epoch whose loss or weights are not finite ends training: the result says `diverged` (epoch and
     reason), and the model keeps the weights it diverged with, to be recorded as such and never scored.
+
+    `prune(row) -> bool`, asked after every epoch (a tuning trial's pruner, which has seen the epoch's row), stops
+    training there when it says so, as early stopping would: the result says after which epoch (`pruned`).
 
     After every epoch that did not diverge (of a model with parameters), `on_checkpoint(state)` receives everything
     the rest of training depends on (see checkpoint_state); fit(..., resume=state) continues from it and ends
@@ -186,6 +191,8 @@ def fit(
                 if restore_best:
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             stop = epoch == max_epochs or bool(patience and epoch - result.best_epoch >= patience)
+            if prune is not None and prune(row) and not stop:  # asked every epoch: each one is reported
+                stop, result.pruned = True, epoch
             if on_checkpoint is not None:
                 on_checkpoint(checkpoint_state(model, optimizer, generator, result, best_state, stop))
             if stop:

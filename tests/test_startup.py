@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 from test_cli import invoke
 
-from rnnbench.cli import run as run_command
+from rnnbench.cli import inputs
 
 # run the app as `rnnbench` does, then say on the last line of stderr whether torch was imported
 PROBE = """
@@ -170,13 +170,13 @@ def test_errors_that_need_no_model_import_no_torch(args, code, message, bad_file
     ],
 )
 def test_jobs_auto_is_one_worker_per_thread_never_more_than_the_cores(monkeypatch, threads, omp, cores, expected):
-    monkeypatch.setattr(run_command.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(inputs.os, "cpu_count", lambda: cores)
     if omp is None:
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", omp)
-    assert run_command._workers("auto", threads, said=False) == expected
-    assert run_command._workers(1, threads, said=False) == 1  # --jobs 1 is always one
+    assert inputs.worker_count("auto", threads, said=False) == expected
+    assert inputs.worker_count(1, threads, said=False) == 1  # --jobs 1 is always one
 
 
 def test_jobs_is_auto_unless_given(monkeypatch, tmp_path):

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from rnnbench.cli import clean, data, export, predict, results, run, validate
+from rnnbench.cli import clean, data, export, predict, results, run, tune, validate
 from rnnbench.cli.output import FAILED, closed_pipe, out, reported, stdout_is_null
 from rnnbench.version import version as installed_version
 
@@ -84,6 +84,7 @@ export_app = typer.Typer(cls=_Group, help="Send finished runs to MLflow or Tenso
 for group, name, command in (
     (app, "validate", validate.validate),
     (app, "run", run.run),
+    (app, "tune", tune.tune),
     (app, "params", validate.params),
     (app, "compare", results.compare),
     (app, "predict", predict.predict),

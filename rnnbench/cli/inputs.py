@@ -4,6 +4,7 @@ as skipped) and its unfinished ones (a line on those no `run` will resume)."""
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -114,3 +115,28 @@ def _listed(results: Path, experiment: str, runs: list, shown: int = 3) -> str:
 
     listed = ", ".join(name(run) for run in runs[:shown])
     return listed + (f" and {len(runs) - shown} more" if len(runs) > shown else "")
+
+
+def worker_count(jobs: int | str, threads: int | None, said: bool) -> int:
+    """How many worker processes at most: --jobs N, never more than the cores; auto, one per thread this process
+    would compute with (`threads`, environment.thread_count's: the free cores unless --threads,
+    $RNNBENCH_THREADS or $OMP_NUM_THREADS say), so that the workers, one thread each, never run more threads
+    than the process alone would. Where auto runs fewer than the cores, a note says so if `said` (typed)."""
+    cores = os.cpu_count() or 1
+    if jobs == "auto":
+        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+        budget = threads or (int(omp) if omp.isdigit() and int(omp) >= 1 else cores)
+        workers = max(1, min(budget, cores))
+        if said and workers < cores:
+            note(
+                f"note: --jobs auto: {workers} of {cores} cores free (other processes busy now, or --threads, "
+                f"$RNNBENCH_THREADS or $OMP_NUM_THREADS); running {workers} at once"
+            )
+        return workers
+    if jobs > cores:
+        note(
+            f"note: --jobs {jobs}: this machine has {cores} cores; running {cores} at once (more would only "
+            "slow each other down)"
+        )
+        jobs = cores
+    return jobs

@@ -13,6 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from rnnbench.errors import UsageError
+
 
 # Choices as enums, so that --help lists them and shell completion offers them. Each mirrors what the code behind
 # it takes (a test keeps them equal); reading those instead would import torch or pandas for --help.
@@ -117,3 +119,85 @@ MetricOption = Annotated[
         show_default=False,
     ),
 ]
+
+# where runs train: `run` and `tune`
+JobsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N|auto",
+        show_default="auto",
+        help=(
+            "Train N runs at once in worker processes (at most one per core), each with its share of the threads "
+            "(--threads ÷ N, at least 1). auto: one per free core, no more than the threads (--threads, "
+            "$RNNBENCH_THREADS or $OMP_NUM_THREADS, if set) nor the runs left to train; one run left trains in "
+            "this process, as with 1. Same metrics as one at a time with that thread count."
+        ),
+    ),
+]
+ExecutorOption = Annotated[
+    Executor,
+    typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray])."),
+]
+AddressOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--address",
+        metavar="HOST:PORT",
+        help=(
+            "With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). "
+            "Default: $RAY_ADDRESS, else a new local Ray."
+        ),
+    ),
+]
+CpusPerRunOption = Annotated[
+    float,
+    typer.Option(
+        "--cpus-per-run",
+        metavar="N",
+        min=0.01,
+        help="With --executor ray: CPUs each run asks for (its torch threads).",
+    ),
+]
+GpusPerRunOption = Annotated[
+    float,
+    typer.Option(
+        "--gpus-per-run",
+        metavar="N",
+        min=0,
+        help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.",
+    ),
+]
+
+
+def parse_jobs(text: str) -> int | str:
+    """--jobs as given: a whole number of worker processes (1 or more), or "auto". Example: ' 02' -> 2."""
+    text = text.strip().lower()
+    if text == "auto":
+        return text
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise UsageError(f"--jobs: a whole number of worker processes (1 or more) or auto (got {text!r})")
+    return int(text)
+
+
+def check_placement(
+    jobs: int | str | None, executor: str, threads: int | None, address, cpus_per_run: float, gpus_per_run: float
+) -> None:
+    """Refuse options that belong to the other executor (`jobs`: as typed, None if not)."""
+    ray_only = [
+        flag
+        for flag, given in (
+            ("--address", address is not None),
+            ("--cpus-per-run", cpus_per_run != 1),
+            ("--gpus-per-run", gpus_per_run != 0),
+        )
+        if given
+    ]
+    if ray_only and executor != "ray":
+        raise UsageError(f"{', '.join(ray_only)}: only with --executor ray")
+    if executor == "ray" and (jobs not in (None, 1) or threads is not None):
+        raise UsageError(
+            f"{'--jobs' if jobs not in (None, 1) else '--threads'}: for --executor local; on Ray, each run's "
+            "threads are its --cpus-per-run, and as many run at once as the cluster has room for"
+        )

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from enum import Enum
 
 import typer
@@ -120,3 +123,23 @@ def closed_pipe() -> typer.Exit:
     except (AttributeError, OSError, ValueError):  # no stdout at all
         pass
     return typer.Exit(0)
+
+
+@contextmanager
+def sigterm_as_ctrl_c():
+    """SIGTERM raises Stopped (a KeyboardInterrupt) here, so that `run` stops as Ctrl-C stops it: its workers are
+    stopped, checkpoints kept, and the same line says how to resume (exit status 143). Further SIGTERMs are
+    ignored meanwhile, so that a scheduler's second one cannot cut that short (SIGKILL still can)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

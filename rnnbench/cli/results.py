@@ -38,6 +38,9 @@ def compare(
     plot: Annotated[
         Optional[Path], typer.Option("--plot", metavar="DIR", help="Also write PNG plots into this folder.")
     ] = None,
+    trials: Annotated[
+        bool, typer.Option("--trials", help="Also show the tuning trials of `rnnbench tune` (left out by default).")
+    ] = False,
 ):
     """Aggregate finished runs per variant, with statistics over seeds.
 
@@ -49,7 +52,7 @@ def compare(
     shown = output_format(format_, as_json)
     if plot is not None:
         require("plot", "--plot")  # before any work
-    summary, runs = summary_of(results, experiment=experiment, sort=sort, metric=metric, versus=versus)
+    summary, runs = summary_of(results, experiment=experiment, sort=sort, metric=metric, versus=versus, trials=trials)
     if versus is not None:
         for name, part in compare_runs.by_experiment(summary):
             if not (part["variant"] == versus).any():
@@ -188,11 +191,18 @@ def summary_of(
     sort: str | None = None,
     metric: str | None = None,
     versus: str | None = None,
+    trials: bool = False,
 ):
-    """(one row per variant with statistics over seeds, the finished runs it was made of) for `results`."""
+    """(one row per variant with statistics over seeds, the finished runs it was made of) for `results`; the tuning
+    trials of `rnnbench tune` only with `trials`."""
     from rnnbench import compare as compare_runs
 
-    runs = finished_runs(results, experiment)
+    found = finished_runs(results, experiment)
+    runs = [run for run in found if trials or not run.tuning_trial]
+    if not runs:
+        from rnnbench.errors import RnnbenchError
+
+        raise RnnbenchError(f"{results}: only tuning trials are finished; show them with compare --trials")
     summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
     return summary, runs
 

@@ -4,50 +4,33 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from rnnbench.cli.inputs import note_abandoned, source
+from rnnbench.cli.inputs import note_abandoned, source, worker_count
 from rnnbench.cli.options import (
+    AddressOption,
+    CpusPerRunOption,
     DataDirOption,
     Executor,
+    ExecutorOption,
     Format,
+    GpusPerRunOption,
+    JobsOption,
     JsonOption,
     ResultsOption,
     SetOption,
     ThreadsOption,
+    check_placement,
+    parse_jobs,
 )
-from rnnbench.cli.output import Stopped, err, note, output_format, print_json, say
+from rnnbench.cli.output import err, note, output_format, print_json, say, sigterm_as_ctrl_c
 from rnnbench.cli.results import print_table, summary_of
 from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.terminal import progress, progress_printer
-
-
-@contextmanager
-def sigterm_as_ctrl_c():
-    """SIGTERM raises Stopped (a KeyboardInterrupt) here, so that `run` stops as Ctrl-C stops it: its workers are
-    stopped, checkpoints kept, and the same line says how to resume (exit status 143). Further SIGTERMs are
-    ignored meanwhile, so that a scheduler's second one cannot cut that short (SIGKILL still can)."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-
-    def stop(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Stopped()
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @sigterm_as_ctrl_c()
@@ -80,54 +63,11 @@ def run(
             ),
         ),
     ] = False,
-    jobs: Annotated[
-        Optional[str],
-        typer.Option(
-            "--jobs",
-            "-j",
-            metavar="N|auto",
-            show_default="auto",
-            help=(
-                "Train N runs at once in worker processes (at most one per core), each with its share of the threads "
-                "(--threads ÷ N, at least 1). auto: one per free core, no more than the threads (--threads, "
-                "$RNNBENCH_THREADS or $OMP_NUM_THREADS, if set) nor the runs left to train; one run left trains in "
-                "this process, as with 1. Same metrics as one at a time with that thread count."
-            ),
-        ),
-    ] = None,
-    executor: Annotated[
-        Executor,
-        typer.Option("--executor", help="local (this machine) or ray (one Ray task per run; needs rnnbench\\[ray])."),
-    ] = Executor.local,
-    address: Annotated[
-        Optional[str],
-        typer.Option(
-            "--address",
-            metavar="HOST:PORT",
-            help=(
-                "With --executor ray: the cluster to join (host:port, or auto for the one `ray start` runs here). "
-                "Default: $RAY_ADDRESS, else a new local Ray."
-            ),
-        ),
-    ] = None,
-    cpus_per_run: Annotated[
-        float,
-        typer.Option(
-            "--cpus-per-run",
-            metavar="N",
-            min=0.01,
-            help="With --executor ray: CPUs each run asks for (its torch threads).",
-        ),
-    ] = 1,
-    gpus_per_run: Annotated[
-        float,
-        typer.Option(
-            "--gpus-per-run",
-            metavar="N",
-            min=0,
-            help="With --executor ray: GPUs each run asks for; a fraction (0.25) lets small runs share one.",
-        ),
-    ] = 0,
+    jobs: JobsOption = None,
+    executor: ExecutorOption = Executor.local,
+    address: AddressOption = None,
+    cpus_per_run: CpusPerRunOption = 1,
+    gpus_per_run: GpusPerRunOption = 0,
     format_: Annotated[
         Format,
         typer.Option(
@@ -147,7 +87,7 @@ def run(
     keeps its last finished epoch, and the same command resumes."""
     # Everything that can be refused is checked before torch is imported (seconds): a mistake answers at once.
     jobs_given, executor, shown = jobs is not None, executor.value, output_format(format_, as_json)
-    jobs = _jobs(jobs or "auto")
+    jobs = parse_jobs(jobs or "auto")
     if repeat is not None:
         if experiment is not None or set_:
             raise UsageError(
@@ -156,22 +96,7 @@ def run(
         if jobs_given and jobs != 1 or executor != "local":
             raise UsageError("--repeat: trains one run here, one at a time; give no --jobs and no --executor")
         return _repeat(repeat, data_dir, threads, shown)
-    ray_only = [
-        flag
-        for flag, given in (
-            ("--address", address is not None),
-            ("--cpus-per-run", cpus_per_run != 1),
-            ("--gpus-per-run", gpus_per_run != 0),
-        )
-        if given
-    ]
-    if ray_only and executor != "ray":
-        raise UsageError(f"{', '.join(ray_only)}: only with --executor ray")
-    if executor == "ray" and (jobs_given and jobs != 1 or threads is not None):
-        raise UsageError(
-            f"{'--jobs' if jobs_given and jobs != 1 else '--threads'}: for --executor local; on Ray, each run's "
-            "threads are its --cpus-per-run, and as many run at once as the cluster has room for"
-        )
+    check_placement(jobs if jobs_given else None, executor, threads, address, cpus_per_run, gpus_per_run)
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
     from rnnbench import config
@@ -179,7 +104,7 @@ def run(
 
     exp = config.load(experiment, set_ or [])
     threads = thread_count(threads)  # the free cores unless asked otherwise (None: $OMP_NUM_THREADS says), read once
-    workers = _workers(jobs, threads, said=jobs_given) if executor == "local" else 1
+    workers = worker_count(jobs, threads, said=jobs_given) if executor == "local" else 1
     if executor == "ray":
         from rnnbench.executors import require_ray
 
@@ -291,41 +216,6 @@ def _failures_said(failures: list, total: int, count) -> list[str]:
             "run the same command again to retry them"
         )
     return said
-
-
-def _jobs(text: str) -> int | str:
-    """--jobs as given: a whole number of worker processes (1 or more), or "auto". Example: ' 02' -> 2."""
-    text = text.strip().lower()
-    if text == "auto":
-        return text
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise UsageError(f"--jobs: a whole number of worker processes (1 or more) or auto (got {text!r})")
-    return int(text)
-
-
-def _workers(jobs: int | str, threads: int | None, said: bool) -> int:
-    """How many worker processes at most: --jobs N, never more than the cores; auto, one per thread this process
-    would compute with (`threads`, environment.thread_count's: the free cores unless --threads,
-    $RNNBENCH_THREADS or $OMP_NUM_THREADS say), so that the workers, one thread each, never run more threads
-    than the process alone would. Where auto runs fewer than the cores, a note says so if `said` (typed)."""
-    cores = os.cpu_count() or 1
-    if jobs == "auto":
-        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
-        budget = threads or (int(omp) if omp.isdigit() and int(omp) >= 1 else cores)
-        workers = max(1, min(budget, cores))
-        if said and workers < cores:
-            note(
-                f"note: --jobs auto: {workers} of {cores} cores free (other processes busy now, or --threads, "
-                f"$RNNBENCH_THREADS or $OMP_NUM_THREADS); running {workers} at once"
-            )
-        return workers
-    if jobs > cores:
-        note(
-            f"note: --jobs {jobs}: this machine has {cores} cores; running {cores} at once (more would only "
-            "slow each other down)"
-        )
-        jobs = cores
-    return jobs
 
 
 def _repeat(path: Path, data_dir: Path | None, threads: int | None, shown: str) -> None:

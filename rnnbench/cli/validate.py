@@ -76,6 +76,7 @@ def _validate(experiment: Path, overrides: list[str], results: Path, shown: str)
                     {"key": run.key, "seed": run.seed, "files": [str(file) for file in run.files + run.debris]}
                     for run in abandoned
                 ],
+                "tune": None if exp.tune is None else exp.tune.model_dump(mode="json", exclude_none=True),
             }
         )
         note_abandoned(results, exp.name, abandoned, experiment, overrides)
@@ -105,6 +106,15 @@ def _validate(experiment: Path, overrides: list[str], results: Path, shown: str)
             + (["\n".join(changes[name]) or "-"] if any(changes.values()) else [])
         )
     print_view(views.Table(title, headers, rows), out)
+    if exp.tune is not None:
+        tune, space = exp.tune, exp.tune.space.dimensions()
+        fields = ", ".join(field if section == "model" else f"{section}.{field}" for section, field in space)
+        out.print(
+            f"tune: {tune.trials} trials per variant ({tune.sampler} sampler, {tune.pruner} pruner) over {fields}; "
+            f"tuning seeds {tune.seeds}, evaluation seeds {tune.evaluation_seeds}: rnnbench tune {experiment}",
+            markup=False,
+            highlight=False,
+        )
     out.print(f"{experiment}: valid", markup=False, highlight=False)
     note_abandoned(results, exp.name, abandoned, experiment, overrides)
 

@@ -9,8 +9,8 @@ from rnnbench import yamlfile
 from rnnbench.config.messages import DATASET_CUTOFF, closest, describe, shown_value
 from rnnbench.config.schema import Experiment
 from rnnbench.config.task_data import Data, task_of
-from rnnbench.config.variants import hashable
-from rnnbench.fields import BASELINE_FIELDS, Train, architecture_problems, distinct
+from rnnbench.config.variants import grid_axes, hashable
+from rnnbench.fields import BASELINE_FIELDS, ModelSpec, Train, architecture_problems, distinct
 from rnnbench.tasks import TASKS
 from rnnbench.yamlfile import Written
 
@@ -145,3 +145,65 @@ def validation_problem(variant: str, train: Train, data) -> str | None:
             f"(got {train.patience})"
         )
     return None
+
+
+def tune_problems(experiment: Experiment) -> list[str]:
+    """What is wrong with the `tune:` section beside the rest of the experiment: a field the grid or a listed
+    variant already sets (tuning would override what names the variant), hidden_size beside a param_budget (the
+    budget decides it), and values the field itself refuses. Example: 'tune.space.train.learning_rate.low:
+    Input should be greater than 0 (got 0)'."""
+    if experiment.tune is None:
+        return []
+    problems = []
+    axes = {(section, field) for section, field, _ in grid_axes(experiment.grid)} if experiment.grid else set()
+    listed = {}
+    for i, variant in enumerate(experiment.variants):
+        for field in variant.model_fields_set - {"name", "train", "data"}:
+            listed.setdefault(("model", field), f"variants[{i}]")
+        for field in variant.train.model_fields_set if variant.train else ():
+            listed.setdefault(("train", field), f"variants[{i}]")
+    budgets = experiment.model.param_budget or any(v.param_budget for v in experiment.variants)
+    for (section, field), dimension in experiment.tune.space.dimensions().items():
+        where = ("tune", "space", field) if section == "model" else ("tune", "space", "train", field)
+        path = yamlfile.dotted(where)
+        if (section, field) in axes:
+            problems.append(f"{path}: the grid already varies {section}.{field}; tune it or vary it, not both")
+        elif (section, field) in listed:
+            problems.append(f"{path}: {listed[section, field]} sets it; tune it or set it, not both")
+        elif (section, field) == ("model", "hidden_size") and budgets:
+            problems.append(f"{path}: a param_budget decides the hidden size; tune one or the other")
+        problems += _dimension_problems(experiment, section, field, dimension, where)
+    return problems
+
+
+def _dimension_problems(experiment: Experiment, section: str, field: str, dimension, where: tuple) -> list[str]:
+    """Each end of a range (or each choice) checked as the field's value in `section`; a whole-number field's
+    range with a step that is not whole."""
+    schema, base = (ModelSpec, experiment.model) if section == "model" else (Train, experiment.train)
+    values = (
+        [("choices", i, value) for i, value in enumerate(dimension.choices)]
+        if dimension.choices is not None
+        else [("low", None, dimension.low), ("high", None, dimension.high)]
+    )
+    problems = []
+    for part, index, value in values:
+        location = (*where, part) + ((index,) if index is not None else ())
+        try:
+            schema.model_validate({**base.model_dump(), field: value})
+        except ValidationError as err:
+            problems += [describe({**error, "loc": location}) for error in err.errors()]
+    step = dimension.step
+    if step is not None and whole_number_field(schema, field) and not float(step).is_integer():
+        path = yamlfile.dotted((*where, "step"))
+        problems.append(f"{path}: {field} takes whole numbers, so a whole step (got {step:g})")
+    return problems
+
+
+def whole_number_field(schema, field: str) -> bool:
+    """Whether the field takes whole numbers only (hidden_size, batch_size) rather than any number (dropout)."""
+    value = schema.model_fields[field].default
+    try:
+        schema.model_validate({field: (value if isinstance(value, (int, float)) else 1) + 0.5})
+    except ValidationError:
+        return True
+    return False

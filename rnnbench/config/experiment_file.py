@@ -15,6 +15,7 @@ from rnnbench.config.checks import (
     data_read_as_closest,
     raw_override_problems,
     task_problems,
+    tune_problems,
     validation_problem,
 )
 from rnnbench.config.messages import closest_path, describe
@@ -75,7 +76,7 @@ def validate(raw: dict, source: str = "experiment", written: dict[tuple, Written
         problems = [describe(e, written) for e in err.errors()]
         problems += data_read_as_closest(raw, err, written) + raw_override_problems(raw, written)
         raise ConfigError(source, problems) from None
-    problems = data_override_problems(experiment, written)
+    problems = data_override_problems(experiment, written) + tune_problems(experiment)
     if problems:
         raise ConfigError(source, problems)
     try:

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, create_model, field_validator
 
 from rnnbench.config.task_data import DEFAULT_TASK, Data
+from rnnbench.config.tuning import TrialTag, Tune
 from rnnbench.config.variants import Setting, resolve_variants
 from rnnbench.fields import (
     Device,
@@ -83,6 +84,7 @@ class RunSpec(Strict):
     train: Train
     seed: Seed
     device: Device
+    trial: TrialTag | None = None  # a run of `rnnbench tune`: which study and trial (not part of the key)
 
     def variant_key(self) -> str:
         """8 hex digits naming this variant's exact configuration (data, model, training; not its display name):
@@ -111,6 +113,7 @@ class Experiment(Strict):
     train: Train = Train()
     seeds: Annotated[list[Seed], AfterValidator(distinct)] = Field(default=[0], min_length=1)
     device: Device = "auto"
+    tune: Tune | None = None  # `rnnbench tune`: the search space and the budget; `run` leaves it aside
 
     def resolved_variants(self) -> dict[str, Setting]:
         """Variant name -> setting: the grid's combinations, then the listed variants (`model` alone if neither),

@@ -53,8 +53,11 @@ def write_run(
 ) -> None:
     """Write the files of one run into `folder` (a staging folder: save_run publishes it); metrics.json last,
     with the SHA-256 of the weights, so that load_model_files can tell weights changed since."""
+    untagged = {"trial"} if spec.trial is None else set()  # a run of `run` reads as it always has
     (folder / "config.yaml").write_text(
-        yaml.safe_dump({"format_version": FORMAT_VERSION, **spec.model_dump(mode="json")}, sort_keys=False),
+        yaml.safe_dump(
+            {"format_version": FORMAT_VERSION, **spec.model_dump(mode="json", exclude=untagged)}, sort_keys=False
+        ),
         encoding="utf-8",
     )
     _write_csv(folder / "history.csv", history)

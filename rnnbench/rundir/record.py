@@ -58,6 +58,12 @@ class RunRecord:
     )
 
     @property
+    def tuning_trial(self) -> bool:
+        """A trial of `rnnbench tune`: tables and `predict` leave these out (their validation score chose a setting,
+        and a pruned one stopped early); `compare --trials` shows them."""
+        return self.spec.trial is not None and self.spec.trial.kind == "trial"
+
+    @property
     def config(self) -> dict:
         """The resolved RunSpec as a mapping (what config.yaml holds)."""
         return self.spec.model_dump(mode="json")

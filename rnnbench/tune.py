@@ -1,0 +1,226 @@
+"""`rnnbench tune`: every variant of an experiment tuned at one budget, then its best setting and its own one
+retrained on seeds the tuning never saw.
+
+    for each variant (cell × direction × whatever the grid sets): one Optuna study, `tune.trials` trials
+    each round: every study not done asks for one trial; the round's runs train (here, in workers or on Ray, as
+        `run`'s do); each trial is told its mean validation score (or pruned, or failed)
+    then: each variant's best setting ("<variant>-tuned") and its own setting, on `tune.evaluation_seeds`
+
+One writer: only this process asks for trials and tells their results (Optuna's ask-and-tell); the processes that
+train a trial only report its epochs and ask whether to stop (studies.Pruning). A study asks for its next trial
+once its previous one is told, as with one worker, so `--jobs` changes how long tuning takes, never which trials
+it tries: the studies run side by side, not a study's trials. A trial left running by a stopped `tune` (Ctrl-C,
+kill -9) is trained again under its own number (its run resumes from its checkpoint): no trial counts twice.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnbench import rundir, studies
+from rnnbench.config import Experiment, RunSpec
+from rnnbench.config.tuning import TrialTag
+from rnnbench.errors import RnnbenchError
+from rnnbench.events import Event
+from rnnbench.fields import reads_nothing
+from rnnbench.selection import selection_score
+from rnnbench.sweep import run_experiment
+
+
+@dataclass
+class Study:
+    """One variant's study and how its trials went (what `tune` prints at the end)."""
+
+    variant: str
+    name: str  # the variant's name and its key, untuned: the study's name in the journal
+    finished: int = 0
+    pruned: int = 0
+    failed: int = 0
+    epochs: int = 0  # trained by its trials, pruned ones included
+    best_value: float | None = None
+    best_trial: int | None = None
+    best_params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Tuned:
+    """What tune_experiment did: each study, the score they were tuned on, and the evaluation runs' paths."""
+
+    studies: list[Study]
+    score: tuple[str, str]  # (the validation score, "max" or "min")
+    journal: Path
+    paths: list[Path] = field(default_factory=list)
+    failures: list = field(default_factory=list)
+
+
+def tune_experiment(
+    experiment: Experiment,
+    source,
+    results: Path,
+    on_event: Callable[[Event], None],
+    on_told: Callable[[Study, int, str, float | None], None] = lambda *_: None,
+    **where,
+) -> Tuned:
+    """Tune every variant (baselines that read nothing have nothing to tune), then train each one's best setting
+    and its own on the evaluation seeds; return the studies and the evaluation runs. `on_told(study, trial number,
+    state, value)` hears each trial's end; `where` is run_experiment's (jobs, fit_jobs, executor, ...)."""
+    if experiment.tune is None:
+        raise RnnbenchError(f"experiment '{experiment.name}' has no tune: section; add one (see the docs: Tuning)")
+    optuna = studies.optuna()
+    rundir.check_writable(results)
+    tune, variants = experiment.tune, experiment.resolved_variants()
+    key, direction = selection_score(experiment.data)
+    storage = studies.storage(results, experiment.name)
+    distributions = studies.distributions(tune)
+    opened = {}  # variant -> (Study, the Optuna study, its base spec)
+    for name, setting in variants.items():
+        if reads_nothing(setting.model.cell):
+            continue
+        base = _spec(experiment, name, setting.model, setting.train, tune.seeds[0])
+        state = Study(name, f"{name}-{base.variant_key()}")
+        opened[name] = (state, _open(optuna, storage, state.name, tune, direction, base), base)
+    while True:
+        round_ = []  # (state, study, trial number, its specs)
+        for state, study, base in opened.values():
+            trial = _next_trial(study, distributions, tune.trials)
+            if trial is not None:
+                number, params = trial
+                round_.append((state, study, number, _trial_specs(experiment, state, base, number, params)))
+        if not round_:
+            break
+        run_experiment(
+            experiment, source, results, on_event, specs=[spec for *_, specs in round_ for spec in specs], **where
+        )
+        for state, study, number, specs in round_:
+            told, value = _tell(optuna, study, number, specs, results, key)
+            on_told(state, number, told, value)
+    evaluation = []
+    for state, study, base in opened.values():
+        _summarise(
+            state, study, results, [_trial_specs(experiment, state, base, t.number, t.params) for t in study.trials]
+        )
+        if state.best_trial is not None:
+            model, train = studies.with_params(base.model, base.train, state.best_params)
+            tag = TrialTag(study=state.name, number=state.best_trial, kind="tuned")
+            evaluation += [
+                _spec(experiment, f"{state.variant}-tuned", model, train, seed, tag) for seed in tune.evaluation_seeds
+            ]
+    untuned = [spec for spec in experiment.run_specs() if spec.seed == experiment.seeds[0]]
+    evaluation += [spec.model_copy(update={"seed": seed}) for seed in tune.evaluation_seeds for spec in untuned]
+    outcome = run_experiment(experiment, source, results, on_event, specs=evaluation, **where)
+    return Tuned(
+        [state for state, _, _ in opened.values()],
+        (key, direction),
+        studies.journal_path(results, experiment.name),
+        outcome.paths,
+        outcome.failures,
+    )
+
+
+def _trial_specs(experiment: Experiment, state: Study, base: RunSpec, number: int, params: dict) -> list[RunSpec]:
+    """A trial's runs: the variant with the trial's values, on every tuning seed, tagged with study and number."""
+    model, train = studies.with_params(base.model, base.train, params)
+    tag = TrialTag(study=state.name, number=number)
+    variant = f"{state.variant}-trial{number}"
+    return [_spec(experiment, variant, model, train, seed, tag) for seed in experiment.tune.seeds]
+
+
+def _spec(experiment: Experiment, variant: str, model, train, seed: int, tag: TrialTag | None = None) -> RunSpec:
+    return RunSpec(
+        experiment=experiment.name,
+        description=experiment.description,
+        variant=variant,
+        data=experiment.data,
+        model=model,
+        train=train,
+        seed=seed,
+        device=experiment.device,
+        trial=tag,
+    )
+
+
+def _open(optuna, storage, name: str, tune, direction: str, base: RunSpec):
+    """The variant's study, made or (resuming) loaded; one made with another search space or seeds is refused."""
+    sampler = (optuna.samplers.TPESampler if tune.sampler == "tpe" else optuna.samplers.RandomSampler)(
+        seed=_seed(tune.seeds[0], base.variant_key())
+    )
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        sampler=sampler,
+        direction="maximize" if direction == "max" else "minimize",
+        load_if_exists=True,
+    )
+    made = {
+        "space": json.dumps(tune.space.model_dump(mode="json", exclude_none=True), sort_keys=True),
+        "sampler": tune.sampler,
+        "pruner": tune.pruner,
+        "startup_trials": tune.startup_trials,
+        "warmup_epochs": tune.warmup_epochs,
+        "seeds": tune.seeds,
+    }
+    if not study.user_attrs:
+        for attribute, value in made.items():
+            study.set_user_attr(attribute, value)
+    else:
+        changed = [attribute for attribute, value in made.items() if study.user_attrs.get(attribute) != value]
+        if changed:
+            raise RnnbenchError(
+                f"study {name}: made with another tune.{changed[0]}; its trials would not be one study's: rename the "
+                "experiment (--set name=...) or move its results away to tune anew"
+            )
+    return study
+
+
+def _seed(seed: int, key: str) -> int:
+    """The sampler's seed: the tuning seed and the variant, so that two variants never draw the same trials."""
+    return (seed * 2**32 + int(key, 16)) % 2**32
+
+
+def _next_trial(study, distributions: dict, trials: int) -> tuple[int, dict] | None:
+    """(number, params) of the study's next trial: one a stopped `tune` left running (trained again, under its own
+    number), else a new one while the budget lasts; None once every trial is told."""
+    running = [trial for trial in study.trials if trial.state.name == "RUNNING"]
+    if running:
+        return running[0].number, running[0].params
+    if len(study.trials) >= trials:
+        return None
+    trial = study.ask(distributions)
+    return trial.number, trial.params
+
+
+def _tell(optuna, study, number: int, specs: list[RunSpec], results: Path, key: str) -> tuple[str, float | None]:
+    """Tell the study how its trial went: failed (a run failed or diverged), pruned, or finished with the mean of its
+    runs' validation scores."""
+    paths = [rundir.finished_run(results, spec) for spec in specs]
+    records = [rundir.load_run(path) for path in paths if path is not None]
+    values = [record.scores.get(key) for record in records]
+    states = optuna.trial.TrialState
+    if len(records) < len(specs) or any(record.diverged for record in records) or None in values:
+        study.tell(number, state=states.FAIL)
+        return "failed", None
+    if any(record.metrics.get("pruned_after_epoch") for record in records):
+        study.tell(number, state=states.PRUNED)
+        return "pruned", None
+    value = statistics.fmean(values)
+    study.tell(number, value)
+    return "finished", value
+
+
+def _summarise(state: Study, study, results: Path, trial_specs: list[list[RunSpec]]) -> None:
+    """Count the study's trials by how they ended, the epochs their runs trained (a run two trials share, once),
+    and its best trial (a finished one: Optuna never takes a pruned or failed trial for the best)."""
+    for trial in study.trials:
+        ended = trial.state.name
+        state.finished += ended == "COMPLETE"
+        state.pruned += ended == "PRUNED"
+        state.failed += ended == "FAIL"
+    paths = {rundir.finished_run(results, spec) for specs in trial_specs for spec in specs} - {None}
+    state.epochs = sum(rundir.load_run(path).epochs_run for path in paths)
+    if state.finished:
+        best = study.best_trial
+        state.best_value, state.best_trial, state.best_params = best.value, best.number, best.params
