@@ -162,6 +162,9 @@ def test_tune_again_trains_nothing_and_tells_no_trial_twice(tuned):
     again = invoke("tune", experiment, "--results", folder / "results", "--jobs", "1", "--json")
     assert again.exit_code == 0, again.output
     assert ": trial " not in again.stderr and sorted((folder / "results").glob("*/*/seed-*")) == before
+    mattered = [study["importances"] for study in json.loads(again.stdout)["studies"]]  # fANOVA: shares of 1
+    assert any(mattered) and all(set(shares) <= {"hidden_size", "train.learning_rate"} for shares in mattered)
+    assert all(sum(shares.values()) == pytest.approx(1) for shares in mattered if shares)
     assert all(len(study.trials) == 4 for study in tune_study(folder / "results").values())
 
 
@@ -253,3 +256,35 @@ def test_validate_says_what_tune_will_do(write_experiment):
     said = " ".join(shown.stdout.split())
     assert "tune: 4 trials per variant (random sampler, median pruner) over hidden_size, train.learning_rate" in said
     assert json.loads(invoke("validate", write_experiment(TINY_TUNE), "--json").stdout)["tune"]["trials"] == 4
+
+
+def test_tuning_curves_by_hand():
+    from rnnbench.compare import curves
+
+    assert curves.curve([0.2, 0.6, 0.4], "random", "max") == pytest.approx([0.4, 4.4 / 9, 14.4 / 27])
+    assert curves.curve([0.2, 0.6, 0.4], "tpe", "max") == [0.2, 0.6, 0.6]  # the best so far, in trial order
+    assert curves.curve([3.0, 1.0, 2.0], "tpe", "min") == [3.0, 1.0, 1.0]
+    ahead = curves.leaders({"gru": [0.5, 0.6, 0.7], "lstm": [0.55, 0.6, 0.65]}, "max")
+    assert ahead == [(1, 1, "lstm"), (2, 3, "gru")]  # a tie (n = 2) goes to the first listed
+    assert curves.leaders({"a": [2.0, 1.0], "b": [1.5, 1.2]}, "min") == [(1, 1, "b"), (2, 2, "a")]
+    assert curves.marks(12) == [1, 2, 5, 10, 12] and curves.marks(1) == [1]
+
+
+def test_compare_tuning_draws_each_variants_curve_from_its_trials(tuned):
+    folder, _, _ = tuned
+    shown = invoke("compare", "--results", folder / "results", "--tuning")
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.stdout.split())
+    assert "tiny_tune: tuning curves" in text and "ahead: n 1" in text
+    found = json.loads(invoke("compare", "--results", folder / "results", "--tuning", "--json").stdout)["tuning"]
+    variants = found["tiny_tune"]["variants"]
+    assert set(variants) == {"gru-uni-1x8", "rnn-uni-1x8"}
+    studies = tune_study(folder / "results")
+    for name, variant in variants.items():
+        assert variant["sampler"] == "random" and len(variant["curve"]) == 4
+        told = [trial.value for trial in studies[name].trials]  # each trial's score is what its study was told
+        assert variant["scores"] == pytest.approx(told)
+        assert variant["curve"][0] == pytest.approx(sum(told) / 4) and variant["curve"][-1] <= max(told)
+    assert_clean_failure(
+        invoke("compare", "--results", folder / "results", "--tuning", "--format", "csv"), 2, "--tuning"
+    )

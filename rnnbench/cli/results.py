@@ -13,6 +13,7 @@ from rnnbench import views
 from rnnbench.cli.inputs import finished_runs, note_unfinished
 from rnnbench.cli.options import CompareFormat, Format, FormatOption, JsonOption, MetricOption, ResultsOption
 from rnnbench.cli.output import note, out, output_format, print_json, say
+from rnnbench.errors import RnnbenchError, UsageError
 from rnnbench.extras import require
 from rnnbench.terminal import print_view
 
@@ -41,6 +42,14 @@ def compare(
     trials: Annotated[
         bool, typer.Option("--trials", help="Also show the tuning trials of `rnnbench tune` (left out by default).")
     ] = False,
+    tuning: Annotated[
+        bool,
+        typer.Option(
+            "--tuning",
+            help="Also show each tuned variant's tuning curve: the best validation score to expect after n trials "
+            "(random sampler; TPE: the best so far), and which variant leads at which budget.",
+        ),
+    ] = False,
 ):
     """Aggregate finished runs per variant, with statistics over seeds.
 
@@ -57,10 +66,19 @@ def compare(
         for name, part in compare_runs.by_experiment(summary):
             if not (part["variant"] == versus).any():
                 note(f"note: --vs {versus}: experiment {name} has no such variant; it is compared with its best")
+    if tuning and shown == "csv":
+        raise UsageError("--tuning: with --format table, markdown or json")
+    curves = tuning_curves(results, experiment) if tuning else {}
     if shown == "table":
         print_table(summary)
+        for name, found in curves.items():
+            print_view(curves_table(name, found), out)
+    elif shown == "json" and tuning:
+        print_json({"summary": compare_runs.to_records(summary), "tuning": curves})
     else:
         sys.stdout.write(compare_runs.RENDERERS[shown](summary))
+        for name, found in curves.items():
+            sys.stdout.write("\n" + views.to_markdown(curves_table(name, found)) + "\n")
     for name in sorted({run.spec.experiment for run in runs}):  # what the table cannot show: runs not finished
         note_unfinished(results, name)
     if plot is not None:
@@ -200,8 +218,6 @@ def summary_of(
     found = finished_runs(results, experiment)
     runs = [run for run in found if trials or not run.tuning_trial]
     if not runs:
-        from rnnbench.errors import RnnbenchError
-
         raise RnnbenchError(f"{results}: only tuning trials are finished; show them with compare --trials")
     summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
     return summary, runs
@@ -217,3 +233,66 @@ def print_table(summary) -> None:
         table = views.Table(name, headers, compare_runs.display_rows(part), right=right, narrow_headers=True)
         print_view(table, out)
         out.print(compare_runs.legend(part), markup=False, highlight=False, style="dim")
+
+
+def tuning_curves(results: Path, experiment: str | None) -> dict[str, dict]:
+    """{experiment: its score, direction, each tuned variant's trial scores and curve, and who leads where} for the
+    experiments with tuning trials (compare.curves). Refuses where none has any."""
+    from rnnbench.compare import curves
+    from rnnbench.selection import selection_score
+
+    runs = finished_runs(results, experiment)
+    found = {}
+    for name in sorted({run.spec.experiment for run in runs if run.tuning_trial}):
+        mine = [run for run in runs if run.spec.experiment == name]
+        key, direction = selection_score(mine[0].spec.data)
+        variants = curves.trial_scores(mine, key)
+        drawn = {variant: curves.curve(v["scores"], v["sampler"], direction) for variant, v in variants.items()}
+        found[name] = {
+            "score": key,
+            "direction": direction,
+            "task": mine[0].task,
+            "variants": {variant: {**v, "curve": drawn[variant]} for variant, v in variants.items()},
+            "leaders": [list(stretch) for stretch in curves.leaders(drawn, direction)],
+        }
+    if not found:
+        raise RnnbenchError(f"{results}: no tuning trials to draw curves from; tune first (rnnbench tune)")
+    return found
+
+
+def curves_table(name: str, found: dict) -> views.Table:
+    from rnnbench.compare import curves
+
+    longest = max(len(v["curve"]) for v in found["variants"].values())
+    shown = curves.marks(longest)
+    rows = [
+        [variant, v["sampler"] or "-", str(len(v["curve"]))]
+        + [score_text(v["curve"][n - 1], found["score"], found["task"]) if n <= len(v["curve"]) else "" for n in shown]
+        for variant, v in found["variants"].items()
+    ]
+    stretches = "; ".join(
+        f"n {start}{'' if start == end else f'-{end}'}: {variant}" for start, end, variant in found["leaders"]
+    )
+    notes = [f"ahead: {stretches}"]
+    if any(v["sampler"] != "random" for v in found["variants"].values()):
+        notes.append(
+            "tpe: the best so far, in the order trials ran (one realisation); the expected best of n trials "
+            "(Dodge et al., 2019) needs independent trials: tune.sampler random"
+        )
+    return views.Table(
+        f"{name}: tuning curves, the best {found['score'].replace('_', ' ')} after n trials",
+        ["variant", "sampler", "trials", *(f"n={n}" for n in shown)],
+        rows,
+        right=set(range(2, 3 + len(shown))),
+        notes=notes,
+    )
+
+
+def score_text(value: float, key: str, dataset: str) -> str:
+    """A score as its task's tables show it. Example: (0.8123, 'validation_accuracy', 'names') -> '81.2%'."""
+    from rnnbench.tasks import TASKS
+
+    label = TASKS[dataset].METRICS.get(key)
+    if label is None:
+        return f"{value:.4g}"
+    return f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}"

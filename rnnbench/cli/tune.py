@@ -28,7 +28,7 @@ from rnnbench.cli.options import (
     parse_jobs,
 )
 from rnnbench.cli.output import err, note, out, output_format, print_json, sigterm_as_ctrl_c
-from rnnbench.cli.results import print_table, summary_of
+from rnnbench.cli.results import curves_table, print_table, score_text, summary_of, tuning_curves
 from rnnbench.errors import RnnbenchError
 from rnnbench.terminal import print_view, progress, progress_printer
 
@@ -115,6 +115,8 @@ def tune(
         )
     else:
         print_view(_studies_table(tuned, exp), out)
+        for name, found in tuning_curves(results, exp.name).items():
+            print_view(curves_table(name, found), out)
         print_table(summary)
     note(f"studies in {tuned.journal} (browse them: optuna-dashboard {tuned.journal})")
     if tuned.failures:
@@ -128,13 +130,11 @@ def _key(data) -> str:
 
 
 def _score(value: float, key: str, dataset: str) -> str:
-    """Example: (0.8123, 'validation_accuracy', 'names') -> 'validation acc 81.2%'."""
+    """Example: (0.8123, 'validation_accuracy', 'names') -> 'validation acc % 81.2%'."""
     from rnnbench.tasks import TASKS
 
     label = TASKS[dataset].METRICS.get(key)
-    if label is None:
-        return f"{key.replace('_', ' ')} {value:.4g}"
-    return f"{label.label} {value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}"
+    return f"{label.label if label else key.replace('_', ' ')} {score_text(value, key, dataset)}"
 
 
 def _studies_table(tuned, exp) -> views.Table:
@@ -149,17 +149,19 @@ def _studies_table(tuned, exp) -> views.Table:
             "-" if study.best_value is None else _score(study.best_value, tuned.score[0], exp.data.dataset),
             "-" if study.best_trial is None else str(study.best_trial),
             ", ".join(f"{name}={_value(value)}" for name, value in study.best_params.items()) or "-",
+            ", ".join(f"{name} {share:.2f}" for name, share in study.importances.items()) or "-",
         ]
         for study in tuned.studies
     ]
     return views.Table(
         f"{exp.name}: tuning ({exp.tune.sampler} sampler, {exp.tune.pruner} pruner, seeds {exp.tune.seeds})",
-        ["variant", "trials", "pruned", "failed", "epochs", "best (validation)", "trial", "setting"],
+        ["variant", "trials", "pruned", "failed", "epochs", "best (validation)", "trial", "setting", "what mattered"],
         rows,
         right={1, 2, 3, 4},
         notes=[
             f"every variant tuned at the same budget: {exp.tune.trials} trials, pruned and failed ones counted; "
-            f"rows '<variant>-tuned' below are each best setting retrained on seeds {exp.tune.evaluation_seeds}"
+            f"rows '<variant>-tuned' below are each best setting retrained on seeds {exp.tune.evaluation_seeds}",
+            "what mattered: each setting's share of the variance of the finished trials' validation scores (fANOVA)",
         ],
     )
 

@@ -1,5 +1,6 @@
 """Comparing runs: finished runs → a per-run DataFrame → one row per variant with statistics over seeds and a paired
-comparison with a reference (summary.py) → tables as the CLI draws them, Markdown, CSV and JSON (tables.py).
+comparison with a reference (summary.py) → tables as the CLI draws them, Markdown, CSV and JSON (tables.py); and
+the tuning curves of `rnnbench tune`'s trials (curves.py, imported where they are drawn).
 
 This module defines nothing: it names what the rest of rnnbench uses, and every public name the single module
 it grew from had.

@@ -112,3 +112,4 @@ class TrialTag(Strict):
     study: Text  # the study's name: the variant's name and its key, untuned
     number: Integer = Field(ge=0)  # the trial's number in its study (the best trial's, for a tuned run)
     kind: Literal["trial", "tuned"] = "trial"
+    sampler: Literal["tpe", "random"] | None = None  # how its study chose trials (what its tuning curve can say)
