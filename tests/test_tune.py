@@ -285,6 +285,8 @@ def test_compare_tuning_draws_each_variants_curve_from_its_trials(tuned):
         told = [trial.value for trial in studies[name].trials]  # each trial's score is what its study was told
         assert variant["scores"] == pytest.approx(told)
         assert variant["curve"][0] == pytest.approx(sum(told) / 4) and variant["curve"][-1] <= max(told)
+    markdown = invoke("compare", "--results", folder / "results", "--tuning", "--format", "markdown")
+    assert markdown.exit_code == 0 and "### tiny_tune: tuning curves" in markdown.stdout, markdown.output
     assert_clean_failure(
         invoke("compare", "--results", folder / "results", "--tuning", "--format", "csv"), 2, "--tuning"
     )

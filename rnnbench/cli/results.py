@@ -78,7 +78,8 @@ def compare(
     else:
         sys.stdout.write(compare_runs.RENDERERS[shown](summary))
         for name, found in curves.items():
-            sys.stdout.write("\n" + views.to_markdown(curves_table(name, found)) + "\n")
+            table = curves_table(name, found)
+            sys.stdout.write("\n" + "\n".join(views.to_markdown(table, f"### {table.title}")))
     for name in sorted({run.spec.experiment for run in runs}):  # what the table cannot show: runs not finished
         note_unfinished(results, name)
     if plot is not None:

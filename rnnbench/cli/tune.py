@@ -130,11 +130,12 @@ def _key(data) -> str:
 
 
 def _score(value: float, key: str, dataset: str) -> str:
-    """Example: (0.8123, 'validation_accuracy', 'names') -> 'validation acc % 81.2%'."""
+    """Example: (0.8123, 'validation_accuracy', 'names') -> 'validation acc 81.2%'."""
     from rnnbench.tasks import TASKS
 
     label = TASKS[dataset].METRICS.get(key)
-    return f"{label.label if label else key.replace('_', ' ')} {score_text(value, key, dataset)}"
+    words = label.label.removesuffix(" %") if label else key.replace("_", " ")
+    return f"{words} {score_text(value, key, dataset)}"
 
 
 def _studies_table(tuned, exp) -> views.Table:
