@@ -140,3 +140,34 @@ def worker_count(jobs: int | str, threads: int | None, said: bool) -> int:
         )
         jobs = cores
     return jobs
+
+
+def where_to_train(
+    jobs: int | str,
+    jobs_given: bool,
+    executor: str,
+    threads: int | None,
+    address: str | None,
+    cpus_per_run: float,
+    gpus_per_run: float,
+) -> tuple[int | None, dict]:
+    """(the threads this process computes with, run_experiment's arguments saying where runs train) for `run` and
+    `tune`: --jobs as worker processes here (auto: one per free thread, worker_count), or one Ray task per run
+    (Ray required before any data is read). `jobs`: parse_jobs's; torch's threads are set later (use_threads),
+    once the data is read."""
+    from rnnbench.environment import thread_count
+
+    threads = thread_count(threads)  # the free cores unless asked otherwise (None: $OMP_NUM_THREADS says), read once
+    workers = worker_count(jobs, threads, said=jobs_given) if executor == "local" else 1
+    if executor == "ray":
+        from rnnbench.executors import require_ray
+
+        require_ray()  # before any data is read
+    return threads, {
+        "jobs": workers,
+        "fit_jobs": jobs == "auto",
+        "executor": executor,
+        "address": address,
+        "cpus_per_run": cpus_per_run,
+        "gpus_per_run": gpus_per_run,
+    }

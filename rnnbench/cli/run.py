@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rnnbench.cli.inputs import note_abandoned, source, worker_count
+from rnnbench.cli.inputs import note_abandoned, source, where_to_train
 from rnnbench.cli.options import (
     AddressOption,
     CpusPerRunOption,
@@ -100,16 +100,10 @@ def run(
     if experiment is None:
         raise UsageError("give an experiment file (rnnbench run EXPERIMENT.yaml), or --repeat RUN_DIR")
     from rnnbench import config
-    from rnnbench.environment import thread_count
 
     exp = config.load(experiment, set_ or [])
-    threads = thread_count(threads)  # the free cores unless asked otherwise (None: $OMP_NUM_THREADS says), read once
-    workers = worker_count(jobs, threads, said=jobs_given) if executor == "local" else 1
-    if executor == "ray":
-        from rnnbench.executors import require_ray
-
-        require_ray()  # before any data is read
-    if workers > 1 and len(exp.run_specs()) > 1:
+    threads, where = where_to_train(jobs, jobs_given, executor, threads, address, cpus_per_run, gpus_per_run)
+    if where["jobs"] > 1 and len(exp.run_specs()) > 1:
         from rnnbench.executors import warm_up
 
         warm_up()  # the workers' fork server imports torch while this process reads the data and does the same
@@ -128,12 +122,7 @@ def run(
             results,
             on_event=progress_printer(bars, counts),
             keep_checkpoint=keep_checkpoint,
-            jobs=workers,
-            fit_jobs=jobs == "auto",
-            executor=executor,
-            address=address,
-            cpus_per_run=cpus_per_run,
-            gpus_per_run=gpus_per_run,
+            **where,
         )
     finished = outcome.paths
     if finished:

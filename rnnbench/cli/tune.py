@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rnnbench import views
-from rnnbench.cli.inputs import source, worker_count
+from rnnbench.cli.inputs import source, where_to_train
 from rnnbench.cli.options import (
     AddressOption,
     CpusPerRunOption,
@@ -62,18 +62,12 @@ def tune(
     jobs = parse_jobs(jobs or "auto")
     check_placement(jobs if jobs_given else None, executor, threads, address, cpus_per_run, gpus_per_run)
     from rnnbench import config, studies
-    from rnnbench.environment import thread_count
 
     exp = config.load(experiment, set_ or [])
     if exp.tune is None:
         raise RnnbenchError(f"{experiment}: no tune: section; add one to say what to tune (see the docs: Tuning)")
     studies.optuna()  # one line if the extra is missing, before any data is read
-    threads = thread_count(threads)
-    workers = worker_count(jobs, threads, said=jobs_given) if executor == "local" else 1
-    if executor == "ray":
-        from rnnbench.executors import require_ray
-
-        require_ray()
+    threads, where = where_to_train(jobs, jobs_given, executor, threads, address, cpus_per_run, gpus_per_run)
     found = source(exp.data, data_dir)
     from rnnbench.environment import use_threads
     from rnnbench.tune import tune_experiment
@@ -93,12 +87,7 @@ def tune(
             results,
             on_event=progress_printer(bars, Counter()),
             on_told=told,
-            jobs=workers,
-            fit_jobs=jobs == "auto",
-            executor=executor,
-            address=address,
-            cpus_per_run=cpus_per_run,
-            gpus_per_run=gpus_per_run,
+            **where,
         )
     summary, _ = summary_of(results, experiment=exp.name)
     if shown == "json":
