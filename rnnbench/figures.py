@@ -1,5 +1,5 @@
-"""Figures as matplotlib `Figure` objects, built from plain numbers: learning curves, the confusion matrix,
-accuracy per sequence length, a forecast over its series, and one look (colour, marker, line) per variant.
+"""Figures as matplotlib `Figure` objects, built from plain numbers: learning curves, tuning curves, the confusion
+matrix, accuracy per sequence length, a forecast over its series, and one look (colour, marker, line) per variant.
 
 Pure builders: they read no run directory and write no file (plots.py does both, and tasks pass what they read).
 Headless by construction: pyplot (and with it any window or GUI backend) is never imported.
@@ -94,6 +94,49 @@ def learning_curves(
         what += "; thin lines: seeds that trained on after the first stopped"
     figure.suptitle(what)
     legend_beside(figure, accuracy_axes if accuracy_axes.lines else loss_axes)
+    return figure
+
+
+def tuning_curves(
+    variants: dict[str, dict], styles: dict[str, dict], title: str, label: str, scale: float = 100
+) -> Figure:
+    """Each tuned variant's tuning curve (variants: {variant: {"sampler", "scores", "curve"}}, as
+    compare.curves.experiment_curves gives them; values shown times `scale`) against the number of trials n, with
+    each trial's own score as a faint dot at its trial number (the axis fits the curves: trials far worse than every
+    curve fall off it). The subtitle says what a curve is: the expected best
+    of n trials (random sampler; Dodge et al., 2019) or the best so far in the order trials ran (TPE)."""
+    figure = Figure(figsize=(10, 5.2), layout="constrained")
+    axes = figure.subplots()
+    for variant, found in variants.items():
+        style = styles[variant]
+        trials = np.arange(1, len(found["curve"]) + 1)
+        axes.plot(
+            trials,
+            np.asarray(found["curve"]) * scale,
+            color=style["color"],
+            linestyle=style["linestyle"],
+            marker=style["marker"],
+            markersize=4,
+            markevery=max(1, len(trials) // 10),
+            drawstyle="steps-post" if found["sampler"] != "random" else "default",
+            label=f"{variant} ({found['sampler'] or '-'})",
+        )
+        axes.scatter(trials, np.asarray(found["scores"]) * scale, color=style["color"], s=9, alpha=0.35)
+    drawn = [value * scale for found in variants.values() for value in found["curve"]]
+    low, high = min(drawn), max(drawn)
+    pad = max(high - low, abs(high) * 0.01, 1e-9) * 0.15
+    axes.set_ylim(low - pad, high + pad)  # the curves fill the plot; trials far worse than any curve fall off it
+    samplers = {found["sampler"] for found in variants.values()}
+    what = "expected best of n trials (Dodge et al., 2019)" if samplers == {"random"} else "best so far after n trials"
+    if samplers - {"random"}:
+        what += "; TPE: one realisation, in the order trials ran"
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set(xlabel="trials n", ylabel=label, title=f"{title}: tuning curves, {what}")
+    axes.grid(True, alpha=0.3)
+    axes.scatter(
+        [], [], color="grey", s=9, alpha=0.35, label="dots: each trial's own score\n(the worst fall off the plot)"
+    )
+    legend_beside(figure, axes)
     return figure
 
 

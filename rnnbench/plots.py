@@ -1,7 +1,7 @@
 """Plots of finished runs, written as PNG files: learning curves and accuracy against parameters for every
-experiment, then each task's own figures (the confusion matrix, accuracy per length, a forecast), which the task
-draws through figures.py from what it reads with the loaders passed to it. accuracy_vs_parameters stays here,
-not in figures.py, because it reads compare's summary table and labels.
+experiment, the tuning curves of a tuned one, then each task's own figures (the confusion matrix, accuracy per
+length, a forecast), which the task draws through figures.py from what it reads with the loaders passed to it.
+accuracy_vs_parameters stays here, not in figures.py, because it reads compare's summary table and labels.
 
 Headless by construction: figures are matplotlib `Figure` objects saved through the Agg renderer; pyplot (and
 with it any window or GUI backend) is never imported. Each variant keeps one colour and marker in every plot.
@@ -15,20 +15,21 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rnnbench import compare, rundir
-from rnnbench.compare import METRICS
+from rnnbench.compare import METRICS, curves
 from rnnbench.errors import RnnbenchError
-from rnnbench.figures import file_name, learning_curves, legend_beside, variant_styles
+from rnnbench.figures import file_name, learning_curves, legend_beside, tuning_curves, variant_styles
 from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
 
 DPI = 110
 
 
-def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> list[Path]:
+def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path, trials: list[RunRecord] = ()) -> list[Path]:
     """Every plot for every experiment in `summary`, as PNG files in `folder`; returns their paths.
 
     names: learning curves, accuracy against parameters, the confusion matrix of the best variant (summed over
-    its seeds); reversal: learning curves, accuracy against parameters, exact accuracy per length.
+    its seeds); reversal: learning curves, accuracy against parameters, exact accuracy per length. An experiment
+    with tuning trials among `trials` (`rnnbench tune`'s) also gets its tuning curves.
     """
     folder = Path(folder)
     try:
@@ -45,6 +46,17 @@ def write_plots(summary: pd.DataFrame, runs: list[RunRecord], folder: Path) -> l
         variants = dict(zip(part["variant_key"], part["variant"]))
         styles = variant_styles(list(part["variant"]))
         stem = str(folder / file_name(experiment))
+        tuned = curves.experiment_curves([run for run in trials if run.spec.experiment == experiment])
+        if tuned is not None:  # its own looks: a few curves, told apart by the strongest colours
+            metric = task.METRICS.get(tuned["score"])
+            figure = tuning_curves(
+                tuned["variants"],
+                variant_styles(list(tuned["variants"])),
+                title=experiment,
+                label=metric.label if metric else tuned["score"].replace("_", " "),
+                scale=metric.scale if metric else 1,
+            )
+            paths.append(save(figure, f"{stem}-tuning-curves.png"))
         histories = {
             variants[key]: [rundir.load_history(run.path) for run in found]
             for key, found in runs_of.items()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnbench import compare, plots, rundir, yamlfile
+from rnnbench import compare, plots, rundir, views, yamlfile
+from rnnbench.compare import curves
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import ModelSpec
 from rnnbench.rundir import RunRecord
@@ -25,12 +26,21 @@ from rnnbench.version import version
 
 
 def write_report(runs: list[RunRecord], folder: Path) -> Path:
-    """Write report.md, experiment.yaml and the plots of one experiment's runs into `folder`; return report.md."""
+    """Write report.md, experiment.yaml and the plots of one experiment's runs into `folder`; return report.md.
+    Tuning trials among `runs` (`rnnbench tune`'s) give the report its tuning curves and stay out of the rest.
+    Raises RnnbenchError where only tuning trials are finished, or the folder cannot be written."""
     folder = Path(folder)
+    trials = [run for run in runs if run.tuning_trial]
+    runs = [run for run in runs if not run.tuning_trial]
+    if not runs:
+        raise RnnbenchError(
+            f"{trials[0].spec.experiment}: only tuning trials are finished; let `rnnbench tune` finish the "
+            "evaluation runs, or see the trials with rnnbench compare --trials --tuning"
+        )
     summary = compare.summarize(compare.runs_frame(runs))
-    images = plots.write_plots(summary, runs, folder)  # creates the folder, or says why it cannot
+    images = plots.write_plots(summary, runs, folder, trials)  # creates the folder, or says why it cannot
     experiment_file = resolved_experiment(runs)
-    text = render(runs, summary, [image.name for image in images], experiment_file)
+    text = render(runs, summary, [image.name for image in images], experiment_file, trials)
     try:
         if experiment_file is not None:
             rundir.write_text_atomic(folder / "experiment.yaml", yamlfile.dump(experiment_file))
@@ -84,8 +94,14 @@ def resolved_experiment(runs: list[RunRecord]) -> dict | None:
     }
 
 
-def render(runs: list[RunRecord], summary: pd.DataFrame, images: list[str], experiment_file: dict | None) -> str:
-    """The report's Markdown text."""
+def render(
+    runs: list[RunRecord],
+    summary: pd.DataFrame,
+    images: list[str],
+    experiment_file: dict | None,
+    trials: list[RunRecord] = (),
+) -> str:
+    """The report's Markdown text; `trials`, the tuning trials of a tuned experiment, give it a Tuning section."""
     first = runs[0].config
     name, task = first["experiment"], runs[0].task
     seeds = sorted({run.config["seed"] for run in runs})
@@ -103,6 +119,7 @@ def render(runs: list[RunRecord], summary: pd.DataFrame, images: list[str], expe
     lines += _environment(runs)
     lines += TASKS[task].report_data(runs, rundir.load_data_report)
     lines += _results(summary)
+    lines += _tuning(trials)
     diverged = [run for run in runs if run.diverged is not None]
     if diverged:
         lines += [
@@ -153,6 +170,34 @@ def _how_to_repeat(experiment_file: dict | None, runs: list[RunRecord]) -> list[
         yamlfile.dump(experiment_file).rstrip(),
         "```",
         "",
+    ]
+
+
+def _tuning(trials: list[RunRecord]) -> list[str]:
+    """The tuning curves of a tuned experiment, what each variant's trials spent and where the studies are."""
+    found = curves.experiment_curves(trials)
+    if found is None:
+        return []
+    name = trials[0].spec.experiment
+    numbers = {(run.spec.trial.study, run.spec.trial.number) for run in trials}
+    pruned = {(run.spec.trial.study, run.spec.trial.number) for run in trials if run.metrics.get("pruned_after_epoch")}
+    spent = [
+        f"{study.rsplit('-', 1)[0]} {compare.count(sum(s == study for s, _ in numbers), 'trial')} "
+        f"({sum(s == study for s, _ in pruned)} pruned)"
+        for study in sorted({study for study, _ in numbers})
+    ]
+    epochs = sum(run.epochs_run for run in trials)
+    table = curves.table(name, found)
+    return [
+        "## Tuning",
+        "",
+        f"`rnnbench tune` gave every variant the same budget: {', '.join(spent)}; "
+        f"{compare.count(len(trials), 'run')} and {epochs:,} epochs in all, each trial judged by its "
+        f"{found['score'].replace('_', ' ')}. The rows `<variant>-tuned` above are each best setting retrained on "
+        "the evaluation seeds. The studies are in `studies.journal` beside the runs (optuna-dashboard opens it); "
+        "the same `rnnbench tune` command again trains nothing and prints what mattered per variant.",
+        "",
+        *views.to_markdown(table, f"### {table.title}"),
     ]
 
 

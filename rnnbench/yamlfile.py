@@ -335,11 +335,14 @@ def dump(value) -> str:
     return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
-def scalar(value) -> str:
-    """One value as a YAML file writes it, for tables and messages. Examples: None -> 'null', True -> 'true',
-    0.001 -> '0.001', 'word' -> 'word'."""
+def scalar(value, digits: int | None = None) -> str:
+    """One value as a YAML file writes it, for tables and messages; a float to `digits` significant digits where
+    given. Examples: None -> 'null', True -> 'true', 0.001 -> '0.001', 'word' -> 'word'; (0.001893185, 3) ->
+    '0.00189'."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if digits is not None and isinstance(value, float):
+        return f"{value:.{digits}g}"
     return str(value)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 from conftest import REPO, SINE
 from test_cli import assert_clean_failure, invoke
@@ -290,3 +291,42 @@ def test_compare_tuning_draws_each_variants_curve_from_its_trials(tuned):
     assert_clean_failure(
         invoke("compare", "--results", folder / "results", "--tuning", "--format", "csv"), 2, "--tuning"
     )
+
+
+def test_report_of_a_tuned_experiment_draws_its_curves_and_keeps_the_trials_out_of_the_comparison(tuned, tmp_path):
+    folder, _, _ = tuned
+    shown = invoke("report", "tiny_tune", "--results", folder / "results", "--out", tmp_path / "report")
+    assert shown.exit_code == 0, shown.output
+    text = (tmp_path / "report" / "report.md").read_text()
+    tuning = text[text.index("## Tuning") : text.index("## Plots")]
+    assert (
+        "### tiny_tune: tuning curves" in tuning
+        and "gru-uni-1x8 4 trials (0 pruned)" in tuning
+        and "8 runs" in tuning
+        and "ahead: n 1" in tuning
+    )
+    assert "-trial" not in text[: text.index("## Tuning")]  # the comparison: evaluation runs only
+    assert (tmp_path / "report" / "tiny_tune-tuning-curves.png").stat().st_size > 10_000
+    assert "![tiny_tune-tuning-curves](tiny_tune-tuning-curves.png)" in text
+    rows = json.loads(invoke("compare", "--results", folder / "results", "--format", "json").stdout)
+    tuned_rates = [row["settings"] for row in rows if row["variant"].endswith("-tuned")]
+    for setting in tuned_rates:  # the tuned learning rate, to 3 significant digits
+        rate = setting.split("learning_rate ")[1].split(",")[0]
+        assert len(rate.lstrip("0.").replace(".", "")) <= 3, setting
+
+
+def test_the_settings_column_says_what_each_tuned_variant_chose_and_no_more():
+    from rnnbench.compare import summary as summaries
+
+    own = {"model.dropout": 0.1, "model.architecture": "tagger", "train.learning_rate": 0.003}
+    rows = {
+        "gru": own,
+        "gru-tuned": {**own, "model.dropout": 0.3193411, "train.learning_rate": 0.001893185850545726},
+        "gru-encdec": {**own, "model.architecture": "encoder_decoder"},  # a grid's field: the name says it
+    }
+    frame = pd.DataFrame({"experiment": "e", "variant": list(rows), "cell": "gru", "settings": list(rows.values())})
+    assert summaries._settings(frame) == [
+        "dropout 0.1, learning_rate 0.003",
+        "dropout 0.319, learning_rate 0.00189",
+        "dropout 0.1, learning_rate 0.003",
+    ]

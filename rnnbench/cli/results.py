@@ -57,35 +57,38 @@ def compare(
     --vs VARIANT) by a paired t-test over the seeds they share, Holm-adjusted, and marked when the seeds cannot
     tell the difference from noise."""
     from rnnbench import compare as compare_runs
+    from rnnbench.compare import curves
 
     shown = output_format(format_, as_json)
     if plot is not None:
         require("plot", "--plot")  # before any work
-    summary, runs = summary_of(results, experiment=experiment, sort=sort, metric=metric, versus=versus, trials=trials)
+    summary, runs, tuning_trials = summary_of(
+        results, experiment=experiment, sort=sort, metric=metric, versus=versus, trials=trials
+    )
     if versus is not None:
         for name, part in compare_runs.by_experiment(summary):
             if not (part["variant"] == versus).any():
                 note(f"note: --vs {versus}: experiment {name} has no such variant; it is compared with its best")
     if tuning and shown == "csv":
         raise UsageError("--tuning: with --format table, markdown or json")
-    curves = tuning_curves(results, experiment) if tuning else {}
+    tuned = tuning_curves(results, experiment) if tuning else {}
     if shown == "table":
         print_table(summary)
-        for name, found in curves.items():
-            print_view(curves_table(name, found), out)
+        for name, found in tuned.items():
+            print_view(curves.table(name, found), out)
     elif shown == "json" and tuning:
-        print_json({"summary": compare_runs.to_records(summary), "tuning": curves})
+        print_json({"summary": compare_runs.to_records(summary), "tuning": tuned})
     else:
         sys.stdout.write(compare_runs.RENDERERS[shown](summary))
-        for name, found in curves.items():
-            table = curves_table(name, found)
+        for name, found in tuned.items():
+            table = curves.table(name, found)
             sys.stdout.write("\n" + "\n".join(views.to_markdown(table, f"### {table.title}")))
     for name in sorted({run.spec.experiment for run in runs}):  # what the table cannot show: runs not finished
         note_unfinished(results, name)
     if plot is not None:
         from rnnbench.plots import write_plots
 
-        for path in write_plots(summary, runs, plot):
+        for path in write_plots(summary, runs, plot, tuning_trials):
             note(f"plot: {path}")
 
 
@@ -212,8 +215,8 @@ def summary_of(
     versus: str | None = None,
     trials: bool = False,
 ):
-    """(one row per variant with statistics over seeds, the finished runs it was made of) for `results`; the tuning
-    trials of `rnnbench tune` only with `trials`."""
+    """(one row per variant with statistics over seeds, the finished runs it was made of, the tuning trials of
+    `rnnbench tune` among the runs found) for `results`; the trials are rows of the summary only with `trials`."""
     from rnnbench import compare as compare_runs
 
     found = finished_runs(results, experiment)
@@ -221,7 +224,7 @@ def summary_of(
     if not runs:
         raise RnnbenchError(f"{results}: only tuning trials are finished; show them with compare --trials")
     summary = compare_runs.summarize(compare_runs.runs_frame(runs), sort=sort, metric=metric, reference=versus)
-    return summary, runs
+    return summary, runs, [run for run in found if run.tuning_trial]
 
 
 def print_table(summary) -> None:
@@ -237,63 +240,14 @@ def print_table(summary) -> None:
 
 
 def tuning_curves(results: Path, experiment: str | None) -> dict[str, dict]:
-    """{experiment: its score, direction, each tuned variant's trial scores and curve, and who leads where} for the
-    experiments with tuning trials (compare.curves). Refuses where none has any."""
+    """{experiment: its tuning curves (compare.curves.experiment_curves)} for the experiments under `results`
+    with tuning trials. Refuses where none has any."""
     from rnnbench.compare import curves
-    from rnnbench.selection import selection_score
 
     runs = finished_runs(results, experiment)
     found = {}
     for name in sorted({run.spec.experiment for run in runs if run.tuning_trial}):
-        mine = [run for run in runs if run.spec.experiment == name]
-        key, direction = selection_score(mine[0].spec.data)
-        variants = curves.trial_scores(mine, key)
-        drawn = {variant: curves.curve(v["scores"], v["sampler"], direction) for variant, v in variants.items()}
-        found[name] = {
-            "score": key,
-            "direction": direction,
-            "task": mine[0].task,
-            "variants": {variant: {**v, "curve": drawn[variant]} for variant, v in variants.items()},
-            "leaders": [list(stretch) for stretch in curves.leaders(drawn, direction)],
-        }
+        found[name] = curves.experiment_curves([run for run in runs if run.spec.experiment == name])
     if not found:
         raise RnnbenchError(f"{results}: no tuning trials to draw curves from; tune first (rnnbench tune)")
     return found
-
-
-def curves_table(name: str, found: dict) -> views.Table:
-    from rnnbench.compare import curves
-
-    longest = max(len(v["curve"]) for v in found["variants"].values())
-    shown = curves.marks(longest)
-    rows = [
-        [variant, v["sampler"] or "-", str(len(v["curve"]))]
-        + [score_text(v["curve"][n - 1], found["score"], found["task"]) if n <= len(v["curve"]) else "" for n in shown]
-        for variant, v in found["variants"].items()
-    ]
-    stretches = "; ".join(
-        f"n {start}{'' if start == end else f'-{end}'}: {variant}" for start, end, variant in found["leaders"]
-    )
-    notes = [f"ahead: {stretches}"]
-    if any(v["sampler"] != "random" for v in found["variants"].values()):
-        notes.append(
-            "tpe: the best so far, in the order trials ran (one realisation); the expected best of n trials "
-            "(Dodge et al., 2019) needs independent trials: tune.sampler random"
-        )
-    return views.Table(
-        f"{name}: tuning curves, the best {found['score'].replace('_', ' ')} after n trials",
-        ["variant", "sampler", "trials", *(f"n={n}" for n in shown)],
-        rows,
-        right=set(range(2, 3 + len(shown))),
-        notes=notes,
-    )
-
-
-def score_text(value: float, key: str, dataset: str) -> str:
-    """A score as its task's tables show it. Example: (0.8123, 'validation_accuracy', 'names') -> '81.2%'."""
-    from rnnbench.tasks import TASKS
-
-    label = TASKS[dataset].METRICS.get(key)
-    if label is None:
-        return f"{value:.4g}"
-    return f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}"

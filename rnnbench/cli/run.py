@@ -126,7 +126,7 @@ def run(
         )
     finished = outcome.paths
     if finished:
-        summary, runs = summary_of(results, experiment=exp.name)
+        summary, runs, _ = summary_of(results, experiment=exp.name)
         paths = rundir.write_summary(results, exp.name, compare_runs.to_csv(summary), compare_runs.to_markdown(summary))
         if shown == "table":
             print_table(summary)

@@ -28,7 +28,7 @@ from rnnbench.cli.options import (
     parse_jobs,
 )
 from rnnbench.cli.output import err, note, out, output_format, print_json, sigterm_as_ctrl_c
-from rnnbench.cli.results import curves_table, print_table, score_text, summary_of, tuning_curves
+from rnnbench.cli.results import print_table, summary_of, tuning_curves
 from rnnbench.errors import RnnbenchError
 from rnnbench.terminal import print_view, progress, progress_printer
 
@@ -89,7 +89,7 @@ def tune(
             on_told=told,
             **where,
         )
-    summary, _ = summary_of(results, experiment=exp.name)
+    summary, *_ = summary_of(results, experiment=exp.name)
     if shown == "json":
         from rnnbench import compare as compare_runs
 
@@ -103,9 +103,11 @@ def tune(
             }
         )
     else:
+        from rnnbench.compare import curves
+
         print_view(_studies_table(tuned, exp), out)
         for name, found in tuning_curves(results, exp.name).items():
-            print_view(curves_table(name, found), out)
+            print_view(curves.table(name, found), out)
         print_table(summary)
     note(f"studies in {tuned.journal} (browse them: optuna-dashboard {tuned.journal})")
     if tuned.failures:
@@ -120,11 +122,12 @@ def _key(data) -> str:
 
 def _score(value: float, key: str, dataset: str) -> str:
     """Example: (0.8123, 'validation_accuracy', 'names') -> 'validation acc 81.2%'."""
+    from rnnbench.compare import curves
     from rnnbench.tasks import TASKS
 
     label = TASKS[dataset].METRICS.get(key)
     words = label.label.removesuffix(" %") if label else key.replace("_", " ")
-    return f"{words} {score_text(value, key, dataset)}"
+    return f"{words} {curves.score_text(value, key, dataset)}"
 
 
 def _studies_table(tuned, exp) -> views.Table:
@@ -157,4 +160,6 @@ def _studies_table(tuned, exp) -> views.Table:
 
 
 def _value(value) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    from rnnbench import yamlfile
+
+    return yamlfile.scalar(value, digits=3)

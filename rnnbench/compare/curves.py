@@ -17,7 +17,9 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from rnnbench import stats
+from rnnbench import stats, views
+from rnnbench.selection import selection_score
+from rnnbench.tasks import TASKS
 
 MARKS = (1, 2, 5, 10, 20, 50, 100)  # the trial counts a table shows, with the last
 
@@ -70,3 +72,58 @@ def leaders(curves: dict[str, list[float]], direction: str) -> list[tuple[int, i
 def marks(count: int) -> list[int]:
     """The trial counts a table shows for curves of `count` trials. Example: 12 -> [1, 2, 5, 10, 12]."""
     return [n for n in MARKS if n < count] + [count]
+
+
+def experiment_curves(records: list) -> dict | None:
+    """One experiment's tuning curves from its finished runs (RunRecords): {"score": the validation score trials
+    were told, "direction": "max" | "min", "task", "variants": {variant: {"sampler", "scores", "curve"}},
+    "leaders": [[from n, to n, variant], ...]}; None where it has no tuning trials."""
+    trials = [record for record in records if record.tuning_trial]
+    if not trials:
+        return None
+    key, direction = selection_score(trials[0].spec.data)
+    variants = trial_scores(trials, key)
+    drawn = {variant: curve(v["scores"], v["sampler"], direction) for variant, v in variants.items()}
+    return {
+        "score": key,
+        "direction": direction,
+        "task": trials[0].task,
+        "variants": {variant: {**v, "curve": drawn[variant]} for variant, v in variants.items()},
+        "leaders": [list(stretch) for stretch in leaders(drawn, direction)],
+    }
+
+
+def table(name: str, found: dict) -> views.Table:
+    """An experiment's curves (experiment_curves) at the trial counts `marks` picks, with who leads where and, for
+    TPE, what its curve is."""
+    longest = max(len(v["curve"]) for v in found["variants"].values())
+    shown = marks(longest)
+    rows = [
+        [variant, v["sampler"] or "-", str(len(v["curve"]))]
+        + [score_text(v["curve"][n - 1], found["score"], found["task"]) if n <= len(v["curve"]) else "" for n in shown]
+        for variant, v in found["variants"].items()
+    ]
+    stretches = "; ".join(
+        f"n {start}{'' if start == end else f'-{end}'}: {variant}" for start, end, variant in found["leaders"]
+    )
+    notes = [f"ahead: {stretches}"]
+    if any(v["sampler"] != "random" for v in found["variants"].values()):
+        notes.append(
+            "tpe: the best so far, in the order trials ran (one realisation); the expected best of n trials "
+            "(Dodge et al., 2019) needs independent trials: tune.sampler random"
+        )
+    return views.Table(
+        f"{name}: tuning curves, the best {found['score'].replace('_', ' ')} after n trials",
+        ["variant", "sampler", "trials", *(f"n={n}" for n in shown)],
+        rows,
+        right=set(range(2, 3 + len(shown))),
+        notes=notes,
+    )
+
+
+def score_text(value: float, key: str, task: str) -> str:
+    """A score as its task's tables show it. Example: (0.8123, 'validation_accuracy', 'names') -> '81.2%'."""
+    label = TASKS[task].METRICS.get(key)
+    if label is None:
+        return f"{value:.4g}"
+    return f"{value * label.scale:.{label.digits}f}{'%' if label.scale == 100 else ''}"

@@ -65,6 +65,7 @@ IDENTITY = (
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
 # the run `predict --experiment` answers from: its seed and why it was chosen, on its variant's row (null elsewhere)
 PREDICTS = ("predict_seed", "predict_reason")
+SHOWN = ("cell", "bidirectional", "num_layers", "hidden_size", "param_budget")  # model fields with columns of their own
 SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON + PREDICTS
 
 
@@ -89,8 +90,10 @@ def runs_frame(runs: list[RunRecord]) -> pd.DataFrame:
                 "hidden_size": run.hidden_size,  # a budget's solved size
                 "param_budget": model.param_budget,
                 "params": run.parameters,
-                # the training settings and the data fields a variant can set, for the `settings` column of a sweep
+                # the model fields no other column shows, the training settings and the data fields a variant can
+                # set, for the `settings` column of a sweep or a tuned experiment
                 "settings": {
+                    **{f"model.{key}": value for key, value in run.config["model"].items() if key not in SHOWN},
                     **{f"train.{key}": value for key, value in run.config["train"].items()},
                     **{f"data.{key}": run.config["data"].get(key) for key in TASKS[run.task].INPUT_FIELDS},
                 },
@@ -203,15 +206,28 @@ def summarize(
 
 
 def _settings(summary: pd.DataFrame) -> list[str]:
-    """Each row's training and data settings that differ between the rows of its experiment (a sweep), as YAML
-    writes them. Example: 'learning_rate 0.001, tokenizer word'; '' where nothing varies."""
+    """Each row's training and data settings that differ between the rows of its experiment (a sweep), and the
+    model fields a tuned variant ('<variant>-tuned', of `rnnbench tune`) chose otherwise than its own variant, as
+    YAML writes them, a float to 3 significant digits (a tuned learning rate is 0.00189, not 0.001893185850545726).
+    The cell, direction and size have columns of their own. Example: 'learning_rate 0.001, tokenizer word';
+    'dropout 0.319, batch_size 128, learning_rate 0.00269'; '' where nothing varies."""
     reads = ~summary["cell"].map(reads_nothing)  # a naive forecast reads none
     varying = {}
     for experiment, part in summary[reads].groupby("experiment", sort=False):
+        of = dict(zip(part["variant"], part["settings"]))
+        pairs = [(of[name], of[name.removesuffix("-tuned")]) for name in of if name.removesuffix("-tuned") in of]
         keys = sorted({key for settings in part["settings"] for key in settings})
-        varying[experiment] = [key for key in keys if len({json.dumps(s.get(key)) for s in part["settings"]}) > 1]
+        varying[experiment] = [
+            key
+            for key in keys
+            if (key.startswith("model.") and any(tuned.get(key) != own.get(key) for tuned, own in pairs))
+            or (not key.startswith("model.") and len({json.dumps(s.get(key)) for s in part["settings"]}) > 1)
+        ]
     return [
-        ", ".join(f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key))}" for key in varying.get(experiment, []))
+        ", ".join(
+            f"{key.split('.', 1)[1]} {yamlfile.scalar(settings.get(key), digits=3)}"
+            for key in varying.get(experiment, [])
+        )
         if read
         else ""
         for experiment, settings, read in zip(summary["experiment"], summary["settings"], reads)
