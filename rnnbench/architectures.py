@@ -48,7 +48,7 @@ def model_arguments(
             "num_layers": spec.num_layers,
             "dropout": spec.dropout,
             "softmax_output": spec.softmax_output,
-            "init": spec.init,
+            **initial_weights(spec),
         }
     return "RecurrentClassifier", {
         "vocab_size": vocab_size,
@@ -67,7 +67,7 @@ def model_arguments(
         "max_length": spec.max_length,
         "softmax_output": spec.softmax_output,
         "carry_state": spec.carry_state,
-        "init": spec.init,
+        **initial_weights(spec),
         **({"regression": True} if regression else {}),  # absent otherwise: model.json stays as before
     }
 
@@ -93,7 +93,7 @@ def sequence_arguments(
         "impl": spec.impl,
         "bias": spec.bias,
         "activation": spec.activation,
-        "init": spec.init,
+        **initial_weights(spec),
     }
     if kind in ("tagger", "repeat_decoder"):
         steps = {"regression": spec.regression, "length": length if spec.regression else None}
@@ -104,6 +104,16 @@ def sequence_arguments(
         "sentinels": spec.sentinels,
         "readout": spec.readout,
         "shared_embedding": one_vocabulary,
+    }
+
+
+def initial_weights(spec) -> dict:
+    """The constructor arguments that say how the weights start (initialisation.py); forget_bias and chrono only
+    where set, so that model.json stays as before for every other model."""
+    return {
+        "init": spec.init,
+        **({"forget_bias": spec.forget_bias} if spec.forget_bias is not None else {}),
+        **({"chrono": spec.chrono} if spec.chrono is not None else {}),
     }
 
 
@@ -136,7 +146,7 @@ def forecaster_arguments(spec, baselines: tuple[str, ...], features: int, horizo
         "impl": spec.impl,
         "bias": spec.bias,
         "activation": spec.activation,
-        "init": spec.init,
+        **initial_weights(spec),
         "strategy": spec.forecast,
     }
     return "RecurrentForecaster", arguments

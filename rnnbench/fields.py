@@ -136,7 +136,12 @@ class ModelSpec(Strict):
     dropout: Dropout = 0.0
     bias: Literal["double", "single"] = "double"  # single: one bias vector per gate, as Keras (scratch only)
     activation: Literal["tanh", "relu"] = "tanh"  # rnn: g; gru/lstm: candidate and lstm output (relu: scratch only)
-    init: Literal["torch", "keras"] = "torch"  # keras: glorot / orthogonal weights, zero biases, forget-gate bias 1
+    # how the weights start (initialisation.py): keras: glorot / orthogonal weights, zero biases, forget-gate bias 1;
+    # orthogonal: each gate's recurrent block orthogonal; identity: rnn only, W_hh = I and zero biases (IRNN)
+    init: Literal["torch", "keras", "orthogonal", "identity"] = "torch"
+    forget_bias: Annotated[Number, Field(ge=-20, le=20)] | None = None  # lstm: the forget gate's starting bias
+    chrono: Annotated[Integer, Field(ge=3, le=10**6)] | None = None  # lstm: chrono gate biases for dependencies
+    # up to this many steps (Tallec & Ollivier 2018)
     architecture: Architecture | None = None  # None: the task's default
     attention: Attention = "none"  # encoder_decoder only
     sentinels: Flag = False  # encoder_decoder: the encoder reads BOS x_1 … x_L EOS (location attention starts there)
@@ -193,6 +198,15 @@ def model_problems(model: ModelSpec) -> list[str]:
     ]
     if model.impl == "torch" and needs_scratch:
         problems.append(f"{', '.join(needs_scratch)}: only impl: scratch has this (torch's fused kernels do not)")
+    for field in ("forget_bias", "chrono"):
+        if getattr(model, field) is not None and model.cell != "lstm":
+            problems.append(f"{field} is for the lstm cell's gates (cell {model.cell} has no forget gate)")
+    if model.forget_bias is not None and model.chrono is not None:
+        problems.append("forget_bias and chrono both set the forget gate's bias: choose one")
+    if model.init == "identity" and model.cell not in ("rnn", "linear_rnn"):
+        problems.append(f"init identity is for the rnn cell (IRNN; cell {model.cell} has gates)")
+    if model.init in ("orthogonal", "identity") and model.cell == "linear":
+        problems.append(f"init {model.init} sets recurrent weights: cell linear has none")
     if model.cell == "linear" and model.num_layers == 1 and model.param_budget is not None:
         problems.append("cell linear with num_layers 1 has no hidden size for param_budget to choose")
     if (model.head == "flatten" or model.cell == "linear") and model.max_length is None:

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnbench.cells import ScratchRecurrent, hidden_state
-from rnnbench.models import keras_initialise, recurrent_layer
+from rnnbench.initialisation import initialise
+from rnnbench.models import recurrent_layer
 
 
 class RecurrentForecaster(nn.Module):
@@ -36,6 +37,8 @@ class RecurrentForecaster(nn.Module):
         bias: str = "double",
         activation: str = "tanh",
         init: str = "torch",
+        forget_bias: float | None = None,
+        chrono: int | None = None,
         strategy: str = "direct",
     ):
         super().__init__()
@@ -47,8 +50,7 @@ class RecurrentForecaster(nn.Module):
         self.dropout = nn.Dropout(dropout)
         # direct: all H values from the last state; recursive: one value per step, fed back
         self.head = nn.Linear(self.directions * hidden_size, horizon if strategy == "direct" else 1)
-        if init == "keras":
-            keras_initialise(self)
+        initialise(self, init, forget_bias, chrono)
 
     def forward(self, window, lengths, targets=None):
         # window (B, L, F) float, the target in feature 0; lengths (B,) all L; targets (B, H) or None

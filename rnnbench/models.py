@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnbench.cells import ScratchRecurrent, hidden_state, map_state
 from rnnbench.data.vocab import PAD
+from rnnbench.initialisation import initialise
 
 FUSED = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -44,6 +45,8 @@ class RecurrentClassifier(nn.Module):
         softmax_output: bool = False,
         carry_state: bool = False,
         init: str = "torch",
+        forget_bias: float | None = None,
+        chrono: int | None = None,
         regression: bool = False,
     ):
         super().__init__()
@@ -68,8 +71,7 @@ class RecurrentClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)  # on the features the head reads
         features = self.directions * hidden_size * (max_length if head == "flatten" else 1)
         self.head = _mlp(features, num_classes, head_hidden)
-        if init == "keras":
-            keras_initialise(self)
+        initialise(self, init, forget_bias, chrono)
 
     def forward(self, tokens, lengths, targets=None):
         # tokens (B, T) ids padded with PAD; lengths (B,) on the CPU; targets (B,) class ids or None
@@ -144,33 +146,6 @@ def recurrent_layer(
     )
 
 
-@torch.no_grad()
-def keras_initialise(model: nn.Module) -> None:
-    """Keras' initial weights instead of torch's, for every recurrent and linear layer of `model`.
-
-    Recurrent layers: glorot-uniform input weights, orthogonal recurrent weights (Keras draws one orthogonal
-    (H, G·H) matrix for all gates), zero biases, and 1 on the LSTM's forget-gate bias (unit_forget_bias).
-    Linear layers: glorot-uniform weights, zero bias. Embeddings and convolutions keep torch's.
-    """
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            nn.init.xavier_uniform_(module.weight)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, (nn.RNNBase, ScratchRecurrent)):
-            hidden = module.hidden_size
-            for name, parameter in module.named_parameters():
-                if name.startswith("weight_ih"):  # (G·H, I): the same fan-in and fan-out as Keras' (I, G·H) kernel
-                    nn.init.xavier_uniform_(parameter)
-                elif name.startswith("weight_hh"):
-                    recurrent_kernel = nn.init.orthogonal_(torch.empty(hidden, parameter.shape[0]))  # Keras' (H, G·H)
-                    parameter.copy_(recurrent_kernel.T)
-                else:
-                    nn.init.zeros_(parameter)
-                    if name.startswith("bias_ih") and parameter.shape[0] == 4 * hidden:  # LSTM gates i, f, g, o
-                        parameter[hidden : 2 * hidden] = 1.0
-
-
 # Whether run_recurrent reads a batch whose sequences all fill it without packing: on while fit() trains with
 # bucketed batches (train.batching: bucketed), where most batches are so; off otherwise, so that every other run
 # packs exactly as earlier versions did and repeats them bit for bit (packed and unpacked kernels round alike
@@ -220,6 +195,8 @@ class LinearClassifier(nn.Module):
         dropout: float = 0.0,
         softmax_output: bool = False,
         init: str = "torch",
+        forget_bias: float | None = None,
+        chrono: int | None = None,
     ):
         super().__init__()
         self.vocab_size, self.max_length, self.softmax_output = vocab_size, max_length, softmax_output
@@ -230,8 +207,7 @@ class LinearClassifier(nn.Module):
                 [nn.ReLU(), nn.Dropout(dropout)] if i < num_layers - 1 else []
             )
         self.layers = nn.Sequential(*layers)
-        if init == "keras":
-            keras_initialise(self)
+        initialise(self, init, forget_bias, chrono)
 
     def forward(self, tokens, lengths, targets=None):
         x = one_hot(_fixed_length(tokens, self.max_length), self.vocab_size, self.layers[0])  # (B, L, V)

@@ -35,7 +35,8 @@ from torch import nn
 from rnnbench.architectures import LOCATION_CHANNELS
 from rnnbench.cells import hidden_state, map_state
 from rnnbench.data.reversal import PAD, bos, eos
-from rnnbench.models import keras_initialise, recurrent_layer, run_recurrent
+from rnnbench.initialisation import initialise
+from rnnbench.models import recurrent_layer, run_recurrent
 
 
 class Tagger(nn.Module):
@@ -53,6 +54,8 @@ class Tagger(nn.Module):
         bias: str = "double",
         activation: str = "tanh",
         init: str = "torch",
+        forget_bias: float | None = None,
+        chrono: int | None = None,
         regression: bool = False,
         length: int | None = None,
     ):
@@ -66,8 +69,7 @@ class Tagger(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear((2 if bidirectional else 1) * hidden_size, 1 if regression else target_symbols + 3)
-        if init == "keras":
-            keras_initialise(self)
+        initialise(self, init, forget_bias, chrono)
 
     def forward(self, tokens, lengths, targets=None):
         # tokens (B, T); lengths (B,) on the CPU; targets (B, T) the reversed tokens, padded, or None
@@ -99,6 +101,8 @@ class RepeatDecoder(nn.Module):
         bias: str = "double",
         activation: str = "tanh",
         init: str = "torch",
+        forget_bias: float | None = None,
+        chrono: int | None = None,
         regression: bool = False,
         length: int | None = None,
     ):
@@ -114,8 +118,7 @@ class RepeatDecoder(nn.Module):
         self.bridge = nn.Linear(2 * hidden_size, hidden_size) if bidirectional else None
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, 1 if regression else target_symbols + 3)
-        if init == "keras":
-            keras_initialise(self)
+        initialise(self, init, forget_bias, chrono)
 
     def forward(self, tokens, lengths, targets=None):
         if self.regression:
@@ -201,6 +204,8 @@ class EncoderDecoder(nn.Module):
         bias: str = "double",
         activation: str = "tanh",
         init: str = "torch",
+        forget_bias: float | None = None,
+        chrono: int | None = None,
         attention: str = "none",
         sentinels: bool = False,
         readout: str = "state_and_context",
@@ -232,8 +237,7 @@ class EncoderDecoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         reads_state_and_context = attention != "none" and readout == "state_and_context"
         self.out = nn.Linear(hidden_size * (2 if reads_state_and_context else 1), target_symbols + 3)
-        if init == "keras":
-            keras_initialise(self)
+        initialise(self, init, forget_bias, chrono)
 
     def forward(self, tokens, lengths, targets=None):
         """Teacher forcing: logits (B, T + 1, C) for y_1 … y_L EOS, and the loss if `targets` (B, T) are given."""

@@ -12,7 +12,6 @@ from rnnbench import architectures, metrics
 from rnnbench.data import reversal
 from rnnbench.errors import RnnbenchError
 from rnnbench.fields import ModelSpec
-from rnnbench.models import keras_initialise
 from rnnbench.sequence_models import EncoderDecoder, RepeatDecoder, Tagger, frame
 
 
@@ -381,20 +380,6 @@ def test_regression_reads_and_scores_the_fixed_length_padding_included(architect
 )
 def test_keras_convention_models_have_the_published_parameter_counts(model, published):
     assert metrics.count_parameters(model()) == published
-
-
-@pytest.mark.parametrize("impl", ["torch", "scratch"])
-def test_keras_initialisation(impl):
-    torch.manual_seed(0)
-    model = RepeatDecoder(9, 9, "lstm", 16, impl=impl, bias="single" if impl == "scratch" else "double")
-    keras_initialise(model)
-    state = dict(model.named_parameters())
-    bias = state["encoder.bias_ih_l0"]
-    assert bias[16:32].eq(1).all() and bias[:16].eq(0).all() and bias[32:].eq(0).all()  # forget gate at 1
-    recurrent = state["decoder.weight_hh_l0"].T  # Keras' (H, 4H) recurrent kernel: orthonormal rows
-    torch.testing.assert_close(recurrent @ recurrent.T, torch.eye(16), atol=1e-5, rtol=0)
-    limit = (6 / (16 + 64)) ** 0.5  # glorot-uniform bound for the decoder's input kernel (I 16, 4H 64)
-    assert state["decoder.weight_ih_l0"].abs().max() <= limit and state["out.bias"].eq(0).all()
 
 
 def test_predict_passes_over_runs_on_a_leaky_split_when_others_can_answer():

@@ -197,6 +197,8 @@ NAME_SUFFIXES = {  # how a model field shows in automatic variant names when it 
     "readout": lambda part: f"readout-{part.replace('_', '-')}",
     "regression": lambda on: "regression" if on else "tokens",
     "init": lambda scheme: f"init-{scheme}",
+    "forget_bias": lambda bias: "fb-none" if bias is None else f"fb{bias:.12g}",
+    "chrono": lambda steps: "chrono-none" if steps is None else f"chrono{steps}",
     "forecast": str,
 }
 TRAIN_SUFFIXES = {  # the same for the training fields
