@@ -34,6 +34,10 @@ TINY_DATA = {  # a tiny data section and one answerable input per task
         },
         "0 0.25 0.48 0.68 0.84 0.95",
     ),
+    "adding": (
+        {"dataset": "adding", "length": 6, "train_samples": 200, "validation_samples": 40, "test_samples": 40},
+        "0.3 0.9* 0.4 0.5* 0.1 0.2",
+    ),
 }
 
 
@@ -109,6 +113,7 @@ UNLIKE = {  # per task: an input unlike anything its tiny experiment trained on,
         "0 0.25 0.48 0.68 0.84 1e6",
         "the window it reads (as values) reaches 1e+06, far outside what it trained",
     ),
+    "adding": ("0.3 0.9* 0.4 0.5*", "4 steps; the model trained on 6"),
 }
 
 

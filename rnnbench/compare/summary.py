@@ -24,8 +24,8 @@ from rnnbench.rundir import RunRecord
 from rnnbench.tasks import TASKS
 
 # Every metric summarised per variant, as each task's METRICS reads it (label, display scale, decimals, higher
-# is better), after the costs every run has. A name two tasks share reads the same but for its label, which the
-# task of each table gives (see tables.label()).
+# is better), after the costs every run has. A name two tasks share is sorted and tested alike; its label and
+# decimals are each table's own task's (tables.reading()).
 COSTS = {
     "epochs": Metric("epochs", 1, 1, False),
     "train_seconds": Metric("train s", 1, 2, False),

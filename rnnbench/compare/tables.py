@@ -223,8 +223,14 @@ RENDERERS = {"markdown": to_markdown, "csv": to_csv, "json": to_json}  # --forma
 def label(part: pd.DataFrame, column: str) -> str:
     """A metric's column label, as the experiment's task reads it (a reversal run's accuracy is exact-sequence
     accuracy, for one)."""
-    task = TASKS.get(part["task"].iloc[0])
-    return (task.METRICS if task and column in task.METRICS else METRICS)[column].label
+    return reading(part["task"].iloc[0], column).label
+
+
+def reading(task: str, column: str):
+    """How `task` reads a metric (label, scale, decimals): its own METRICS where it has the name, else the first
+    task's. Example: ('adding', 'test_mse') -> 4 decimals; ('reversal', 'test_mse') -> 2."""
+    own = TASKS[task].METRICS if task in TASKS else {}
+    return own.get(column) or METRICS[column]
 
 
 def _score_columns(part: pd.DataFrame) -> list[str]:
@@ -264,7 +270,7 @@ def _is_best(part: pd.DataFrame) -> bool:
 
 def _score(row, column: str, multiline: bool) -> str:
     """Example: '96.1 ± 0.4 [95.1, 97.1]'; one seed: '96.1'; no such score: '-'; majority: its mean only."""
-    scale, digits = METRICS[column].scale, METRICS[column].digits
+    scale, digits = reading(row.task, column).scale, reading(row.task, column).digits
     mean, std = getattr(row, f"{column}_mean"), getattr(row, f"{column}_std")
     if mean is None or pd.isna(mean):
         return "-"
@@ -287,7 +293,7 @@ def _versus(row, reference_is_best: bool, one_seed: bool, multiline: bool) -> st
     `multiline`: the p-value (or 'untested') on a second line, under the difference: '-0.3 ≈\\np=0.41'."""
     if row.verdict == "reference":
         return "best" if reference_is_best else "reference"
-    scale, digits = METRICS[row.compared_on].scale, METRICS[row.compared_on].digits
+    scale, digits = reading(row.task, row.compared_on).scale, reading(row.task, row.compared_on).digits
     if pd.isna(row.difference):
         return "-"
     difference = f"{row.difference * scale:+.{digits}f}"
