@@ -102,8 +102,8 @@ def tuning_curves(
 ) -> Figure:
     """Each tuned variant's tuning curve (variants: {variant: {"sampler", "scores", "curve"}}, as
     compare.curves.experiment_curves gives them; values shown times `scale`) against the number of trials n, with
-    each trial's own score as a faint dot at its trial number (the axis fits the curves: trials far worse than every
-    curve fall off it). The subtitle says what a curve is: the expected best
+    each trial's own score as a faint dot at its trial number (the axis fits the curves and the median trial: trials
+    far worse than most fall off it). The subtitle says what a curve is: the expected best
     of n trials (random sampler; Dodge et al., 2019) or the best so far in the order trials ran (TPE)."""
     figure = Figure(figsize=(10, 5.2), layout="constrained")
     axes = figure.subplots()
@@ -123,9 +123,10 @@ def tuning_curves(
         )
         axes.scatter(trials, np.asarray(found["scores"]) * scale, color=style["color"], s=9, alpha=0.35)
     drawn = [value * scale for found in variants.values() for value in found["curve"]]
-    low, high = min(drawn), max(drawn)
+    scores = np.asarray([value * scale for found in variants.values() for value in found["scores"]])
+    low, high = min(*drawn, np.median(scores)), max(*drawn, np.median(scores))  # the curves and the better half
     pad = max(high - low, abs(high) * 0.01, 1e-9) * 0.15
-    axes.set_ylim(low - pad, high + pad)  # the curves fill the plot; trials far worse than any curve fall off it
+    axes.set_ylim(low - pad, high + pad)  # trials far worse than most fall off the plot
     samplers = {found["sampler"] for found in variants.values()}
     what = "expected best of n trials (Dodge et al., 2019)" if samplers == {"random"} else "best so far after n trials"
     if samplers - {"random"}:

@@ -73,21 +73,28 @@ def tune_experiment(
         raise RnnbenchError(f"experiment '{experiment.name}' has no tune: section; add one (see the docs: Tuning)")
     optuna = studies.optuna()
     rundir.check_writable(results)
-    tune, variants = experiment.tune, experiment.resolved_variants()
+    with rundir.claim_tuning(results, experiment.name) as mine:
+        if not mine:
+            raise RnnbenchError(
+                f"{Path(results) / experiment.name}: another `rnnbench tune` of experiment '{experiment.name}' is "
+                "running there now; wait for it to end (or stop it), then run this again"
+            )
+        return _tune(optuna, experiment, source, results, on_event, on_told, where)
+
+
+def _tune(optuna, experiment: Experiment, source, results: Path, on_event, on_told, where: dict) -> Tuned:
+    tune = experiment.tune
     key, direction = selection_score(experiment.data)
     storage = studies.storage(results, experiment.name)
     distributions = studies.distributions(tune)
-    opened = {}  # variant -> (Study, the Optuna study, its base spec)
-    for name, setting in variants.items():
-        if reads_nothing(setting.model.cell):
-            continue
-        base = _spec(experiment, name, setting.model, setting.train, tune.seeds[0])
-        state = Study(name, f"{name}-{base.variant_key()}")
-        opened[name] = (state, _open(optuna, storage, state.name, tune, direction, base), base)
+    opened = {  # variant -> (Study, the Optuna study, its base spec)
+        name: (state, _open(optuna, storage, state.name, tune, direction, base), base)
+        for name, (state, base) in _bases(experiment).items()
+    }
     while True:
         round_ = []  # (state, study, trial number, its specs)
         for state, study, base in opened.values():
-            trial = _next_trial(study, distributions, tune.trials)
+            trial = _next_trial(optuna, study, tune, base, distributions)
             if trial is not None:
                 number, params = trial
                 round_.append((state, study, number, _trial_specs(experiment, state, base, number, params)))
@@ -122,6 +129,47 @@ def tune_experiment(
     )
 
 
+def _bases(experiment: Experiment) -> dict[str, tuple[Study, RunSpec]]:
+    """{variant: (its Study, its own setting on the first tuning seed)} for every variant that has something to
+    tune (a baseline that reads nothing has not)."""
+    bases = {}
+    for name, setting in experiment.resolved_variants().items():
+        if not reads_nothing(setting.model.cell):
+            base = _spec(experiment, name, setting.model, setting.train, experiment.tune.seeds[0])
+            bases[name] = (Study(name, f"{name}-{base.variant_key()}"), base)
+    return bases
+
+
+def runs_to_keep(experiment: Experiment, results: Path) -> list[RunSpec]:
+    """The runs of `experiment`'s tuning that `rnnbench tune` would resume, whose unfinished state `clean` keeps:
+    the trials its studies hold as running, each tuned setting and each untuned one on the evaluation seeds. None
+    without a tune: section or studies; needs Optuna where there are studies (one line says what to install)."""
+    if experiment.tune is None or not studies.journal_path(results, experiment.name).is_file():
+        return []
+    optuna = studies.optuna()
+    storage = studies.storage(results, experiment.name)
+    names = set(optuna.get_all_study_names(storage))
+    tune, keep = experiment.tune, []
+    for state, base in _bases(experiment).values():
+        if state.name not in names:
+            continue
+        study = optuna.load_study(study_name=state.name, storage=storage)
+        keep += [
+            spec
+            for trial in study.trials
+            if trial.state.name == "RUNNING"
+            for spec in _trial_specs(experiment, state, base, trial.number, trial.params)
+        ]
+        done = [trial for trial in study.trials if trial.state.name == "COMPLETE"]
+        if done:
+            best = study.best_trial
+            model, train = studies.with_params(base.model, base.train, best.params)
+            tag = TrialTag(study=state.name, number=best.number, kind="tuned")
+            keep += [_spec(experiment, f"{state.variant}-tuned", model, train, s, tag) for s in tune.evaluation_seeds]
+    own = [spec for spec in experiment.run_specs() if spec.seed == experiment.seeds[0]]
+    return keep + [spec.model_copy(update={"seed": seed}) for seed in tune.evaluation_seeds for spec in own]
+
+
 def _trial_specs(experiment: Experiment, state: Study, base: RunSpec, number: int, params: dict) -> list[RunSpec]:
     """A trial's runs: the variant with the trial's values, on every tuning seed, tagged with study and number."""
     model, train = studies.with_params(base.model, base.train, params)
@@ -146,13 +194,10 @@ def _spec(experiment: Experiment, variant: str, model, train, seed: int, tag: Tr
 
 def _open(optuna, storage, name: str, tune, direction: str, base: RunSpec):
     """The variant's study, made or (resuming) loaded; one made with another search space or seeds is refused."""
-    sampler = (optuna.samplers.TPESampler if tune.sampler == "tpe" else optuna.samplers.RandomSampler)(
-        seed=_seed(tune.seeds[0], base.variant_key())
-    )
     study = optuna.create_study(
         study_name=name,
         storage=storage,
-        sampler=sampler,
+        sampler=sampler(optuna, tune, base, 0),
         direction="maximize" if direction == "max" else "minimize",
         load_if_exists=True,
     )
@@ -164,6 +209,11 @@ def _open(optuna, storage, name: str, tune, direction: str, base: RunSpec):
         "warmup_epochs": tune.warmup_epochs,
         "seeds": tune.seeds,
     }
+    if len(study.trials) > tune.trials:
+        raise RnnbenchError(
+            f"study {name}: holds {len(study.trials)} trials, more than tune.trials {tune.trials}; a budget spent "
+            f"cannot shrink: give tune.trials {len(study.trials)} or more, or tune anew (--set name=...)"
+        )
     if not study.user_attrs:
         for attribute, value in made.items():
             study.set_user_attr(attribute, value)
@@ -177,19 +227,29 @@ def _open(optuna, storage, name: str, tune, direction: str, base: RunSpec):
     return study
 
 
-def _seed(seed: int, key: str) -> int:
-    """The sampler's seed: the tuning seed and the variant, so that two variants never draw the same trials."""
-    return (seed * 2**32 + int(key, 16)) % 2**32
+def sampler(optuna, tune, base: RunSpec, number: int):
+    """The sampler that draws trial `number` of the variant `base`: seeded by the tuning seed, the variant and the
+    trial number. A sampler seeded once per process would replay its first draws each time a stopped `tune` starts
+    again; seeded per trial, a resumed study draws exactly what an uninterrupted one does (TPE reads the earlier
+    trials from the study, not from the sampler)."""
+    kind = optuna.samplers.TPESampler if tune.sampler == "tpe" else optuna.samplers.RandomSampler
+    return kind(seed=(tune.seeds[0] * 2**32 + int(base.variant_key(), 16) + number * 7919) % 2**32)
 
 
-def _next_trial(study, distributions: dict, trials: int) -> tuple[int, dict] | None:
+def _next_trial(optuna, study, tune, base: RunSpec, distributions: dict) -> tuple[int, dict] | None:
     """(number, params) of the study's next trial: one a stopped `tune` left running (trained again, under its own
     number), else a new one while the budget lasts; None once every trial is told."""
     running = [trial for trial in study.trials if trial.state.name == "RUNNING"]
     if running:
-        return running[0].number, running[0].params
-    if len(study.trials) >= trials:
+        number, params = running[0].number, running[0].params
+        if set(params) != set(distributions):  # stopped between the trial's creation and its last parameter
+            study.sampler = sampler(optuna, tune, base, number)
+            resumed = optuna.trial.Trial(study, running[0]._trial_id)
+            params = {name: resumed._suggest(name, distribution) for name, distribution in distributions.items()}
+        return number, params
+    if len(study.trials) >= tune.trials:
         return None
+    study.sampler = sampler(optuna, tune, base, len(study.trials))
     trial = study.ask(distributions)
     return trial.number, trial.params
 

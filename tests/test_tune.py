@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,7 +69,8 @@ def with_tune(**fields) -> dict:
         ({"space": {"dropout": {"low": 0.0, "high": 1.0}}}, "tune.space.dropout.high"),
         ({"space": {"cell": {"choices": ["gru", "lstm"]}}}, "tune.space.cell: unknown field"),
         ({"space": {"train": {"learning_rate": {"low": 0, "high": 0.1, "log": True}}}}, "log: true needs low above 0"),
-        ({"space": {"hidden_size": {"low": 4, "high": 12, "step": 2.5}}}, "hidden_size takes whole numbers"),
+        ({"space": {"hidden_size": {"low": 4, "high": 14, "step": 2.5}}}, "hidden_size takes whole numbers"),
+        ({"space": {"hidden_size": {"low": 16, "high": 48, "step": 12}}}, "step 12 does not divide the range 16 to 48"),
         (
             {"space": {"train": {"batch_size": {"choices": [16, 0]}}}},
             "tune.space.train.batch_size.choices[1]: input should be greater than or equal to 1",
@@ -195,6 +197,16 @@ def test_a_tune_killed_mid_study_resumes_and_counts_each_trial_once(tmp_path):
     for study in tune_study(results).values():
         assert [trial.number for trial in study.trials] == [0, 1, 2, 3]
         assert all(trial.state.is_finished() for trial in study.trials)
+    # a restarted sampler draws no finished trial's setting again; the trials told before the kill are an
+    # uninterrupted tune's first ones, and (random sampler) so is each trial asked after it
+    whole = invoke("tune", experiment, "--results", tmp_path / "whole", "--jobs", "1")
+    assert whole.exit_code == 0, whole.output
+    uninterrupted = {name: [t.params for t in study.trials] for name, study in tune_study(tmp_path / "whole").items()}
+    for name, study in tune_study(results).items():
+        assert len({json.dumps(trial.params, sort_keys=True) for trial in study.trials}) == 4
+        for trial in study.trials:
+            if trial.number not in before[name] or trial.number < len(before[name]) - 1:  # not the one cut short
+                assert trial.params == uninterrupted[name][trial.number]
 
 
 def test_jobs_2_trains_every_trial_once_and_tries_what_one_worker_tries(tuned, tmp_path):
@@ -330,3 +342,50 @@ def test_the_settings_column_says_what_each_tuned_variant_chose_and_no_more():
         "dropout 0.319, learning_rate 0.00189",
         "dropout 0.1, learning_rate 0.003",
     ]
+
+
+def test_one_tune_at_a_time_and_a_budget_spent_cannot_shrink(tuned):
+    folder, experiment, _ = tuned
+    with rundir.claim_tuning(folder / "results", "tiny_tune") as mine:
+        assert mine
+        assert_clean_failure(
+            invoke("tune", experiment, "--results", folder / "results"), 1, "another `rnnbench tune` of experiment"
+        )
+    smaller = invoke("tune", experiment, "--results", folder / "results", "--set", "tune.trials=3")
+    assert_clean_failure(smaller, 1, "holds 4 trials, more than tune.trials 3")
+
+
+def test_trials_that_draw_one_setting_are_two_trials_and_the_tuned_row_is_its_own(tmp_path):
+    """Two trials of one setting are two runs of the budget (each its curve point), and a best setting that is
+    the variant's own still gets its `-tuned` row: a trial's key holds its study, number and kind."""
+    one = {**TINY_TUNE, "grid": {"cell": ["gru"]}, "tune": {**TINY_TUNE["tune"], "trials": 2}}
+    one["tune"]["space"] = {"train": {"batch_size": {"choices": [16]}}}  # the experiment's own batch size
+    (tmp_path / "one.yaml").write_text(json.dumps(one))
+    result = invoke("tune", tmp_path / "one.yaml", "--results", tmp_path / "results", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    runs = rundir.find_runs(tmp_path / "results")[0]
+    assert sorted(run.spec.variant for run in runs if run.tuning_trial) == ["gru-uni-1x8-trial0", "gru-uni-1x8-trial1"]
+    assert {run.spec.variant for run in runs if not run.tuning_trial} == {"gru-uni-1x8", "gru-uni-1x8-tuned"}
+    found = json.loads(invoke("compare", "--results", tmp_path / "results", "--tuning", "--json").stdout)
+    assert len(found["tuning"]["tiny_tune"]["variants"]["gru-uni-1x8"]["curve"]) == 2
+
+
+def test_clean_keeps_what_tune_resumes(tuned, tmp_path):
+    from rnnbench import tune
+
+    folder, experiment, _ = tuned
+    results = tmp_path / "results"
+    shutil.copytree(folder / "results", results)
+    study = tune_study(results)["gru-uni-1x8"]
+    study.ask(studies.distributions(config.load(experiment).tune))  # a trial left running, as by a kill
+    running = [s for s in tune.runs_to_keep(config.load(experiment), results) if s.trial and s.trial.kind == "trial"]
+    assert [spec.trial.number for spec in running] == [4]
+    incomplete = results / "tiny_tune" / ".incomplete"
+    assert not incomplete.exists()  # a finished tune leaves none
+    incomplete.mkdir()
+    kept = incomplete / f"{running[0].variant_key()}-seed-0.checkpoint.pt"
+    gone = incomplete / "0badc0de-seed-0.checkpoint.pt"  # a run no setting of the file has
+    kept.write_bytes(b"state"), gone.write_bytes(b"state")
+    cleaned = invoke("clean", experiment, "--results", results)
+    assert cleaned.exit_code == 0, cleaned.output
+    assert kept.is_file() and not gone.exists()

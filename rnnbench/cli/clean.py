@@ -25,12 +25,14 @@ def clean(
     <results>/<experiment>/.incomplete/, where they would stay for good.
 
     Finished runs are never removed, nor the checkpoints of runs the file still has (`run` resumes them), nor a
-    run another process is training now. Give the --set values `run` was given."""
+    run another process is training now, nor what `rnnbench tune` resumes (a trial its studies hold as running,
+    the evaluation runs). Give the --set values `run` was given."""
     from rnnbench import config, rundir
+    from rnnbench.tune import runs_to_keep
 
     shown = output_format(format_, as_json)
     exp = config.load(experiment, set_ or [])
-    keep = {(spec.variant_key(), spec.seed) for spec in exp.run_specs()}
+    keep = {(spec.variant_key(), spec.seed) for spec in exp.run_specs() + runs_to_keep(exp, results)}
     removed, busy = rundir.remove_unfinished(results, exp.name, keep)
     kept = [run for run in rundir.unfinished_runs(results, exp.name) if run not in busy]
     folder = Path(results) / exp.name / ".incomplete"
@@ -56,7 +58,7 @@ def clean(
         return
     note(
         f"{folder}: removed {_runs(len(removed))} that {experiment} no longer has"
-        + (f"; kept {_runs(len(kept))} it has, which `rnnbench run` resumes" if kept else "")
+        + (f"; kept {_runs(len(kept))} it has, which `rnnbench run` (or `tune`) resumes" if kept else "")
         + (f"; left {_runs(len(busy))} that another process is training now" if busy else "")
     )
 

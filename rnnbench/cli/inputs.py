@@ -96,8 +96,8 @@ def note_unfinished(results: Path, experiment: str) -> None:
     if runs:
         note(
             f"note: {Path(results) / experiment / '.incomplete'}: {_count(runs)}, not in the table: "
-            f"{_listed(results, experiment, runs)}; `rnnbench run EXPERIMENT.yaml` resumes those the file still "
-            "has, `rnnbench clean EXPERIMENT.yaml` removes the others"
+            f"{_listed(results, experiment, runs)}; `rnnbench run EXPERIMENT.yaml` (`tune`, for its tuning) resumes "
+            "those the file still has, `rnnbench clean EXPERIMENT.yaml` removes the others"
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pandas as pd
 
@@ -65,6 +66,7 @@ IDENTITY = (
 COMPARISON = ("compared_on", "reference", "difference", "pairs", "p", "p_holm", "verdict")
 # the run `predict --experiment` answers from: its seed and why it was chosen, on its variant's row (null elsewhere)
 PREDICTS = ("predict_seed", "predict_reason")
+TUNED = re.compile(r"-(trial\d+|tuned)$")  # what `rnnbench tune` adds to a variant's name
 SHOWN = ("cell", "bidirectional", "num_layers", "hidden_size", "param_budget")  # model fields with columns of their own
 SUMMARY_COLUMNS = IDENTITY + tuple(f"{m}_{s}" for m in METRICS for s in STATISTICS) + COMPARISON + PREDICTS
 
@@ -207,20 +209,25 @@ def summarize(
 
 def _settings(summary: pd.DataFrame) -> list[str]:
     """Each row's training and data settings that differ between the rows of its experiment (a sweep), and the
-    model fields a tuned variant ('<variant>-tuned', of `rnnbench tune`) chose otherwise than its own variant, as
+    model fields a tuned variant ('<variant>-tuned', or a trial '<variant>-trial<N>', of `rnnbench tune`) set
+    otherwise than its own variant, as
     YAML writes them, a float to 3 significant digits (a tuned learning rate is 0.00189, not 0.001893185850545726).
     The cell, direction and size have columns of their own. Example: 'learning_rate 0.001, tokenizer word';
     'dropout 0.319, batch_size 128, learning_rate 0.00269'; '' where nothing varies."""
     reads = ~summary["cell"].map(reads_nothing)  # a naive forecast reads none
     varying = {}
     for experiment, part in summary[reads].groupby("experiment", sort=False):
-        of = dict(zip(part["variant"], part["settings"]))
-        pairs = [(of[name], of[name.removesuffix("-tuned")]) for name in of if name.removesuffix("-tuned") in of]
+        families = {}  # a variant with its tuning trials and its tuned row (`compare --trials`)
+        for name, settings in zip(part["variant"], part["settings"]):
+            families.setdefault(TUNED.sub("", name), []).append(settings)
         keys = sorted({key for settings in part["settings"] for key in settings})
         varying[experiment] = [
             key
             for key in keys
-            if (key.startswith("model.") and any(tuned.get(key) != own.get(key) for tuned, own in pairs))
+            if (
+                key.startswith("model.")
+                and any(len({json.dumps(s.get(key)) for s in family}) > 1 for family in families.values())
+            )
             or (not key.startswith("model.") and len({json.dumps(s.get(key)) for s in part["settings"]}) > 1)
         ]
     return [

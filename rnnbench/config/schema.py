@@ -84,11 +84,13 @@ class RunSpec(Strict):
     train: Train
     seed: Seed
     device: Device
-    trial: TrialTag | None = None  # a run of `rnnbench tune`: which study and trial (not part of the key)
+    trial: TrialTag | None = None  # a run of `rnnbench tune`: which study, trial and kind (part of the key)
 
     def variant_key(self) -> str:
         """8 hex digits naming this variant's exact configuration (data, model, training; not its display name):
-        the same key means the same experiment, so renaming a variant or adding others never retrains it."""
+        the same key means the same experiment, so renaming a variant or adding others never retrains it. A run of
+        `rnnbench tune` is also keyed by its study, trial number and kind: each trial is a run of its own (two
+        trials that draw one setting are two trials of the budget), and a tuned run is never a trial's."""
         # Fields left at their defaults are left out, so a later version that adds a field (with a default that
         # keeps today's behaviour) gives every existing run the same key: upgrading never retrains anything.
         payload = self.model_dump(include={"data", "model", "train"}, mode="json", exclude_defaults=True)
@@ -100,6 +102,8 @@ class RunSpec(Strict):
             payload[section].pop(field, None)
             if value != first_default:
                 payload[section][field] = value
+        if self.trial is not None:
+            payload["trial"] = self.trial.model_dump(mode="json", include={"study", "number", "kind"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
 
 

@@ -54,6 +54,14 @@ class Dimension(Strict):
             raise ValueError(f"log: true needs low above 0 (got {self.low:g})")
         if self.log and self.step is not None:
             raise ValueError("log: true and a step together: give one of them")
+        if self.step is not None:
+            steps = (self.high - self.low) / self.step
+            if abs(steps - round(steps)) > 1e-9 * max(1.0, abs(steps)):
+                top = self.low + int(steps) * self.step
+                raise ValueError(
+                    f"step {self.step:g} does not divide the range {self.low:g} to {self.high:g}: give high "
+                    f"{top:g} (or a step that divides it)"
+                )
         return self
 
 
@@ -107,7 +115,8 @@ class Tune(Strict):
 
 class TrialTag(Strict):
     """What a run of `rnnbench tune` is, in its config.yaml: a trial of a variant's study (kind `trial`), or that
-    study's best setting retrained on an evaluation seed (kind `tuned`). Not part of the variant key."""
+    study's best setting retrained on an evaluation seed (kind `tuned`). Its study, number and kind are part of
+    the variant key (RunSpec.variant_key)."""
 
     study: Text  # the study's name: the variant's name and its key, untuned
     number: Integer = Field(ge=0)  # the trial's number in its study (the best trial's, for a tuned run)

@@ -63,6 +63,20 @@ def claim(results: Path, spec: RunSpec):
 
 
 @contextmanager
+def claim_tuning(results: Path, experiment: str):
+    """Hold an experiment's tuning for this process (`rnnbench tune`: the one process that asks its studies for
+    trials and tells their results): yields True, or False if another process holds it now. The same lock as
+    claim(), on `.incomplete/tune.lock`."""
+    folder = Path(results) / experiment / ".incomplete"
+    try:
+        with _hold(folder, "tune") as mine:
+            yield mine
+    finally:
+        with contextlib.suppress(OSError):  # a finished experiment leaves no `.incomplete/`
+            folder.rmdir()
+
+
+@contextmanager
 def _hold(folder: Path, stem: str):
     """claim()'s lock, `folder/<stem>.lock`, deleted when released: a finished experiment leaves no lock behind.
 
