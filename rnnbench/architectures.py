@@ -131,8 +131,8 @@ def current_arguments(architecture: str, stored: dict) -> dict:
 
 def forecaster_arguments(spec, baselines: tuple[str, ...], features: int, horizon: int) -> tuple[str, dict]:
     """A model config plus what the data decided (the columns read, the steps forecast) -> (architecture, the
-    constructor's keyword arguments) of a forecaster (forecasters.py); a cell in `baselines` is a benchmark
-    forecast, with no parameters."""
+    constructor's keyword arguments) of a forecaster (forecasters.py), its hidden size solved for the config's
+    `param_budget` if it has one; a cell in `baselines` is a benchmark forecast, with no parameters."""
     if spec.cell in baselines:
         return "BaselineForecaster", {"kind": spec.cell, "horizon": horizon}
     arguments = {
@@ -149,6 +149,10 @@ def forecaster_arguments(spec, baselines: tuple[str, ...], features: int, horizo
         **initial_weights(spec),
         "strategy": spec.forecast,
     }
+    if spec.param_budget:
+        arguments["hidden_size"] = size_for_budget(
+            lambda hidden: ("RecurrentForecaster", {**arguments, "hidden_size": hidden}), spec.param_budget
+        )
     return "RecurrentForecaster", arguments
 
 

@@ -65,6 +65,12 @@ def outputs(model: nn.Module, split: TensorSplit, batch_size: int | None = None)
     return torch.cat(pieces).cpu(), None if loss_sum is None else loss_sum / len(split)
 
 
+def loss_only(model: nn.Module, split: TensorSplit) -> tuple[None, float | None]:
+    """A validation score for a model judged by its loss alone (a regression, a forecast): (no accuracy, the mean
+    loss over `split`)."""
+    return None, outputs(model, split)[1]
+
+
 @torch.inference_mode()
 def evaluate(
     model: nn.Module, split: TensorSplit, batch_size: int | None = None

@@ -652,7 +652,7 @@ def test_the_tutorials_regression_framing_end_to_end(write_experiment, tmp_path)
     assert_clean_failure(
         invoke("validate", write_experiment({**TINY, "data": {"dataset": "revers"}})),
         2,
-        "data.dataset: is not one of names, reversal, csv, series, adding (got 'revers')",
+        "data.dataset: is not one of names, reversal, csv, series, adding, copy (got 'revers')",
     )
 
 

@@ -615,7 +615,7 @@ def test_every_text_field_keeps_words_and_refuses_what_is_not_text(write_experim
         ),
         (
             "name: x\ndata: {dataset: [names]}\n",
-            "data.dataset: is not one of names, reversal, csv, series, adding (got ['names'])",
+            "data.dataset: is not one of names, reversal, csv, series, adding, copy (got ['names'])",
         ),
         ("name: " + "x" * 2_000_000 + "\n", "is over 1,000,000 bytes"),
         ("name: " + "x" * 500 + "\n", "name: is 500 characters long; it names a directory, so at most 100 (got 'xxxx"),

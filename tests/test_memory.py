@@ -1,6 +1,6 @@
-"""The long-range memory data (data/memory.py) against hand-checked examples, and the adding task run for real:
-a tiny run records the network's MSE beside the constant predictor's, predict adds marked values, bad input gets
-one line; behind the slow marker, a GRU solves the adding problem at T = 50."""
+"""The long-range memory tasks: their data (data/memory.py) against hand-checked examples; the adding problem and
+copy memory run for real (a tiny run scores the network beside the baseline, predict answers, bad input gets one
+line); behind the slow marker, a GRU solves the adding problem at T = 50."""
 
 from __future__ import annotations
 
@@ -93,6 +93,46 @@ def test_the_adding_tasks_settings_are_checked_in_one_line_each():
     )
     assert "the adding problem needs a recurrent cell" in problems(model={"cell": "gru", "architecture": "tagger"})[0]
     assert "data.length" in problems(data={**ADDING["data"], "length": 1})[0]
+
+
+COPY = {
+    "name": "copy_tiny",
+    "data": {"dataset": "copy", "length": 5, "train_samples": 300, "validation_samples": 50, "test_samples": 100},
+    "model": {"cell": "lstm", "hidden_size": 8, "forget_bias": 1.0},
+    "train": {"max_epochs": 2, "batch_size": 50},
+    "device": "cpu",
+}
+
+
+def test_a_copy_run_is_scored_beside_the_memoryless_baseline_and_predict_copies(tmp_path):
+    experiment = {**COPY, "data": {**COPY["data"], "long_length": 9, "long_samples": 50}}
+    (tmp_path / "e.yaml").write_text(json.dumps(experiment))
+    result = invoke("run", tmp_path / "e.yaml", "--results", tmp_path / "results")
+    assert result.exit_code == 0, result.output
+    (run,) = rundir.find_runs(tmp_path / "results")[0]
+    scores = run.scores
+    assert scores["test_baseline_loss"] == pytest.approx(10 * math.log(8) / 25)  # 10 log 8 / (T + 20)
+    assert scores["test_loss"] > 0 and 0 <= scores["test_accuracy"] <= scores["test_symbol_accuracy"] <= 1
+    assert scores["test_solved"] == float(scores["test_accuracy"] >= 0.99)
+    assert scores["long_accuracy"] is not None and run.data["long_size"] == 50
+    report = json.loads((run.path / "data.json").read_text())
+    assert set(report["overlap"].values()) == {0}  # no symbol string in two splits
+    answer = invoke("predict", "3 1 4 1 5 2 6 5 3 5", "--results", tmp_path / "results", "--experiment", "copy_tiny")
+    assert answer.exit_code == 0, answer.output
+    written = answer.stdout.split(":")[-1].split()
+    assert len(written) == 10 and all(symbol == "_" or 1 <= int(symbol) <= 8 for symbol in written)
+    refused = invoke("predict", "3 1 4 9", "--results", tmp_path / "results", "--experiment", "copy_tiny")
+    assert_clean_failure(refused, 1, "give 10 symbols from 1 to 8")
+
+
+def test_copy_memory_refuses_what_cannot_copy():
+    def problems(**model) -> list[str]:
+        with pytest.raises(ConfigError) as found:
+            config.validate({**COPY, "model": {**COPY["model"], **model}})
+        return found.value.problems
+
+    assert "regression: copy memory answers symbols, not values" in problems(regression=True)[0]
+    assert "copy memory needs a recurrent tagger" in problems(architecture="encoder_decoder")[0]
 
 
 @pytest.mark.slow

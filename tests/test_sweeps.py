@@ -141,7 +141,7 @@ def test_a_sweep_over_training_and_data_settings_trains_and_shares_one_test_set(
 
 def test_a_mistyped_dataset_does_not_hide_the_other_data_errors():
     assert _problems({**TINY, "data": {"dataset": "name", "languges": ["German"], "test_fraction": 0.6}}) == [
-        "data.dataset: is not one of names, reversal, csv, series, adding (got 'name'); did you mean names?",
+        "data.dataset: is not one of names, reversal, csv, series, adding, copy (got 'name'); did you mean names?",
         "data.test_fraction: input should be less than 0.5 (got 0.6) (checked as dataset names)",
         "data.languges: unknown field; did you mean languages? valid fields: dataset, languages, multi_language, "
         "validation_fraction, test_fraction, strip_accents, lowercase, dedupe, split (checked as dataset names)",
@@ -150,7 +150,7 @@ def test_a_mistyped_dataset_does_not_hide_the_other_data_errors():
 
 def test_every_problem_of_every_variant_is_told_at_once():
     assert _problems({**TINY, "data": {"dataset": "cvs", "path": "x.csv", "tokenizer": "wrod"}})[:2] == [
-        "data.dataset: is not one of names, reversal, csv, series, adding (got 'cvs'); did you mean csv?",
+        "data.dataset: is not one of names, reversal, csv, series, adding, copy (got 'cvs'); did you mean csv?",
         "data.tokenizer: is not one of char, word (got 'wrod'); did you mean word? (checked as dataset csv)",
     ]
     assert _problems(

@@ -38,6 +38,10 @@ TINY_DATA = {  # a tiny data section and one answerable input per task
         {"dataset": "adding", "length": 6, "train_samples": 200, "validation_samples": 40, "test_samples": 40},
         "0.3 0.9* 0.4 0.5* 0.1 0.2",
     ),
+    "copy": (
+        {"dataset": "copy", "length": 3, "train_samples": 200, "validation_samples": 40, "test_samples": 40},
+        "3 1 4 1 5 2 6 5 3 5",
+    ),
 }
 
 
@@ -114,6 +118,7 @@ UNLIKE = {  # per task: an input unlike anything its tiny experiment trained on,
         "the window it reads (as values) reaches 1e+06, far outside what it trained",
     ),
     "adding": ("0.3 0.9* 0.4 0.5*", "4 steps; the model trained on 6"),
+    "copy": None,  # 10 symbols of a fixed alphabet, always: no input is unlike the training data
 }
 
 
@@ -122,6 +127,8 @@ def test_an_input_unlike_the_training_data_is_answered_with_a_note(trained):
     a series value that is not finite once scaled is refused."""
     name, _, folder, _ = trained
     run = next(run for run in rundir.find_runs(folder / "results")[0] if run.spec.model.cell == "gru")
+    if UNLIKE[name] is None:
+        pytest.skip(f"{name}: every input it answers is like its training data")
     unlike, said = UNLIKE[name]
     answered = invoke("predict", "--run", run.path, "--json", "--", unlike)
     assert answered.exit_code == 0, answered.output

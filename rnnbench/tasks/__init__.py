@@ -7,6 +7,13 @@ checks every module registered here against it). names.py reads as the example; 
 classification_views.py), regression.py, forecasting.py and sequences.py hold what tasks of one kind share.
 """
 
-from rnnbench.tasks import adding, names, reversal, series, text
+from rnnbench.tasks import adding, copying, names, reversal, series, text
 
-TASKS = {"names": names, "reversal": reversal, "csv": text, "series": series, "adding": adding}
+TASKS = {
+    "names": names,
+    "reversal": reversal,
+    "csv": text,
+    "series": series,
+    "adding": adding,
+    "copy": copying,
+}

@@ -212,23 +212,14 @@ def model_sizes(data: Data, source: None, seed: int) -> dict:
 
 
 def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:
-    architecture, arguments = architectures.forecaster_arguments(model, (), sizes["features"], 1)
-    if model.param_budget:
-        arguments["hidden_size"] = architectures.size_for_budget(
-            lambda hidden: (architecture, {**arguments, "hidden_size": hidden}), model.param_budget
-        )
-    return architecture, arguments
+    return architectures.forecaster_arguments(model, (), sizes["features"], 1)
 
 
 def validator(prepared: Prepared):
     """Each epoch's validation score: (no accuracy, the validation MSE)."""
+    from rnnbench.train import loss_only
 
-    def mse(model, split):
-        from rnnbench.train import outputs
-
-        return None, outputs(model, split)[1]
-
-    return mse
+    return loss_only
 
 
 def score(model: torch.nn.Module, prepared: Prepared, spec) -> tuple[dict, dict]:

@@ -251,23 +251,14 @@ def model_sizes(data: Data, source: series.Series | None, seed: int) -> dict:
 
 
 def build(model: ModelSpec, data: Data, sizes: dict) -> tuple[str, dict]:
-    architecture, arguments = architectures.forecaster_arguments(model, BASELINES, sizes["features"], data.horizon)
-    if model.param_budget and architecture == "RecurrentForecaster":
-        arguments["hidden_size"] = architectures.size_for_budget(
-            lambda hidden: (architecture, {**arguments, "hidden_size": hidden}), model.param_budget
-        )
-    return architecture, arguments
+    return architectures.forecaster_arguments(model, BASELINES, sizes["features"], data.horizon)
 
 
 def validator(prepared: Prepared):
     """Each epoch's validation score: (no accuracy, the mean squared error of the scaled forecasts)."""
+    from rnnbench.train import loss_only
 
-    from rnnbench.train import outputs
-
-    def loss(model, split):
-        return None, outputs(model, split)[1]
-
-    return loss
+    return loss_only
 
 
 def model_info(prepared: Prepared, data: Data) -> dict:
