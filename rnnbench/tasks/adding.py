@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Literal
 
 from rnnbench import architectures
 from rnnbench.data import memory, numbers
 from rnnbench.data.batches import TensorSplit
-from rnnbench.errors import RnnbenchError, describing_weights, load_weights
-from rnnbench.fields import BASELINE_FIELDS, CLASSIFIER_ONLY, Integer, ModelSpec, Strict, is_default
+from rnnbench.errors import RnnbenchError
+from rnnbench.fields import BASELINE_FIELDS, CLASSIFIER_ONLY, ModelSpec, is_default
 from rnnbench.metrics import Metric
-from rnnbench.views import Table, to_markdown
+from rnnbench.tasks import memory as shared
+from rnnbench.views import Table
 
 if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read
     import torch
@@ -62,17 +61,11 @@ def model_classes() -> dict[str, type]:
     return forecasters.ARCHITECTURES
 
 
-class Data(Strict):
+class Data(shared.Sizes):
     """Generated adding-problem sequences (data/memory.py): T = `length` steps; `long_length`, a test set of
     longer sequences never trained on."""
 
     dataset: Literal["adding"]
-    length: Annotated[Integer, Field(ge=2, le=100_000)] = 100
-    train_samples: Annotated[Integer, Field(ge=1, le=10_000_000)] = 10_000
-    validation_samples: Annotated[Integer, Field(ge=0, le=10_000_000)] = 1_000
-    test_samples: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1_000
-    long_length: Annotated[Integer, Field(ge=2, le=100_000)] | None = None
-    long_samples: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1_000
 
 
 def canonical(model: ModelSpec) -> ModelSpec:
@@ -84,12 +77,7 @@ def canonical(model: ModelSpec) -> ModelSpec:
 
 
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
-    found = []
-    if data.long_length is not None and data.long_length <= data.length:
-        found.append(
-            f"data.long_length: the longer test set measures lengths never trained on, so it is above length "
-            f"{data.length} (got {data.long_length})"
-        )
+    found = shared.long_length_problem(data)
     steps = data.length * (data.train_samples + data.validation_samples + data.test_samples)
     if steps > 2 * 10**9:  # (value, marker) float32 pairs: 8 bytes a step
         found.append(
@@ -134,23 +122,13 @@ class Prepared:
     report: dict
 
 
-def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[None, None]:
-    return None, None  # generated from the seed
-
-
-def fingerprint(data: Data, source) -> dict:
-    return {}
+load, fingerprint = shared.load, shared.fingerprint
 
 
 def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepared:
     import torch
 
-    counts = {
-        "train": (data.train_samples, data.length),
-        "validation": (data.validation_samples, data.length),
-        "test": (data.test_samples, data.length),
-        "long": (data.long_samples if data.long_length else 0, data.long_length or data.length),
-    }
+    counts = shared.splits(data)
     tensors, report, seen = {}, {"splits": {}, "overlap": {}}, set()
     for split, (count, length) in counts.items():
         inputs, targets = memory.adding(count, length, memory.generator(seed, "adding", split))
@@ -280,39 +258,22 @@ class AddingPredictor:
 
 
 def predictor(state_dict: dict, info: dict, where: Path) -> AddingPredictor:
-    with describing_weights(where):
-        arguments = architectures.current_arguments(info["architecture"], info["arguments"])
-        model = model_classes()[info["architecture"]](**arguments)
-        load_weights(model, state_dict, where)
-    return AddingPredictor(model, int(info["length"]))
+    return AddingPredictor(shared.model_from_run(model_classes(), state_dict, info, where), int(info["length"]))
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
     return records, [f"{len(records)} adding runs"]
 
 
-def show_tables(record, predictions: list[dict] | None, top: int) -> list:
-    return []
+show_tables, report_errors, plots = shared.show_tables, shared.report_errors, shared.plots
 
 
 def report_data(records: list, load_report) -> list[str]:
     data = records[0].spec.data
-    report = load_report(records[0].path)
     longer = f", and {data.long_samples:,} of {data.long_length} steps never trained on" if data.long_length else ""
-    lines = [
-        "## Data",
-        "",
+    what = (
         f"The adding problem, generated from each seed: {data.train_samples:,} / {data.validation_samples:,} / "
         f"{data.test_samples:,} train / validation / test sequences of {data.length} (value, marker) steps{longer}. "
-        f"Solved: a test MSE below {SOLVED} (predicting 1 scores about 1/6 ≈ 0.167).",
-        "",
-    ]
-    return lines + (to_markdown(data_table(report, "")) if report else [])
-
-
-def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
-    return []
-
-
-def plots(experiment, best_variant, best_records, stem, records_of, styles, load_report, load_predictions) -> list:
-    return []
+        f"Solved: a test MSE below {SOLVED} (predicting 1 scores about 1/6 ≈ 0.167)."
+    )
+    return shared.report_data(records, load_report, what, data_table)

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Literal
 
 from rnnbench import architectures
 from rnnbench.data import memory
 from rnnbench.data.batches import TensorSplit
-from rnnbench.errors import RnnbenchError, describing_weights, load_weights
-from rnnbench.fields import BASELINE_FIELDS, CLASSIFIER_ONLY, Integer, ModelSpec, Strict, is_default
+from rnnbench.errors import RnnbenchError
+from rnnbench.fields import BASELINE_FIELDS, CLASSIFIER_ONLY, ModelSpec, is_default
 from rnnbench.metrics import Metric
-from rnnbench.views import Table, to_markdown
+from rnnbench.tasks import memory as shared
+from rnnbench.views import Table
 
 if TYPE_CHECKING:  # torch and the models are imported where a model is built, trained or read
     import torch
@@ -63,17 +62,11 @@ def model_classes() -> dict[str, type]:
     return sequence_models.ARCHITECTURES
 
 
-class Data(Strict):
+class Data(shared.Sizes):
     """Generated copy-memory sequences (data/memory.py): T = `length` blanks between the symbols and the
     delimiters; `long_length`, a test set of longer gaps never trained on."""
 
     dataset: Literal["copy"]
-    length: Annotated[Integer, Field(ge=1, le=100_000)] = 100
-    train_samples: Annotated[Integer, Field(ge=1, le=10_000_000)] = 10_000
-    validation_samples: Annotated[Integer, Field(ge=0, le=10_000_000)] = 1_000
-    test_samples: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1_000
-    long_length: Annotated[Integer, Field(ge=1, le=100_000)] | None = None
-    long_samples: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1_000
 
 
 def canonical(model: ModelSpec) -> ModelSpec:
@@ -81,12 +74,7 @@ def canonical(model: ModelSpec) -> ModelSpec:
 
 
 def problems(data: Data, variants: dict[str, ModelSpec]) -> list[str]:
-    found = []
-    if data.long_length is not None and data.long_length <= data.length:
-        found.append(
-            f"data.long_length: the longer test set measures gaps never trained on, so it is above length "
-            f"{data.length} (got {data.long_length})"
-        )
+    found = shared.long_length_problem(data)
     strings = data.train_samples + data.validation_samples + data.test_samples + (data.long_samples or 0)
     if strings > memory.ALPHABET**memory.COPIED // 100:
         found.append(f"data.train_samples: {strings:,} distinct symbol strings asked for; ask for fewer")
@@ -128,23 +116,13 @@ class Prepared:
     report: dict
 
 
-def load(data: Data, data_dir: Path | None, on_download=None) -> tuple[None, None]:
-    return None, None
-
-
-def fingerprint(data: Data, source) -> dict:
-    return {}
+load, fingerprint = shared.load, shared.fingerprint
 
 
 def prepare(data: Data, source: None, seed: int, device: torch.device) -> Prepared:
     import torch
 
-    counts = {
-        "train": (data.train_samples, data.length),
-        "validation": (data.validation_samples, data.length),
-        "test": (data.test_samples, data.length),
-        "long": (data.long_samples if data.long_length else 0, data.long_length or data.length),
-    }
+    counts = shared.splits(data)
     taken: set = set()  # no symbol string in two splits
     tensors, report = {}, {"splits": {}}
     for split, (count, length) in counts.items():
@@ -284,40 +262,23 @@ class CopyPredictor:
 
 
 def predictor(state_dict: dict, info: dict, where: Path) -> CopyPredictor:
-    with describing_weights(where):
-        arguments = architectures.current_arguments(info["architecture"], info["arguments"])
-        model = model_classes()[info["architecture"]](**arguments)
-        load_weights(model, state_dict, where)
-    return CopyPredictor(model, int(info["length"]))
+    return CopyPredictor(shared.model_from_run(model_classes(), state_dict, info, where), int(info["length"]))
 
 
 def candidates(records: list) -> tuple[list, list[str]]:
     return records, [f"{len(records)} copy-memory runs"]
 
 
-def show_tables(record, predictions: list[dict] | None, top: int) -> list:
-    return []
+show_tables, report_errors, plots = shared.show_tables, shared.report_errors, shared.plots
 
 
 def report_data(records: list, load_report) -> list[str]:
     data = records[0].spec.data
-    report = load_report(records[0].path)
     longer = f", and {data.long_samples:,} with {data.long_length} never trained on" if data.long_length else ""
-    lines = [
-        "## Data",
-        "",
+    what = (
         f"Copy memory, generated from each seed: {data.train_samples:,} / {data.validation_samples:,} / "
         f"{data.test_samples:,} train / validation / test sequences of 10 symbols, {data.length} blanks and 11 "
         f"delimiters{longer}. Solved: at least {SOLVED:.0%} of the test sequences copied exactly; the memoryless "
-        f"baseline scores {memory.memoryless_cross_entropy(data.length):.4f} per step.",
-        "",
-    ]
-    return lines + (to_markdown(data_table(report, "")) if report else [])
-
-
-def report_errors(best_variant: str, best_records: list, records: list, load_predictions) -> list[str]:
-    return []
-
-
-def plots(experiment, best_variant, best_records, stem, records_of, styles, load_report, load_predictions) -> list:
-    return []
+        f"baseline scores {memory.memoryless_cross_entropy(data.length):.4f} per step."
+    )
+    return shared.report_data(records, load_report, what, data_table)
