@@ -124,7 +124,8 @@ def tuning_curves(
         axes.scatter(trials, np.asarray(found["scores"]) * scale, color=style["color"], s=9, alpha=0.35)
     drawn = [value * scale for found in variants.values() for value in found["curve"]]
     scores = np.asarray([value * scale for found in variants.values() for value in found["scores"]])
-    low, high = min(*drawn, np.median(scores)), max(*drawn, np.median(scores))  # the curves and the better half
+    low = min(*drawn, np.median(scores), scores.max() if scores.size else np.inf)  # the curves, the better half
+    high = max(*drawn, np.median(scores), scores.max() if scores.size else -np.inf)  # and the best trial (either way)
     pad = max(high - low, abs(high) * 0.01, 1e-9) * 0.15
     axes.set_ylim(low - pad, high + pad)  # trials far worse than most fall off the plot
     samplers = {found["sampler"] for found in variants.values()}
